@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The few helpers every file uses: scoped cleanup and ownership transfer. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f)      __attribute__((cleanup(f)))
+#define _unused_          __attribute__((unused))
+#define _pure_            __attribute__((pure))
+#define _printf_(a, b)    __attribute__((format(printf, a, b)))
+#define _warn_unused_     __attribute__((warn_unused_result))
+#define _likely_(x)       (__builtin_expect(!!(x), 1))
+#define _unlikely_(x)     (__builtin_expect(!!(x), 0))
+
+#define ELEMENTSOF(a)     (sizeof(a) / sizeof((a)[0]))
+
+/* Take ownership of a pointer or fd, leaving the variable NULL / -1 so cleanup skips it. */
+#define TAKE_PTR(p)                                                                                        \
+        ({                                                                                                 \
+                __typeof__(p) _p_ = (p);                                                                   \
+                (p) = NULL;                                                                                \
+                _p_;                                                                                       \
+        })
+#define TAKE_FD(fd)                                                                                        \
+        ({                                                                                                 \
+                int _fd_ = (fd);                                                                           \
+                (fd) = -1;                                                                                 \
+                _fd_;                                                                                      \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* close() that keeps errno and accepts -1; returns -1 to allow "fd = safe_close(fd)". */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                (void) close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+static inline void closep(int *fd) {
+        (void) safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Return the negative errno of the last failed libc call, never 0 (callers rely on < 0). */
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+
+#include "parse-util.h"
+#include "test-macro.h"
+
+TEST(test_parse_u64) {
+        uint64_t v;
+
+        ASSERT_EQ(parse_u64("0", 10, &v), 0);
+        ASSERT_EQ_U64(v, 0);
+        ASSERT_EQ(parse_u64("4096\n", 10, &v), 0); /* sysfs style */
+        ASSERT_EQ_U64(v, 4096);
+        ASSERT_EQ(parse_u64("18446744073709551615", 10, &v), 0);
+        ASSERT_EQ_U64(v, UINT64_MAX);
+        ASSERT_EQ(parse_u64("18446744073709551616", 10, &v), -ERANGE);
+        ASSERT_EQ(parse_u64("0x140000000", 16, &v), 0);
+        ASSERT_EQ_U64(v, 0x140000000);
+        ASSERT_EQ(parse_u64("ffffffffffffffff", 16, &v), 0);
+        ASSERT_EQ(parse_u64("1ffffffffffffffff", 16, &v), -ERANGE);
+        ASSERT_EQ(parse_u64("0x10", 0, &v), 0);
+        ASSERT_EQ_U64(v, 16);
+        ASSERT_EQ(parse_u64("10", 0, &v), 0);
+        ASSERT_EQ_U64(v, 10);
+
+        /* Strictness: no sign, no spaces, no trailing junk, no empty string, no bare 0x. */
+        ASSERT_EQ(parse_u64("", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("\n", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("-1", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("+1", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64(" 1", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("1 ", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("12abc", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("0x", 16, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("ff", 10, &v), -EINVAL);
+        ASSERT_EQ(parse_u64("1\n\n", 10, &v), -EINVAL);
+}
+
+TEST(test_parse_u32) {
+        uint32_t v;
+
+        ASSERT_EQ(parse_u32("4294967295", 10, &v), 0);
+        ASSERT_EQ_U64(v, UINT32_MAX);
+        ASSERT_EQ(parse_u32("4294967296", 10, &v), -ERANGE);
+}
+
+TEST(test_parse_hex_range) {
+        uint64_t a, b;
+
+        ASSERT_EQ(parse_hex_range("100000000-17fffffff", &a, &b), 0);
+        ASSERT_EQ_U64(a, 0x100000000);
+        ASSERT_EQ_U64(b, 0x17fffffff);
+        ASSERT_EQ(parse_hex_range("7f12a000-7f12b000", &a, &b), 0);
+        ASSERT_EQ(parse_hex_range("100000000", &a, &b), -EINVAL);
+        ASSERT_EQ(parse_hex_range("-1000", &a, &b), -EINVAL);
+        ASSERT_EQ(parse_hex_range("1000-", &a, &b), -EINVAL);
+        ASSERT_EQ(parse_hex_range("10g0-2000", &a, &b), -EINVAL);
+        ASSERT_EQ(parse_hex_range("0x10-0x20", &a, &b), -EINVAL);
+        ASSERT_EQ(parse_hex_range("1-2-3", &a, &b), -EINVAL);
+}
+
+int main(void) {
+        test_parse_u64();
+        test_parse_u32();
+        test_parse_hex_range();
+        return 0;
+}
