@@ -8,28 +8,28 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f)      __attribute__((cleanup(f)))
-#define _unused_          __attribute__((unused))
-#define _pure_            __attribute__((pure))
-#define _printf_(a, b)    __attribute__((format(printf, a, b)))
-#define _warn_unused_     __attribute__((warn_unused_result))
-#define _likely_(x)       (__builtin_expect(!!(x), 1))
-#define _unlikely_(x)     (__builtin_expect(!!(x), 0))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
+#define _pure_         __attribute__((pure))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _warn_unused_  __attribute__((warn_unused_result))
+#define _likely_(x)    (__builtin_expect(!!(x), 1))
+#define _unlikely_(x)  (__builtin_expect(!!(x), 0))
 
-#define ELEMENTSOF(a)     (sizeof(a) / sizeof((a)[0]))
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Take ownership of a pointer or fd, leaving the variable NULL / -1 so cleanup skips it. */
-#define TAKE_PTR(p)                                                                                        \
-        ({                                                                                                 \
-                __typeof__(p) _p_ = (p);                                                                   \
-                (p) = NULL;                                                                                \
-                _p_;                                                                                       \
+#define TAKE_PTR(p)                                                                                         \
+        ({                                                                                                  \
+                __typeof__(p) _p_ = (p);                                                                    \
+                (p) = NULL;                                                                                 \
+                _p_;                                                                                        \
         })
-#define TAKE_FD(fd)                                                                                        \
-        ({                                                                                                 \
-                int _fd_ = (fd);                                                                           \
-                (fd) = -1;                                                                                 \
-                _fd_;                                                                                      \
+#define TAKE_FD(fd)                                                                                         \
+        ({                                                                                                  \
+                int _fd_ = (fd);                                                                            \
+                (fd) = -1;                                                                                  \
+                _fd_;                                                                                       \
         })
 
 static inline void freep(void *p) {

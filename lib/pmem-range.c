@@ -123,7 +123,7 @@ int pmem_ranges_parse_iomem(const char *text, PmemRanges **ret) {
                         return -EBADMSG;
                 if (k < 0)
                         return k;
-        next:
+next:
                 line = *eol ? eol + 1 : eol;
         }
 

@@ -16,7 +16,7 @@ typedef struct MapsEntry {
         bool read, write, exec, shared;
         unsigned dev_major, dev_minor;
         uint64_t inode;
-        char *path; /* NULL for anonymous mappings; "[heap]" and friends kept as is */
+        char *path;   /* NULL for anonymous mappings; "[heap]" and friends kept as is */
         bool deleted; /* path ended in " (deleted)"; the suffix is removed from path */
 } MapsEntry;
 

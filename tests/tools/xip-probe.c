@@ -104,8 +104,9 @@ int main(int argc, char *argv[]) {
                 if (r < 0)
                         return 1;
         } else if (r == -EPERM) {
-                fprintf(stderr, "daxmgr-xip-probe: the physical addresses of pmem are hidden from this user; "
-                                "run as root (CAP_SYS_ADMIN)\n");
+                fprintf(stderr,
+                        "daxmgr-xip-probe: the physical addresses of pmem are hidden from this user; "
+                        "run as root (CAP_SYS_ADMIN)\n");
                 return 1;
         } else if (r < 0) {
                 fprintf(stderr, "daxmgr-xip-probe: cannot read the pmem ranges: %s\n", strerror(-r));
@@ -125,7 +126,8 @@ int main(int argc, char *argv[]) {
         }
         pagemap_fd = pagemap_open(0);
         if (pagemap_fd < 0) {
-                fprintf(stderr, "daxmgr-xip-probe: cannot open /proc/self/pagemap: %s\n", strerror(-pagemap_fd));
+                fprintf(stderr, "daxmgr-xip-probe: cannot open /proc/self/pagemap: %s\n",
+                        strerror(-pagemap_fd));
                 return 1;
         }
 
@@ -147,7 +149,8 @@ int main(int argc, char *argv[]) {
                 touch_pages(e);
                 r = pagemap_classify_range(pagemap_fd, e->start, e->end, PROBE_PAGE, ranges, &pc);
                 if (r < 0) {
-                        fprintf(stderr, "daxmgr-xip-probe: cannot read pagemap of %s: %s\n", e->path, strerror(-r));
+                        fprintf(stderr, "daxmgr-xip-probe: cannot read pagemap of %s: %s\n", e->path,
+                                strerror(-r));
                         return 1;
                 }
                 for (unsigned k = 0; k < _PAGE_CLASS_MAX; k++)
@@ -155,12 +158,13 @@ int main(int argc, char *argv[]) {
                 if (!quiet)
                         printf("mapping own=%d pages=%" PRIu64 " pmem=%" PRIu64 " dram=%" PRIu64
                                " not_resident=%" PRIu64 " path=%s\n",
-                               own, page_counts_total(&pc), pc.pages[PAGE_PMEM],
-                               pc.pages[PAGE_DRAM], pc.pages[PAGE_NOT_RESIDENT], e->path);
+                               own, page_counts_total(&pc), pc.pages[PAGE_PMEM], pc.pages[PAGE_DRAM],
+                               pc.pages[PAGE_NOT_RESIDENT], e->path);
         }
 
         if (text.pages[PAGE_PFN_HIDDEN] + other.pages[PAGE_PFN_HIDDEN] > 0) {
-                fprintf(stderr, "daxmgr-xip-probe: the kernel hid the page frame numbers; run as root (CAP_SYS_ADMIN)\n");
+                fprintf(stderr, "daxmgr-xip-probe: the kernel hid the page frame numbers; run as root "
+                                "(CAP_SYS_ADMIN)\n");
                 return 1;
         }
 
@@ -179,7 +183,8 @@ int main(int argc, char *argv[]) {
                 r = classify_address(pagemap_fd, (const void *) probe_data, ranges, &after);
         }
         if (r < 0) {
-                fprintf(stderr, "daxmgr-xip-probe: cannot read the pagemap entry of .data: %s\n", strerror(-r));
+                fprintf(stderr, "daxmgr-xip-probe: cannot read the pagemap entry of .data: %s\n",
+                        strerror(-r));
                 return 1;
         }
         printf("data_before_write=%s\n", page_class_to_string(before));

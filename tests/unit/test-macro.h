@@ -9,42 +9,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ASSERT_TRUE(expr)                                                                                  \
-        do {                                                                                               \
-                if (!(expr)) {                                                                             \
-                        fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #expr);       \
-                        abort();                                                                           \
-                }                                                                                          \
+#define ASSERT_TRUE(expr)                                                                                   \
+        do {                                                                                                \
+                if (!(expr)) {                                                                              \
+                        fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #expr);        \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
-#define ASSERT_EQ(a, b)                                                                                    \
-        do {                                                                                               \
-                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);                                         \
-                if (_a != _b) {                                                                            \
+#define ASSERT_EQ(a, b)                                                                                     \
+        do {                                                                                                \
+                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);                                          \
+                if (_a != _b) {                                                                             \
                         fprintf(stderr, "%s:%d: %s == %s failed: %jd != %jd\n", __FILE__, __LINE__, #a, #b, \
-                                _a, _b);                                                                   \
-                        abort();                                                                           \
-                }                                                                                          \
+                                _a, _b);                                                                    \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
-#define ASSERT_EQ_U64(a, b)                                                                                \
-        do {                                                                                               \
-                uint64_t _a = (uint64_t) (a), _b = (uint64_t) (b);                                         \
-                if (_a != _b) {                                                                            \
-                        fprintf(stderr, "%s:%d: %s == %s failed: 0x%" PRIx64 " != 0x%" PRIx64 "\n",        \
-                                __FILE__, __LINE__, #a, #b, _a, _b);                                       \
-                        abort();                                                                           \
-                }                                                                                          \
+#define ASSERT_EQ_U64(a, b)                                                                                 \
+        do {                                                                                                \
+                uint64_t _a = (uint64_t) (a), _b = (uint64_t) (b);                                          \
+                if (_a != _b) {                                                                             \
+                        fprintf(stderr, "%s:%d: %s == %s failed: 0x%" PRIx64 " != 0x%" PRIx64 "\n",         \
+                                __FILE__, __LINE__, #a, #b, _a, _b);                                        \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
-#define ASSERT_STREQ(a, b)                                                                                 \
-        do {                                                                                               \
-                const char *_a = (a), *_b = (b);                                                           \
-                if (!_a || !_b || strcmp(_a, _b) != 0) {                                                   \
-                        fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,  \
-                                #a, #b, _a ?: "(null)", _b ?: "(null)");                                   \
-                        abort();                                                                           \
-                }                                                                                          \
+#define ASSERT_STREQ(a, b)                                                                                  \
+        do {                                                                                                \
+                const char *_a = (a), *_b = (b);                                                            \
+                if (!_a || !_b || strcmp(_a, _b) != 0) {                                                    \
+                        fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,   \
+                                #a, #b, _a ?: "(null)", _b ?: "(null)");                                    \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
 #define TEST(name) static void name(void)

@@ -83,7 +83,8 @@ TEST(test_classify_range_from_file) {
         fd = mkstemp(path);
         ASSERT_TRUE(fd >= 0);
         ASSERT_EQ(unlink(path), 0);
-        ASSERT_EQ(pwrite(fd, entries, sizeof(entries), (off_t) (base / PAGE * 8)), (ssize_t) sizeof(entries));
+        ASSERT_EQ(pwrite(fd, entries, sizeof(entries), (off_t) (base / PAGE * 8)),
+                  (ssize_t) sizeof(entries));
 
         /* More entries than one read chunk, so the chunking is exercised too. */
         ASSERT_EQ(pagemap_classify_range(fd, base, base + ELEMENTSOF(entries) * PAGE, PAGE, r, &c), 0);
@@ -116,22 +117,23 @@ TEST(test_classify_self) {
 
         /* A pretend pmem range far above any RAM of the build machine. */
         ASSERT_EQ(pmem_ranges_new(&r), 0);
-        ASSERT_EQ(pmem_ranges_add(r, UINT64_C(1) << 50, (UINT64_C(1) << 50) + (UINT64_C(1) << 30), "far"), 0);
+        ASSERT_EQ(pmem_ranges_add(r, UINT64_C(1) << 50, (UINT64_C(1) << 50) + (UINT64_C(1) << 30), "far"),
+                  0);
         ASSERT_TRUE(fd >= 0);
         p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         ASSERT_TRUE(p != MAP_FAILED);
         p[0] = 1;
 
-        ASSERT_EQ(pagemap_classify_range(fd, (uint64_t) (uintptr_t) p, (uint64_t) (uintptr_t) p + PAGE, PAGE, r,
-                                         &c),
+        ASSERT_EQ(pagemap_classify_range(fd, (uint64_t) (uintptr_t) p, (uint64_t) (uintptr_t) p + PAGE, PAGE,
+                                         r, &c),
                   0);
         ASSERT_EQ(c.pages[PAGE_DRAM] + c.pages[PAGE_PFN_HIDDEN], 1);
         if (geteuid() == 0)
                 ASSERT_EQ(c.pages[PAGE_DRAM], 1);
 
         c = (PageCounts){};
-        ASSERT_EQ(pagemap_classify_range(fd, (uint64_t) (uintptr_t) p + PAGE, (uint64_t) (uintptr_t) p + 2 * PAGE,
-                                         PAGE, r, &c),
+        ASSERT_EQ(pagemap_classify_range(fd, (uint64_t) (uintptr_t) p + PAGE,
+                                         (uint64_t) (uintptr_t) p + 2 * PAGE, PAGE, r, &c),
                   0);
         ASSERT_EQ(c.pages[PAGE_NOT_RESIDENT], 1);
         ASSERT_EQ(munmap(p, 2 * PAGE), 0);

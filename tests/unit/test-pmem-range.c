@@ -11,35 +11,32 @@
 #include "test-macro.h"
 
 /* /proc/iomem of the test-bed guest: two NFIT NVDIMMs (2 GiB each) behind 2 GiB of RAM. */
-static const char iomem_nfit[] =
-        "00000000-00000fff : Reserved\n"
-        "00001000-0009fbff : System RAM\n"
-        "000a0000-000bffff : PCI Bus 0000:00\n"
-        "00100000-7ffdffff : System RAM\n"
-        "  2a000000-2b002a2f : Kernel code\n"
-        "7ffe0000-7fffffff : Reserved\n"
-        "80000000-febfffff : PCI Bus 0000:00\n"
-        "100000000-17fffffff : Persistent Memory\n"
-        "  100000000-13fffffff : namespace0.0\n"
-        "  140000000-17fffffff : namespace0.1\n"
-        "    140000000-17fffffff : dax0.1\n"
-        "      140000000-17fffffff : System RAM (kmem)\n"
-        "180000000-1ffffffff : Persistent Memory\n"
-        "  180000000-1ffffffff : namespace1.0\n"
-        "200000000-27fffffff : System RAM\n";
+static const char iomem_nfit[] = "00000000-00000fff : Reserved\n"
+                                 "00001000-0009fbff : System RAM\n"
+                                 "000a0000-000bffff : PCI Bus 0000:00\n"
+                                 "00100000-7ffdffff : System RAM\n"
+                                 "  2a000000-2b002a2f : Kernel code\n"
+                                 "7ffe0000-7fffffff : Reserved\n"
+                                 "80000000-febfffff : PCI Bus 0000:00\n"
+                                 "100000000-17fffffff : Persistent Memory\n"
+                                 "  100000000-13fffffff : namespace0.0\n"
+                                 "  140000000-17fffffff : namespace0.1\n"
+                                 "    140000000-17fffffff : dax0.1\n"
+                                 "      140000000-17fffffff : System RAM (kmem)\n"
+                                 "180000000-1ffffffff : Persistent Memory\n"
+                                 "  180000000-1ffffffff : namespace1.0\n"
+                                 "200000000-27fffffff : System RAM\n";
 
 /* memmap=4G!12G: legacy e820 pmem. */
-static const char iomem_legacy[] =
-        "00100000-bffdffff : System RAM\n"
-        "300000000-3ffffffff : Persistent Memory (legacy)\n"
-        "  300000000-3ffffffff : namespace0.0\n";
+static const char iomem_legacy[] = "00100000-bffdffff : System RAM\n"
+                                   "300000000-3ffffffff : Persistent Memory (legacy)\n"
+                                   "  300000000-3ffffffff : namespace0.0\n";
 
 /* What a user without CAP_SYS_ADMIN reads. */
-static const char iomem_hidden[] =
-        "00000000-00000000 : Reserved\n"
-        "00000000-00000000 : System RAM\n"
-        "00000000-00000000 : Persistent Memory\n"
-        "  00000000-00000000 : namespace0.0\n";
+static const char iomem_hidden[] = "00000000-00000000 : Reserved\n"
+                                   "00000000-00000000 : System RAM\n"
+                                   "00000000-00000000 : Persistent Memory\n"
+                                   "  00000000-00000000 : namespace0.0\n";
 
 TEST(test_iomem_nfit) {
         _cleanup_pmem_ranges_ PmemRanges *r = NULL;

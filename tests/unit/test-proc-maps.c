@@ -13,7 +13,8 @@ static const char maps_text[] =
         "55d5c4a00000-55d5c4a02000 r--p 00000000 103:02 1234                      /usr/bin/cat\n"
         "55d5c4a02000-55d5c4a07000 r-xp 00002000 103:02 1234                      /usr/bin/cat\n"
         "55d5c6a2b000-55d5c6a4c000 rw-p 00000000 00:00 0                          [heap]\n"
-        "7f1e2a000000-7f1e2a200000 r-xs 00000000 fd:10 98765                      /mnt/pmem zone/a b (deleted)\n"
+        "7f1e2a000000-7f1e2a200000 r-xs 00000000 fd:10 98765                      /mnt/pmem zone/a b "
+        "(deleted)\n"
         "7f1e2a400000-7f1e2a401000 rw-p 00000000 00:00 0 \n"
         "7ffd1e5f0000-7ffd1e611000 rw-p 00000000 00:00 0                          [stack]\n"
         "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
