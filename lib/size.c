@@ -303,6 +303,20 @@ int namespace_plan_size(const RegionShape *region, const NamespaceRequest *req, 
 
         ways = region->ways ?: 1;
         region_align = region->align ?: PAGE_4K;
+        if (region->start % region_align != 0) {
+                uint64_t a = region->start & (~region->start + 1); /* largest power of two dividing it */
+
+                if (a > region_align)
+                        a = region_align;
+                if (a < ways * PAGE_4K || a % (ways * PAGE_4K) != 0 || (pfn && a < align))
+                        return error_set(
+                                ret_error, -EINVAL,
+                                "%s starts at 0x%" PRIx64 ", which is aligned only to %s: %s namespaces "
+                                "%s%s cannot start there; ask for a smaller alignment",
+                                name, region->start, SIZE_FMT(a), namespace_mode_to_string(req->mode),
+                                pfn ? "aligned to " : "", pfn ? SIZE_FMT(align) : "");
+                region_align = a;
+        }
         unit = lcm64(region_align, ways * PAGE_4K);
         if (pfn && unit)
                 unit = lcm64(unit, align);
@@ -361,7 +375,9 @@ int namespace_plan_size(const RegionShape *region, const NamespaceRequest *req, 
                                  name, SIZE_FMT(region->largest_extent), SIZE_FMT(size), why);
         }
 
-        *ret = (NamespacePlan){ .size = size, .align = align, .unit = unit, .rounded = rounded };
+        *ret = (NamespacePlan){
+                .size = size, .align = align, .unit = unit, .region_align = region_align, .rounded = rounded
+        };
         if (pfn) {
                 ret->usable = pfn_usable_size(size, align, req->map);
                 if (ret->usable == 0)

@@ -6,7 +6,10 @@
  *
  * The kernel's rules, re-derived from its documented behaviour (drivers/nvdimm):
  *  - a namespace's size is a multiple of the region's alignment (sysfs regionN/align, 16 MiB by
- *    default, already a multiple of the interleave ways: each DIMM holds size/ways);
+ *    default, already a multiple of the interleave ways: each DIMM holds size/ways), and so is
+ *    its offset in the region: when the region's physical start is not aligned to it (QEMU
+ *    places a second NVDIMM 2 MiB-aligned), the region's alignment must be lowered to what
+ *    the start allows, still a power of two per DIMM and no less than the pfn alignment;
  *  - it is allocated in one free extent of the region: what fits is max_available_extent, not
  *    available_size, once the free space is fragmented;
  *  - fsdax and devdax namespaces carry a pfn info block: the data starts at
@@ -78,6 +81,7 @@ typedef struct RegionShape {
         uint64_t available;               /* free, all extents together */
         uint64_t largest_extent;          /* largest free extent (max_available_extent) */
         uint64_t align;                   /* region alignment; 0 = unknown (page size is assumed) */
+        uint64_t start;                   /* physical start address (resource); 0 = unknown */
         unsigned ways;                    /* interleave ways (mappings); 0 is taken as 1 */
         bool labelled;                    /* has a label area: can hold several namespaces */
         const uint64_t *supported_aligns; /* pfn/dax alignments the kernel offers; NULL = 4K, 2M */
@@ -92,12 +96,14 @@ typedef struct NamespaceRequest {
 } NamespaceRequest;
 
 typedef struct NamespacePlan {
-        uint64_t size;   /* what to give the kernel */
-        uint64_t align;  /* pfn/dax alignment (0 for raw and sector) */
-        uint64_t unit;   /* the size is a multiple of this */
-        uint64_t usable; /* data capacity after the info block and memmap (an estimate when
-                          * the extent's start is not aligned) */
-        bool rounded;    /* size differs from an absolute request */
+        uint64_t size;         /* what to give the kernel */
+        uint64_t align;        /* pfn/dax alignment (0 for raw and sector) */
+        uint64_t unit;         /* the size is a multiple of this */
+        uint64_t region_align; /* the alignment the region must have: lower than its own when
+                                * its start is not aligned to it (set it before creating) */
+        uint64_t usable;       /* data capacity after the info block and memmap (an estimate when
+                                * the extent's start is not aligned) */
+        bool rounded;          /* size differs from an absolute request */
 } NamespacePlan;
 
 /* Plans a new namespace in @region. On failure the sentence says why in plain words, e.g.

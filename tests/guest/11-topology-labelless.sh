@@ -25,6 +25,7 @@ if mount -o dax=always "/dev/$blockdev" /mnt/raw 2>"$DAXMGR_TEST_OUT/mount.err";
     fail "mount -o dax=always of raw /dev/$blockdev succeeded"
 fi
 printf 'ok: mount refused: %s\n' "$(cat "$DAXMGR_TEST_OUT/mount.err")"
+wipefs -q -a "/dev/$blockdev" # the next test of this boot expects an empty namespace
 
 step "sub-dividing a label-less region is refused"
 if ndctl create-namespace -r "$(jq -r '.[0].dev' "$DAXMGR_TEST_OUT/list.json")" -s 64M \

@@ -291,6 +291,40 @@ TEST(test_plan_interleave) {
         ASSERT_EQ_U64(p.size, 120 * MiB);
 }
 
+/* QEMU places a second NVDIMM 2 MiB-aligned: the region's 16 MiB alignment must come down. */
+TEST(test_plan_misaligned_start) {
+        RegionShape r = region(2 * GiB - 2 * MiB, 2 * GiB - 16 * MiB, 16 * MiB, 1);
+        NamespacePlan p;
+        char *e;
+
+        r.start = 0x17fe00000;
+        p = plan_ok(&r, "100M", NAMESPACE_MODE_FSDAX, 0);
+        ASSERT_EQ_U64(p.region_align, 2 * MiB);
+        ASSERT_EQ_U64(p.unit, 2 * MiB);
+        ASSERT_EQ_U64(p.size, 100 * MiB);
+
+        /* Aligned start: the region keeps its alignment. */
+        r.start = 0x100000000;
+        p = plan_ok(&r, "100M", NAMESPACE_MODE_FSDAX, 0);
+        ASSERT_EQ_U64(p.region_align, 16 * MiB);
+        ASSERT_EQ_U64(p.size, 112 * MiB);
+
+        /* A 1 GiB-aligned devdax namespace cannot start 2 MiB into a gigabyte. */
+        r.start = 0x17fe00000;
+        e = plan_fails(&r, "2G", NAMESPACE_MODE_DEVDAX, GiB, -EINVAL);
+        ASSERT_STREQ(e, "region1 starts at 0x17fe00000, which is aligned only to 2 MiB: devdax namespaces "
+                        "aligned to "
+                        "1 GiB cannot start there; ask for a smaller alignment");
+        free(e);
+
+        /* 4 KiB-aligned start: raw works, 2 MiB fsdax does not. */
+        r.start = 0x100001000;
+        p = plan_ok(&r, "8M", NAMESPACE_MODE_RAW, 0);
+        ASSERT_EQ_U64(p.region_align, 4 * KiB);
+        e = plan_fails(&r, "8M", NAMESPACE_MODE_FSDAX, 0, -EINVAL);
+        free(e);
+}
+
 TEST(test_plan_labelless) {
         RegionShape r = region(GiB, 0, 16 * MiB, 1);
         char *e;
@@ -312,6 +346,7 @@ int main(void) {
         test_plan_too_large();
         test_plan_alignment();
         test_plan_interleave();
+        test_plan_misaligned_start();
         test_plan_labelless();
         return 0;
 }

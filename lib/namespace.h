@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Namespace mutations through libndctl: create (fsdax, devdax, raw), destroy, and change the
+ * mode of a label-less region's single namespace. Every mutation holds the context's
+ * in-process lock and the host-wide lock (ns-lock.h): libndctl assumes one writer per host.
+ * A failed create leaves no half-made namespace behind. */
+
+#include <stdbool.h>
+
+#include "context.h"
+#include "size.h"
+#include "topology.h"
+
+#define NAMESPACE_NAME_MAX 63 /* the label's name field holds 64 bytes with the NUL */
+
+typedef struct NamespaceCreate {
+        const char *region; /* "region0" */
+        SizeSpec size;
+        NamespaceMode mode; /* fsdax, devdax or raw */
+        PfnMap map;
+        uint64_t align; /* 0 = default */
+        const char *name; /* stored in the label; optional but the only stable identity */
+} NamespaceCreate;
+
+/* Creates a namespace; on success *ret_dev (optional) is "namespaceX.Y" and *ret_uuid
+ * (optional) its uuid. */
+int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, char **ret_uuid,
+                     char **ret_error);
+
+/* Destroys the namespace found by @key (name, uuid, dev, block or char device). Refuses while it
+ * is mounted or its device is open, or its memory is online as system RAM; refuses a namespace
+ * holding a filesystem or other signature unless @force (the data is lost). */
+int namespace_destroy(DaxContext *c, const char *key, bool force, char **ret_error);
+
+/* Changes the mode of an existing namespace in place (the only change a label-less region
+ * allows): the same refusals as destroy apply, since the data is lost. */
+int namespace_reconfigure(DaxContext *c, const char *key, NamespaceMode mode, PfnMap map, uint64_t align,
+                          bool force, char **ret_error);
+
+/* Validates a namespace name: 1..63 bytes of printable ASCII without '/' or white space. */
+bool namespace_name_is_valid(const char *name);

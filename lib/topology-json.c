@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Topology <-> JSON. The writer emits every field (null where unknown) so the schema is
+ * stable; the reader accepts what the writer emits and refuses wrong types with a message
+ * naming the field. */
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "error.h"
+#include "topology.h"
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static json_object *jstr(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static void add(json_object *o, const char *key, json_object *v) {
+        (void) json_object_object_add(o, key, v);
+}
+
+static json_object *namespace_to_json(const TopoNamespace *n) {
+        json_object *o = json_object_new_object(), *mounts = json_object_new_array();
+
+        add(o, "dev", jstr(n->dev));
+        add(o, "mode", jstr(namespace_mode_to_string(n->mode)));
+        add(o, "map",
+            n->mode == NAMESPACE_MODE_FSDAX || n->mode == NAMESPACE_MODE_DEVDAX
+                    ? jstr(pfn_map_to_string(n->map))
+                    : NULL);
+        add(o, "size", json_object_new_uint64(n->size));
+        add(o, "raw_size", json_object_new_uint64(n->raw_size));
+        add(o, "uuid", jstr(n->uuid));
+        add(o, "name", jstr(n->name));
+        add(o, "align", n->align ? json_object_new_uint64(n->align) : NULL);
+        add(o, "resource", json_object_new_uint64(n->resource));
+        add(o, "enabled", json_object_new_boolean(n->enabled));
+        add(o, "numa_node", json_object_new_int(n->numa_node));
+        add(o, "blockdev", jstr(n->blockdev));
+        add(o, "chardev", n->daxdev ? jstr(n->daxdev->chardev) : NULL);
+
+        if (n->filesystem) {
+                json_object *fs = json_object_new_object();
+                add(fs, "type", jstr(n->filesystem->type));
+                add(fs, "uuid", jstr(n->filesystem->uuid));
+                add(fs, "label", jstr(n->filesystem->label));
+                add(o, "filesystem", fs);
+        } else
+                add(o, "filesystem", NULL);
+
+        for (size_t i = 0; i < n->n_mounts; i++) {
+                json_object *m = json_object_new_object();
+                add(m, "target", jstr(n->mounts[i].target));
+                add(m, "fstype", jstr(n->mounts[i].fstype));
+                add(m, "options", jstr(n->mounts[i].options));
+                add(m, "dax", jstr(n->mounts[i].dax));
+                (void) json_object_array_add(mounts, m);
+        }
+        add(o, "mounts", mounts);
+
+        if (n->daxdev) {
+                json_object *d = json_object_new_object();
+                add(d, "chardev", jstr(n->daxdev->chardev));
+                add(d, "size", json_object_new_uint64(n->daxdev->size));
+                add(d, "align", json_object_new_uint64(n->daxdev->align));
+                add(d, "mode", jstr(n->daxdev->mode));
+                add(d, "online", json_object_new_boolean(n->daxdev->online));
+                add(d, "movable", json_object_new_boolean(n->daxdev->movable));
+                add(d, "target_node", json_object_new_int(n->daxdev->target_node));
+                add(o, "daxdev", d);
+        } else
+                add(o, "daxdev", NULL);
+        return o;
+}
+
+static json_object *region_to_json(const TopoRegion *r) {
+        json_object *o = json_object_new_object(), *a = json_object_new_array(),
+                    *d = json_object_new_array(), *ns = json_object_new_array();
+
+        add(o, "dev", jstr(r->dev));
+        add(o, "type", jstr(r->type));
+        add(o, "size", json_object_new_uint64(r->size));
+        add(o, "available_size", json_object_new_uint64(r->available_size));
+        add(o, "max_available_extent", json_object_new_uint64(r->max_available_extent));
+        add(o, "align", json_object_new_uint64(r->align));
+        add(o, "resource", json_object_new_uint64(r->resource));
+        add(o, "interleave_ways", json_object_new_int((int) r->interleave_ways));
+        add(o, "mappings", json_object_new_int((int) r->mappings));
+        add(o, "numa_node", json_object_new_int(r->numa_node));
+        add(o, "persistence_domain", jstr(r->persistence_domain));
+        add(o, "labelled", json_object_new_boolean(r->labelled));
+        add(o, "enabled", json_object_new_boolean(r->enabled));
+        add(o, "read_only", json_object_new_boolean(r->read_only));
+        for (size_t i = 0; i < r->n_supported_alignments; i++)
+                (void) json_object_array_add(a, json_object_new_uint64(r->supported_alignments[i]));
+        add(o, "supported_alignments", a);
+        for (size_t i = 0; i < r->n_dimms; i++)
+                (void) json_object_array_add(d, json_object_new_string(r->dimms[i]));
+        add(o, "dimms", d);
+        for (size_t i = 0; i < r->n_namespaces; i++)
+                (void) json_object_array_add(ns, namespace_to_json(&r->namespaces[i]));
+        add(o, "namespaces", ns);
+        return o;
+}
+
+json_object *topology_to_json(const Topology *t) {
+        json_object *o = json_object_new_object(), *regions = json_object_new_array(),
+                    *dimms = json_object_new_array();
+
+        add(o, "provider", jstr(t->provider));
+        for (size_t i = 0; i < t->n_dimms; i++) {
+                json_object *d = json_object_new_object();
+                add(d, "dev", jstr(t->dimms[i].dev));
+                add(d, "handle", json_object_new_int64(t->dimms[i].handle));
+                add(d, "phys_id", json_object_new_int64(t->dimms[i].phys_id));
+                add(d, "serial", jstr(t->dimms[i].serial));
+                add(d, "unique_id", jstr(t->dimms[i].unique_id));
+                (void) json_object_array_add(dimms, d);
+        }
+        add(o, "dimms", dimms);
+        for (size_t i = 0; i < t->n_regions; i++)
+                (void) json_object_array_add(regions, region_to_json(&t->regions[i]));
+        add(o, "regions", regions);
+        return o;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+typedef struct Reader {
+        char **ret_error;
+        const char *where; /* "regions[1].namespaces[0]" style context for messages */
+} Reader;
+
+static int bad(Reader *rd, const char *key, const char *want) {
+        return error_set(rd->ret_error, -EBADMSG, "topology JSON: %s.%s must be %s", rd->where, key, want);
+}
+
+static int get_str(Reader *rd, json_object *o, const char *key, bool required, char **ret) {
+        json_object *v = NULL;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return required ? bad(rd, key, "a string") : 0;
+        if (!json_object_is_type(v, json_type_string))
+                return bad(rd, key, "a string");
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_u64(Reader *rd, json_object *o, const char *key, uint64_t *ret) {
+        json_object *v = NULL;
+
+        *ret = 0;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                return bad(rd, key, "a non-negative integer");
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
+static int get_int(Reader *rd, json_object *o, const char *key, int *ret) {
+        json_object *v = NULL;
+
+        *ret = -1;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_int))
+                return bad(rd, key, "an integer");
+        *ret = json_object_get_int(v);
+        return 0;
+}
+
+static int get_bool(Reader *rd, json_object *o, const char *key, bool *ret) {
+        json_object *v = NULL;
+
+        *ret = false;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_boolean))
+                return bad(rd, key, "true or false");
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int get_array(Reader *rd, json_object *o, const char *key, json_object **ret) {
+        json_object *v = NULL;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_array))
+                return bad(rd, key, "an array");
+        *ret = v;
+        return 0;
+}
+
+#define TRY(expr)                                                                                           \
+        do {                                                                                                \
+                int _r = (expr);                                                                            \
+                if (_r < 0)                                                                                 \
+                        return _r;                                                                          \
+        } while (0)
+
+static int namespace_from_json(Reader *rd, json_object *o, TopoNamespace *n) {
+        _cleanup_free_ char *mode = NULL, *map = NULL;
+        json_object *fs = NULL, *dd = NULL, *mounts;
+        int ways;
+
+        TRY(get_str(rd, o, "dev", true, &n->dev));
+        TRY(get_str(rd, o, "mode", true, &mode));
+        n->mode = namespace_mode_from_string(mode);
+        if (n->mode < 0)
+                return bad(rd, "mode", "raw, sector, fsdax or devdax");
+        TRY(get_str(rd, o, "map", false, &map));
+        n->map = map ? pfn_map_from_string(map) : PFN_MAP_DEV;
+        if (n->map < 0)
+                return bad(rd, "map", "mem or dev");
+        TRY(get_u64(rd, o, "size", &n->size));
+        TRY(get_u64(rd, o, "raw_size", &n->raw_size));
+        TRY(get_str(rd, o, "uuid", false, &n->uuid));
+        TRY(get_str(rd, o, "name", false, &n->name));
+        TRY(get_u64(rd, o, "align", &n->align));
+        TRY(get_u64(rd, o, "resource", &n->resource));
+        TRY(get_bool(rd, o, "enabled", &n->enabled));
+        TRY(get_int(rd, o, "numa_node", &ways));
+        n->numa_node = ways;
+        TRY(get_str(rd, o, "blockdev", false, &n->blockdev));
+
+        if (json_object_object_get_ex(o, "filesystem", &fs) && fs) {
+                n->filesystem = calloc(1, sizeof(*n->filesystem));
+                if (!n->filesystem)
+                        return -ENOMEM;
+                TRY(get_str(rd, fs, "type", false, &n->filesystem->type));
+                TRY(get_str(rd, fs, "uuid", false, &n->filesystem->uuid));
+                TRY(get_str(rd, fs, "label", false, &n->filesystem->label));
+        }
+        TRY(get_array(rd, o, "mounts", &mounts));
+        for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
+                json_object *m = json_object_array_get_idx(mounts, i);
+                TopoMount *tm = reallocarray(n->mounts, n->n_mounts + 1, sizeof(*tm));
+                if (!tm)
+                        return -ENOMEM;
+                n->mounts = tm;
+                tm = &n->mounts[n->n_mounts++];
+                *tm = (TopoMount){};
+                TRY(get_str(rd, m, "target", true, &tm->target));
+                TRY(get_str(rd, m, "fstype", false, &tm->fstype));
+                TRY(get_str(rd, m, "options", false, &tm->options));
+                TRY(get_str(rd, m, "dax", false, &tm->dax));
+        }
+        if (json_object_object_get_ex(o, "daxdev", &dd) && dd) {
+                n->daxdev = calloc(1, sizeof(*n->daxdev));
+                if (!n->daxdev)
+                        return -ENOMEM;
+                TRY(get_str(rd, dd, "chardev", true, &n->daxdev->chardev));
+                TRY(get_u64(rd, dd, "size", &n->daxdev->size));
+                TRY(get_u64(rd, dd, "align", &n->daxdev->align));
+                TRY(get_str(rd, dd, "mode", false, &n->daxdev->mode));
+                TRY(get_bool(rd, dd, "online", &n->daxdev->online));
+                TRY(get_bool(rd, dd, "movable", &n->daxdev->movable));
+                TRY(get_int(rd, dd, "target_node", &n->daxdev->target_node));
+        }
+        return 0;
+}
+
+static int region_from_json(Reader *rd, json_object *o, TopoRegion *r) {
+        json_object *aligns, *dimms, *nss;
+        char where[96];
+        int v;
+
+        TRY(get_str(rd, o, "dev", true, &r->dev));
+        TRY(get_str(rd, o, "type", false, &r->type));
+        TRY(get_u64(rd, o, "size", &r->size));
+        TRY(get_u64(rd, o, "available_size", &r->available_size));
+        TRY(get_u64(rd, o, "max_available_extent", &r->max_available_extent));
+        TRY(get_u64(rd, o, "align", &r->align));
+        TRY(get_u64(rd, o, "resource", &r->resource));
+        TRY(get_int(rd, o, "interleave_ways", &v));
+        r->interleave_ways = v < 0 ? 0 : (unsigned) v;
+        TRY(get_int(rd, o, "mappings", &v));
+        r->mappings = v < 0 ? 0 : (unsigned) v;
+        TRY(get_int(rd, o, "numa_node", &r->numa_node));
+        TRY(get_str(rd, o, "persistence_domain", false, &r->persistence_domain));
+        TRY(get_bool(rd, o, "labelled", &r->labelled));
+        TRY(get_bool(rd, o, "enabled", &r->enabled));
+        TRY(get_bool(rd, o, "read_only", &r->read_only));
+
+        TRY(get_array(rd, o, "supported_alignments", &aligns));
+        if (aligns && json_object_array_length(aligns) > 0) {
+                size_t n = json_object_array_length(aligns);
+                r->supported_alignments = calloc(n, sizeof(uint64_t));
+                if (!r->supported_alignments)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *a = json_object_array_get_idx(aligns, i);
+                        if (!json_object_is_type(a, json_type_int) || json_object_get_int64(a) <= 0)
+                                return bad(rd, "supported_alignments", "an array of positive integers");
+                        r->supported_alignments[r->n_supported_alignments++] = json_object_get_uint64(a);
+                }
+        }
+        TRY(get_array(rd, o, "dimms", &dimms));
+        for (size_t i = 0; dimms && i < json_object_array_length(dimms); i++) {
+                json_object *d = json_object_array_get_idx(dimms, i);
+                char **p = reallocarray(r->dimms, r->n_dimms + 1, sizeof(char *));
+                if (!p)
+                        return -ENOMEM;
+                r->dimms = p;
+                if (!json_object_is_type(d, json_type_string))
+                        return bad(rd, "dimms", "an array of strings");
+                r->dimms[r->n_dimms] = strdup(json_object_get_string(d));
+                if (!r->dimms[r->n_dimms++])
+                        return -ENOMEM;
+        }
+        TRY(get_array(rd, o, "namespaces", &nss));
+        for (size_t i = 0; nss && i < json_object_array_length(nss); i++) {
+                const char *saved = rd->where;
+                TopoNamespace *n = reallocarray(r->namespaces, r->n_namespaces + 1, sizeof(*n));
+                int k;
+
+                if (!n)
+                        return -ENOMEM;
+                r->namespaces = n;
+                n = &r->namespaces[r->n_namespaces++];
+                *n = (TopoNamespace){};
+                (void) snprintf(where, sizeof(where), "%s.namespaces[%zu]", saved, i);
+                rd->where = where;
+                k = namespace_from_json(rd, json_object_array_get_idx(nss, i), n);
+                rd->where = saved;
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+int topology_from_json(json_object *j, Topology **ret, char **ret_error) {
+        _cleanup_topology_ Topology *t = NULL;
+        Reader rd = { .ret_error = ret_error, .where = "topology" };
+        json_object *regions, *dimms;
+        char where[64];
+
+        if (!j || !json_object_is_type(j, json_type_object))
+                return error_set(ret_error, -EBADMSG, "topology JSON: the top level must be an object");
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+
+        TRY(get_str(&rd, j, "provider", false, &t->provider));
+        TRY(get_array(&rd, j, "dimms", &dimms));
+        for (size_t i = 0; dimms && i < json_object_array_length(dimms); i++) {
+                json_object *o = json_object_array_get_idx(dimms, i);
+                TopoDimm *d = reallocarray(t->dimms, t->n_dimms + 1, sizeof(*d));
+                int64_t v;
+
+                if (!d)
+                        return -ENOMEM;
+                t->dimms = d;
+                d = &t->dimms[t->n_dimms++];
+                *d = (TopoDimm){};
+                (void) snprintf(where, sizeof(where), "dimms[%zu]", i);
+                rd.where = where;
+                TRY(get_str(&rd, o, "dev", true, &d->dev));
+                TRY(get_str(&rd, o, "serial", false, &d->serial));
+                TRY(get_str(&rd, o, "unique_id", false, &d->unique_id));
+                json_object *h;
+                if (json_object_object_get_ex(o, "handle", &h) && (v = json_object_get_int64(h)) >= 0)
+                        d->handle = (uint32_t) v;
+                if (json_object_object_get_ex(o, "phys_id", &h) && (v = json_object_get_int64(h)) >= 0)
+                        d->phys_id = (uint32_t) v;
+        }
+
+        TRY(get_array(&rd, j, "regions", &regions));
+        for (size_t i = 0; regions && i < json_object_array_length(regions); i++) {
+                TopoRegion *r = reallocarray(t->regions, t->n_regions + 1, sizeof(*r));
+                if (!r)
+                        return -ENOMEM;
+                t->regions = r;
+                r = &t->regions[t->n_regions++];
+                *r = (TopoRegion){};
+                (void) snprintf(where, sizeof(where), "regions[%zu]", i);
+                rd.where = where;
+                TRY(region_from_json(&rd, json_object_array_get_idx(regions, i), r));
+        }
+
+        *ret = TAKE_PTR(t);
+        return 0;
+}

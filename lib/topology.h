@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The pmem topology snapshot: one immutable picture of regions, DIMMs, namespaces, their dax
+ * devices, the filesystem on each fsdax block device (libblkid) and where it is mounted
+ * (libmount), taken with libndctl and libdaxctl. Take a new snapshot after a change; never
+ * edit one. Field names follow `ndctl list -v` where the same thing is meant, so the two can
+ * be compared field by field. Serialises to and from JSON (json-c), which is also how tests
+ * feed captured topologies to pure code. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "context.h"
+#include "size.h"
+
+struct json_object;
+
+typedef struct TopoMount {
+        char *target;
+        char *fstype;
+        char *options; /* VFS and superblock options as the kernel shows them */
+        char *dax;     /* "always", "inode", "never" or NULL: the dax option in effect */
+} TopoMount;
+
+typedef struct TopoFilesystem {
+        char *type; /* blkid TYPE: "xfs", "ext4", … */
+        char *uuid;
+        char *label;
+} TopoFilesystem;
+
+typedef struct TopoDaxDevice {
+        char *chardev; /* "dax0.0" */
+        uint64_t size;
+        uint64_t align;
+        char *mode; /* "devdax" or "system-ram" */
+        bool online;  /* system-ram: its memory is online */
+        bool movable; /* system-ram: online as ZONE_MOVABLE */
+        int target_node;
+} TopoDaxDevice;
+
+typedef struct TopoNamespace {
+        char *dev;  /* "namespace0.0": not stable across boots */
+        char *uuid; /* stable identity (labelled regions); NULL on label-less ones */
+        char *name; /* alt_name from the label; NULL if none */
+        NamespaceMode mode;
+        PfnMap map;       /* fsdax/devdax: where the struct pages are */
+        uint64_t size;    /* usable size, as ndctl shows it (after the pfn info block) */
+        uint64_t raw_size;
+        uint64_t align;   /* pfn/dax alignment; 0 for raw/sector */
+        uint64_t resource; /* physical start */
+        bool enabled;
+        char *blockdev;    /* "pmem0" (fsdax, raw, sector) */
+        TopoFilesystem *filesystem; /* on blockdev, if any */
+        TopoMount *mounts;
+        size_t n_mounts;
+        TopoDaxDevice *daxdev; /* devdax */
+        int numa_node;
+} TopoNamespace;
+
+typedef struct TopoRegion {
+        char *dev; /* "region0" */
+        char *type; /* "pmem" */
+        uint64_t size, available_size, max_available_extent;
+        uint64_t align;
+        uint64_t resource;
+        unsigned interleave_ways;
+        unsigned mappings;
+        int numa_node;
+        char *persistence_domain; /* "cpu_cache", "memory_controller", "none", "unknown" */
+        bool labelled;            /* has a label area: several namespaces, names, uuids */
+        bool enabled;
+        bool read_only;
+        uint64_t *supported_alignments; /* of the region's pfn/dax seeds */
+        size_t n_supported_alignments;
+        char **dimms; /* "nmem0", … */
+        size_t n_dimms;
+        TopoNamespace *namespaces; /* configured ones only: seeds and idle ones are left out */
+        size_t n_namespaces;
+} TopoRegion;
+
+typedef struct TopoDimm {
+        char *dev; /* "nmem0" */
+        uint32_t handle;
+        uint32_t phys_id;
+        char *serial; /* hex, as ndctl shows it; NULL when the platform gives none */
+        char *unique_id;
+} TopoDimm;
+
+typedef struct Topology {
+        char *provider; /* nd bus provider, "ACPI.NFIT" */
+        TopoRegion *regions;
+        size_t n_regions;
+        TopoDimm *dimms;
+        size_t n_dimms;
+} Topology;
+
+Topology *topology_free(Topology *t);
+static inline void topology_freep(Topology **t) {
+        topology_free(*t);
+}
+#define _cleanup_topology_ __attribute__((cleanup(topology_freep)))
+
+/* Walks the kernel's state through libndctl/libdaxctl (after dropping their caches), libblkid
+ * and libmount. No pmem at all gives an empty topology, not an error. */
+int topology_snapshot(DaxContext *c, Topology **ret, char **ret_error);
+
+struct json_object *topology_to_json(const Topology *t);
+int topology_from_json(struct json_object *j, Topology **ret, char **ret_error);
+
+const TopoRegion *topology_find_region(const Topology *t, const char *dev);
+/* By name, uuid, kernel device ("namespace0.0") or block/char device ("pmem0", "/dev/pmem0",
+ * "dax0.0"). -ENOENT if none, -ENOTUNIQ if a name matches several. */
+int topology_find_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
+                            const TopoNamespace **ret_ns);
+
+/* The region's shape for the size planner. Pointers inside refer to @r. */
+RegionShape topo_region_shape(const TopoRegion *r);

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# topology: labelled
+# timeout: 240
+#
+# Namespaces created through lib/ appear in ndctl with the name, mode, size and alignment
+# asked for; sizes given as bytes, a percentage or "rest" are planned and rounded as promised;
+# destroy removes them. After a reboot, they are found again by name.
+. "$(dirname "$0")/lib.sh"
+out=$DAXMGR_TEST_OUT
+
+if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
+    ndctl_json list -R | jq -c '[.[] | {dev, available_size}]' >"$out/free-at-start.json"
+    step "fsdax, map=mem, 2 MiB alignment, 512 MiB"
+    "$TOOL" create-namespace --region region0 --mode fsdax --map mem --align 2M --size 512M --name db-fsdax | tee "$out/a.json"
+    check_eq "mode" fsdax "$(ndctl_ns mode db-fsdax)"
+    check_eq "map" mem "$(ndctl_ns map db-fsdax)"
+    check_eq "align" $((2 << 20)) "$(ndctl_ns align db-fsdax)"
+    check_eq "uuid" "$(jq -r .uuid "$out/a.json")" "$(ndctl_ns raw_uuid db-fsdax)"
+    raw=$(cat "/sys/bus/nd/devices/$(ndctl_ns dev db-fsdax)/size")
+    check_eq "namespace size" $((512 << 20)) "$raw"
+    # map=mem: the data starts after the 8 KiB info block, aligned to 2 MiB: 510 MiB usable.
+    check_eq "usable size (ndctl)" $((510 << 20)) "$(ndctl_ns size db-fsdax)"
+
+    step "devdax, default alignment (2 MiB)"
+    aligns=$(cat /sys/bus/nd/devices/region0/dax*/supported_alignments 2>/dev/null | head -n 1 || true)
+    echo "kernel's devdax alignments: $aligns"
+    "$TOOL" create-namespace --region region0 --mode devdax --size 256M --name db-devdax | tee "$out/b.json"
+    check_eq "mode" devdax "$(ndctl_ns mode db-devdax)"
+    check_eq "align" $((2 << 20)) "$(ndctl_ns align db-devdax)"
+    check_ge "chardev present" 1 "$(ls /dev/"$(ndctl_ns chardev db-devdax)" | wc -l)"
+
+    step "raw, a size that is not a multiple of the region alignment is rounded up"
+    region_align=$(cat /sys/bus/nd/devices/region0/align)
+    "$TOOL" size-plan --region region0 --mode raw --size 100M | tee "$out/plan.json"
+    want=$(( (100 * 1048576 + region_align - 1) / region_align * region_align ))
+    check_eq "planned size" "$want" "$(jq .size "$out/plan.json")"
+    check_eq "rounded" true "$(jq .rounded "$out/plan.json")"
+    "$TOOL" create-namespace --region region0 --mode raw --size 100M --name db-raw
+    check_eq "raw size" "$want" "$(ndctl_ns size db-raw)"
+
+    step "a region whose start is not aligned to its alignment (QEMU's second NVDIMM)"
+    printf 'region1 starts at %s, alignment %s\n' "$(cat /sys/bus/nd/devices/region1/resource)" \
+        "$(cat /sys/bus/nd/devices/region1/align)"
+    if ndctl create-namespace -r region1 -s 64M >"$out/ndctl-region1.txt" 2>&1; then
+        echo "(ndctl accepted it too)"
+        ndctl destroy-namespace -f "$(jq -r .dev "$out/ndctl-region1.txt")"
+    else
+        echo "ndctl refuses: $(grep -i error "$out/ndctl-region1.txt" | head -n 1)"
+    fi
+
+    step "a percentage and the rest, in region1"
+    "$TOOL" create-namespace --region region1 --mode fsdax --size 25% --name db-quarter
+    region_align=$(cat /sys/bus/nd/devices/region1/align)
+    start=$(cat /sys/bus/nd/devices/region1/resource)
+    check_eq "region1 start aligned to its (lowered) alignment" 0 $((start % region_align))
+    size1=$(ndctl_json list -R | jq -r '.[] | select(.dev == "region1") | .size')
+    q=$(cat "/sys/bus/nd/devices/$(ndctl_ns dev db-quarter)/size")
+    check_eq "25% of region1 rounded down to the alignment" $((size1 / 4 / region_align * region_align)) "$q"
+    "$TOOL" create-namespace --region region1 --mode fsdax --size rest --name db-rest
+    check_eq "region1 left after 'rest'" 0 \
+        "$(ndctl_json list -R | jq -r '.[] | select(.dev == "region1") | .max_available_extent')"
+
+    step "names are unique"
+    expect_fail "already exists" "$TOOL" create-namespace --region region0 --size 64M --name db-fsdax
+
+    step "reboot: the namespaces must come back by name"
+    for n in db-fsdax db-devdax db-raw db-quarter db-rest; do
+        printf '%s %s %s %s\n' "$n" "$(ndctl_ns uuid "$n")" "$(ndctl_ns mode "$n")" "$(ndctl_ns size "$n")"
+    done >"$out/before-reboot.txt"
+    cat "$out/before-reboot.txt"
+    testbed-reboot
+fi
+
+step "after the reboot (boot ${DAXMGR_TEST_BOOT:-1}): found again by name, same uuid, mode and size"
+while read -r n uuid mode size; do
+    check_eq "$n uuid" "$uuid" "$(ndctl_ns uuid "$n")"
+    check_eq "$n mode" "$mode" "$(ndctl_ns mode "$n")"
+    check_eq "$n size" "$size" "$(ndctl_ns size "$n")"
+done <"$out/before-reboot.txt"
+"$TOOL" topology | jq -e '[.regions[].namespaces[].name] | index("db-fsdax") != null' >/dev/null ||
+    fail "lib/'s topology does not find db-fsdax by name after the reboot"
+
+step "destroy"
+for n in db-fsdax db-devdax db-raw db-quarter db-rest; do
+    "$TOOL" destroy-namespace "$n"
+    [ -z "$(ndctl_ns dev "$n")" ] || fail "$n still listed by ndctl after destroy"
+    echo "ok: $n destroyed"
+done
+check_eq "free space as at the start" "$(cat "$out/free-at-start.json")" \
+    "$(ndctl_json list -R | jq -c '[.[] | {dev, available_size}]')"

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "tool.h"
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+        const char *help;
+} verbs[] = {
+        { "topology", verb_topology, "print the pmem topology snapshot as JSON" },
+        { "size-plan", verb_size_plan,
+          "--region R --size S [--mode M] [--map M] [--align A]: what it would get" },
+        { "create-namespace", verb_create_namespace,
+          "--region R --size S --mode M [--map M] [--align A] [--name N]" },
+        { "destroy-namespace", verb_destroy_namespace, "NAME|UUID|DEV [--force]" },
+        { "lock-hold", verb_lock_hold, "SECONDS: hold the host-wide namespace lock (tests)" },
+        { "reconfigure-namespace", verb_reconfigure_namespace,
+          "NAME|UUID|DEV --mode M [--map M] [--align A] [--force]" },
+};
+
+int tool_fail(const char *verb, const char *message, int r) {
+        fprintf(stderr, "daxmgr-tool %s: %s\n", verb, error_message(message, r));
+        return 1;
+}
+
+static void help(void) {
+        printf("Usage: daxmgr-tool VERB [ARGS...]\n\nDrive daxmgr's library directly (tests, "
+               "benchmarks).\n\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-18s %s\n", verbs[i].name, verbs[i].help);
+}
+
+int main(int argc, char *argv[]) {
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                help();
+                return argc < 2 ? 2 : 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(argv[1], verbs[i].name) == 0)
+                        return verbs[i].run(argc - 1, argv + 1);
+
+        fprintf(stderr, "daxmgr-tool: unknown verb '%s'; see --help\n", argv[1]);
+        return 2;
+}
