@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The topology model against a snapshot captured in the test-bed guest (40-topology-json.sh):
+ * JSON round trip, lookups, the region shapes the planner gets, and hostile JSON. */
+
+#include <errno.h>
+#include <json-c/json.h>
+
+#include "error.h"
+#include "topology.h"
+#include "test-macro.h"
+
+#define FIXTURE "fixtures/topology-labelled.json"
+
+static Topology *load(const char *path) {
+        json_object *j = json_object_from_file(path);
+        Topology *t = NULL;
+        char *e = NULL;
+
+        ASSERT_TRUE(j);
+        if (topology_from_json(j, &t, &e) < 0) {
+                fprintf(stderr, "%s: %s\n", path, e);
+                abort();
+        }
+        json_object_put(j);
+        return t;
+}
+
+TEST(test_round_trip) {
+        json_object *orig = json_object_from_file(FIXTURE), *again;
+        _cleanup_topology_ Topology *t = load(FIXTURE);
+
+        again = topology_to_json(t);
+        if (!json_object_equal(orig, again)) {
+                fprintf(stderr, "round trip differs:\n%s\n",
+                        json_object_to_json_string_ext(again, JSON_C_TO_STRING_PRETTY));
+                abort();
+        }
+        json_object_put(orig);
+        json_object_put(again);
+}
+
+TEST(test_model) {
+        _cleanup_topology_ Topology *t = load(FIXTURE);
+        const TopoNamespace *n;
+        const TopoRegion *r;
+
+        ASSERT_EQ(t->n_regions, 2);
+        ASSERT_STREQ(t->regions[0].dev, "region0");
+        ASSERT_TRUE(t->regions[0].labelled);
+        ASSERT_EQ(t->regions[0].n_namespaces, 3);
+        ASSERT_EQ(t->regions[0].n_supported_alignments, 3);
+        ASSERT_EQ_U64(t->regions[0].supported_alignments[1], 2 * MiB);
+        ASSERT_EQ(t->n_dimms, 2);
+
+        /* Found by name, uuid, kernel name, block and character device. */
+        ASSERT_EQ(topology_find_namespace(t, "ref-fsdax", &r, &n), 0);
+        ASSERT_STREQ(r->dev, "region0");
+        ASSERT_EQ(n->mode, NAMESPACE_MODE_FSDAX);
+        ASSERT_EQ(n->map, PFN_MAP_MEM);
+        ASSERT_STREQ(n->filesystem->type, "ext4");
+        ASSERT_STREQ(n->filesystem->label, "reflabel");
+        ASSERT_EQ(n->n_mounts, 1);
+        ASSERT_STREQ(n->mounts[0].target, "/mnt/ref");
+        ASSERT_STREQ(n->mounts[0].dax, "always");
+        const TopoNamespace *by_uuid, *by_blk, *by_dev;
+        ASSERT_EQ(topology_find_namespace(t, n->uuid, NULL, &by_uuid), 0);
+        ASSERT_EQ(topology_find_namespace(t, "/dev/pmem0", NULL, &by_blk), 0);
+        ASSERT_EQ(topology_find_namespace(t, n->dev, NULL, &by_dev), 0);
+        ASSERT_TRUE(by_uuid == n && by_blk == n && by_dev == n);
+
+        ASSERT_EQ(topology_find_namespace(t, "dax0.1", NULL, &n), 0);
+        ASSERT_EQ(n->mode, NAMESPACE_MODE_DEVDAX);
+        ASSERT_STREQ(n->daxdev->mode, "devdax");
+        ASSERT_STREQ(n->name, "ref-devdax");
+
+        ASSERT_EQ(topology_find_namespace(t, "nope", NULL, &n), -ENOENT);
+        ASSERT_EQ(topology_find_namespace(t, "", NULL, &n), -EINVAL);
+        ASSERT_TRUE(topology_find_region(t, "region1") == &t->regions[1]);
+        ASSERT_TRUE(topology_find_region(t, "region7") == NULL);
+}
+
+/* The captured regions fed to the planner: what a create would get. */
+TEST(test_plan_on_captured) {
+        _cleanup_topology_ Topology *t = load(FIXTURE);
+        RegionShape s = topo_region_shape(topology_find_region(t, "region0"));
+        NamespaceRequest req = { .mode = NAMESPACE_MODE_FSDAX, .map = PFN_MAP_MEM };
+        NamespacePlan p;
+        char *e = NULL;
+
+        ASSERT_EQ(size_spec_parse("rest", &req.size, NULL), 0);
+        ASSERT_EQ(namespace_plan_size(&s, &req, &p, NULL), 0);
+        ASSERT_EQ_U64(p.size, t->regions[0].max_available_extent);
+
+        ASSERT_EQ(size_spec_parse("2G", &req.size, NULL), 0);
+        ASSERT_EQ(namespace_plan_size(&s, &req, &p, &e), -ENOSPC);
+        ASSERT_STREQ(e, "region0 has 1.35 GiB in its largest free extent; 2 GiB requested");
+        free(e);
+}
+
+static void bad_json(const char *text, const char *words) {
+        json_object *j = json_tokener_parse(text);
+        Topology *t = NULL;
+        char *e = NULL;
+
+        ASSERT_TRUE(j);
+        ASSERT_EQ(topology_from_json(j, &t, &e), -EBADMSG);
+        ASSERT_TRUE(t == NULL);
+        if (!e || !strstr(e, words)) {
+                fprintf(stderr, "for %s expected '%s', got '%s'\n", text, words, e);
+                abort();
+        }
+        free(e);
+        json_object_put(j);
+}
+
+TEST(test_bad_json) {
+        bad_json("[]", "top level must be an object");
+        bad_json("{\"regions\": 3}", "topology.regions must be an array");
+        bad_json("{\"regions\": [{\"size\": 1}]}", "regions[0].dev must be a string");
+        bad_json("{\"regions\": [{\"dev\": \"region0\", \"size\": -5}]}",
+                 "regions[0].size must be a non-negative");
+        bad_json("{\"regions\": [{\"dev\": \"region0\", \"namespaces\": [{\"dev\": \"n\", \"mode\": "
+                 "\"memory\"}]}]}",
+                 "regions[0].namespaces[0].mode must be raw, sector, fsdax or devdax");
+        bad_json("{\"regions\": [{\"dev\": \"r\", \"supported_alignments\": [0]}]}",
+                 "array of positive integers");
+        bad_json("{\"dimms\": [{\"dev\": 7}]}", "dimms[0].dev must be a string");
+}
+
+int main(void) {
+        test_round_trip();
+        test_model();
+        test_plan_on_captured();
+        test_bad_json();
+        return 0;
+}
