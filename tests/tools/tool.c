@@ -17,6 +17,7 @@ static const struct {
         { "create-namespace", verb_create_namespace,
           "--region R --size S --mode M [--map M] [--align A] [--name N]" },
         { "destroy-namespace", verb_destroy_namespace, "NAME|UUID|DEV [--force]" },
+        { "verify", verb_verify, "PID [--json]: where the pages of each file mapping of PID live" },
         { "lock-hold", verb_lock_hold, "SECONDS: hold the host-wide namespace lock (tests)" },
         { "reconfigure-namespace", verb_reconfigure_namespace,
           "NAME|UUID|DEV --mode M [--map M] [--align A] [--force]" },

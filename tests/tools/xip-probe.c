@@ -2,8 +2,8 @@
 
 /* daxmgr-xip-probe: where do my own pages live?
  *
- * Faults in every page of its own executable mappings, then asks /proc/self/pagemap for the
- * physical frame of each and classifies it against the pmem ranges of this machine. Then it
+ * Faults in every page of its own executable mappings, then asks lib/'s process verifier
+ * (xip_verify_process(): /proc/self/maps + pagemap) where each page lives. Then it
  * reads, writes and re-reads a page of its own .data: on a DAX mount the page is mapped from
  * pmem until the write copies it to DRAM. Run it from a DAX mount and from an ordinary disk
  * to see the difference. Needs CAP_SYS_ADMIN (the kernel hides PFNs otherwise).
@@ -24,6 +24,8 @@
 #include "pagemap.h"
 #include "pmem-range.h"
 #include "proc-maps.h"
+#include "xip-verify.h"
+#include "error.h"
 
 #ifndef STATX_ATTR_DAX
 #define STATX_ATTR_DAX 0x00200000
@@ -68,6 +70,8 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_pmem_ranges_ PmemRanges *ranges = NULL;
         _cleanup_maps_ Maps *maps = NULL;
+        _cleanup_xip_report_ XipReport *report = NULL;
+        _cleanup_free_ char *error = NULL;
         _cleanup_close_ int pagemap_fd = -1;
         PageCounts text = {}, other = {};
         PageClass before, after;
@@ -137,35 +141,34 @@ int main(int argc, char *argv[]) {
                        ranges->ranges[i].start, ranges->ranges[i].end);
         printf("statx_dax=%d\n", !!(sx.stx_attributes & STATX_ATTR_DAX));
 
-        for (size_t i = 0; i < maps->n; i++) {
-                const MapsEntry *e = &maps->entries[i];
-                PageCounts pc = {};
-                bool own;
-
-                if (!e->exec || !maps_entry_is_file(e))
-                        continue;
-                own = makedev(e->dev_major, e->dev_minor) == st.st_dev && e->inode == st.st_ino;
-
-                touch_pages(e);
-                r = pagemap_classify_range(pagemap_fd, e->start, e->end, PROBE_PAGE, ranges, &pc);
-                if (r < 0) {
-                        fprintf(stderr, "daxmgr-xip-probe: cannot read pagemap of %s: %s\n", e->path,
-                                strerror(-r));
-                        return 1;
-                }
-                for (unsigned k = 0; k < _PAGE_CLASS_MAX; k++)
-                        (own ? &text : &other)->pages[k] += pc.pages[k];
-                if (!quiet)
-                        printf("mapping own=%d pages=%" PRIu64 " pmem=%" PRIu64 " dram=%" PRIu64
-                               " not_resident=%" PRIu64 " path=%s\n",
-                               own, page_counts_total(&pc), pc.pages[PAGE_PMEM], pc.pages[PAGE_DRAM],
-                               pc.pages[PAGE_NOT_RESIDENT], e->path);
+        /* Fault in every page of our executable mappings, then let lib/ tell where each lives. */
+        for (size_t i = 0; i < maps->n; i++)
+                if (maps->entries[i].exec && maps_entry_is_file(&maps->entries[i]))
+                        touch_pages(&maps->entries[i]);
+        r = xip_verify_process(0, ranges, &report, &error);
+        if (r < 0) {
+                fprintf(stderr, "daxmgr-xip-probe: %s\n", error_message(error, r));
+                return 1;
         }
-
-        if (text.pages[PAGE_PFN_HIDDEN] + other.pages[PAGE_PFN_HIDDEN] > 0) {
+        if (report->pfn_hidden) {
                 fprintf(stderr, "daxmgr-xip-probe: the kernel hid the page frame numbers; run as root "
                                 "(CAP_SYS_ADMIN)\n");
                 return 1;
+        }
+        for (size_t i = 0; i < report->n_mappings; i++) {
+                const XipMapping *m = &report->mappings[i];
+                bool own = makedev(m->map.dev_major, m->map.dev_minor) == st.st_dev &&
+                           m->map.inode == st.st_ino;
+
+                if (!m->map.exec)
+                        continue;
+                for (unsigned k = 0; k < _PAGE_CLASS_MAX; k++)
+                        (own ? &text : &other)->pages[k] += m->counts.pages[k];
+                if (!quiet)
+                        printf("mapping own=%d pages=%" PRIu64 " pmem=%" PRIu64 " dram=%" PRIu64
+                               " not_resident=%" PRIu64 " path=%s\n",
+                               own, page_counts_total(&m->counts), m->counts.pages[PAGE_PMEM],
+                               m->counts.pages[PAGE_DRAM], m->counts.pages[PAGE_NOT_RESIDENT], m->map.path);
         }
 
         printf("text_pages=%" PRIu64 "\n", page_counts_total(&text));

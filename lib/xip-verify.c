@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "parse-util.h"
+#include "xip-verify.h"
+
+#define PAGE 4096
+
+XipReport *xip_report_free(XipReport *r) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_mappings; i++)
+                maps_entry_done(&r->mappings[i].map);
+        free(r->mappings);
+        free(r->comm);
+        free(r);
+        return NULL;
+}
+
+int smaps_parse_pmd(const char *text, void (*cb)(uint64_t start, uint64_t kb, void *userdata),
+                    void *userdata) {
+        bool in_mapping = false;
+        uint64_t start = 0;
+
+        if (!text || !cb)
+                return -EINVAL;
+        for (const char *line = text; *line;) {
+                const char *eol = strchrnul(line, '\n');
+                size_t len = (size_t) (eol - line);
+                MapsEntry e;
+
+                if (len > 0 && line[0] >= 'A' && line[0] <= 'Z' && memchr(line, ':', len)) {
+                        static const char key[] = "FilePmdMapped:";
+
+                        if (in_mapping && len > strlen(key) && strncmp(line, key, strlen(key)) == 0) {
+                                _cleanup_free_ char *v = strndup(line + strlen(key), len - strlen(key));
+                                char *p, *q;
+                                uint64_t kb;
+
+                                if (!v)
+                                        return -ENOMEM;
+                                for (p = v; *p == ' '; p++)
+                                        ;
+                                q = strstr(p, " kB");
+                                if (!q)
+                                        return -EBADMSG;
+                                *q = '\0';
+                                if (parse_u64(p, 10, &kb) < 0)
+                                        return -EBADMSG;
+                                cb(start, kb, userdata);
+                        }
+                } else if (len > 0) {
+                        if (maps_parse_line(line, len, &e) < 0)
+                                return -EBADMSG;
+                        start = e.start;
+                        in_mapping = true;
+                        maps_entry_done(&e);
+                }
+                line = *eol ? eol + 1 : eol;
+        }
+        return 0;
+}
+
+static void set_pmd(uint64_t start, uint64_t kb, void *userdata) {
+        XipReport *r = userdata;
+
+        for (size_t i = 0; i < r->n_mappings; i++)
+                if (r->mappings[i].map.start == start) {
+                        r->mappings[i].pmd_kb = kb;
+                        return;
+                }
+}
+
+double xip_summary_pmem_percent(const XipSummary *s) {
+        uint64_t resident = s->exec_pmem + s->exec_dram;
+
+        return resident ? 100.0 * (double) s->exec_pmem / (double) resident : 0.0;
+}
+
+static void summary_add(XipSummary *s, const XipMapping *m) {
+        if (m->map.exec) {
+                s->exec_pages += page_counts_total(&m->counts);
+                s->exec_pmem += m->counts.pages[PAGE_PMEM];
+                s->exec_dram += m->counts.pages[PAGE_DRAM];
+                s->exec_not_resident += m->counts.pages[PAGE_NOT_RESIDENT] + m->counts.pages[PAGE_SWAPPED];
+        }
+        s->cow_pages += m->cow_pages;
+        s->pmd_kb += m->pmd_kb;
+}
+
+int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, char **ret_error) {
+        _cleanup_pmem_ranges_ PmemRanges *loaded = NULL;
+        _cleanup_xip_report_ XipReport *r = NULL;
+        _cleanup_free_ char *smaps = NULL, *comm_path = NULL, *smaps_path = NULL;
+        _cleanup_free_ uint64_t *entries = NULL;
+        _cleanup_maps_ Maps *maps = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t allocated = 0;
+        int k;
+
+        if (pid < 0 || !ret)
+                return -EINVAL;
+        if (!ranges) {
+                k = pmem_ranges_load(&loaded);
+                if (k == -ENOENT)
+                        k = pmem_ranges_new(&loaded);
+                if (k == -EPERM)
+                        return error_set(
+                                ret_error, k,
+                                "the physical ranges of pmem are hidden from this user; verifying needs "
+                                "root (CAP_SYS_ADMIN)");
+                if (k < 0)
+                        return error_set(ret_error, k, "cannot read the physical ranges of pmem: %s",
+                                         strerror(-k));
+                ranges = loaded;
+        }
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->pid = pid ?: getpid();
+        r->n_pmem_ranges = ranges->n;
+
+        k = maps_read(pid, &maps);
+        if (k == -ENOENT || k == -ESRCH)
+                return error_set(ret_error, -ESRCH, "there is no process %d", (int) r->pid);
+        if (k == -EACCES || k == -EPERM)
+                return error_set(
+                        ret_error, -EACCES,
+                        "not allowed to look into process %d: it belongs to another user (verifying "
+                        "someone else's process needs root)",
+                        (int) r->pid);
+        if (k < 0)
+                return error_set(ret_error, k, "cannot read the mappings of process %d: %s", (int) r->pid,
+                                 strerror(-k));
+        fd = pagemap_open(pid);
+        if (fd < 0)
+                return error_set(ret_error, fd, "cannot open the pagemap of process %d: %s", (int) r->pid,
+                                 strerror(-fd));
+
+        if (asprintf(&comm_path, "/proc/%d/comm", (int) r->pid) >= 0)
+                (void) read_one_line_at(AT_FDCWD, comm_path, &r->comm);
+
+        for (size_t i = 0; i < maps->n; i++) {
+                MapsEntry *e = &maps->entries[i];
+                uint64_t n = (e->end - e->start) / PAGE;
+                XipMapping *m;
+
+                if (!maps_entry_is_file(e))
+                        continue;
+                if (n > allocated) {
+                        uint64_t *p = reallocarray(entries, n, sizeof(uint64_t));
+                        if (!p)
+                                return -ENOMEM;
+                        entries = p;
+                        allocated = n;
+                }
+                k = pagemap_read(fd, e->start, e->end, PAGE, entries);
+                if (k == -ESRCH || k == -EIO)
+                        return error_set(ret_error, -ESRCH, "process %d exited while being verified",
+                                         (int) r->pid);
+                if (k < 0)
+                        return error_set(ret_error, k, "cannot read the pagemap of process %d: %s",
+                                         (int) r->pid, strerror(-k));
+
+                m = reallocarray(r->mappings, r->n_mappings + 1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                r->mappings = m;
+                m = &r->mappings[r->n_mappings++];
+                *m = (XipMapping){ .map = *e };
+                e->path = NULL; /* moved */
+
+                for (uint64_t j = 0; j < n; j++) {
+                        PageClass c = pagemap_classify_entry(entries[j], ranges, PAGE);
+
+                        m->counts.pages[c]++;
+                        if (c == PAGE_PFN_HIDDEN)
+                                r->pfn_hidden = true;
+                        /* A private file page that is present but no longer a file page, at a DRAM
+                         * frame, is a copy made by a write. (DAX pages also lack PM_FILE, but
+                         * their frames are in pmem.) */
+                        if (!m->map.shared && c == PAGE_DRAM && !(entries[j] & PM_FILE))
+                                m->cow_pages++;
+                }
+        }
+
+        if (asprintf(&smaps_path, "/proc/%d/smaps", (int) r->pid) >= 0 &&
+            read_full_file(smaps_path, READ_FULL_FILE_MAX, &smaps, NULL) >= 0)
+                (void) smaps_parse_pmd(smaps, set_pmd, r);
+
+        for (size_t i = 0; i < r->n_mappings; i++)
+                summary_add(&r->summary, &r->mappings[i]);
+
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+bool xip_report_file_summary(const XipReport *r, unsigned dev_major, unsigned dev_minor, uint64_t inode,
+                             XipSummary *ret) {
+        bool found = false;
+
+        *ret = (XipSummary){};
+        for (size_t i = 0; i < r->n_mappings; i++) {
+                const XipMapping *m = &r->mappings[i];
+
+                if (m->map.dev_major != dev_major || m->map.dev_minor != dev_minor || m->map.inode != inode)
+                        continue;
+                summary_add(ret, m);
+                found = true;
+        }
+        return found;
+}
+
+static json_object *summary_to_json(const XipSummary *s) {
+        json_object *o = json_object_new_object();
+
+        (void) json_object_object_add(o, "exec_pages", json_object_new_uint64(s->exec_pages));
+        (void) json_object_object_add(o, "exec_pmem", json_object_new_uint64(s->exec_pmem));
+        (void) json_object_object_add(o, "exec_dram", json_object_new_uint64(s->exec_dram));
+        (void) json_object_object_add(o, "exec_not_resident", json_object_new_uint64(s->exec_not_resident));
+        (void) json_object_object_add(o, "exec_pmem_percent",
+                                      json_object_new_double(xip_summary_pmem_percent(s)));
+        (void) json_object_object_add(o, "cow_pages", json_object_new_uint64(s->cow_pages));
+        (void) json_object_object_add(o, "pmd_mapped_kb", json_object_new_uint64(s->pmd_kb));
+        return o;
+}
+
+json_object *xip_report_to_json(const XipReport *r) {
+        json_object *o = json_object_new_object(), *maps = json_object_new_array();
+
+        (void) json_object_object_add(o, "pid", json_object_new_int(r->pid));
+        (void) json_object_object_add(o, "comm", r->comm ? json_object_new_string(r->comm) : NULL);
+        (void) json_object_object_add(o, "pfn_hidden", json_object_new_boolean(r->pfn_hidden));
+        (void) json_object_object_add(o, "pmem_ranges", json_object_new_int((int) r->n_pmem_ranges));
+        (void) json_object_object_add(o, "summary", summary_to_json(&r->summary));
+        for (size_t i = 0; i < r->n_mappings; i++) {
+                const XipMapping *m = &r->mappings[i];
+                json_object *j = json_object_new_object();
+                char perms[5] = { m->map.read ? 'r' : '-', m->map.write ? 'w' : '-', m->map.exec ? 'x' : '-',
+                                  m->map.shared ? 's' : 'p', 0 };
+                char range[64];
+
+                (void) snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, m->map.start, m->map.end);
+                (void) json_object_object_add(j, "range", json_object_new_string(range));
+                (void) json_object_object_add(j, "perms", json_object_new_string(perms));
+                (void) json_object_object_add(j, "path", json_object_new_string(m->map.path));
+                (void) json_object_object_add(j, "deleted", json_object_new_boolean(m->map.deleted));
+                (void) json_object_object_add(j, "inode", json_object_new_uint64(m->map.inode));
+                for (unsigned c = 0; c < _PAGE_CLASS_MAX; c++)
+                        (void) json_object_object_add(j, page_class_to_string((PageClass) c),
+                                                      json_object_new_uint64(m->counts.pages[c]));
+                (void) json_object_object_add(j, "cow", json_object_new_uint64(m->cow_pages));
+                (void) json_object_object_add(j, "pmd_mapped_kb", json_object_new_uint64(m->pmd_kb));
+                (void) json_object_array_add(maps, j);
+        }
+        (void) json_object_object_add(o, "mappings", maps);
+        return o;
+}
