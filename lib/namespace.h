@@ -19,7 +19,7 @@ typedef struct NamespaceCreate {
         SizeSpec size;
         NamespaceMode mode; /* fsdax, devdax or raw */
         PfnMap map;
-        uint64_t align; /* 0 = default */
+        uint64_t align;   /* 0 = default */
         const char *name; /* stored in the label; optional but the only stable identity */
 } NamespaceCreate;
 

@@ -34,7 +34,7 @@ typedef struct TopoDaxDevice {
         char *chardev; /* "dax0.0" */
         uint64_t size;
         uint64_t align;
-        char *mode; /* "devdax" or "system-ram" */
+        char *mode;   /* "devdax" or "system-ram" */
         bool online;  /* system-ram: its memory is online */
         bool movable; /* system-ram: online as ZONE_MOVABLE */
         int target_node;
@@ -45,13 +45,13 @@ typedef struct TopoNamespace {
         char *uuid; /* stable identity (labelled regions); NULL on label-less ones */
         char *name; /* alt_name from the label; NULL if none */
         NamespaceMode mode;
-        PfnMap map;       /* fsdax/devdax: where the struct pages are */
-        uint64_t size;    /* usable size, as ndctl shows it (after the pfn info block) */
+        PfnMap map;    /* fsdax/devdax: where the struct pages are */
+        uint64_t size; /* usable size, as ndctl shows it (after the pfn info block) */
         uint64_t raw_size;
-        uint64_t align;   /* pfn/dax alignment; 0 for raw/sector */
+        uint64_t align;    /* pfn/dax alignment; 0 for raw/sector */
         uint64_t resource; /* physical start */
         bool enabled;
-        char *blockdev;    /* "pmem0" (fsdax, raw, sector) */
+        char *blockdev;             /* "pmem0" (fsdax, raw, sector) */
         TopoFilesystem *filesystem; /* on blockdev, if any */
         TopoMount *mounts;
         size_t n_mounts;
@@ -60,7 +60,7 @@ typedef struct TopoNamespace {
 } TopoNamespace;
 
 typedef struct TopoRegion {
-        char *dev; /* "region0" */
+        char *dev;  /* "region0" */
         char *type; /* "pmem" */
         uint64_t size, available_size, max_available_extent;
         uint64_t align;
