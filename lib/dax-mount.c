@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "dax-mount.h"
+#include "error.h"
+#include "format.h"
+#include "fs-util.h"
+#include "holders.h"
+
+void dax_path_info_done(DaxPathInfo *i) {
+        if (!i)
+                return;
+        free(i->path);
+        free(i->fstype);
+        free(i->source);
+        free(i->mountpoint);
+        free(i->options);
+        free(i->device);
+        free(i->why_not);
+        *i = (DaxPathInfo){ .dax_flag = -1, .queue_dax = -1 };
+}
+
+/* ---------------------------------------------------------------- kernel messages */
+
+int fs_context_message_parse(const char *msg, size_t len, char *ret_level, char **ret) {
+        char level = '?', *t;
+
+        if (!msg || !ret_level || !ret)
+                return -EINVAL;
+        len = strnlen(msg, len);
+        while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+                len--;
+        if (len >= 2 && (msg[0] == 'e' || msg[0] == 'w' || msg[0] == 'i') && msg[1] == ' ') {
+                level = msg[0];
+                msg += 2;
+                len -= 2;
+        }
+        t = strndup(msg, len);
+        if (!t)
+                return -ENOMEM;
+        *ret_level = level;
+        *ret = t;
+        return 0;
+}
+
+int kmsg_record_text(const char *rec, size_t len, char **ret) {
+        const char *semi, *end;
+        char *t;
+
+        if (!rec || !ret)
+                return -EINVAL;
+        end = memchr(rec, '\n', len);
+        if (!end)
+                end = rec + len;
+        semi = memchr(rec, ';', (size_t) (end - rec));
+        if (!semi)
+                return -EBADMSG;
+        t = strndup(semi + 1, (size_t) (end - semi - 1));
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}
+
+bool kmsg_line_names_device(const char *line, const char *devname) {
+        _cleanup_free_ char *paren = NULL;
+        size_t n;
+
+        if (!line || !devname || !*devname)
+                return false;
+        n = strlen(devname);
+        if (strncmp(line, devname, n) == 0 && line[n] == ':')
+                return true;
+        if (asprintf(&paren, "(%s)", devname) < 0)
+                return false;
+        return strstr(line, paren) != NULL;
+}
+
+int log_append_unique(char **log, const char *line) {
+        size_t old;
+        char *p;
+
+        if (!log || !line || !*line)
+                return 0;
+        if (*log && strstr(*log, line))
+                return 0;
+        old = *log ? strlen(*log) : 0;
+        p = realloc(*log, old + 2 + strlen(line) + 1);
+        if (!p)
+                return -ENOMEM;
+        if (old > 0)
+                strcpy(p + old, "; "), old += 2;
+        strcpy(p + old, line);
+        *log = p;
+        return 0;
+}
+
+/* Drains the messages a file-system context fd holds (read() returns one at a time and fails
+ * with ENODATA when none is left). Informational ones are dropped. */
+static void fs_log_drain(int fs_fd, char **log) {
+        char buf[4096];
+
+        for (;;) {
+                _cleanup_free_ char *text = NULL, *line = NULL;
+                ssize_t n = read(fs_fd, buf, sizeof(buf));
+                char level;
+
+                if (n <= 0)
+                        return;
+                if (fs_context_message_parse(buf, (size_t) n, &level, &text) < 0)
+                        return;
+                if (level == 'i')
+                        continue;
+                if (level == 'w' && asprintf(&line, "warning: %s", text) < 0)
+                        return;
+                (void) log_append_unique(log, line ?: text);
+        }
+}
+
+/* /dev/kmsg positioned at its end, so that only what the kernel logs from now on is read.
+ * -1 if it is not readable (no CAP_SYSLOG, no /dev/kmsg): the kernel's words are a bonus. */
+static int kmsg_open_at_end(void) {
+        int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -1;
+        if (lseek(fd, 0, SEEK_END) < 0)
+                return safe_close(fd);
+        return fd;
+}
+
+static int strv_push(char ***l, size_t *n, char *s) {
+        char **a = reallocarray(*l, *n + 2, sizeof(char *));
+
+        if (!a) {
+                free(s);
+                return -ENOMEM;
+        }
+        a[(*n)++] = s;
+        a[*n] = NULL;
+        *l = a;
+        return 0;
+}
+
+/* Appends the kernel log lines naming @devname to the list *lines (of *n). */
+static void kmsg_collect(int fd, const char *devname, char ***lines, size_t *n) {
+        char buf[8192]; /* one record per read; the kernel caps them at about 1 KiB */
+
+        if (fd < 0 || !devname)
+                return;
+        for (;;) {
+                char *text = NULL;
+                ssize_t k = read(fd, buf, sizeof(buf) - 1);
+
+                if (k < 0 && (errno == EINTR || errno == EPIPE)) /* EPIPE: records were overwritten */
+                        continue;
+                if (k <= 0)
+                        return;
+                if (kmsg_record_text(buf, (size_t) k, &text) < 0)
+                        continue;
+                if (!kmsg_line_names_device(text, devname) || strv_push(lines, n, text) < 0)
+                        free(text);
+        }
+}
+
+int kernel_lines_pick(char *const *lines, bool only_dax, char **ret) {
+        _cleanup_free_ char *log = NULL;
+        size_t n = 0, dax = 0;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        for (; lines && lines[n]; n++)
+                if (strcasestr(lines[n], "dax"))
+                        dax++;
+        for (size_t i = 0; i < n; i++) {
+                if (dax > 0 || only_dax ? !strcasestr(lines[i], "dax") : i + 3 < n)
+                        continue;
+                r = log_append_unique(&log, lines[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(log);
+        return 0;
+}
+
+static char **lines_free(char **l) {
+        for (size_t i = 0; l && l[i]; i++)
+                free(l[i]);
+        free(l);
+        return NULL;
+}
+
+static void lines_freep(char ***l) {
+        lines_free(*l);
+}
+
+/* ---------------------------------------------------------------- the DAX proof */
+
+/* statx of an open file: 1 if DAX, 0 if not; *ret_reported tells whether the kernel reports
+ * the attribute at all. */
+static int fd_statx_dax(int fd, bool *ret_reported) {
+        struct statx stx = {};
+
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
+                return negative_errno();
+        *ret_reported = stx.stx_attributes_mask & STATX_ATTR_DAX;
+        return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/* Creates an unnamed file in @dir_fd (O_TMPFILE, or a named one unlinked at once where
+ * O_TMPFILE is unsupported) and reports whether it is DAX. */
+static int probe_new_file(int dir_fd, bool *ret_reported) {
+        _cleanup_close_ int fd = -1;
+
+        fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+                char name[64];
+
+                (void) snprintf(name, sizeof(name), ".daxmgr-probe-%d-%lx", (int) getpid(), (long) random());
+                fd = openat(dir_fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd >= 0)
+                        (void) unlinkat(dir_fd, name, 0);
+        }
+        if (fd < 0)
+                return negative_errno();
+        return fd_statx_dax(fd, ret_reported);
+}
+
+/* dax=inode: a temporary directory carrying FS_XFLAG_DAX, a new file in it. */
+static int probe_inode_mode(int root_fd, bool *ret_reported, int *ret_flag_error) {
+        _cleanup_close_ int dfd = -1;
+        char name[64];
+        int r;
+
+        (void) snprintf(name, sizeof(name), ".daxmgr-probe-%d-%lx", (int) getpid(), (long) random());
+        if (mkdirat(root_fd, name, 0700) < 0)
+                return negative_errno();
+        dfd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0) {
+                r = negative_errno();
+                goto finish;
+        }
+        r = fd_set_dax_flag(dfd, true);
+        if (r < 0) {
+                *ret_flag_error = r;
+                goto finish;
+        }
+        r = probe_new_file(dfd, ret_reported);
+finish:
+        dfd = safe_close(dfd);
+        (void) unlinkat(root_fd, name, AT_REMOVEDIR);
+        return r;
+}
+
+/* A read-only mount: the first regular file at the top, if any. -ENOENT when there is none. */
+static int probe_existing_file(int root_fd, bool *ret_reported) {
+        _cleanup_close_ int dfd = -1;
+        struct dirent *de;
+        DIR *d;
+        int r = -ENOENT;
+
+        dfd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return negative_errno();
+        d = fdopendir(dfd);
+        if (!d)
+                return negative_errno();
+        dfd = -1;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+
+                if (de->d_type != DT_REG)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                r = fd_statx_dax(fd, ret_reported);
+                break;
+        }
+        (void) closedir(d);
+        return r;
+}
+
+int dax_explain(const DaxFacts *f, char **ret) {
+        int r;
+
+        if (!f || !ret)
+                return -EINVAL;
+        if (f->dax) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!f->reported)
+                r = asprintf(ret,
+                             "the kernel does not report the DAX state of files (STATX_ATTR_DAX needs Linux "
+                             "5.8 or later)");
+        else if (fstype_is_virtual_memory(f->fstype))
+                r = asprintf(ret,
+                             "%s keeps files in ordinary RAM (the page cache): \"dax\" means nothing there",
+                             f->fstype);
+        else if (!fstype_supports_dax(f->fstype))
+                r = asprintf(ret, "%s cannot do DAX: use xfs or ext4 on a pmem block device (/dev/pmemN)",
+                             f->fstype ?: "this file system");
+        else if (f->queue_dax == 0)
+                r = asprintf(ret,
+                             "the block device %s cannot do DAX (/sys/block/%s/queue/dax is 0): a raw-mode "
+                             "namespace or a disk that is not pmem; an fsdax namespace is needed",
+                             f->device ?: "?", f->device ?: "?");
+        else if (f->mode == DAX_MODE_NEVER)
+                r = asprintf(ret, "the file system is mounted with dax=never");
+        else if (f->mode == DAX_MODE_INODE && f->dax_flag == 1 && !f->is_dir)
+                r = asprintf(
+                        ret,
+                        "the file carries FS_XFLAG_DAX but its in-memory inode predates the flag: it takes "
+                        "effect once the inode is evicted (unused, then dropped from the cache)");
+        else if (f->mode == DAX_MODE_INODE && f->is_dir)
+                r = asprintf(
+                        ret,
+                        "the file system is mounted with dax=inode and this directory does not carry "
+                        "FS_XFLAG_DAX, so files created in it are not DAX (set the flag on the directory, "
+                        "or mount with dax=always)");
+        else if (f->mode == DAX_MODE_INODE)
+                r = asprintf(ret, "the file system is mounted with dax=inode and this file does not carry "
+                                  "FS_XFLAG_DAX");
+        else
+                r = asprintf(ret,
+                             "the file system is mounted with dax=always but the kernel turned DAX off (see "
+                             "the kernel log for the device)");
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* ---------------------------------------------------------------- mounting */
+
+/* The new mount API. On failure *ret_step says which step failed. Kernel messages (errors and
+ * warnings) are appended to *log. Returns -ENOSYS untouched when fsopen() does not exist. */
+static int mount_fsopen(const char *source, const char *target, const char *fstype, DaxMode dax,
+                        const MountOptions *mo, char **ret_step, char **log) {
+        _cleanup_close_ int fs_fd = -1, mnt_fd = -1;
+        int r;
+
+        fs_fd = fsopen(fstype, FSOPEN_CLOEXEC);
+        if (fs_fd < 0) {
+                r = negative_errno();
+                (void) asprintf(ret_step, "opening the %s file system type", fstype);
+                return r;
+        }
+
+#define STEP(call, ...)                                                                                     \
+        do {                                                                                                \
+                if ((call) < 0) {                                                                           \
+                        r = negative_errno();                                                               \
+                        (void) asprintf(ret_step, __VA_ARGS__);                                             \
+                        fs_log_drain(fs_fd, log);                                                           \
+                        return r;                                                                           \
+                }                                                                                           \
+        } while (0)
+
+        STEP(fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", source, 0), "setting the source");
+        STEP(fsconfig(fs_fd, FSCONFIG_SET_STRING, "dax", dax_mode_to_string(dax), 0), "setting dax=%s",
+             dax_mode_to_string(dax));
+        if (mo->read_only)
+                STEP(fsconfig(fs_fd, FSCONFIG_SET_FLAG, "ro", NULL, 0), "setting ro");
+        for (size_t i = 0; i < mo->n_fs; i++) {
+                const char *eq = strchr(mo->fs[i], '=');
+                _cleanup_free_ char *key =
+                        strndup(mo->fs[i], eq ? (size_t) (eq - mo->fs[i]) : strlen(mo->fs[i]));
+
+                if (!key)
+                        return -ENOMEM;
+                if (eq)
+                        STEP(fsconfig(fs_fd, FSCONFIG_SET_STRING, key, eq + 1, 0),
+                             "setting the option \"%s\"", mo->fs[i]);
+                else
+                        STEP(fsconfig(fs_fd, FSCONFIG_SET_FLAG, key, NULL, 0), "setting the option \"%s\"",
+                             mo->fs[i]);
+        }
+        STEP(fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0), "creating the file system instance");
+        mnt_fd = fsmount(fs_fd, FSMOUNT_CLOEXEC, mo->attr);
+        STEP(mnt_fd, "creating the mount");
+        STEP(move_mount(mnt_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH), "attaching it at %s",
+             target);
+#undef STEP
+
+        fs_log_drain(fs_fd, log);
+        return 0;
+}
+
+static int mount_legacy(const char *source, const char *target, const char *fstype, DaxMode dax,
+                        const MountOptions *mo, char **ret_step) {
+        _cleanup_free_ char *first = NULL, *data = NULL;
+        int r;
+
+        if (asprintf(&first, "dax=%s", dax_mode_to_string(dax)) < 0)
+                return -ENOMEM;
+        r = mount_options_join(mo, first, &data);
+        if (r < 0)
+                return r;
+        if (mount(source, target, fstype, mo->ms, data) < 0) {
+                r = negative_errno();
+                (void) asprintf(ret_step, "mount(2) with \"%s\"", data);
+                return r;
+        }
+        return 0;
+}
+
+/* The tail of an error sentence: what the device's queue/dax and the kernel had to say
+ * (the file-system context's messages, then the kernel log lines about the device). */
+static char *explain_tail(int queue_dax, const char *devname, const char *fs_log, char *const *klines,
+                          bool only_dax) {
+        _cleanup_free_ char *words = NULL, *picked = NULL;
+        const char *end;
+        char *s = NULL;
+        int r;
+
+        if (fs_log && log_append_unique(&words, fs_log) < 0)
+                return NULL;
+        if (kernel_lines_pick(klines, only_dax, &picked) < 0 ||
+            (picked && log_append_unique(&words, picked) < 0))
+                return NULL;
+        end = words && words[strlen(words) - 1] != '.' ? "." : "";
+
+        if (queue_dax == 0)
+                r = asprintf(
+                        &s,
+                        " /sys/block/%s/queue/dax is 0: the device cannot do DAX (a raw-mode namespace or a "
+                        "disk that is not pmem); reconfigure the namespace in fsdax mode.%s%s%s",
+                        devname, words ? " The kernel said: " : "", words ?: "", words ? end : "");
+        else
+                r = asprintf(&s, "%s%s%s", words ? " The kernel said: " : "", words ?: "", words ? end : "");
+        return r < 0 ? NULL : s;
+}
+
+/* Whether DAX is in effect on the fresh mount at @root_fd. 1 yes, 0 no (*ret_why says why),
+ * <0 on errors while probing (also with *ret_why). */
+static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, char **ret_why) {
+        bool reported = false;
+        int flag_error = 0, r;
+
+        if (read_only) {
+                r = dax == DAX_MODE_ALWAYS ? probe_existing_file(root_fd, &reported) : -ENOENT;
+                if (r == -ENOENT) {
+                        /* Nothing to ask the kernel about: trust the device's capability. */
+                        if (queue_dax == 1)
+                                return 1;
+                        (void) asprintf(ret_why,
+                                        "the mount is read-only and the device reports no DAX support");
+                        return 0;
+                }
+        } else if (dax == DAX_MODE_INODE)
+                r = probe_inode_mode(root_fd, &reported, &flag_error);
+        else
+                r = probe_new_file(root_fd, &reported);
+
+        if (flag_error < 0) {
+                (void) asprintf(ret_why, "the file system refused FS_XFLAG_DAX on a directory (%s)",
+                                strerror(-flag_error));
+                return 0;
+        }
+        if (r < 0) {
+                (void) asprintf(ret_why, "creating a probe file failed (%s)", strerror(-r));
+                return r;
+        }
+        if (!reported) {
+                (void) asprintf(ret_why,
+                                "the kernel does not report the DAX state of files (STATX_ATTR_DAX needs "
+                                "Linux 5.8 or later), so DAX cannot be proven");
+                return 0;
+        }
+        if (r == 0)
+                (void) asprintf(ret_why, "a new file %s is not DAX",
+                                dax == DAX_MODE_INODE ? "in a directory carrying FS_XFLAG_DAX"
+                                                      : "in the mount");
+        return r;
+}
+
+int dax_mount(const char *source, const char *target, const DaxMountRequest *req, char **ret_error) {
+        _cleanup_free_ char *canonical = NULL, *created = NULL, *devname = NULL, *probed_type = NULL;
+        _cleanup_free_ char *step = NULL, *log = NULL, *why = NULL, *tail = NULL;
+        char **klines __attribute__((cleanup(lines_freep))) = NULL;
+        size_t n_klines = 0;
+        _cleanup_mnt_table_ struct libmnt_table *table = NULL;
+        _cleanup_close_ int kmsg_fd = -1, root_fd = -1;
+        MountOptions mo = {};
+        const char *fstype, *dax_name;
+        struct libmnt_fs *fs;
+        int queue_dax, r;
+        struct stat st;
+
+        if (!source || !target || !req)
+                return -EINVAL;
+        if (req->dax != DAX_MODE_ALWAYS && req->dax != DAX_MODE_INODE)
+                return error_set(ret_error, -EINVAL,
+                                 "Cannot mount %s: the DAX mode must be always or inode.", source);
+        dax_name = dax_mode_to_string(req->dax);
+        if (target[0] != '/')
+                return error_set(ret_error, -EINVAL,
+                                 "Cannot mount %s: the mount point \"%s\" is not an absolute path.", source,
+                                 target);
+
+        /* tmpfs, ramfs, "none": no device, and "dax" would be silently meaningless. */
+        if (fstype_is_virtual_memory(source) || fstype_is_virtual_memory(req->fstype) ||
+            strcmp(source, "none") == 0)
+                return error_set(
+                        ret_error, -ENOTBLK,
+                        "Refusing to DAX-mount \"%s\"%s%s: DAX needs xfs or ext4 on a pmem block device "
+                        "(/dev/pmemN); tmpfs and ramfs keep files in ordinary RAM, where \"dax\" means "
+                        "nothing.",
+                        source, req->fstype ? " as " : "", req->fstype ?: "");
+        if (stat(source, &st) < 0)
+                return error_set(ret_error, negative_errno(), "Cannot mount %s: %m.", source);
+        if (!S_ISBLK(st.st_mode))
+                return error_set(ret_error, -ENOTBLK,
+                                 "Refusing to DAX-mount %s: it is not a block device. DAX needs xfs or ext4 "
+                                 "on a pmem "
+                                 "block device (/dev/pmemN); on anything else \"dax\" means nothing.",
+                                 source);
+        (void) blockdev_name(st.st_rdev, &devname);
+        queue_dax = blockdev_queue_dax(st.st_rdev);
+
+        /* What is on it. */
+        {
+                _cleanup_close_ int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                FormatSignature sig = {};
+
+                if (fd < 0)
+                        return error_set(ret_error, negative_errno(), "Cannot mount %s: cannot open it: %m.",
+                                         source);
+                r = format_probe_fd(fd, &sig);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "Cannot mount %s: probing its file system failed: %s.", source,
+                                         strerror(-r));
+                if (r > 0 && !sig.ambivalent && sig.type && sig.usage &&
+                    strcmp(sig.usage, "filesystem") == 0)
+                        probed_type = TAKE_PTR(sig.type);
+                format_signature_done(&sig);
+        }
+        if (!probed_type)
+                return error_set(
+                        ret_error, -ENODATA,
+                        "Cannot mount %s: it holds no file system that libblkid recognises; format it "
+                        "first.",
+                        source);
+        if (req->fstype && strcmp(req->fstype, probed_type) != 0)
+                return error_set(ret_error, -EMEDIUMTYPE, "Cannot mount %s as %s: it holds %s.", source,
+                                 req->fstype, probed_type);
+        fstype = probed_type;
+        if (!fstype_supports_dax(fstype))
+                return error_set(ret_error, -EOPNOTSUPP,
+                                 "Cannot DAX-mount %s: it holds %s, which cannot do DAX; use xfs or ext4.",
+                                 source, fstype);
+
+        r = mount_options_parse(req->options, &mo, ret_error);
+        if (r < 0)
+                return r;
+
+        r = mkdir_parents(target, 0755, &created);
+        if (r < 0) {
+                error_set(ret_error, r, "Cannot mount %s: cannot create the mount point %s: %s.", source,
+                          target, strerror(-r));
+                goto finish;
+        }
+        canonical = realpath(target, NULL);
+        if (!canonical) {
+                r = error_set(ret_error, negative_errno(), "Cannot mount %s: cannot resolve %s: %m.", source,
+                              target);
+                goto finish;
+        }
+
+        r = mount_table_load(NULL, &table);
+        if (r < 0) {
+                error_set(ret_error, r, "Cannot mount %s: cannot read the mount table: %s.", source,
+                          strerror(-r));
+                goto finish;
+        }
+        fs = mount_table_find_target(table, canonical);
+        if (fs) {
+                const char *ftype = mnt_fs_get_fstype(fs), *fsrc = mnt_fs_get_source(fs);
+                DaxMode have;
+
+                if (mnt_fs_get_devno(fs) != st.st_rdev || !ftype || strcmp(ftype, fstype) != 0) {
+                        r = error_set(ret_error, -EBUSY,
+                                      "Cannot mount %s at %s: %s (%s) is already mounted there; unmount it "
+                                      "or choose "
+                                      "another mount point.",
+                                      source, canonical, fsrc ?: "something", ftype ?: "?");
+                        goto finish;
+                }
+                have = mount_options_dax_mode(mnt_fs_get_fs_options(fs));
+                if (have != req->dax) {
+                        r = error_set(
+                                ret_error, -EBUSY,
+                                "%s is already mounted at %s with dax=%s, not dax=%s; unmount it first to "
+                                "change the DAX mode.",
+                                source, canonical, dax_mode_to_string(have), dax_name);
+                        goto finish;
+                }
+                root_fd = open(canonical, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (root_fd < 0) {
+                        r = error_set(ret_error, negative_errno(), "Cannot check the mount at %s: %m.",
+                                      canonical);
+                        goto finish;
+                }
+                r = verify_dax(root_fd, req->dax, mnt_fs_get_option(fs, "ro", NULL, NULL) == 0, queue_dax,
+                               &why);
+                if (r <= 0) {
+                        tail = explain_tail(queue_dax, devname ?: "?", NULL, NULL, true);
+                        r = error_set(
+                                ret_error, -EOPNOTSUPP,
+                                "%s is already mounted at %s with dax=%s, but DAX is not in effect: %s.%s "
+                                "Unmount it and investigate.",
+                                source, canonical, dax_name, why ?: "unknown reason", tail ?: "");
+                        goto finish;
+                }
+                r = 1; /* already mounted as asked */
+                goto finish;
+        }
+        fs = mount_table_find_devno(table, st.st_rdev);
+        if (fs) {
+                r = error_set(ret_error, -EBUSY,
+                              "Cannot mount %s at %s: it is already mounted at %s; unmount it there first.",
+                              source, canonical, mnt_fs_get_target(fs) ?: "?");
+                goto finish;
+        }
+
+        kmsg_fd = kmsg_open_at_end();
+        r = mount_fsopen(source, canonical, fstype, req->dax, &mo, &step, &log);
+        if (r == -ENOSYS) {
+                free(step);
+                step = NULL;
+                r = mount_legacy(source, canonical, fstype, req->dax, &mo, &step);
+        }
+        kmsg_collect(kmsg_fd, devname, &klines, &n_klines);
+        if (r < 0) {
+                /* queue/dax only matters once the options were accepted. */
+                bool sb = step && strcmp(step, "creating the file system instance") == 0;
+
+                tail = explain_tail(sb ? queue_dax : -1, devname ?: "?", log, klines, false);
+                error_set(ret_error, r, "Mounting %s (%s) at %s with dax=%s failed while %s: %s.%s", source,
+                          fstype, canonical, dax_name, step ?: "mounting", strerror(-r), tail ?: "");
+                goto finish;
+        }
+
+        /* Mounted: now prove it. */
+        root_fd = open(canonical, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                r = negative_errno();
+        else
+                r = verify_dax(root_fd, req->dax, mo.read_only, queue_dax, &why);
+        root_fd = safe_close(root_fd);
+        kmsg_collect(kmsg_fd, devname, &klines, &n_klines);
+        if (r <= 0) {
+                int u = umount2(canonical, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+
+                tail = explain_tail(queue_dax, devname ?: "?", log, klines, true);
+                if (u < 0)
+                        error_set(ret_error, -EOPNOTSUPP,
+                                  "Mounted %s at %s with dax=%s, but DAX is not in effect: %s.%s Unmounting "
+                                  "it "
+                                  "again failed (%s): it is still mounted.",
+                                  source, canonical, dax_name, why ?: strerror(-r), tail ?: "",
+                                  strerror(-u));
+                else
+                        error_set(ret_error, -EOPNOTSUPP,
+                                  "Mounted %s at %s with dax=%s, but DAX is not in effect: %s; unmounted it "
+                                  "again.%s",
+                                  source, canonical, dax_name, why ?: strerror(-r), tail ?: "");
+                r = -EOPNOTSUPP;
+                goto finish;
+        }
+        r = 0;
+
+finish:
+        if (r < 0 && created)
+                rmdir_parents(canonical ?: target, created);
+        mount_options_done(&mo);
+        return r;
+}
+
+/* ---------------------------------------------------------------- unmounting */
+
+int dax_unmount(const char *target, char **ret_error) {
+        _cleanup_mnt_table_ struct libmnt_table *table = NULL;
+        _cleanup_free_ char *canonical = NULL, *below = NULL, *who = NULL;
+        _cleanup_holders_ Holders *holders = NULL;
+        struct stat st;
+        int r;
+
+        if (!target)
+                return -EINVAL;
+        canonical = realpath(target, NULL);
+        if (!canonical)
+                return error_set(ret_error, negative_errno(), "Cannot unmount %s: %m.", target);
+        r = mount_table_load(NULL, &table);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot unmount %s: cannot read the mount table: %s.",
+                                 canonical, strerror(-r));
+        if (!mount_table_find_target(table, canonical))
+                return error_set(ret_error, -EINVAL, "Cannot unmount %s: it is not a mount point.",
+                                 canonical);
+        if (stat(canonical, &st) < 0)
+                return error_set(ret_error, negative_errno(), "Cannot unmount %s: %m.", canonical);
+
+        if (umount2(canonical, UMOUNT_NOFOLLOW) >= 0)
+                return 0;
+        r = negative_errno();
+        if (r == -EPERM)
+                return error_set(ret_error, r,
+                                 "Cannot unmount %s: permission denied (CAP_SYS_ADMIN is needed).",
+                                 canonical);
+        if (r != -EBUSY)
+                return error_set(ret_error, r, "Cannot unmount %s: %s.", canonical, strerror(-r));
+
+        (void) mount_table_submounts(table, canonical, &below);
+        if (below)
+                return error_set(
+                        ret_error, -EBUSY,
+                        "Cannot unmount %s: it is busy; file systems are mounted below it (%s). Unmount "
+                        "those first.",
+                        canonical, below);
+        if (holders_of_fs(st.st_dev, &holders) >= 0 && holders->n > 0 &&
+            holders_describe(holders, 8, &who) >= 0)
+                return error_set(
+                        ret_error, -EBUSY,
+                        "Cannot unmount %s: it is busy, in use by %s. Stop those processes or make them "
+                        "leave %s (change directory, close files), then try again; it is never unmounted "
+                        "lazily.",
+                        canonical, who, canonical);
+        return error_set(
+                ret_error, -EBUSY,
+                "Cannot unmount %s: it is busy, but no process was found using it (a kernel user such as a "
+                "loop device, a swap file or an NFS export, or a process in another mount namespace). "
+                "Release it, then try again; it is never unmounted lazily.",
+                canonical);
+}
+
+/* ---------------------------------------------------------------- checking a path */
+
+int dax_dir_set_inherit(const char *dir, bool on, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!dir)
+                return -EINVAL;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(), "Cannot open the directory %s: %m.", dir);
+        r = fd_set_dax_flag(fd, on);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot %s FS_XFLAG_DAX on %s: %s.", on ? "set" : "clear",
+                                 dir, strerror(-r));
+        return 0;
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int dax_path_check(const char *path, DaxPathInfo *ret, char **ret_error) {
+        _cleanup_mnt_table_ struct libmnt_table *table = NULL;
+        DaxPathInfo i = { .dax_flag = -1, .queue_dax = -1 };
+        _cleanup_close_ int fd = -1;
+        struct libmnt_fs *fs = NULL;
+        struct statx stx = {};
+        DaxFacts facts;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        i.path = realpath(path, NULL);
+        if (!i.path)
+                return error_set(ret_error, negative_errno(), "Cannot check %s: %m.", path);
+        fd = open(i.path, O_PATH | O_CLOEXEC);
+        if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0) {
+                r = error_set(ret_error, negative_errno(), "Cannot check %s: %m.", i.path);
+                goto fail;
+        }
+        i.is_dir = S_ISDIR(stx.stx_mode);
+
+        r = mount_table_load(NULL, &table);
+        if (r < 0) {
+                error_set(ret_error, r, "Cannot check %s: cannot read the mount table: %s.", i.path,
+                          strerror(-r));
+                goto fail;
+        }
+        if (stx.stx_mask & STATX_MNT_ID)
+                fs = mount_table_find_id(table, stx.stx_mnt_id);
+        if (!fs)
+                fs = mount_table_find_path(table, i.path);
+        if (fs) {
+                if (strdup_or_null(mnt_fs_get_fstype(fs), &i.fstype) < 0 ||
+                    strdup_or_null(mnt_fs_get_source(fs), &i.source) < 0 ||
+                    strdup_or_null(mnt_fs_get_target(fs), &i.mountpoint) < 0 ||
+                    strdup_or_null(mnt_fs_get_options(fs), &i.options) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                i.dax_mode = mount_options_dax_mode(mnt_fs_get_fs_options(fs));
+        } else
+                i.dax_mode = DAX_MODE_INODE;
+
+        if (stx.stx_dev_major != 0) {
+                dev_t devno = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+
+                r = blockdev_queue_dax(devno);
+                i.queue_dax = r < 0 ? -1 : r;
+                (void) blockdev_name(devno, &i.device);
+        }
+
+        {
+                _cleanup_close_ int rfd = open(i.path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                                                               (i.is_dir ? O_DIRECTORY : 0));
+                if (rfd >= 0) {
+                        r = fd_get_dax_flag(rfd);
+                        i.dax_flag = r < 0 ? -1 : r;
+                }
+        }
+
+        i.dax_reported = stx.stx_attributes_mask & STATX_ATTR_DAX;
+        if (!i.is_dir)
+                i.dax = stx.stx_attributes & STATX_ATTR_DAX;
+        else {
+                _cleanup_close_ int dfd = open(i.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                bool reported = false;
+
+                r = dfd >= 0 ? probe_new_file(dfd, &reported) : negative_errno();
+                if (r >= 0) {
+                        i.probed = true;
+                        i.dax = r;
+                        i.dax_reported = reported;
+                } else
+                        /* Cannot create a file here (read-only, no permission): infer. */
+                        i.dax = i.dax_reported && i.queue_dax == 1 && fstype_supports_dax(i.fstype) &&
+                                (i.dax_mode == DAX_MODE_ALWAYS ||
+                                 (i.dax_mode == DAX_MODE_INODE && i.dax_flag == 1));
+        }
+
+        facts = (DaxFacts){
+                .fstype = i.fstype,
+                .device = i.device,
+                .mode = i.dax_mode,
+                .dax_flag = i.dax_flag,
+                .queue_dax = i.queue_dax,
+                .reported = i.dax_reported,
+                .dax = i.dax,
+                .is_dir = i.is_dir,
+        };
+        r = dax_explain(&facts, &i.why_not);
+        if (r < 0)
+                goto fail;
+
+        *ret = i;
+        return 0;
+
+fail:
+        dax_path_info_done(&i);
+        return r;
+}
