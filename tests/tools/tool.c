@@ -21,6 +21,12 @@ static const struct {
         { "lock-hold", verb_lock_hold, "SECONDS: hold the host-wide namespace lock (tests)" },
         { "reconfigure-namespace", verb_reconfigure_namespace,
           "NAME|UUID|DEV --mode M [--map M] [--align A] [--force]" },
+        { "format", verb_format, "DEV --fs xfs|ext4 [--force] [--label L] [--uuid U]: pmem-tuned mkfs" },
+        { "mount", verb_mount, "DEV DIR [--dax always|inode] [--fs T] [--options O]: mount and prove DAX" },
+        { "unmount", verb_unmount, "DIR: unmount (never lazily; says who keeps it busy)" },
+        { "check-path", verb_check_path, "PATH: is DAX in effect there, and if not why (JSON)" },
+        { "devdax-set", verb_devdax_set, "DEV [--owner U] [--group G] [--mode 0660]: device node access" },
+        { "devdax-mode", verb_devdax_mode, "DEV devdax|system-ram [--movable|--no-movable]" },
 };
 
 int tool_fail(const char *verb, const char *message, int r) {
