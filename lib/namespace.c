@@ -206,7 +206,7 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
         if (lock_fd < 0)
                 return lock_fd;
 
-        r = topology_snapshot(c, &t, ret_error);
+        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
         if (r < 0)
                 goto finish;
 
@@ -461,7 +461,7 @@ static int take_down(DaxContext *c, const char *key, bool force, const char *ver
         bool had_claim;
         int r;
 
-        r = topology_snapshot(c, &t, ret_error);
+        r = topology_snapshot(c, 0, &t, ret_error);
         if (r < 0)
                 return r;
         r = topology_find_namespace(t, key, &tr, &n);
@@ -476,6 +476,12 @@ static int take_down(DaxContext *c, const char *key, bool force, const char *ver
         if (r < 0)
                 return r;
 
+        if (!tr->labelled && strcmp(verb, "destroy") == 0)
+                return error_set(
+                        ret_error, -EOPNOTSUPP,
+                        "%s is the only namespace of the label-less %s and cannot be destroyed; change its "
+                        "mode instead",
+                        n->dev, tr->dev);
         r = check_disposable(n, force, verb, ret_error);
         if (r < 0)
                 return r;
@@ -516,20 +522,6 @@ int namespace_destroy(DaxContext *c, const char *key, bool force, char **ret_err
         lock_fd = ns_lock_acquire(c, c->lock_timeout_sec, ret_error);
         if (lock_fd < 0)
                 return lock_fd;
-
-        r = topology_snapshot(c, &t, ret_error);
-        if (r < 0)
-                goto finish;
-        r = topology_find_namespace(t, key, &tr, &n);
-        if (r >= 0 && !tr->labelled) {
-                r = error_set(ret_error, -EOPNOTSUPP,
-                              "%s is the only namespace of the label-less %s and cannot be destroyed; "
-                              "change its mode "
-                              "instead",
-                              n->dev, tr->dev);
-                goto finish;
-        }
-        t = topology_free(t);
 
         r = take_down(c, key, force, "destroy", &t, &tr, &n, &ndns, ret_error);
         if (r < 0)

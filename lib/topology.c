@@ -266,7 +266,8 @@ static int collect_daxdev(struct ndctl_dax *dax, TopoNamespace *n) {
         return 0;
 }
 
-static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *tb, TopoNamespace *n) {
+static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *tb, bool filesystems,
+                             TopoNamespace *n) {
         struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
         struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
         struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
@@ -321,6 +322,8 @@ static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *
         if (blockdev && *blockdev) {
                 if (strdup_opt(blockdev, &n->blockdev) < 0)
                         return -ENOMEM;
+                if (!filesystems)
+                        return 0;
                 r = probe_filesystem(blockdev, &n->filesystem);
                 if (r < 0)
                         return r;
@@ -350,7 +353,8 @@ static int collect_alignments(struct ndctl_region *region, TopoRegion *r) {
         return 0;
 }
 
-static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, TopoRegion *r) {
+static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, bool filesystems,
+                          TopoRegion *r) {
         struct ndctl_namespace *ndns;
         struct ndctl_dimm *dimm;
         int k;
@@ -397,7 +401,7 @@ static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, 
                 n = grow(&r->namespaces, &r->n_namespaces, sizeof(*n));
                 if (!n)
                         return -ENOMEM;
-                k = collect_namespace(ndns, tb, n);
+                k = collect_namespace(ndns, tb, filesystems, n);
                 if (k < 0)
                         return k;
         }
@@ -412,7 +416,7 @@ static int region_compare(const void *a, const void *b) {
         return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->dev, y->dev);
 }
 
-int topology_snapshot(DaxContext *c, Topology **ret, char **ret_error) {
+int topology_snapshot(DaxContext *c, TopologyFlags flags, Topology **ret, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         struct libmnt_table *tb;
         struct ndctl_bus *bus;
@@ -425,8 +429,8 @@ int topology_snapshot(DaxContext *c, Topology **ret, char **ret_error) {
                 return -ENOMEM;
 
         dax_context_invalidate(c);
-        tb = mnt_new_table_from_file("/proc/self/mountinfo");
-        if (!tb)
+        tb = flags & TOPOLOGY_NO_FILESYSTEMS ? NULL : mnt_new_table_from_file("/proc/self/mountinfo");
+        if (!tb && !(flags & TOPOLOGY_NO_FILESYSTEMS))
                 dax_log(c, LOG_WARNING, "cannot read /proc/self/mountinfo: mounts are not in this snapshot");
 
         ndctl_bus_foreach (c->ndctl, bus) {
@@ -466,7 +470,7 @@ int topology_snapshot(DaxContext *c, Topology **ret, char **ret_error) {
                                 r = -ENOMEM;
                                 goto finish;
                         }
-                        r = collect_region(region, tb, reg);
+                        r = collect_region(region, tb, !(flags & TOPOLOGY_NO_FILESYSTEMS), reg);
                         if (r < 0)
                                 goto finish;
                 }

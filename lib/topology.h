@@ -102,9 +102,13 @@ static inline void topology_freep(Topology **t) {
 }
 #define _cleanup_topology_ __attribute__((cleanup(topology_freep)))
 
+typedef enum TopologyFlags {
+        TOPOLOGY_NO_FILESYSTEMS = 1 << 0, /* skip libblkid and libmount: regions and namespaces only */
+} TopologyFlags;
+
 /* Walks the kernel's state through libndctl/libdaxctl (after dropping their caches), libblkid
  * and libmount. No pmem at all gives an empty topology, not an error. */
-int topology_snapshot(DaxContext *c, Topology **ret, char **ret_error);
+int topology_snapshot(DaxContext *c, TopologyFlags flags, Topology **ret, char **ret_error);
 
 struct json_object *topology_to_json(const Topology *t);
 int topology_from_json(struct json_object *j, Topology **ret, char **ret_error);

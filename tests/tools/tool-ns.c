@@ -60,7 +60,7 @@ int verb_topology(int argc, char *argv[]) {
         }
         if (context(&c) < 0)
                 return 1;
-        if (topology_snapshot(c, &t, &e) < 0)
+        if (topology_snapshot(c, 0, &t, &e) < 0)
                 return tool_fail(argv[0], e, -EIO);
         j = topology_to_json(t);
         printf("%s\n",
@@ -149,7 +149,7 @@ int verb_size_plan(int argc, char *argv[]) {
                 return tool_fail(argv[0], e, -EINVAL);
         if (context(&c) < 0)
                 return 1;
-        if (topology_snapshot(c, &t, &e) < 0)
+        if (topology_snapshot(c, 0, &t, &e) < 0)
                 return tool_fail(argv[0], e, -EIO);
         r = topology_find_region(t, a.region);
         if (!r) {
