@@ -1,0 +1,1019 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "dax-mount.h"
+#include "elf-closure.h"
+#include "error.h"
+#include "fs-util.h"
+#include "holders.h"
+#include "place.h"
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX 0x00200000
+#endif
+
+static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
+                       const char *program, char **ret_error);
+
+/* Creates the directory that will hold @path, and its parents. */
+static int mkdir_parent_of(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        return mkdir_parents(dir, 0755, NULL);
+}
+
+static const char *const place_role_table[_PLACE_ROLE_MAX] = {
+        [PLACE_PROGRAM] = "program",
+        [PLACE_LIBRARY] = "library",
+        [PLACE_INTERPRETER] = "interpreter",
+};
+
+const char *place_role_to_string(PlaceRole r) {
+        return (unsigned) r < _PLACE_ROLE_MAX ? place_role_table[r] : NULL;
+}
+
+PlaceRole place_role_from_string(const char *s) {
+        for (unsigned i = 0; s && i < _PLACE_ROLE_MAX; i++)
+                if (strcmp(s, place_role_table[i]) == 0)
+                        return (PlaceRole) i;
+        return _PLACE_ROLE_INVALID;
+}
+
+static void placement_done(Placement *p) {
+        free(p->zone);
+        free(p->source);
+        free(p->copy);
+        free(p->program);
+        *p = (Placement){};
+}
+
+PlaceState *place_state_free(PlaceState *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_placements; i++)
+                placement_done(&s->placements[i]);
+        free(s->placements);
+        for (size_t i = 0; i < s->n_zones; i++)
+                free(s->zones[i]);
+        free(s->zones);
+        free(s->file);
+        free(s);
+        return NULL;
+}
+
+/* ---- state file ------------------------------------------------------------------------- */
+
+int place_state_to_json(const PlaceState *s, json_object **ret) {
+        json_object *o = json_object_new_object(), *zones = json_object_new_array(),
+                    *ps = json_object_new_array();
+
+        if (!o || !zones || !ps) {
+                json_object_put(o);
+                json_object_put(zones);
+                json_object_put(ps);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_zones; i++)
+                (void) json_object_array_add(zones, json_object_new_string(s->zones[i]));
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                json_object *j = json_object_new_object();
+
+                (void) json_object_object_add(j, "zone", json_object_new_string(p->zone));
+                (void) json_object_object_add(j, "source", json_object_new_string(p->source));
+                (void) json_object_object_add(j, "copy", json_object_new_string(p->copy));
+                (void) json_object_object_add(j, "role",
+                                              json_object_new_string(place_role_to_string(p->role)));
+                (void) json_object_object_add(j, "program", json_object_new_string(p->program));
+                (void) json_object_object_add(j, "dev", json_object_new_uint64(p->dev));
+                (void) json_object_object_add(j, "ino", json_object_new_uint64(p->ino));
+                (void) json_object_object_add(j, "size", json_object_new_uint64(p->size));
+                (void) json_object_object_add(j, "mtime_ns", json_object_new_int64(p->mtime_ns));
+                (void) json_object_object_add(j, "sha256", json_object_new_string(p->sha256));
+                (void) json_object_array_add(ps, j);
+        }
+        (void) json_object_object_add(o, "version", json_object_new_int(1));
+        (void) json_object_object_add(o, "zones", zones);
+        (void) json_object_object_add(o, "placements", ps);
+        *ret = o;
+        return 0;
+}
+
+static int json_str(json_object *o, const char *key, char **ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int json_u64(json_object *o, const char *key, uint64_t *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
+            json_object_get_int64(v) < 0)
+                return -EBADMSG;
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
+static bool is_abs_clean_path(const char *p) {
+        return p && p[0] == '/' && !strstr(p, "/../") && !strstr(p, "/./") && !strstr(p, "//") &&
+               (strlen(p) < 3 || strcmp(p + strlen(p) - 3, "/..") != 0);
+}
+
+int place_state_from_json(json_object *j, const char *file, PlaceState **ret, char **ret_error) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        json_object *zones, *ps;
+
+        s = calloc(1, sizeof(*s));
+        if (!s || !(s->file = strdup(file)))
+                return -ENOMEM;
+        if (!json_object_is_type(j, json_type_object) || !json_object_object_get_ex(j, "zones", &zones) ||
+            !json_object_is_type(zones, json_type_array) ||
+            !json_object_object_get_ex(j, "placements", &ps) || !json_object_is_type(ps, json_type_array))
+                return error_set(ret_error, -EBADMSG,
+                                 "%s is not a daxmgr placement state (no zones and placements)", file);
+
+        for (size_t i = 0; i < json_object_array_length(zones); i++) {
+                json_object *z = json_object_array_get_idx(zones, i);
+                char **a;
+
+                if (!json_object_is_type(z, json_type_string) ||
+                    !is_abs_clean_path(json_object_get_string(z)))
+                        return error_set(ret_error, -EBADMSG, "%s: zones[%zu] is not an absolute path", file,
+                                         i);
+                a = reallocarray(s->zones, s->n_zones + 1, sizeof(char *));
+                if (!a)
+                        return -ENOMEM;
+                s->zones = a;
+                if (!(s->zones[s->n_zones] = strdup(json_object_get_string(z))))
+                        return -ENOMEM;
+                s->n_zones++;
+        }
+        for (size_t i = 0; i < json_object_array_length(ps); i++) {
+                json_object *o = json_object_array_get_idx(ps, i);
+                _cleanup_free_ char *role = NULL, *sha = NULL;
+                Placement *p = reallocarray(s->placements, s->n_placements + 1, sizeof(*p));
+                json_object *v;
+                int k;
+
+                if (!p)
+                        return -ENOMEM;
+                s->placements = p;
+                p = &s->placements[s->n_placements++];
+                *p = (Placement){};
+                if ((k = json_str(o, "zone", &p->zone)) < 0 || (k = json_str(o, "source", &p->source)) < 0 ||
+                    (k = json_str(o, "copy", &p->copy)) < 0 ||
+                    (k = json_str(o, "program", &p->program)) < 0 || (k = json_str(o, "role", &role)) < 0 ||
+                    (k = json_str(o, "sha256", &sha)) < 0 || (k = json_u64(o, "dev", &p->dev)) < 0 ||
+                    (k = json_u64(o, "ino", &p->ino)) < 0 || (k = json_u64(o, "size", &p->size)) < 0 ||
+                    !json_object_object_get_ex(o, "mtime_ns", &v) ||
+                    !json_object_is_type(v, json_type_int)) {
+                        if (k == -ENOMEM)
+                                return k;
+                        return error_set(ret_error, -EBADMSG,
+                                         "%s: placements[%zu] lacks a field or has a wrong type", file, i);
+                }
+                p->mtime_ns = json_object_get_int64(v);
+                p->role = place_role_from_string(role);
+                if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
+                    !is_abs_clean_path(p->zone) || !is_abs_clean_path(p->source) ||
+                    !is_abs_clean_path(p->copy) || !is_abs_clean_path(p->program))
+                        return error_set(ret_error, -EBADMSG, "%s: placements[%zu] has an invalid value",
+                                         file, i);
+                memcpy(p->sha256, sha, 65);
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int place_state_load(const char *state_dir, PlaceState **ret, char **ret_error) {
+        _cleanup_free_ char *file = NULL;
+        json_object *j;
+        int r;
+
+        if (asprintf(&file, "%s/placements.json", state_dir) < 0)
+                return -ENOMEM;
+        if (access(file, F_OK) < 0) {
+                PlaceState *s;
+
+                if (errno != ENOENT)
+                        return error_set(ret_error, negative_errno(), "cannot read %s: %m", file);
+                s = calloc(1, sizeof(*s));
+                if (!s)
+                        return -ENOMEM;
+                s->file = TAKE_PTR(file);
+                *ret = s;
+                return 0;
+        }
+        j = json_object_from_file(file);
+        if (!j)
+                return error_set(ret_error, -EBADMSG,
+                                 "%s is not valid JSON (%s); move it aside to start afresh", file,
+                                 json_util_get_last_err() ?: "unknown error");
+        r = place_state_from_json(j, file, ret, ret_error);
+        json_object_put(j);
+        return r;
+}
+
+/* Writes @data to @path atomically: temporary file in the same directory, fsync, rename,
+ * fsync the directory. */
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, char **ret_error) {
+        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        char *slash;
+
+        if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0 || !(dir = strdup(path)))
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        *(slash == dir ? slash + 1 : slash) = '\0';
+
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(),
+                                 "cannot create a temporary file next to %s: %m", path);
+        if (fchmod(fd, mode) < 0)
+                goto fail;
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, data + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        goto fail;
+                }
+                done += (size_t) n;
+        }
+        if (fsync(fd) < 0 || rename(tmp, path) < 0)
+                goto fail;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return error_set(ret_error, negative_errno(), "cannot sync the directory of %s: %m", path);
+        return 0;
+fail:;
+        int r = negative_errno();
+        (void) unlink(tmp);
+        return error_set(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+}
+
+int place_state_save(const PlaceState *s, char **ret_error) {
+        _cleanup_free_ char *dir = NULL;
+        json_object *j;
+        const char *text;
+        int r;
+
+        r = place_state_to_json(s, &j);
+        if (r < 0)
+                return r;
+        dir = strdup(s->file);
+        if (!dir) {
+                json_object_put(j);
+                return -ENOMEM;
+        }
+        *strrchr(dir, '/') = '\0';
+        r = mkdir_parent_of(s->file);
+        if (r < 0) {
+                json_object_put(j);
+                return error_set(ret_error, r, "cannot create the state directory %s: %s", dir,
+                                 strerror(-r));
+        }
+        text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = write_atomic(s->file, text, strlen(text), 0644, ret_error);
+        json_object_put(j);
+        return r;
+}
+
+/* ---- zones -------------------------------------------------------------------------------- */
+
+bool place_state_has_zone(const PlaceState *s, const char *dir) {
+        for (size_t i = 0; i < s->n_zones; i++)
+                if (strcmp(s->zones[i], dir) == 0)
+                        return true;
+        return false;
+}
+
+int zone_create(PlaceState *s, const char *dir, char **ret_error) {
+        _cleanup_free_ char *canon = NULL, *root = NULL, *bin = NULL;
+        DaxPathInfo info = {};
+        int r;
+
+        if (!dir || dir[0] != '/')
+                return error_set(ret_error, -EINVAL, "a zone needs an absolute directory path, not '%s'",
+                                 dir ?: "");
+        r = mkdir_parents(dir, 0755, NULL);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot create the zone directory %s: %s", dir, strerror(-r));
+        canon = realpath(dir, NULL);
+        if (!canon)
+                return error_set(ret_error, negative_errno(), "cannot resolve %s: %m", dir);
+
+        r = dax_path_check(canon, &info, ret_error);
+        if (r < 0)
+                return r;
+        if (!info.dax && info.dax_mode == DAX_MODE_INODE && info.queue_dax == 1) {
+                /* dax=inode on a device that can do DAX: the directory's flag makes what is
+                 * created in it DAX. (Anywhere else the flag would change nothing.) */
+                dax_path_info_done(&info);
+                r = dax_dir_set_inherit(canon, true, ret_error);
+                if (r < 0)
+                        return r;
+                r = dax_path_check(canon, &info, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!info.dax) {
+                r = error_set(
+                        ret_error, -EOPNOTSUPP,
+                        "%s cannot be an XIP zone: files created there would not be DAX (%s), so programs "
+                        "would be copied into RAM anyway",
+                        canon, info.why_not ?: "the kernel does not say why");
+                dax_path_info_done(&info);
+                return r;
+        }
+        dax_path_info_done(&info);
+
+        if (asprintf(&root, "%s/root", canon) < 0 || asprintf(&bin, "%s/bin", canon) < 0)
+                return -ENOMEM;
+        if ((mkdir(root, 0755) < 0 && errno != EEXIST) || (mkdir(bin, 0755) < 0 && errno != EEXIST))
+                return error_set(ret_error, negative_errno(), "cannot create the layout of zone %s: %m",
+                                 canon);
+
+        if (!place_state_has_zone(s, canon)) {
+                char **a = reallocarray(s->zones, s->n_zones + 1, sizeof(char *));
+                if (!a)
+                        return -ENOMEM;
+                s->zones = a;
+                s->zones[s->n_zones++] = TAKE_PTR(canon);
+        }
+        return 0;
+}
+
+int zone_remove(PlaceState *s, const char *dir, char **ret_error) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, dir) == 0)
+                        return error_set(ret_error, -ENOTEMPTY,
+                                         "zone %s still holds %s (placed for %s); unplace it first", dir,
+                                         s->placements[i].copy, s->placements[i].program);
+        for (size_t i = 0; i < s->n_zones; i++)
+                if (strcmp(s->zones[i], dir) == 0) {
+                        free(s->zones[i]);
+                        memmove(s->zones + i, s->zones + i + 1, (s->n_zones - i - 1) * sizeof(char *));
+                        s->n_zones--;
+                        return 0;
+                }
+        return error_set(ret_error, -ENOENT, "%s is not a zone", dir);
+}
+
+/* ---- copying ------------------------------------------------------------------------------ */
+
+int place_copy_path(const char *zone, const char *source, char **ret) {
+        if (!is_abs_clean_path(zone) || !is_abs_clean_path(source))
+                return -EINVAL;
+        return asprintf(ret, "%s/root%s", zone, source) < 0 ? -ENOMEM : 0;
+}
+
+static int copy_xattrs(int from, int to) {
+        _cleanup_free_ char *names = NULL, *caps = NULL;
+        ssize_t n, caps_len = -1;
+
+        n = flistxattr(from, NULL, 0);
+        if (n <= 0)
+                return n < 0 && errno != ENOTSUP ? negative_errno() : 0;
+        names = malloc((size_t) n);
+        if (!names)
+                return -ENOMEM;
+        n = flistxattr(from, names, (size_t) n);
+        if (n < 0)
+                return negative_errno();
+        for (char *k = names; k < names + n; k += strlen(k) + 1) {
+                _cleanup_free_ char *v = NULL;
+                ssize_t vl = fgetxattr(from, k, NULL, 0);
+
+                if (vl < 0)
+                        continue;
+                v = malloc((size_t) vl + 1);
+                if (!v)
+                        return -ENOMEM;
+                vl = fgetxattr(from, k, v, (size_t) vl);
+                if (vl < 0)
+                        continue;
+                if (strcmp(k, "security.capability") == 0) {
+                        caps = TAKE_PTR(v);
+                        caps_len = vl;
+                        continue;
+                }
+                if (fsetxattr(to, k, v, (size_t) vl, 0) < 0 && errno != ENOTSUP && errno != EPERM)
+                        return negative_errno();
+        }
+        /* Capabilities last: any later chown would drop them. */
+        if (caps && fsetxattr(to, "security.capability", caps, (size_t) caps_len, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* Copies the data of @from to @to, hashing it on the way. */
+static int copy_and_hash(int from, int to, char ret_sha[static 65]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        struct sha256_ctx ctx;
+        _cleanup_free_ char *buf = NULL;
+        const size_t size = 1024 * 1024;
+
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        sha256_init(&ctx);
+        for (;;) {
+                ssize_t n = read(from, buf, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                sha256_update(&ctx, (size_t) n, (const uint8_t *) buf);
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = write(to, buf + done, (size_t) (n - done));
+                        if (w < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return negative_errno();
+                        }
+                        done += w;
+                }
+        }
+        sha256_digest(&ctx, sizeof(digest), digest);
+        for (size_t i = 0; i < sizeof(digest); i++) {
+                ret_sha[2 * i] = hex[digest[i] >> 4];
+                ret_sha[2 * i + 1] = hex[digest[i] & 15];
+        }
+        ret_sha[64] = '\0';
+        return 0;
+}
+
+static int hash_file(const char *path, char ret_sha[static 65]) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), null = -1;
+
+        if (fd < 0)
+                return negative_errno();
+        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null < 0)
+                return negative_errno();
+        return copy_and_hash(fd, null, ret_sha);
+}
+
+/* Removes leftovers of a copy that was interrupted between link and rename. */
+static void remove_stale_temporaries(int dfd, const char *name) {
+        _cleanup_free_ char *prefix = NULL;
+        DIR *d;
+        int fd2;
+
+        if (asprintf(&prefix, ".%s.daxmgr-", name) < 0)
+                return;
+        fd2 = dup(dfd);
+        if (fd2 < 0)
+                return;
+        d = fdopendir(fd2);
+        if (!d) {
+                (void) close(fd2);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+                        (void) unlinkat(dfd, de->d_name, 0);
+        (void) closedir(d);
+}
+
+/* A file shared by several placed programs (libc) has one record per program and one copy. */
+static Placement *find_placement(PlaceState *s, const char *zone, const char *source, const char *program) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].source, source) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0)
+                        return &s->placements[i];
+        return NULL;
+}
+
+/* The copy itself: everything but the bookkeeping. Fills identity fields of @p. */
+static int copy_into_zone(const char *source, const char *copy, Placement *p, char **ret_error) {
+        _cleanup_free_ char *dir = NULL, *tmpname = NULL, *procfd = NULL;
+        _cleanup_close_ int in = -1, out = -1, dfd = -1;
+        const char *name;
+        struct statx sx;
+        struct stat st;
+        int r;
+
+        in = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return error_set(ret_error, negative_errno(), "cannot open %s: %m", source);
+        if (fstat(in, &st) < 0)
+                return error_set(ret_error, negative_errno(), "cannot stat %s: %m", source);
+        if (!S_ISREG(st.st_mode))
+                return error_set(ret_error, -EINVAL, "%s is not a regular file, so it cannot be placed",
+                                 source);
+
+        dir = strdup(copy);
+        if (!dir)
+                return -ENOMEM;
+        *strrchr(dir, '/') = '\0';
+        name = strrchr(copy, '/') + 1;
+        r = mkdir_parents(dir, 0755, NULL);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot create %s: %s", dir, strerror(-r));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return error_set(ret_error, negative_errno(), "cannot open %s: %m", dir);
+        remove_stale_temporaries(dfd, name);
+
+        /* An anonymous inode: if we die before the link, nothing is left anywhere. */
+        out = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (out < 0)
+                return error_set(ret_error, negative_errno(), "cannot create a file in %s: %m", dir);
+
+        r = copy_and_hash(in, out, p->sha256);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
+        if (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0)
+                return error_set(ret_error, negative_errno(),
+                                 "cannot give the copy of %s its owner and mode: %m", source);
+        r = copy_xattrs(in, out);
+        if (r < 0)
+                return error_set(ret_error, r,
+                                 "cannot copy the extended attributes (capabilities) of %s: %s", source,
+                                 strerror(-r));
+        (void) futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
+        if (fsync(out) < 0)
+                return error_set(ret_error, negative_errno(), "cannot sync the copy of %s: %m", source);
+
+        if (asprintf(&tmpname, ".%s.daxmgr-%d", name, (int) getpid()) < 0 ||
+            asprintf(&procfd, "/proc/self/fd/%d", out) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dfd, tmpname, 0);
+        if (linkat(AT_FDCWD, procfd, dfd, tmpname, AT_SYMLINK_FOLLOW) < 0)
+                return error_set(ret_error, negative_errno(), "cannot link the copy of %s into %s: %m",
+                                 source, dir);
+        if (renameat(dfd, tmpname, dfd, name) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmpname, 0);
+                return error_set(ret_error, r, "cannot rename the copy of %s into place: %s", source,
+                                 strerror(-r));
+        }
+        if (fsync(dfd) < 0)
+                return error_set(ret_error, negative_errno(), "cannot sync %s: %m", dir);
+
+        if (statx(out, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+                return error_set(ret_error, negative_errno(), "cannot statx %s: %m", copy);
+        if (!(sx.stx_attributes & STATX_ATTR_DAX)) {
+                (void) unlinkat(dfd, name, 0);
+                return error_set(
+                        ret_error, -EOPNOTSUPP,
+                        "the copy %s is not DAX (the kernel did not set STATX_ATTR_DAX), so it would not "
+                        "execute in place; removed it. Is the zone still on a DAX mount?",
+                        copy);
+        }
+
+        p->dev = st.st_dev;
+        p->ino = st.st_ino;
+        p->size = (uint64_t) st.st_size;
+        p->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        return 0;
+}
+
+int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole role, const char *program,
+               char **ret_error) {
+        _cleanup_free_ char *copy = NULL;
+        Placement n = {}, *p;
+        int r;
+
+        if (!place_state_has_zone(s, zone))
+                return error_set(ret_error, -ENOENT, "%s is not a zone; create it first", zone);
+        if (!is_abs_clean_path(source))
+                return error_set(ret_error, -EINVAL,
+                                 "'%s' must be an absolute path without . or .. components", source);
+        r = place_copy_path(zone, source, &copy);
+        if (r < 0)
+                return r;
+
+        r = copy_into_zone(source, copy, &n, ret_error);
+        if (r < 0)
+                return r;
+
+        p = find_placement(s, zone, source, program ?: source);
+        if (!p) {
+                p = reallocarray(s->placements, s->n_placements + 1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                s->placements = p;
+                p = &s->placements[s->n_placements++];
+                *p = (Placement){};
+        } else {
+                free(p->zone);
+                free(p->source);
+                free(p->copy);
+                free(p->program);
+        }
+        n.zone = strdup(zone);
+        n.source = strdup(source);
+        n.copy = TAKE_PTR(copy);
+        n.program = strdup(program ?: source);
+        n.role = role;
+        *p = n;
+        if (!p->zone || !p->source || !p->program)
+                return -ENOMEM;
+        return 0;
+}
+
+int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
+        char sha[65];
+        struct stat st;
+        int r;
+
+        if (stat(p->source, &st) < 0) {
+                *ret_stale = true;
+                if (ret_why)
+                        (void) asprintf(ret_why, "%s is gone (%m)", p->source);
+                return 0;
+        }
+        if ((uint64_t) st.st_dev == p->dev && (uint64_t) st.st_ino == p->ino &&
+            (uint64_t) st.st_size == p->size &&
+            (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == p->mtime_ns) {
+                *ret_stale = false;
+                return 0;
+        }
+        /* Identity changed (a package upgrade renames a new file into place): compare the content. */
+        r = hash_file(p->source, sha);
+        if (r < 0)
+                return r;
+        *ret_stale = strcmp(sha, p->sha256) != 0;
+        if (*ret_stale && ret_why)
+                (void) asprintf(ret_why,
+                                "%s changed since it was placed (content differs: sha256 %.12s… now, %.12s… "
+                                "placed)",
+                                p->source, sha, p->sha256);
+        return 0;
+}
+
+int placement_refresh(PlaceState *s, Placement *p, char **ret_error) {
+        _cleanup_free_ char *zone = strdup(p->zone), *source = strdup(p->source),
+                            *program = strdup(p->program), *target = NULL;
+        struct stat st;
+
+        if (!zone || !source || !program)
+                return -ENOMEM;
+        if (lstat(p->copy, &st) == 0 && S_ISLNK(st.st_mode)) {
+                /* An alias follows its file: refresh that, then the alias's record. */
+                target = realpath(p->copy, NULL);
+                if (!target)
+                        return error_set(ret_error, negative_errno(), "the alias %s points nowhere: %m",
+                                         p->copy);
+                return place_alias(s, zone, source, target, program, ret_error);
+        }
+        return place_file(s, zone, source, p->role, program, ret_error);
+}
+
+/* Records @alias (a name ld.so looks up, a symlink on the host: libz.so.1) as a symlink in the
+ * zone to the copy of the file it resolves to, so that the placed loader finds it by that name. */
+static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
+                       const char *program, char **ret_error) {
+        _cleanup_free_ char *copy = NULL, *tmp = NULL;
+        const Placement *real = NULL;
+        Placement *p;
+        struct stat st;
+        int r;
+
+        r = place_copy_path(zone, alias, &copy);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].copy, target_copy) == 0)
+                        real = &s->placements[i];
+        if (!real || stat(alias, &st) < 0)
+                return error_set(ret_error, -ENOENT, "cannot place %s: %s is not placed", alias,
+                                 target_copy);
+        r = mkdir_parent_of(copy);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot create the directory of %s: %s", copy, strerror(-r));
+        if (asprintf(&tmp, "%s.daxmgr-%d", copy, (int) getpid()) < 0)
+                return -ENOMEM;
+        (void) unlink(tmp);
+        if (symlink(target_copy, tmp) < 0 || rename(tmp, copy) < 0) {
+                r = negative_errno();
+                (void) unlink(tmp);
+                return error_set(ret_error, r, "cannot link %s in the zone: %s", alias, strerror(-r));
+        }
+
+        p = find_placement(s, zone, alias, program);
+        if (!p) {
+                p = reallocarray(s->placements, s->n_placements + 1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                s->placements = p;
+                p = &s->placements[s->n_placements++];
+        } else
+                placement_done(p);
+        *p = (Placement){ .role = PLACE_LIBRARY,
+                          .dev = (uint64_t) st.st_dev,
+                          .ino = (uint64_t) st.st_ino,
+                          .size = (uint64_t) st.st_size,
+                          .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
+        memcpy(p->sha256, s->placements[real - s->placements].sha256, sizeof(p->sha256));
+        p->zone = strdup(zone);
+        p->source = strdup(alias);
+        p->copy = TAKE_PTR(copy);
+        p->program = strdup(program);
+        return p->zone && p->source && p->program ? 0 : -ENOMEM;
+}
+
+int place_program(PlaceState *s, const char *zone, const char *program, bool with_libs, char **ret_error) {
+        _cleanup_elf_closure_ ElfClosure *c = NULL;
+        _cleanup_free_ char *real = NULL;
+        int r;
+
+        if (!program || program[0] != '/')
+                return error_set(ret_error, -EINVAL, "give the program as an absolute path, not '%s'",
+                                 program ?: "");
+        real = realpath(program, NULL);
+        if (!real)
+                return error_set(ret_error, negative_errno(), "cannot find %s: %m", program);
+        if (!place_state_has_zone(s, zone))
+                return error_set(ret_error, -ENOENT, "%s is not a zone; create it first", zone);
+
+        if (with_libs) {
+                /* Resolve everything before copying anything: an unresolvable library is an error
+                 * the user must see, not a half-placed program. */
+                r = elf_closure(real, NULL, &c, ret_error);
+                if (r < 0)
+                        return r;
+                if (c->n_unresolved > 0)
+                        return error_set(ret_error, -ENOENT,
+                                         "cannot place %s with its libraries: %s (needed by %s) %s%s", real,
+                                         c->unresolved[0].name, c->unresolved[0].needed_by,
+                                         c->unresolved[0].reason, c->n_unresolved > 1 ? "; and more" : "");
+        }
+
+        r = place_file(s, zone, real, PLACE_PROGRAM, real, ret_error);
+        if (r < 0 || !c)
+                return r;
+
+        if (c->interpreter_realpath) {
+                r = place_file(s, zone, c->interpreter_realpath, PLACE_INTERPRETER, real, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_libraries; i++) {
+                const ElfLibrary *l = &c->libraries[i];
+                _cleanup_free_ char *copy = NULL, *alias_real = NULL;
+
+                r = place_file(s, zone, l->realpath, PLACE_LIBRARY, real, ret_error);
+                if (r < 0)
+                        return r;
+                /* The name ld.so opens (libz.so.1) may be a symlink to the file (libz.so.1.2.13). */
+                if (l->path && l->path[0] == '/' && strcmp(l->path, l->realpath) != 0) {
+                        r = place_copy_path(zone, l->realpath, &copy);
+                        if (r < 0)
+                                return r;
+                        r = place_alias(s, zone, l->path, copy, real, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- removal ------------------------------------------------------------------------------ */
+
+/* Does another program's placement use the same copy? */
+static bool copy_shared(const PlaceState *s, const Placement *p) {
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *q = &s->placements[i];
+                if (q != p && strcmp(q->copy, p->copy) == 0 && strcmp(q->program, p->program) != 0)
+                        return true;
+        }
+        return false;
+}
+
+int place_remove(PlaceState *s, const char *zone, const char *program, bool force, char **ret_error) {
+        bool found = false;
+
+        /* First refuse if anything runs from a copy, then remove. */
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_holders_ Holders *h = NULL;
+                _cleanup_free_ char *who = NULL;
+                struct stat st;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
+                        continue;
+                found = true;
+                if (force || copy_shared(s, p) || stat(p->copy, &st) < 0)
+                        continue;
+                if (holders_of_file(st.st_dev, st.st_ino, &h) >= 0 && h->n > 0) {
+                        (void) holders_describe(h, 3, &who);
+                        return error_set(
+                                ret_error, -EBUSY,
+                                "%s is in use by %s; stop it first, or force (running processes keep "
+                                "their mapping until they exit)",
+                                p->copy, who ?: "a process");
+                }
+        }
+        if (!found)
+                return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
+
+        for (size_t i = 0; i < s->n_placements;) {
+                Placement *p = &s->placements[i];
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0) {
+                        i++;
+                        continue;
+                }
+                if (!copy_shared(s, p) && unlink(p->copy) < 0 && errno != ENOENT)
+                        return error_set(ret_error, negative_errno(), "cannot remove %s: %m", p->copy);
+                placement_done(p);
+                memmove(p, p + 1, (s->n_placements - i - 1) * sizeof(*p));
+                s->n_placements--;
+        }
+        return 0;
+}
+
+/* ---- activation --------------------------------------------------------------------------- */
+
+static bool unit_name_is_valid(const char *unit) {
+        size_t n = unit ? strlen(unit) : 0;
+
+        if (n == 0 || n > 255 || strchr(unit, '/') || unit[0] == '.')
+                return false;
+        for (const char *c = unit; *c; c++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@", *c))
+                        return false;
+        return strchr(unit, '.') != NULL;
+}
+
+/* Paths in unit files: spaces and specifiers would need escaping; placed files never need it. */
+static bool path_is_unit_safe(const char *p) {
+        return strcspn(p, " \t\n\"'\\%:") == strlen(p);
+}
+
+int place_write_dropin(const PlaceState *s, const char *zone, const char *program, const char *unit,
+                       const char *dropin_root, char **ret_path, char **ret_error) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t len = 0;
+        FILE *f;
+        bool any = false;
+        int r;
+
+        if (!unit_name_is_valid(unit))
+                return error_set(ret_error, -EINVAL, "'%s' is not a valid systemd unit name", unit ?: "");
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f,
+                "# Generated by daxmgr: %s runs from the XIP zone %s inside this service only.\n"
+                "# The host's files stay untouched, so package managers can still replace them;\n"
+                "# after an upgrade daxmgr reports the copies as stale until they are refreshed.\n"
+                "[Service]\n",
+                program, zone);
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *target = NULL;
+
+                struct stat st;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
+                        continue;
+                if (lstat(p->copy, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue; /* an alias: the file it points to gets its own line */
+                /* Bind over the real file: a bind mount onto a symlink would follow it anyway. */
+                target = realpath(p->source, NULL);
+                if (!target || !path_is_unit_safe(target) || !path_is_unit_safe(p->copy)) {
+                        (void) fclose(f);
+                        return error_set(ret_error, -EINVAL, "cannot express %s -> %s in a unit file",
+                                         p->copy, p->source);
+                }
+                fprintf(f, "BindReadOnlyPaths=%s:%s\n", p->copy, target);
+                any = true;
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (!any)
+                return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
+
+        if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0)
+                return -ENOMEM;
+        r = mkdir_parent_of(path);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot create the drop-in directory for %s: %s", unit,
+                                 strerror(-r));
+        r = write_atomic(path, text, len, 0644, ret_error);
+        if (r < 0)
+                return r;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int place_remove_dropin(const char *unit, const char *dropin_root, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *dir = NULL;
+
+        if (!unit_name_is_valid(unit))
+                return error_set(ret_error, -EINVAL, "'%s' is not a valid systemd unit name", unit ?: "");
+        if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0 ||
+            asprintf(&dir, "%s/%s.d", dropin_root, unit) < 0)
+                return -ENOMEM;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return error_set(ret_error, negative_errno(), "cannot remove %s: %m", path);
+        (void) rmdir(dir); /* only if empty */
+        return 0;
+}
+
+static const Placement *find_role(const PlaceState *s, const char *zone, const char *program,
+                                  PlaceRole role) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0 && s->placements[i].role == role)
+                        return &s->placements[i];
+        return NULL;
+}
+
+int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
+                            char **ret_error) {
+        _cleanup_free_ char *path = NULL, *text = NULL, *libdirs = NULL;
+        const Placement *prog = find_role(s, zone, program, PLACE_PROGRAM);
+        const Placement *interp = find_role(s, zone, program, PLACE_INTERPRETER);
+        const char *name;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!prog)
+                return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
+        name = strrchr(program, '/') + 1;
+        if (asprintf(&path, "%s/bin/%s", zone, name) < 0)
+                return -ENOMEM;
+        (void) unlink(path);
+
+        if (!interp) {
+                /* Alone: the kernel maps the copy itself; libraries come from the host. */
+                if (symlink(prog->copy, path) < 0)
+                        return error_set(ret_error, negative_errno(), "cannot create the entry point %s: %m",
+                                         path);
+        } else {
+                /* With its loader and libraries: start the placed loader on the placed libraries,
+                 * whose directories mirror the host's. */
+                f = open_memstream(&libdirs, &len);
+                if (!f)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_placements; i++) {
+                        const Placement *p = &s->placements[i];
+                        _cleanup_free_ char *d = NULL;
+
+                        if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0 ||
+                            p->role != PLACE_LIBRARY)
+                                continue;
+                        d = strndup(p->copy, (size_t) (strrchr(p->copy, '/') - p->copy));
+                        if (d && !strstr(libdirs ?: "", d)) {
+                                (void) fflush(f);
+                                fprintf(f, "%s%s", len ? ":" : "", d);
+                        }
+                }
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                if (!path_is_unit_safe(interp->copy) || !path_is_unit_safe(prog->copy) ||
+                    strchr(libdirs, '\''))
+                        return error_set(ret_error, -EINVAL,
+                                         "the paths of %s need quoting an entry point cannot do", program);
+                if (asprintf(&text,
+                             "#!/bin/sh\n"
+                             "# Generated by daxmgr: run %s from the XIP zone %s, with its loader and "
+                             "libraries.\n"
+                             "exec '%s' --library-path '%s' --argv0 \"$0\" '%s' \"$@\"\n",
+                             program, zone, interp->copy, libdirs, prog->copy) < 0)
+                        return -ENOMEM;
+                r = write_atomic(path, text, strlen(text), 0755, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+        return 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* XIP zones and placements.
+ *
+ * A zone is a directory on a mount where DAX is in effect for new files (checked with a probe
+ * file, never assumed from mount options; on dax=inode mounts the directory gets FS_XFLAG_DAX
+ * so what is placed inherits it). Inside, root/ mirrors the host paths of placed files
+ * (root/usr/bin/foo is the copy of /usr/bin/foo) and bin/ holds entry points.
+ *
+ * Placing copies a file into root/ atomically: an O_TMPFILE inode is written, given the
+ * source's owner, mode, times and extended attributes (file capabilities last: chown clears
+ * them), fsynced, linked under a temporary name and renamed over the final name, and the
+ * directory is fsynced. A crash leaves either the old copy or the new one, never a partial
+ * file. The copy must come out DAX (statx), or it is removed and the reason given.
+ *
+ * Every placement is recorded with the source's identity (device, inode, size, mtime,
+ * SHA-256) in a state file written the same atomic way, so a changed source is detected
+ * (stale) after any number of reboots. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct json_object;
+
+typedef enum PlaceRole {
+        PLACE_PROGRAM,
+        PLACE_LIBRARY,
+        PLACE_INTERPRETER,
+        _PLACE_ROLE_MAX,
+        _PLACE_ROLE_INVALID = -1,
+} PlaceRole;
+
+const char *place_role_to_string(PlaceRole r);
+PlaceRole place_role_from_string(const char *s);
+
+typedef struct Placement {
+        char *zone;   /* the zone directory */
+        char *source; /* absolute path of the original */
+        char *copy;   /* absolute path of the copy in the zone */
+        PlaceRole role;
+        char *program;           /* the program this file was placed for (itself for a program) */
+        uint64_t dev, ino, size; /* the source's identity when placed */
+        int64_t mtime_ns;
+        char sha256[65];
+} Placement;
+
+typedef struct PlaceState {
+        char *file; /* <state_dir>/placements.json */
+        char **zones;
+        size_t n_zones;
+        Placement *placements;
+        size_t n_placements;
+} PlaceState;
+
+PlaceState *place_state_free(PlaceState *s);
+static inline void place_state_freep(PlaceState **s) {
+        place_state_free(*s);
+}
+#define _cleanup_place_state_ __attribute__((cleanup(place_state_freep)))
+
+/* Loads <state_dir>/placements.json (an absent file is an empty state). */
+int place_state_load(const char *state_dir, PlaceState **ret, char **ret_error);
+/* Writes it atomically (temporary file, fsync, rename, fsync of the directory). */
+int place_state_save(const PlaceState *s, char **ret_error);
+int place_state_to_json(const PlaceState *s, struct json_object **ret);
+int place_state_from_json(struct json_object *j, const char *file, PlaceState **ret, char **ret_error);
+
+/* Creates (or re-checks) a zone at @dir: refuses unless DAX is really in effect for new files
+ * there, saying why not. Records it in @s (not saved). */
+int zone_create(PlaceState *s, const char *dir, char **ret_error);
+/* Removes an empty zone from @s (refuses while it holds placements). */
+int zone_remove(PlaceState *s, const char *dir, char **ret_error);
+bool place_state_has_zone(const PlaceState *s, const char *dir);
+
+/* The copy path of @source in @zone: <zone>/root<source>. */
+int place_copy_path(const char *zone, const char *source, char **ret);
+
+/* Copies @source (absolute, a regular file) into @zone atomically and records it (replacing an
+ * earlier placement of the same source in that zone). */
+int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole role, const char *program,
+               char **ret_error);
+
+/* Places @program, and with @with_libs its program interpreter and shared-library closure
+ * (read from the ELF, never by running anything). Unresolved libraries are an error. */
+int place_program(PlaceState *s, const char *zone, const char *program, bool with_libs, char **ret_error);
+
+/* Has the source changed since it was placed? *ret_why (optional) says how. */
+int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why);
+/* Copies the source again (after a package upgrade) and updates the record. */
+int placement_refresh(PlaceState *s, Placement *p, char **ret_error);
+
+/* Removes the placement of @program in @zone (all its files no other placed program needs).
+ * Refuses while a process maps or runs one of the copies unless @force. */
+int place_remove(PlaceState *s, const char *zone, const char *program, bool force, char **ret_error);
+
+/* Activation (a): a systemd drop-in for @unit in @dropin_root (/etc/systemd/system or
+ * /run/systemd/system) binding every file placed for @program over its original, inside that
+ * service only: BindReadOnlyPaths=<copy>:<source>. The caller reloads systemd. */
+int place_write_dropin(const PlaceState *s, const char *zone, const char *program, const char *unit,
+                       const char *dropin_root, char **ret_path, char **ret_error);
+int place_remove_dropin(const char *unit, const char *dropin_root, char **ret_error);
+
+/* Activation (b): <zone>/bin/<name>, an entry point a user can put on PATH. A program placed
+ * alone gets a symlink to its copy; one placed with its interpreter and libraries gets a small
+ * script that starts the placed interpreter on the placed libraries. */
+int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
+                            char **ret_error);

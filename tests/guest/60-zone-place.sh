@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# topology: labelled
+# timeout: 420
+#
+# XIP zones and placement, end to end:
+#  - a zone exists only where DAX is really in effect (the tmpfs/ramfs "dax" mistake, dax=never
+#    and a dax=inode mount without the flag are each explained; dax=inode gets the flag);
+#  - python3 placed with its loader and libraries and activated for a systemd service through
+#    a drop-in: 100% of its resident executable pages in pmem; the same program unplaced: 0%;
+#  - a static program placed and run without activation: 100%;
+#  - a changed source is reported stale, refreshed, and runs from pmem again;
+#  - SIGKILL in the middle of a large copy leaves no partial file, and the next placement works;
+#  - unplace refuses while the copy runs.
+. "$(dirname "$0")/lib.sh"
+out=$DAXMGR_TEST_OUT
+export DAXMGR_STATE_DIR=$out/state
+STATIC=/usr/libexec/daxmgr/daxmgr-static-sleeper
+
+step "zones are refused where DAX is not in effect, with the reason"
+mkdir -p /mnt/tmpfs /mnt/ramfs
+mount -t tmpfs -o size=64m tmpfs /mnt/tmpfs
+mount -t ramfs -o dax ramfs /mnt/ramfs 2>/dev/null || mount -t ramfs ramfs /mnt/ramfs
+expect_fail '"dax" means nothing there' "$TOOL" zone-create /mnt/tmpfs/zone
+expect_fail '"dax" means nothing there' "$TOOL" zone-create /mnt/ramfs/zone
+umount /mnt/tmpfs /mnt/ramfs
+
+ndctl create-namespace -r region0 -m fsdax -M mem -s 1G -n zone-ns >/dev/null
+blk=$(ndctl_ns blockdev zone-ns)
+mkfs.ext4 -q -F -b 4096 "/dev/$blk"
+mkdir -p /mnt/z
+mount -o dax=never "/dev/$blk" /mnt/z
+expect_fail "mounted with dax=never" "$TOOL" zone-create /mnt/z/zone
+umount /mnt/z
+mount -o dax=inode "/dev/$blk" /mnt/z
+"$TOOL" zone-create /mnt/z/inode-zone
+check_eq "FS_XFLAG_DAX on the dax=inode zone" 1 "$(lsattr -d /mnt/z/inode-zone | cut -c1-22 | grep -c x)"
+umount /mnt/z
+mount -o dax=always "/dev/$blk" /mnt/z
+"$TOOL" zone-create /mnt/z/apps
+zone=/mnt/z/apps
+
+step "python3 with its loader and libraries, activated for one service by a drop-in"
+"$TOOL" place --with-libs "$zone" /usr/bin/python3
+"$TOOL" placements >"$out/placements.json"
+jq -r '.[] | "\(.role) \(.source)"' "$out/placements.json"
+py=$(readlink -f /usr/bin/python3)
+check_eq "interpreter placed" 1 "$(jq '[.[] | select(.role == "interpreter")] | length' "$out/placements.json")"
+check_ge "libraries placed" 2 "$(jq '[.[] | select(.role == "library")] | length' "$out/placements.json")"
+cat >/etc/systemd/system/xip-py.service <<UNIT
+[Service]
+ExecStart=/usr/bin/python3 -c "import time; time.sleep(600)"
+UNIT
+cp /etc/systemd/system/xip-py.service /etc/systemd/system/plain-py.service
+"$TOOL" activate --unit xip-py.service "$zone" "$py"
+cat /etc/systemd/system/xip-py.service.d/50-daxmgr-xip.conf
+systemctl daemon-reload
+systemctl start xip-py.service plain-py.service
+sleep 2
+pid=$(systemctl show -P MainPID xip-py.service)
+"$TOOL" verify "$pid"
+"$TOOL" verify --json "$pid" >"$out/xip-py.json"
+check_eq "python3 (placed): executable pages in DRAM" 0 "$(jq .summary.exec_dram "$out/xip-py.json")"
+check_ge "python3 (placed): executable pages in pmem" 100 "$(jq .summary.exec_pmem "$out/xip-py.json")"
+check_eq "python3 (placed): share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/xip-py.json")"
+plain=$(systemctl show -P MainPID plain-py.service)
+"$TOOL" verify --json "$plain" >"$out/plain-py.json"
+check_eq "python3 (not placed): executable pages in pmem" 0 "$(jq .summary.exec_pmem "$out/plain-py.json")"
+check_eq "python3 (not placed): share in pmem (%)" 0 "$(jq '.summary.exec_pmem_percent | floor' "$out/plain-py.json")"
+[ "$(sha256sum </usr/bin/python3)" = "$(sha256sum <"$zone/root$py")" ] || fail "the copy differs from the original"
+
+step "unplace refuses while the copy runs"
+expect_fail "is in use by" "$TOOL" unplace "$zone" "$py"
+systemctl stop xip-py.service plain-py.service
+
+step "a static program placed and run without activation"
+install -m 0755 "$STATIC" /usr/local/bin/xip-static
+"$TOOL" place "$zone" /usr/local/bin/xip-static
+"$zone/root/usr/local/bin/xip-static" >"$out/static.out" &
+spid=$!
+for _ in $(seq 50); do grep -q ready "$out/static.out" && break; sleep 0.1; done
+"$TOOL" verify --json $spid >"$out/static.json"
+check_eq "static: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/static.json")"
+check_eq "static: libraries mapped" 0 "$(jq '[.mappings[] | select(.path | test("\\.so"))] | length' "$out/static.json")"
+kill $spid; wait $spid 2>/dev/null || true
+
+step "the source changes (an upgrade): stale, refreshed, in pmem again"
+cp /usr/local/bin/xip-static /usr/local/bin/xip-static.new
+printf 'upgrade' >>/usr/local/bin/xip-static.new   # different content, still runs
+mv /usr/local/bin/xip-static.new /usr/local/bin/xip-static
+"$TOOL" placements >"$out/stale.json"
+check_eq "stale" true "$(jq -r '.[] | select(.source == "/usr/local/bin/xip-static") | .stale' "$out/stale.json")"
+jq -r '.[] | select(.stale) | .why' "$out/stale.json"
+"$TOOL" placements --refresh >/dev/null
+check_eq "stale after refresh" false \
+    "$(jq -r '.[] | select(.source == "/usr/local/bin/xip-static") | .stale' <("$TOOL" placements))"
+cmp /usr/local/bin/xip-static "$zone/root/usr/local/bin/xip-static" || fail "the refreshed copy differs"
+"$zone/root/usr/local/bin/xip-static" >"$out/static2.out" &
+spid=$!
+for _ in $(seq 50); do grep -q ready "$out/static2.out" && break; sleep 0.1; done
+check_eq "refreshed: share in pmem (%)" 100 "$("$TOOL" verify --json $spid | jq '.summary.exec_pmem_percent | floor')"
+kill $spid; wait $spid 2>/dev/null || true
+
+step "SIGKILL in the middle of a large copy: nothing partial, the next placement works"
+head -c 300M /dev/urandom >/usr/local/big.bin
+"$TOOL" place "$zone" /usr/local/big.bin &
+kpid=$!
+sleep 0.3
+kill -9 $kpid 2>/dev/null || true
+wait $kpid 2>/dev/null || true
+ls -la "$zone/root/usr/local/" | tee "$out/after-kill.txt"
+if [ -e "$zone/root/usr/local/big.bin" ] && ! cmp -s /usr/local/big.bin "$zone/root/usr/local/big.bin"; then
+    fail "a partial copy is visible after SIGKILL"
+fi
+! ls -a "$zone/root/usr/local/" | grep -q daxmgr- || fail "a temporary file is visible after SIGKILL"
+echo "ok: no partial file visible"
+t0=$(date +%s%N)
+"$TOOL" place "$zone" /usr/local/big.bin
+t1=$(date +%s%N)
+cmp /usr/local/big.bin "$zone/root/usr/local/big.bin" || fail "the copy after the kill differs"
+echo "ok: placed 300 MiB in $(( (t1 - t0) / 1000000 )) ms after the kill"
+
+step "unplace"
+"$TOOL" unplace "$zone" /usr/local/big.bin
+[ ! -e "$zone/root/usr/local/big.bin" ] || fail "unplace left the copy"
+"$TOOL" unplace "$zone" "$py"
+[ ! -e "$zone/root$py" ] || fail "unplace left python"
+rm -f /etc/systemd/system/xip-py.service /etc/systemd/system/plain-py.service /usr/local/big.bin
+rm -rf /etc/systemd/system/xip-py.service.d
+systemctl daemon-reload
+umount /mnt/z
