@@ -430,11 +430,12 @@ static char *explain_tail(int queue_dax, const char *devname, const char *fs_log
         end = words && words[strlen(words) - 1] != '.' ? "." : "";
 
         if (queue_dax == 0)
-                r = asprintf(
-                        &s,
-                        " /sys/block/%s/queue/dax is 0: the device cannot do DAX (a raw-mode namespace or a "
-                        "disk that is not pmem); reconfigure the namespace in fsdax mode.%s%s%s",
-                        devname, words ? " The kernel said: " : "", words ?: "", words ? end : "");
+                r = asprintf(&s, " /sys/block/%s/queue/dax is 0: the device cannot do DAX (%s).%s%s%s",
+                             devname,
+                             strncmp(devname, "pmem", 4) == 0
+                                     ? "a raw-mode namespace; reconfigure the namespace in fsdax mode"
+                                     : "not a pmem device; use an fsdax namespace's /dev/pmemN",
+                             words ? " The kernel said: " : "", words ?: "", words ? end : "");
         else
                 r = asprintf(&s, "%s%s%s", words ? " The kernel said: " : "", words ?: "", words ? end : "");
         return r < 0 ? NULL : s;
