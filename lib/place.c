@@ -8,6 +8,7 @@
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -1015,5 +1016,75 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
         }
         if (ret_path)
                 *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+/* Is @target a mount point whose source is the file (dev, ino) of @copy? */
+static int bound_here(const char *copy, const char *target) {
+        struct stat a, b;
+
+        if (stat(copy, &a) < 0 || stat(target, &b) < 0)
+                return negative_errno();
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int place_bind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error) {
+        bool any = false;
+
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *target = NULL;
+                struct stat st;
+                int r;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
+                        continue;
+                if (lstat(p->copy, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue; /* aliases resolve to a bound file */
+                any = true;
+                target = realpath(p->source, NULL);
+                if (!target)
+                        return error_set(ret_error, negative_errno(), "cannot bind over %s: %m", p->source);
+                r = bound_here(p->copy, target);
+                if (r > 0)
+                        continue;
+                if (mount(p->copy, target, NULL, MS_BIND, NULL) < 0)
+                        return error_set(ret_error, negative_errno(), "cannot bind %s over %s: %m", p->copy,
+                                         target);
+                if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+                        r = negative_errno();
+                        (void) umount2(target, 0);
+                        return error_set(ret_error, r, "cannot make the bind mount over %s read-only: %s",
+                                         target, strerror(-r));
+                }
+        }
+        if (!any)
+                return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
+        return 0;
+}
+
+int place_unbind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error) {
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *target = NULL;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
+                        continue;
+                target = realpath(p->source, NULL);
+                if (!target || bound_here(p->copy, target) <= 0)
+                        continue;
+                if (umount2(target, UMOUNT_NOFOLLOW) < 0) {
+                        _cleanup_holders_ Holders *h = NULL;
+                        _cleanup_free_ char *who = NULL;
+                        struct stat st;
+                        int r = negative_errno();
+
+                        if (r == -EBUSY && stat(target, &st) == 0 &&
+                            holders_of_file(st.st_dev, st.st_ino, &h) >= 0)
+                                (void) holders_describe(h, 3, &who);
+                        return error_set(ret_error, r, "cannot unbind %s: %s%s%s", target, strerror(-r),
+                                         who ? "; in use by " : "", who ?: "");
+                }
+        }
         return 0;
 }

@@ -101,6 +101,15 @@ int place_write_dropin(const PlaceState *s, const char *zone, const char *progra
                        const char *dropin_root, char **ret_path, char **ret_error);
 int place_remove_dropin(const char *unit, const char *dropin_root, char **ret_error);
 
+/* Activation (c), only when explicitly asked: bind every file placed for @program read-only
+ * over its original in the host's mount namespace, so every process runs the placed copy.
+ * The caveat, which is why it is not the default: while bound, a package manager cannot
+ * replace the original (rename() onto a mount point fails with EBUSY), so unbind before
+ * upgrading. Binding what is already bound is a no-op. */
+int place_bind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error);
+/* Undoes it; refuses (EBUSY, naming who) while a process runs from a bound file. */
+int place_unbind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error);
+
 /* Activation (b): <zone>/bin/<name>, an entry point a user can put on PATH. A program placed
  * alone gets a symlink to its copy; one placed with its interpreter and libraries gets a small
  * script that starts the placed interpreter on the placed libraries. */

@@ -15,7 +15,7 @@
 
 typedef struct PlaceArgs {
         const char *state_dir, *unit, *dropin_root;
-        bool with_libs, force;
+        bool with_libs, force, bind_host;
         int optind;
 } PlaceArgs;
 
@@ -26,6 +26,7 @@ static int parse_place_args(int argc, char *argv[], PlaceArgs *a) {
                 { "force", no_argument, NULL, 'f' },
                 { "unit", required_argument, NULL, 'u' },
                 { "dropin-root", required_argument, NULL, 'd' },
+                { "bind-host", no_argument, NULL, 'b' },
                 {},
         };
         int c;
@@ -33,7 +34,7 @@ static int parse_place_args(int argc, char *argv[], PlaceArgs *a) {
         *a = (PlaceArgs){ .state_dir = getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr",
                           .dropin_root = "/etc/systemd/system" };
         optind = 1;
-        while ((c = getopt_long(argc, argv, "s:lfu:d:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "s:lfu:d:b", options, NULL)) >= 0)
                 switch (c) {
                 case 's':
                         a->state_dir = optarg;
@@ -49,6 +50,9 @@ static int parse_place_args(int argc, char *argv[], PlaceArgs *a) {
                         break;
                 case 'd':
                         a->dropin_root = optarg;
+                        break;
+                case 'b':
+                        a->bind_host = true;
                         break;
                 default:
                         return -EINVAL;
@@ -202,7 +206,11 @@ int verb_activate(int argc, char *argv[]) {
         }
         if (load(argv[0], &a, &s) < 0)
                 return 1;
-        if (a.unit)
+        if (a.bind_host) {
+                r = place_bind_host(s, argv[a.optind], argv[a.optind + 1], &e);
+                if (r >= 0 && !(path = strdup("bound read-only over the host's files")))
+                        r = -ENOMEM;
+        } else if (a.unit)
                 r = place_write_dropin(s, argv[a.optind], argv[a.optind + 1], a.unit, a.dropin_root, &path,
                                        &e);
         else
@@ -211,4 +219,23 @@ int verb_activate(int argc, char *argv[]) {
                 return tool_fail(argv[0], e, r);
         printf("%s\n", path);
         return 0;
+}
+
+int verb_deactivate(int argc, char *argv[]) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        _cleanup_free_ char *e = NULL;
+        PlaceArgs a;
+        int r;
+
+        if (parse_place_args(argc, argv, &a) < 0 || a.optind != argc - 2 || (!a.unit && !a.bind_host)) {
+                fprintf(stderr, "daxmgr-tool deactivate: ZONE PROGRAM --unit UNIT | --bind-host\n");
+                return 2;
+        }
+        if (load(argv[0], &a, &s) < 0)
+                return 1;
+        if (a.bind_host)
+                r = place_unbind_host(s, argv[a.optind], argv[a.optind + 1], &e);
+        else
+                r = place_remove_dropin(a.unit, a.dropin_root, &e);
+        return r < 0 ? tool_fail(argv[0], e, r) : 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "elf-advice.h"
 #include "error.h"
 #include "parse-util.h"
 #include "tool.h"
@@ -73,5 +74,34 @@ int verb_verify(int argc, char *argv[]) {
                 json_object_put(j);
         } else
                 print_human(r);
+        return 0;
+}
+
+/* What of an ELF file XIP can serve from pmem, and what defeats it. */
+int verb_advise(int argc, char *argv[]) {
+        _cleanup_elf_advice_ ElfAdvice *a = NULL;
+        _cleanup_free_ char *e = NULL;
+        uint64_t served, total;
+        int k;
+
+        if (argc != 2) {
+                fprintf(stderr, "daxmgr-tool advise: give one ELF file\n");
+                return 2;
+        }
+        k = elf_advice(argv[1], &a, &e);
+        if (k < 0)
+                return tool_fail(argv[0], e, k);
+        served = a->text_pages + a->rodata_pages;
+        total = served + a->data_pages + a->bss_pages;
+        printf("%s: %" PRIu64 " of %" PRIu64 " pages can execute or be read in place (%.1f%%)\n", argv[1],
+               served, total, total ? 100.0 * (double) served / (double) total : 0.0);
+        printf("  text   %8" PRIu64 " pages  executable, served from pmem\n", a->text_pages);
+        printf("  rodata %8" PRIu64 " pages  read-only, served from pmem\n", a->rodata_pages);
+        printf("  data   %8" PRIu64 " pages  writable: each copied to DRAM on its first write (%" PRIu64
+               " of them RELRO)\n",
+               a->data_pages, a->relro_pages);
+        printf("  bss    %8" PRIu64 " pages  anonymous DRAM\n", a->bss_pages);
+        for (size_t i = 0; i < a->n_notes; i++)
+                printf("%s: %s\n", elf_advice_level_to_string(a->notes[i].level), a->notes[i].text);
         return 0;
 }

@@ -18,6 +18,7 @@ static const struct {
           "--region R --size S --mode M [--map M] [--align A] [--name N]" },
         { "destroy-namespace", verb_destroy_namespace, "NAME|UUID|DEV [--force]" },
         { "verify", verb_verify, "PID [--json]: where the pages of each file mapping of PID live" },
+        { "advise", verb_advise, "ELF: how much of it XIP can serve from pmem, and what defeats it" },
         { "zone-create", verb_zone_create,
           "DIR: make DIR an XIP zone (refused unless DAX is in effect there)" },
         { "place", verb_place,
@@ -26,7 +27,9 @@ static const struct {
         { "placements", verb_placements,
           "[--refresh]: the placements and whether their sources changed (JSON)" },
         { "activate", verb_activate,
-          "ZONE PROGRAM [--unit UNIT]: a systemd drop-in, or an entry point in ZONE/bin" },
+          "ZONE PROGRAM [--unit UNIT | --bind-host]: a drop-in for UNIT, a host-wide bind mount, or an "
+          "entry point" },
+        { "deactivate", verb_deactivate, "ZONE PROGRAM --unit UNIT | --bind-host: undo an activation" },
         { "lock-hold", verb_lock_hold, "SECONDS: hold the host-wide namespace lock (tests)" },
         { "reconfigure-namespace", verb_reconfigure_namespace,
           "NAME|UUID|DEV --mode M [--map M] [--align A] [--force]" },

@@ -16,11 +16,13 @@ int verb_destroy_namespace(int argc, char *argv[]);
 int verb_reconfigure_namespace(int argc, char *argv[]);
 int verb_lock_hold(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
+int verb_advise(int argc, char *argv[]);
 int verb_zone_create(int argc, char *argv[]);
 int verb_place(int argc, char *argv[]);
 int verb_unplace(int argc, char *argv[]);
 int verb_placements(int argc, char *argv[]);
 int verb_activate(int argc, char *argv[]);
+int verb_deactivate(int argc, char *argv[]);
 
 int verb_format(int argc, char *argv[]);
 int verb_mount(int argc, char *argv[]);
