@@ -84,6 +84,27 @@ check_eq "static: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | flo
 check_eq "static: libraries mapped" 0 "$(jq '[.mappings[] | select(.path | test("\\.so"))] | length' "$out/static.json")"
 kill $spid; wait $spid 2>/dev/null || true
 
+step "owner, mode, extended attributes and file capabilities come along"
+install -m 4750 -o nobody -g nogroup "$STATIC" /usr/local/bin/xip-attrs
+python3 - <<'PY'
+import os
+f = "/usr/local/bin/xip-attrs"
+os.setxattr(f, "user.daxmgr", b"kept")
+# VFS_CAP_REVISION_2 | effective; permitted: CAP_NET_BIND_SERVICE (bit 10)
+cap = (0x02000001).to_bytes(4, "little") + (1 << 10).to_bytes(4, "little") + bytes(12)
+os.setxattr(f, "security.capability", cap)
+PY
+"$TOOL" place "$zone" /usr/local/bin/xip-attrs
+copy=$zone/root/usr/local/bin/xip-attrs
+check_eq "owner, group, mode" "$(stat -c '%U %G %a' /usr/local/bin/xip-attrs)" "$(stat -c '%U %G %a' "$copy")"
+check_eq "mtime" "$(stat -c %Y /usr/local/bin/xip-attrs)" "$(stat -c %Y "$copy")"
+for x in user.daxmgr security.capability; do
+    check_eq "xattr $x" "$(python3 -c "import os; print(os.getxattr('/usr/local/bin/xip-attrs', '$x').hex())")" \
+        "$(python3 -c "import os; print(os.getxattr('$copy', '$x').hex())")"
+done
+"$TOOL" unplace "$zone" /usr/local/bin/xip-attrs
+rm -f /usr/local/bin/xip-attrs
+
 step "the source changes (an upgrade): stale, refreshed, in pmem again"
 cp /usr/local/bin/xip-static /usr/local/bin/xip-static.new
 printf 'upgrade' >>/usr/local/bin/xip-static.new   # different content, still runs

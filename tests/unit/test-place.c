@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Placement state (JSON round trip, hostile state files), copy paths, placement refused where
+ * DAX is not in effect (the build machine has none: nothing may be left behind), and the
+ * smaps parser of the process verifier. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "place.h"
+#include "test-macro.h"
+#include "xip-verify.h"
+
+static const char state_text[] =
+        "{ \"version\": 1, \"zones\": [ \"/mnt/pmem/apps\" ], \"placements\": [ {"
+        " \"zone\": \"/mnt/pmem/apps\", \"source\": \"/usr/bin/python3.11\","
+        " \"copy\": \"/mnt/pmem/apps/root/usr/bin/python3.11\", \"role\": \"program\","
+        " \"program\": \"/usr/bin/python3.11\", \"dev\": 65025, \"ino\": 1234, \"size\": 6831704,"
+        " \"mtime_ns\": 1700000000123456789,"
+        " \"sha256\": \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" } ] }";
+
+static PlaceState *parse(const char *text, int expect, const char *words) {
+        json_object *j = json_tokener_parse(text);
+        PlaceState *s = NULL;
+        char *e = NULL;
+
+        ASSERT_TRUE(j);
+        ASSERT_EQ(place_state_from_json(j, "/var/lib/daxmgr/placements.json", &s, &e), expect);
+        if (words && (!e || !strstr(e, words))) {
+                fprintf(stderr, "expected '%s', got '%s'\n", words, e);
+                abort();
+        }
+        free(e);
+        json_object_put(j);
+        return s;
+}
+
+TEST(test_state_round_trip) {
+        _cleanup_place_state_ PlaceState *s = parse(state_text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(state_text);
+
+        ASSERT_EQ(s->n_zones, 1);
+        ASSERT_EQ(s->n_placements, 1);
+        ASSERT_EQ(s->placements[0].role, PLACE_PROGRAM);
+        ASSERT_EQ(s->placements[0].mtime_ns, INT64_C(1700000000123456789));
+        ASSERT_TRUE(place_state_has_zone(s, "/mnt/pmem/apps"));
+        ASSERT_TRUE(!place_state_has_zone(s, "/mnt/pmem"));
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(orig);
+        json_object_put(again);
+}
+
+TEST(test_state_hostile) {
+        parse("[]", -EBADMSG, "not a daxmgr placement state");
+        parse("{\"zones\": [], \"placements\": 3}", -EBADMSG, "not a daxmgr placement state");
+        parse("{\"zones\": [\"relative/zone\"], \"placements\": []}", -EBADMSG,
+              "zones[0] is not an absolute path");
+        parse("{\"zones\": [\"/a/../etc\"], \"placements\": []}", -EBADMSG, "zones[0]");
+        parse("{\"zones\": [], \"placements\": [{\"zone\": \"/z\"}]}", -EBADMSG,
+              "placements[0] lacks a field");
+        /* A copy path that climbs out of the zone, a bad role, a bad hash, a negative number:
+         * refused, not trusted. */
+        static const struct {
+                const char *good, *bad;
+        } edits[] = {
+                { "\"copy\": \"/mnt/pmem/apps/root/usr/bin/python3.11\"",
+                  "\"copy\": \"/mnt/pmem/apps/root/../../../etc/shadow\"" },
+                { "\"role\": \"program\"", "\"role\": \"daemon\"" },
+                { "\"sha256\": \"0123", "\"sha256\": \"XY23" },
+                { "\"dev\": 65025", "\"dev\": -1" },
+                { "\"mtime_ns\": 1700000000123456789", "\"mtime_ns\": \"yesterday\"" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(edits); i++) {
+                _cleanup_free_ char *t = NULL;
+                const char *at = strstr(state_text, edits[i].good);
+
+                ASSERT_TRUE(at);
+                ASSERT_TRUE(asprintf(&t, "%.*s%s%s", (int) (at - state_text), state_text, edits[i].bad,
+                                     at + strlen(edits[i].good)) > 0);
+                ASSERT_TRUE(parse(t, -EBADMSG, "placements[0]") == NULL);
+        }
+}
+
+TEST(test_copy_path) {
+        _cleanup_free_ char *p = NULL;
+
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/bin/python3.11", &p), 0);
+        ASSERT_STREQ(p, "/mnt/pmem/apps/root/usr/bin/python3.11");
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "usr/bin/x", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/../etc/shadow", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/bin/..", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem//apps", "/x", &p), -EINVAL);
+}
+
+/* No DAX on the build machine: a zone is refused with the reason, and a placement into a
+ * directory recorded as a zone by hand is refused after the copy, leaving nothing behind. */
+TEST(test_refused_without_dax) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        char dir[] = "/tmp/daxmgr-test-place.XXXXXX";
+        _cleanup_free_ char *e = NULL, *zone = NULL, *copy = NULL, *state = NULL;
+        json_object *j;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(place_state_load(dir, &s, &e), 0); /* no file yet: empty state */
+        ASSERT_EQ(s->n_placements, 0);
+        ASSERT_TRUE(asprintf(&zone, "%s/zone", dir) > 0);
+        ASSERT_TRUE(zone_create(s, zone, &e) < 0);
+        ASSERT_TRUE(e && strstr(e, "cannot be an XIP zone"));
+
+        /* Pretend it is a zone. */
+        ASSERT_TRUE(asprintf(&state, "{\"zones\": [\"%s\"], \"placements\": []}", zone) > 0);
+        j = json_tokener_parse(state);
+        s = place_state_free(s);
+        ASSERT_EQ(place_state_from_json(j, "/tmp/x.json", &s, NULL), 0);
+        json_object_put(j);
+        free(e);
+        e = NULL;
+        ASSERT_EQ(place_file(s, zone, "/bin/true", PLACE_PROGRAM, NULL, &e), -EOPNOTSUPP);
+        ASSERT_TRUE(e && strstr(e, "is not DAX"));
+        ASSERT_TRUE(asprintf(&copy, "%s/root/bin/true", zone) > 0);
+        ASSERT_EQ(access(copy, F_OK), -1);
+        ASSERT_EQ(s->n_placements, 0);
+
+        {
+                _cleanup_free_ char *cmd = NULL;
+                ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+                ASSERT_EQ(system(cmd), 0);
+        }
+}
+
+static void pmd_cb(uint64_t start, uint64_t kb, void *userdata) {
+        uint64_t *sum = userdata;
+
+        if (start == 0x7f0000000000)
+                sum[0] += kb;
+        sum[1]++;
+}
+
+TEST(test_smaps) {
+        static const char text[] = "7f0000000000-7f0000400000 r-xs 00000000 103:02 12 /mnt/pmem/big\n"
+                                   "Size:               4096 kB\n"
+                                   "FilePmdMapped:      2048 kB\n"
+                                   "VmFlags: rd ex sh mr mw me ms\n"
+                                   "7f0000400000-7f0000401000 rw-p 00000000 00:00 0 \n"
+                                   "Size:                  4 kB\n"
+                                   "FilePmdMapped:         0 kB\n";
+        uint64_t sum[2] = {};
+
+        ASSERT_EQ(smaps_parse_pmd(text, pmd_cb, sum), 0);
+        ASSERT_EQ_U64(sum[0], 2048);
+        ASSERT_EQ_U64(sum[1], 2);
+        ASSERT_EQ(smaps_parse_pmd("FilePmdMapped: 12 kB\n", pmd_cb, sum),
+                  0); /* before any mapping: ignored */
+        ASSERT_EQ(smaps_parse_pmd("7f00-7f01 r-xp 0 0:0 0 \nFilePmdMapped: x kB\n", pmd_cb, sum), -EBADMSG);
+        ASSERT_EQ(smaps_parse_pmd("not a mapping\n", pmd_cb, sum), -EBADMSG);
+}
+
+int main(void) {
+        test_state_round_trip();
+        test_state_hostile();
+        test_copy_path();
+        test_refused_without_dax();
+        test_smaps();
+        return 0;
+}
