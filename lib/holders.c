@@ -161,6 +161,10 @@ static int holders_scan(const HolderMatch *m, Holders **ret) {
 
                 if (parse_u32(de->d_name, 10, &pid) < 0 || pid == 0 || de->d_name[0] == '0')
                         continue;
+                /* Not ourselves: an fd we inherited is not someone else holding the object, and we
+                 * are about to let go of whatever we hold. */
+                if ((pid_t) pid == getpid())
+                        continue;
                 pid_fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (pid_fd < 0)
                         continue;

@@ -38,6 +38,7 @@ static inline void holders_freep(Holders **h) {
 }
 #define _cleanup_holders_ __attribute__((cleanup(holders_freep)))
 
+/* The calling process itself is never listed. */
 /* Processes using any file on the file system whose st_dev is @fs_dev. */
 int holders_of_fs(dev_t fs_dev, Holders **ret);
 /* Processes with the device node @node (a character or block special file) open or mapped. */

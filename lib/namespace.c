@@ -12,6 +12,7 @@
 #include <uuid/uuid.h>
 
 #include "error.h"
+#include "holders.h"
 #include "namespace.h"
 #include "ns-lock.h"
 
@@ -335,47 +336,12 @@ finish:
         return r;
 }
 
-/* Is a device node with this rdev open or mapped by any process? Returns the first PID or 0. */
-static pid_t device_user(dev_t rdev) {
-        DIR *proc = opendir("/proc");
-        pid_t found = 0;
-
-        if (!proc)
-                return 0;
-        for (struct dirent *de; !found && (de = readdir(proc));) {
-                char path[300];
-                DIR *fds;
-                int dfd;
-
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                (void) snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
-                fds = opendir(path);
-                if (!fds)
-                        continue;
-                dfd = dirfd(fds);
-                for (struct dirent *f; (f = readdir(fds));) {
-                        struct stat st;
-
-                        if (f->d_name[0] == '.')
-                                continue;
-                        if (fstatat(dfd, f->d_name, &st, 0) == 0 &&
-                            (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && st.st_rdev == rdev) {
-                                found = (pid_t) strtol(de->d_name, NULL, 10);
-                                break;
-                        }
-                }
-                (void) closedir(fds);
-        }
-        (void) closedir(proc);
-        return found;
-}
-
 /* The refusals shared by destroy and reconfigure: mounted, open, online as RAM, holds data. */
 static int check_disposable(const TopoNamespace *n, bool force, const char *verb, char **ret_error) {
+        _cleanup_holders_ Holders *h = NULL;
+        _cleanup_free_ char *who = NULL;
         char path[300];
         struct stat st;
-        pid_t pid;
 
         if (n->n_mounts > 0)
                 return error_set(ret_error, -EBUSY,
@@ -398,11 +364,11 @@ static int check_disposable(const TopoNamespace *n, bool force, const char *verb
                                                  verb, n->name ?: n->dev, path);
                         (void) safe_close(fd);
                 }
-                pid = device_user(st.st_rdev);
-                if (pid > 0)
-                        return error_set(ret_error, -EBUSY,
-                                         "cannot %s %s: %s is open in process %d; stop it first", verb,
-                                         n->name ?: n->dev, path, (int) pid);
+                if (holders_of_node(path, &h) >= 0 && h->n > 0) {
+                        (void) holders_describe(h, 3, &who);
+                        return error_set(ret_error, -EBUSY, "cannot %s %s: %s is open in %s; stop it first",
+                                         verb, n->name ?: n->dev, path, who ?: "a process");
+                }
         }
 
         if (n->filesystem && n->filesystem->type && !force)

@@ -41,7 +41,7 @@ mount -o dax=always "$dev" /mnt/keep && check_eq "data intact" precious "$(cat /
 
 step "destroy refuses a device held open"
 exec 7<"$dev"
-expect_fail "is open in process" "$TOOL" destroy-namespace --force keep
+expect_fail "is open in" "$TOOL" destroy-namespace --force keep
 exec 7<&-
 "$TOOL" destroy-namespace --force keep
 [ -z "$(ndctl_ns dev keep)" ] || fail "keep still there after a forced destroy"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -78,6 +80,34 @@ TEST(test_mkdir_parents) {
 
 /* We hold a file open in a directory: the scan must name us, by fd; a directory we sit in is
  * found as cwd. */
+/* A child that opens @path and waits until killed: holders are other processes, never the
+ * caller itself. */
+static pid_t hold_in_child(const char *path) {
+        int p[2];
+        pid_t pid;
+        char c;
+
+        ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || write(p[1], "x", 1) != 1)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        (void) close(p[1]);
+        ASSERT_EQ(read(p[0], &c, 1), 1);
+        (void) close(p[0]);
+        return pid;
+}
+
+static void stop_child(pid_t pid) {
+        ASSERT_EQ(kill(pid, SIGKILL), 0);
+        ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
 TEST(test_holders) {
         char base[] = "/tmp/test-holders-XXXXXX";
         _cleanup_holders_ Holders *h = NULL;
@@ -85,16 +115,19 @@ TEST(test_holders) {
         _cleanup_close_ int fd = -1;
         struct stat st;
         bool found = false;
+        pid_t child;
 
         ASSERT_TRUE(mkdtemp(base));
         ASSERT_TRUE(asprintf(&file, "%s/held", base) > 0);
         fd = open(file, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
         ASSERT_TRUE(fd >= 0);
         ASSERT_EQ(fstat(fd, &st), 0);
+        child = hold_in_child(file);
 
         ASSERT_EQ(holders_of_fs(st.st_dev, &h), 0);
-        for (size_t i = 0; i < h->n; i++)
-                if (h->entries[i].pid == getpid()) {
+        for (size_t i = 0; i < h->n; i++) {
+                ASSERT_TRUE(h->entries[i].pid != getpid()); /* never the caller */
+                if (h->entries[i].pid == child) {
                         found = true;
                         /* Our cwd may be on the same file system; either evidence is right. */
                         ASSERT_TRUE(h->entries[i].use == HOLDER_FD || h->entries[i].use == HOLDER_CWD ||
@@ -102,6 +135,7 @@ TEST(test_holders) {
                                     h->entries[i].use == HOLDER_MAP);
                         ASSERT_TRUE(h->entries[i].comm != NULL);
                 }
+        }
         ASSERT_TRUE(found);
         ASSERT_EQ(holders_describe(h, 1, &desc), 0);
         ASSERT_TRUE(strstr(desc, "(pid "));
@@ -120,19 +154,21 @@ TEST(test_holders) {
         ASSERT_EQ(holders_of_node(file, &h), -ENOTTY);
         ASSERT_TRUE(h == NULL);
 
-        /* A character device we hold open is found by its fd. */
+        stop_child(child);
+
+        /* A character device another process holds open is found by its fd. */
         {
-                _cleanup_close_ int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                pid_t holder = hold_in_child("/dev/null");
                 bool by_fd = false;
 
-                ASSERT_TRUE(null >= 0);
                 ASSERT_EQ(holders_of_node("/dev/null", &h), 0);
                 for (size_t i = 0; i < h->n; i++)
-                        if (h->entries[i].pid == getpid() && h->entries[i].use == HOLDER_FD &&
+                        if (h->entries[i].pid == holder && h->entries[i].use == HOLDER_FD &&
                             h->entries[i].path && strstr(h->entries[i].path, "/dev/null"))
                                 by_fd = true;
                 ASSERT_TRUE(by_fd);
                 h = holders_free(h);
+                stop_child(holder);
         }
 
         ASSERT_EQ(unlink(file), 0);
