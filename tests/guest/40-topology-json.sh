@@ -82,4 +82,3 @@ check_eq "mount target" /mnt/ref \
 check_eq "mount dax" always \
     "$(jq -r '.regions[].namespaces[] | select(.name == "ref-fsdax") | .mounts[0].dax' "$out/topology.json")"
 umount /mnt/ref
-for n in ref-fsdax ref-devdax ref-raw; do ndctl destroy-namespace -f "$(ndctl_ns dev "$n")" >/dev/null; done

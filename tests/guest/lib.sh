@@ -68,7 +68,12 @@ _testbed_cleanup() {
     for dev in $(ndctl list -N 2>/dev/null | jq -r 'if type == "array" then .[] else . end | .dev' 2>/dev/null); do
         grep -qx "$dev" "$_testbed_initial" 2>/dev/null && continue
         blk=$(ndctl list -n "$dev" 2>/dev/null | jq -r 'if type == "array" then .[0] else . end | .blockdev // empty')
-        [ -n "$blk" ] && findmnt -rno TARGET "/dev/$blk" | while read -r m; do umount -l "$m"; done
+        if [ -n "$blk" ]; then
+            findmnt -rno TARGET "/dev/$blk" | while read -r m; do umount -l "$m"; done
+            # ndctl does not erase: without this, the next namespace laid over the same space
+            # would show this one's filesystem.
+            wipefs -qa "/dev/$blk" >/dev/null 2>&1
+        fi
         ndctl destroy-namespace -f "$dev" >/dev/null 2>&1 || echo "cleanup: could not destroy $dev" >&2
     done
     exit $rc
