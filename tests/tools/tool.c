@@ -39,6 +39,7 @@ static const struct {
         { "check-path", verb_check_path, "PATH: is DAX in effect there, and if not why (JSON)" },
         { "devdax-set", verb_devdax_set, "DEV [--owner U] [--group G] [--mode 0660]: device node access" },
         { "devdax-mode", verb_devdax_mode, "DEV devdax|system-ram [--movable|--no-movable]" },
+        { "config-check", verb_config_check, "[--root DIR] [--json]: load and validate the configuration" },
 };
 
 int tool_fail(const char *verb, const char *message, int r) {

@@ -30,6 +30,7 @@ int verb_unmount(int argc, char *argv[]);
 int verb_devdax_set(int argc, char *argv[]);
 int verb_devdax_mode(int argc, char *argv[]);
 int verb_check_path(int argc, char *argv[]);
+int verb_config_check(int argc, char *argv[]);
 
 /* Prints "daxmgr-tool VERB: MESSAGE" on stderr and returns 1. */
 int tool_fail(const char *verb, const char *message, int r);

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The daemon's declarative configuration: what namespaces should exist, which of their mounts
+ * hold XIP zones, and which programs are placed in them (docs/CONFIG.md is the reference).
+ *
+ * Files, systemd-style: the main file (/etc/daxmgr/daxmgr.conf, or if there is none the vendor's
+ * /usr/lib/daxmgr/daxmgr.conf), then the drop-ins *.conf of /etc/daxmgr/daxmgr.conf.d/ and
+ * /usr/lib/daxmgr/daxmgr.conf.d/ together, sorted by file name; an /etc drop-in masks a
+ * /usr/lib one of the same name. A section of the same type and name in a later file merges
+ * into the earlier one, later keys winning; "Key=" resets a key to its default.
+ *
+ * The parser is strict: every error is one sentence starting with "FILE:LINE: KEY: " (or
+ * "FILE:LINE: " for a line that has no key), and duplicate keys in one section of one file are
+ * warnings. Hostile input is bounded: files of at most CONFIG_FILE_MAX bytes, lines of at most
+ * CONFIG_LINE_MAX bytes, CONFIG_SECTIONS_MAX sections, CONFIG_DROPINS_MAX drop-ins; NUL bytes,
+ * control characters and invalid UTF-8 are refused naming the line.
+ *
+ * Parsing is pure (no look-ups of users, regions or paths): the daemon resolves names against
+ * the system when it applies the configuration.
+ *
+ * Outside lib/, include this header as "lib/config.h": the build directory's generated
+ * config.h (PACKAGE_VERSION, …) comes first in the include path and shadows the plain name. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "mount-util.h"
+#include "size.h"
+
+struct json_object;
+
+#define CONFIG_FILE_MAX     (1024u * 1024u) /* bytes per file */
+#define CONFIG_LINE_MAX     4096u           /* bytes per line, without the newline */
+#define CONFIG_SECTIONS_MAX 1024u           /* distinct sections, all types together */
+#define CONFIG_DROPINS_MAX  1024u           /* drop-in files, both directories together */
+#define CONFIG_WARNINGS_MAX 100u            /* warnings kept; one more line counts the rest */
+
+typedef enum ConfigSectionType {
+        CONFIG_SECTION_NAMESPACE,
+        CONFIG_SECTION_ZONE,
+        CONFIG_SECTION_PLACEMENT,
+        _CONFIG_SECTION_TYPE_MAX,
+        _CONFIG_SECTION_TYPE_INVALID = -EINVAL,
+} ConfigSectionType;
+
+const char *config_section_type_to_string(ConfigSectionType t) _pure_;
+ConfigSectionType config_section_type_from_string(const char *s) _pure_;
+
+/* The keys of each section type, in the order of docs/CONFIG.md. */
+typedef enum ConfigNamespaceKey {
+        CONFIG_NAMESPACE_REGION,
+        CONFIG_NAMESPACE_MODE,
+        CONFIG_NAMESPACE_SIZE,
+        CONFIG_NAMESPACE_ALIGN,
+        CONFIG_NAMESPACE_MAP,
+        CONFIG_NAMESPACE_FILESYSTEM,
+        CONFIG_NAMESPACE_MOUNT_POINT,
+        CONFIG_NAMESPACE_DAX,
+        CONFIG_NAMESPACE_MOUNT_OPTIONS,
+        CONFIG_NAMESPACE_OWNER,
+        CONFIG_NAMESPACE_GROUP,
+        CONFIG_NAMESPACE_PERMISSIONS,
+        CONFIG_NAMESPACE_SYSTEM_RAM,
+        CONFIG_NAMESPACE_DESTROY,
+        _CONFIG_NAMESPACE_KEY_MAX,
+        _CONFIG_NAMESPACE_KEY_INVALID = -EINVAL,
+} ConfigNamespaceKey;
+
+const char *config_namespace_key_to_string(ConfigNamespaceKey k) _pure_;
+ConfigNamespaceKey config_namespace_key_from_string(const char *s) _pure_;
+
+typedef enum ConfigZoneKey {
+        CONFIG_ZONE_NAMESPACE,
+        CONFIG_ZONE_DIRECTORY,
+        _CONFIG_ZONE_KEY_MAX,
+        _CONFIG_ZONE_KEY_INVALID = -EINVAL,
+} ConfigZoneKey;
+
+const char *config_zone_key_to_string(ConfigZoneKey k) _pure_;
+ConfigZoneKey config_zone_key_from_string(const char *s) _pure_;
+
+typedef enum ConfigPlacementKey {
+        CONFIG_PLACEMENT_ZONE,
+        CONFIG_PLACEMENT_PROGRAM,
+        CONFIG_PLACEMENT_WITH_LIBRARIES,
+        CONFIG_PLACEMENT_SERVICE,
+        CONFIG_PLACEMENT_ENTRY_POINT,
+        CONFIG_PLACEMENT_BIND_HOST,
+        _CONFIG_PLACEMENT_KEY_MAX,
+        _CONFIG_PLACEMENT_KEY_INVALID = -EINVAL,
+} ConfigPlacementKey;
+
+const char *config_placement_key_to_string(ConfigPlacementKey k) _pure_;
+ConfigPlacementKey config_placement_key_from_string(const char *s) _pure_;
+
+/* Region=: "any", "regionN", "numa:N", "dimm:SERIAL". */
+typedef enum ConfigRegionKind {
+        CONFIG_REGION_ANY,  /* any region with room (the default) */
+        CONFIG_REGION_ID,   /* regionN: the kernel's region number */
+        CONFIG_REGION_NUMA, /* numa:N: a region on NUMA node N */
+        CONFIG_REGION_DIMM, /* dimm:SERIAL: the region that interleaves the DIMM with this serial */
+        _CONFIG_REGION_KIND_MAX,
+        _CONFIG_REGION_KIND_INVALID = -EINVAL,
+} ConfigRegionKind;
+
+const char *config_region_kind_to_string(ConfigRegionKind k) _pure_;
+ConfigRegionKind config_region_kind_from_string(const char *s) _pure_;
+
+typedef struct ConfigRegion {
+        ConfigRegionKind kind;
+        uint32_t number; /* CONFIG_REGION_ID: N of regionN; CONFIG_REGION_NUMA: the node;
+                          * CONFIG_REGION_DIMM: the serial (ndctl shows it as "0x…") */
+} ConfigRegion;
+
+/* "any", "region1", "numa:0", "dimm:0x57341200" (the canonical spelling of @r). */
+int config_region_format(const ConfigRegion *r, char **ret);
+
+typedef enum ConfigFilesystem {
+        CONFIG_FILESYSTEM_XFS,
+        CONFIG_FILESYSTEM_EXT4,
+        CONFIG_FILESYSTEM_NONE, /* leave the namespace unformatted (an application uses /dev/pmemN) */
+        _CONFIG_FILESYSTEM_MAX,
+        _CONFIG_FILESYSTEM_INVALID = -EINVAL,
+} ConfigFilesystem;
+
+const char *config_filesystem_to_string(ConfigFilesystem f) _pure_;
+ConfigFilesystem config_filesystem_from_string(const char *s) _pure_;
+
+typedef enum ConfigSystemRam {
+        CONFIG_SYSTEM_RAM_NO,             /* stay a /dev/daxX.Y character device */
+        CONFIG_SYSTEM_RAM_ONLINE,         /* hand the capacity to the kernel, onlined normally */
+        CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, /* … onlined into ZONE_MOVABLE (can be taken back) */
+        _CONFIG_SYSTEM_RAM_MAX,
+        _CONFIG_SYSTEM_RAM_INVALID = -EINVAL,
+} ConfigSystemRam;
+
+const char *config_system_ram_to_string(ConfigSystemRam s) _pure_;
+ConfigSystemRam config_system_ram_from_string(const char *s) _pure_;
+
+/* Where a value came from. file points into Config.files; NULL when the key was not set (or
+ * was reset) and the default applies. */
+typedef struct ConfigSource {
+        const char *file;
+        unsigned line;
+} ConfigSource;
+
+typedef struct ConfigNamespace {
+        char *name;           /* the namespace's label name: its identity across boots */
+        ConfigSource section; /* the header where the section first appears */
+        ConfigSource where[_CONFIG_NAMESPACE_KEY_MAX];
+
+        ConfigRegion region;
+        NamespaceMode mode; /* fsdax, devdax or raw */
+        SizeSpec size;
+        uint64_t align; /* 4 KiB, 2 MiB or 1 GiB; 0 = the default (2 MiB where offered) */
+        PfnMap map;     /* fsdax/devdax; default dev (ndctl's default) */
+        bool destroy;   /* the daemon may destroy or reformat it to match */
+
+        /* fsdax */
+        ConfigFilesystem filesystem; /* default xfs */
+        char *mount_point;           /* normalized absolute path; NULL: not mounted */
+        DaxMode dax;                 /* always (default) or inode */
+        char *mount_options;         /* extra options, comma-separated; NULL: none */
+
+        /* devdax */
+        char *owner;        /* user name or number, resolved when applied; NULL: leave */
+        char *group;        /* NULL: leave */
+        mode_t permissions; /* (mode_t) -1: leave */
+        ConfigSystemRam system_ram;
+} ConfigNamespace;
+
+typedef struct ConfigZone {
+        char *name;
+        ConfigSource section;
+        ConfigSource where[_CONFIG_ZONE_KEY_MAX];
+
+        char *namespace; /* the fsdax namespace whose mount holds the zone */
+        size_t ns_index; /* its index in Config.namespaces */
+        char *directory; /* normalized, relative to the mount point; default: the zone's name */
+        char *path;      /* mount point + "/" + directory */
+} ConfigZone;
+
+typedef struct ConfigPlacement {
+        char *name;
+        ConfigSource section;
+        ConfigSource where[_CONFIG_PLACEMENT_KEY_MAX];
+
+        char *zone;
+        size_t zone_index;   /* its index in Config.zones */
+        char *program;       /* normalized absolute path */
+        bool with_libraries; /* default no */
+        char *service;       /* a "….service" unit to write a BindReadOnlyPaths= drop-in for; NULL: none */
+        bool entry_point;    /* ZONE/bin entry point; default yes */
+        bool bind_host;      /* host-wide read-only bind mount; default no */
+} ConfigPlacement;
+
+typedef struct Config {
+        char **files; /* the files read, in the order they were applied */
+        size_t n_files;
+        ConfigNamespace *namespaces; /* in the order of their first appearance */
+        size_t n_namespaces;
+        ConfigZone *zones;
+        size_t n_zones;
+        ConfigPlacement *placements;
+        size_t n_placements;
+} Config;
+
+Config *config_free(Config *c);
+static inline void config_freep(Config **c) {
+        config_free(*c);
+}
+#define _cleanup_config_ _cleanup_(config_freep)
+
+/* Loads the configuration below @root ("" or "/" for the system, a directory in tests). No file
+ * at all is an empty configuration (the daemon then only observes); a @root that is not a
+ * directory is an error. On success *ret gets the
+ * validated configuration and *ret_warnings (optional) a NULL-terminated list of sentences
+ * (free with strv_free() of format.h; NULL when there are none). On failure a negative errno
+ * and one sentence: -EINVAL/-ERANGE for what the files say, or the errno of a file that
+ * cannot be read, -EFBIG/-E2BIG for the bounds. */
+int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error);
+
+/* Parses and validates one text as if it were the only file, named @filename in messages.
+ * @size is its length in bytes (it may contain NUL bytes, which are refused). */
+int config_parse_text(const char *text, size_t size, const char *filename, Config **ret,
+                      char ***ret_warnings, char **ret_error);
+
+const ConfigNamespace *config_find_namespace(const Config *c, const char *name);
+const ConfigZone *config_find_zone(const Config *c, const char *name);
+const ConfigPlacement *config_find_placement(const Config *c, const char *name);
+
+/* The effective configuration as JSON: the files read, and every section with all of its
+ * values (defaults included) and where each set key came from ("origins": {"Size":
+ * "/etc/daxmgr/daxmgr.conf:7"}). */
+int config_to_json(const Config *c, struct json_object **ret);
