@@ -17,10 +17,7 @@
  * control characters and invalid UTF-8 are refused naming the line.
  *
  * Parsing is pure (no look-ups of users, regions or paths): the daemon resolves names against
- * the system when it applies the configuration.
- *
- * Outside lib/, include this header as "lib/config.h": the build directory's generated
- * config.h (PACKAGE_VERSION, …) comes first in the include path and shadows the plain name. */
+ * the system when it applies the configuration. */
 
 #include <stdbool.h>
 #include <stddef.h>

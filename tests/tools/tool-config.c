@@ -13,7 +13,7 @@
 
 #include "error.h"
 #include "format.h"
-#include "lib/config.h" /* "config.h" alone would find the build's generated config.h */
+#include "config.h"
 #include "tool.h"
 
 static void print_size(const SizeSpec *s) {

@@ -14,7 +14,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "format.h"
-#include "lib/config.h" /* "config.h" alone would find the build's generated config.h */
+#include "config.h"
 #include "test-macro.h"
 
 #define F "/etc/daxmgr/daxmgr.conf.d/10-db.conf"
