@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "context.h"
+#include "dax-mount.h"
 #include "error.h"
+#include "format.h"
 #include "namespace.h"
 #include "ns-lock.h"
 #include "parse-util.h"
@@ -249,5 +251,53 @@ int verb_lock_hold(int argc, char *argv[]) {
         (void) fflush(stdout);
         (void) sleep(secs);
         ns_lock_release(c, fd);
+        return 0;
+}
+
+/* create-namespace + format + mount in one process, as the daemon will do it: for the
+ * provisioning benchmark, and a handy one-shot. */
+int verb_provision(int argc, char *argv[]) {
+        _cleanup_dax_context_ DaxContext *c = NULL;
+        _cleanup_topology_ Topology *t = NULL;
+        _cleanup_free_ char *e = NULL, *dev = NULL, *uuid = NULL, *blk = NULL;
+        const TopoNamespace *n;
+        NamespaceCreate req;
+        NsArgs a;
+        int r;
+
+        if (parse_ns_args(argc, argv, &a) < 0)
+                return 2;
+        if (!a.region || !a.size || !a.name || optind != argc - 1) {
+                fprintf(stderr, "daxmgr-tool provision: --region R --size S --name N [--map M] [--align A] "
+                                "MOUNTPOINT (an fsdax namespace with ext4, DAX-mounted)\n");
+                return 2;
+        }
+        req = (NamespaceCreate){ .region = a.region,
+                                 .mode = NAMESPACE_MODE_FSDAX,
+                                 .map = a.map,
+                                 .align = a.align,
+                                 .name = a.name };
+        if (size_spec_parse(a.size, &req.size, &e) < 0)
+                return tool_fail(argv[0], e, -EINVAL);
+        if (context(&c) < 0)
+                return 1;
+        r = namespace_create(c, &req, &dev, &uuid, &e);
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, &e);
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        if (topology_find_namespace(t, uuid, NULL, &n) < 0 || !n->blockdev)
+                return tool_fail(argv[0], "the new namespace has no block device", -ENODEV);
+        if (asprintf(&blk, "/dev/%s", n->blockdev) < 0)
+                return 1;
+        r = format_device(blk, &(FormatOptions){ .fs = FS_TYPE_EXT4 }, NULL, &e);
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        r = dax_mount(blk, argv[optind], &(DaxMountRequest){ .dax = DAX_MODE_ALWAYS }, &e);
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        printf("{\"dev\":\"%s\",\"uuid\":\"%s\",\"blockdev\":\"%s\",\"mountpoint\":\"%s\"}\n", dev, uuid,
+               n->blockdev, argv[optind]);
         return 0;
 }

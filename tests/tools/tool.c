@@ -30,6 +30,8 @@ static const struct {
           "ZONE PROGRAM [--unit UNIT | --bind-host]: a drop-in for UNIT, a host-wide bind mount, or an "
           "entry point" },
         { "deactivate", verb_deactivate, "ZONE PROGRAM --unit UNIT | --bind-host: undo an activation" },
+        { "provision", verb_provision,
+          "--region R --size S --name N MOUNTPOINT: create, format (ext4), DAX-mount" },
         { "lock-hold", verb_lock_hold, "SECONDS: hold the host-wide namespace lock (tests)" },
         { "reconfigure-namespace", verb_reconfigure_namespace,
           "NAME|UUID|DEV --mode M [--map M] [--align A] [--force]" },

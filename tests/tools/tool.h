@@ -15,6 +15,7 @@ int verb_create_namespace(int argc, char *argv[]);
 int verb_destroy_namespace(int argc, char *argv[]);
 int verb_reconfigure_namespace(int argc, char *argv[]);
 int verb_lock_hold(int argc, char *argv[]);
+int verb_provision(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
 int verb_advise(int argc, char *argv[]);
 int verb_zone_create(int argc, char *argv[]);
