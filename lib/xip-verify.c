@@ -12,7 +12,8 @@
 #include "parse-util.h"
 #include "xip-verify.h"
 
-#define PAGE 4096
+#define PAGE         4096
+#define VERIFY_CHUNK 4096 /* pagemap entries per read: 32 KiB */
 
 XipReport *xip_report_free(XipReport *r) {
         if (!r)
@@ -103,7 +104,6 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
         _cleanup_free_ uint64_t *entries = NULL;
         _cleanup_maps_ Maps *maps = NULL;
         _cleanup_close_ int fd = -1;
-        size_t allocated = 0;
         int k;
 
         if (pid < 0 || !ret)
@@ -149,27 +149,17 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
         if (asprintf(&comm_path, "/proc/%d/comm", (int) r->pid) >= 0)
                 (void) read_one_line_at(AT_FDCWD, comm_path, &r->comm);
 
+        /* Entries are read in chunks: a mapping of a large sparse file can span terabytes. */
+        entries = malloc(VERIFY_CHUNK * sizeof(uint64_t));
+        if (!entries)
+                return -ENOMEM;
+
         for (size_t i = 0; i < maps->n; i++) {
                 MapsEntry *e = &maps->entries[i];
-                uint64_t n = (e->end - e->start) / PAGE;
                 XipMapping *m;
 
                 if (!maps_entry_is_file(e))
                         continue;
-                if (n > allocated) {
-                        uint64_t *p = reallocarray(entries, n, sizeof(uint64_t));
-                        if (!p)
-                                return -ENOMEM;
-                        entries = p;
-                        allocated = n;
-                }
-                k = pagemap_read(fd, e->start, e->end, PAGE, entries);
-                if (k == -ESRCH || k == -EIO)
-                        return error_set(ret_error, -ESRCH, "process %d exited while being verified",
-                                         (int) r->pid);
-                if (k < 0)
-                        return error_set(ret_error, k, "cannot read the pagemap of process %d: %s",
-                                         (int) r->pid, strerror(-k));
 
                 m = reallocarray(r->mappings, r->n_mappings + 1, sizeof(*m));
                 if (!m)
@@ -179,17 +169,33 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
                 *m = (XipMapping){ .map = *e };
                 e->path = NULL; /* moved */
 
-                for (uint64_t j = 0; j < n; j++) {
-                        PageClass c = pagemap_classify_entry(entries[j], ranges, PAGE);
+                for (uint64_t a = m->map.start; a < m->map.end;) {
+                        uint64_t n = (m->map.end - a) / PAGE, b;
 
-                        m->counts.pages[c]++;
-                        if (c == PAGE_PFN_HIDDEN)
-                                r->pfn_hidden = true;
-                        /* A private file page that is present but no longer a file page, at a DRAM
-                         * frame, is a copy made by a write. (DAX pages also lack PM_FILE, but
-                         * their frames are in pmem.) */
-                        if (!m->map.shared && c == PAGE_DRAM && !(entries[j] & PM_FILE))
-                                m->cow_pages++;
+                        if (n > VERIFY_CHUNK)
+                                n = VERIFY_CHUNK;
+                        b = a + n * PAGE;
+                        k = pagemap_read(fd, a, b, PAGE, entries);
+                        if (k == -ESRCH || k == -EIO)
+                                return error_set(ret_error, -ESRCH, "process %d exited while being verified",
+                                                 (int) r->pid);
+                        if (k < 0)
+                                return error_set(ret_error, k, "cannot read the pagemap of process %d: %s",
+                                                 (int) r->pid, strerror(-k));
+
+                        for (uint64_t j = 0; j < n; j++) {
+                                PageClass c = pagemap_classify_entry(entries[j], ranges, PAGE);
+
+                                m->counts.pages[c]++;
+                                if (c == PAGE_PFN_HIDDEN)
+                                        r->pfn_hidden = true;
+                                /* A private file page that is present but no longer a file page,
+                                 * at a DRAM frame, is a copy made by a write. (DAX pages also
+                                 * lack PM_FILE, but their frames are in pmem.) */
+                                if (!m->map.shared && c == PAGE_DRAM && !(entries[j] & PM_FILE))
+                                        m->cow_pages++;
+                        }
+                        a = b;
                 }
         }
 
