@@ -111,7 +111,8 @@ int place_bind_host(const PlaceState *s, const char *zone, const char *program, 
 int place_unbind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error);
 
 /* Activation (b): <zone>/bin/<name>, an entry point a user can put on PATH. A program placed
- * alone gets a symlink to its copy; one placed with its interpreter and libraries gets a small
- * script that starts the placed interpreter on the placed libraries. */
+ * alone gets a symlink to its copy; one placed with its interpreter and libraries gets a copy of
+ * the static daxmgr-xip-launch (with <zone>/bin/.<name>.launch) that starts the placed
+ * interpreter on the placed libraries, or a shell script where the launcher is not installed. */
 int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
                             char **ret_error);

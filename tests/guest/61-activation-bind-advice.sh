@@ -49,7 +49,7 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     step "the zone's bin/ entry point, with the loader and libraries placed"
     "$TOOL" place --with-libs "$zone" /usr/bin/sleep
     "$TOOL" activate "$zone" /usr/bin/sleep | tee "$out/entry.txt"
-    cat "$zone/bin/sleep"
+    cat "$zone/bin/.sleep.launch"
     "$zone/bin/sleep" 300 &
     pid=$!
     sleep 1
