@@ -12,17 +12,17 @@
 #     of one process, and what the growth of Cached is made of (fincore: python3's ELF files on
 #     the host, /bin/sh, the standard library).
 #     Goal: placed text adds 0 bytes of DRAM; only copy-on-write pages grow with the count.
-#     Placed, Cached still grows by ~0.3 MiB, once and not per process: the entry point is a sh
-#     script, so /bin/sh (dash) and the host's libc pages it touches are read into the page
-#     cache. Private pages per process are noisy for one process: khugepaged sometimes collapses
+#     Placed, Cached grows by ~0.1-0.3 MiB, once and not per process (other activity, and
+#     with the shell-script fallback entry point /bin/sh and the host libc pages it touches). Private pages per process are noisy for one process: khugepaged sometimes collapses
 #     python's 2.9 MiB arena into a huge page (+1.5 MiB), placed or not.
 #  2. exec-to-exit latency of `python3 -c pass`: placed (entry point, and its loader started
 #     directly), the same files on the same kind of pmem without DAX (a second namespace mounted
 #     dax=never) cold, and from a warm page cache. python3 rather than ls: its text (6.5 MiB
 #     plus libraries) is big enough for where text comes from to show; ls's 140 KiB is lost in
 #     exec and ld.so. Its standard library (.pyc on the root disk) is read in every variant.
-#     Goal: placed <= 1.1 x warm. The entry point is a sh script, so it costs one more exec
-#     (/bin/sh -c : is printed for scale); the loader started directly shows the text alone.
+#     Goal: placed <= 1.1 x warm. The entry point (the static daxmgr-xip-launch) costs one more
+#     exec (/bin/sh -c : is printed for scale, the cost of the old shell-script entry point); the
+#     loader started directly shows the text alone.
 #     Cold reads of the non-DAX pmem are guest kernel (sys) time under TCG, and their speed
 #     varies about tenfold from run to run (0.1-1 s for python3's 9.5 MiB of ELF files): the
 #     cold/warm ratio says little about real hardware. The time to read the files cold with
@@ -185,8 +185,8 @@ done
     done <"$out/dram.tsv"
     echo "   (MiB, but exDRAM: pages. Cached+ = growth of Cached in /proc/meminfo (system-wide, about"
     echo "    +-0.1 MiB of other activity), of which page cache of python3's ELF files on the host"
-    echo "    (python3.11, ld.so, libc, libm, libz, libexpat), of /bin/sh (the zone entry point is a"
-    echo "    sh script) and of /usr/lib/python3.11 (fincore);"
+    echo "    (python3.11, ld.so, libc, libm, libz, libexpat), of /bin/sh (used only by the shell-script"
+    echo "    fallback entry point) and of /usr/lib/python3.11 (fincore);"
     echo "    cow = copy-on-write pages of one process and exDRAM = its executable pages in DRAM"
     echo "    (daxmgr-tool verify; goal 0 when placed). Private pages of a single unplaced process"
     echo "    include the text it alone maps (Private_Clean); with 10 or more it is shared.)"
@@ -254,7 +254,7 @@ ratio() { awk -v a="$(median <"$out/lat-$1.us")" -v b="$(median <"$out/lat-$2.us
 {
     echo
     echo "2. exec-to-exit of python3 -c pass (median of $runs, ms; interleaved rounds, TCG guest)"
-    echo "   (a) placed, zone entry point (sh + loader from pmem): $(ms_of placed)"
+    echo "   (a) placed, zone entry point (launcher + loader from pmem): $(ms_of placed)"
     echo "   (a') placed, its loader started directly (no sh):    $(ms_of direct)"
     echo "   (b) non-DAX pmem (dax=never), everything cold:       $(ms_of nodax_cold)"
     echo "   (b') non-DAX pmem, only that file system cold:       $(ms_of nodax_fs)"
