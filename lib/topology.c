@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <blkid/blkid.h>
 #include <daxctl/libdaxctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <libmount/libmount.h>
@@ -14,6 +14,7 @@
 #include <uuid/uuid.h>
 
 #include "error.h"
+#include "format.h"
 #include "topology.h"
 
 /* ---- freeing ---------------------------------------------------------------------------- */
@@ -127,47 +128,33 @@ static NamespaceMode mode_from_ndctl(enum ndctl_namespace_mode m) {
 
 /* ---- snapshot ----------------------------------------------------------------------------- */
 
+/* What libblkid finds on /dev/@blockdev (format_probe_fd(), the same probe format refuses on). */
 static int probe_filesystem(const char *blockdev, TopoFilesystem **ret) {
         _cleanup_free_ char *path = NULL;
-        const char *type = NULL, *uuid = NULL, *label = NULL;
+        _cleanup_close_ int fd = -1;
+        FormatSignature sig = {};
         TopoFilesystem *fs;
-        blkid_probe pr;
         int r;
 
         *ret = NULL;
         if (asprintf(&path, "/dev/%s", blockdev) < 0)
                 return -ENOMEM;
-        pr = blkid_new_probe_from_filename(path);
-        if (!pr)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return 0; /* not openable (permissions, gone): nothing known, not an error */
-
-        (void) blkid_probe_enable_superblocks(pr, 1);
-        (void) blkid_probe_set_superblocks_flags(pr,
-                                                 BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID | BLKID_SUBLKS_LABEL);
-        (void) blkid_probe_enable_partitions(pr, 1);
-        r = blkid_do_safeprobe(pr);
-        if (r != 0) { /* 1: nothing found; -2: ambiguous; -1: error */
-                blkid_free_probe(pr);
-                return 0;
-        }
-        (void) blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
-        if (!type)
-                (void) blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL);
-        (void) blkid_probe_lookup_value(pr, "UUID", &uuid, NULL);
-        (void) blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
+        r = format_probe_fd(fd, &sig);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0; /* blank, or unreadable: nothing known */
 
         fs = calloc(1, sizeof(*fs));
-        if (!fs || strdup_opt(type, &fs->type) < 0 || strdup_opt(uuid, &fs->uuid) < 0 ||
-            strdup_opt(label, &fs->label) < 0) {
-                if (fs) {
-                        free(fs->type);
-                        free(fs->uuid);
-                        free(fs);
-                }
-                blkid_free_probe(pr);
+        if (!fs) {
+                format_signature_done(&sig);
                 return -ENOMEM;
         }
-        blkid_free_probe(pr);
+        fs->type = sig.type ? TAKE_PTR(sig.type) : TAKE_PTR(sig.pttype);
+        fs->uuid = TAKE_PTR(sig.uuid);
+        fs->label = TAKE_PTR(sig.label);
+        format_signature_done(&sig);
         *ret = fs;
         return 0;
 }
