@@ -1,0 +1,1547 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The reconcile planner (reconcile.h): configuration × topology × state → steps and problems.
+ * Everything here is pure: no I/O, no clock, no look-ups. The plan is built in three passes,
+ * namespaces, zones, placements, each in configuration order, so that the steps of one object
+ * always come after those of what it depends on. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "parse-util.h"
+#include "reconcile.h"
+
+/* ---- string tables ------------------------------------------------------------------------ */
+
+static const char *const step_type_table[_RECONCILE_STEP_TYPE_MAX] = {
+        [RECONCILE_CREATE_NAMESPACE] = "create-namespace",
+        [RECONCILE_RECONFIGURE] = "reconfigure",
+        [RECONCILE_FORMAT] = "format",
+        [RECONCILE_MOUNT] = "mount",
+        [RECONCILE_DEVDAX_ACCESS] = "devdax-access",
+        [RECONCILE_DEVDAX_MODE] = "devdax-mode",
+        [RECONCILE_CREATE_ZONE] = "create-zone",
+        [RECONCILE_PLACE] = "place",
+        [RECONCILE_REFRESH] = "refresh",
+        [RECONCILE_WRITE_DROPIN] = "write-dropin",
+        [RECONCILE_WRITE_ENTRY_POINT] = "write-entry-point",
+        [RECONCILE_BIND_HOST] = "bind-host",
+};
+
+const char *reconcile_step_type_to_string(ReconcileStepType t) {
+        return t >= 0 && t < _RECONCILE_STEP_TYPE_MAX ? step_type_table[t] : NULL;
+}
+
+ReconcileStepType reconcile_step_type_from_string(const char *s) {
+        for (int i = 0; s && i < _RECONCILE_STEP_TYPE_MAX; i++)
+                if (strcmp(s, step_type_table[i]) == 0)
+                        return (ReconcileStepType) i;
+        return _RECONCILE_STEP_TYPE_INVALID;
+}
+
+static const char *const problem_kind_table[_RECONCILE_PROBLEM_KIND_MAX] = {
+        [RECONCILE_WAITING] = "waiting",
+        [RECONCILE_CONFLICT] = "conflict",
+        [RECONCILE_NO_ROOM] = "no-room",
+        [RECONCILE_BLOCKED] = "blocked",
+};
+
+const char *reconcile_problem_kind_to_string(ReconcileProblemKind k) {
+        return k >= 0 && k < _RECONCILE_PROBLEM_KIND_MAX ? problem_kind_table[k] : NULL;
+}
+
+ReconcileProblemKind reconcile_problem_kind_from_string(const char *s) {
+        for (int i = 0; s && i < _RECONCILE_PROBLEM_KIND_MAX; i++)
+                if (strcmp(s, problem_kind_table[i]) == 0)
+                        return (ReconcileProblemKind) i;
+        return _RECONCILE_PROBLEM_KIND_INVALID;
+}
+
+/* ---- the plan ------------------------------------------------------------------------------ */
+
+static void step_done(ReconcileStep *s) {
+        free(s->section);
+        free(s->description);
+        free(s->region);
+        free(s->namespace);
+        free(s->device);
+        free(s->mount_point);
+        free(s->mount_options);
+        free(s->zone);
+        free(s->program);
+        free(s->service);
+}
+
+ReconcilePlan *reconcile_plan_free(ReconcilePlan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_steps; i++)
+                step_done(&p->steps[i]);
+        free(p->steps);
+        for (size_t i = 0; i < p->n_problems; i++) {
+                free(p->problems[i].section);
+                free(p->problems[i].message);
+        }
+        free(p->problems);
+        free(p);
+        return NULL;
+}
+
+static int strdup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Appends a zeroed step of @type for @section; the caller fills in the rest. */
+static int plan_step(ReconcilePlan *p, ReconcileStepType type, const char *section, ReconcileStep **ret) {
+        ReconcileStep *a = reallocarray(p->steps, p->n_steps + 1, sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        p->steps = a;
+        a = &p->steps[p->n_steps++];
+        *a = (ReconcileStep){ .type = type };
+        if (type == RECONCILE_DEVDAX_ACCESS) {
+                a->uid = (uid_t) -1;
+                a->gid = (gid_t) -1;
+                a->permissions = (mode_t) -1;
+        }
+        if (strdup_opt(section, &a->section) < 0)
+                return -ENOMEM;
+        *ret = a;
+        return 0;
+}
+
+static _printf_(2, 3) int step_describe(ReconcileStep *s, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&s->description, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+                s->description = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Appends a problem; @where (optional) is the FILE:LINE the message starts with. */
+static _printf_(5, 6) int plan_problem(ReconcilePlan *p, ReconcileProblemKind kind, const char *section,
+                                       const ConfigSource *where, const char *fmt, ...) {
+        _cleanup_free_ char *body = NULL;
+        ReconcileProblem *a;
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&body, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+                body = NULL;
+                return -ENOMEM;
+        }
+
+        a = reallocarray(p->problems, p->n_problems + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        p->problems = a;
+        a = &p->problems[p->n_problems++];
+        *a = (ReconcileProblem){ .kind = kind };
+        if (strdup_opt(section, &a->section) < 0)
+                return -ENOMEM;
+        if (where && where->file)
+                k = asprintf(&a->message, "%s:%u: %s", where->file, where->line, body);
+        else {
+                a->message = TAKE_PTR(body);
+                k = 0;
+        }
+        if (k < 0) {
+                a->message = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* ---- the planner --------------------------------------------------------------------------- */
+
+typedef struct NamespaceOutcome {
+        bool problem;       /* a problem was reported: what lives on it is blocked */
+        bool fresh;         /* the plan makes a new namespace or file system: nothing recorded on it
+                             * survives */
+        bool mount_planned; /* the plan mounts it */
+} NamespaceOutcome;
+
+typedef struct Planner {
+        const ReconcileInput *in;
+        ReconcilePlan *plan;
+        NamespaceOutcome *ns; /* indexed like config->namespaces */
+        bool *zone_blocked;   /* indexed like config->zones */
+        bool *zone_fresh;
+} Planner;
+
+/* The FILE:LINE of @key of @ns, or of its section header when the key was not set. */
+static const ConfigSource *ns_where(const ConfigNamespace *ns, ConfigNamespaceKey key) {
+        return ns->where[key].file ? &ns->where[key] : &ns->section;
+}
+
+static bool mode_is_pfn(NamespaceMode m) {
+        return m == NAMESPACE_MODE_FSDAX || m == NAMESPACE_MODE_DEVDAX;
+}
+
+static bool region_is(const TopoRegion *r, uint32_t number) {
+        char name[32];
+
+        (void) snprintf(name, sizeof(name), "region%" PRIu32, number);
+        return r->dev && strcmp(r->dev, name) == 0;
+}
+
+static bool region_has_dimm(const Topology *t, const TopoRegion *r, uint32_t serial) {
+        for (size_t i = 0; i < t->n_dimms; i++) {
+                const TopoDimm *d = &t->dimms[i];
+                uint32_t n;
+
+                /* ndctl prints "0x57341200"; compare the numbers, not the spellings. */
+                if (!d->serial || !d->dev || parse_u32(d->serial, 16, &n) < 0 || n != serial)
+                        continue;
+                for (size_t j = 0; j < r->n_dimms; j++)
+                        if (r->dimms[j] && strcmp(r->dimms[j], d->dev) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static bool region_matches(const Topology *t, const TopoRegion *r, const ConfigRegion *want) {
+        switch (want->kind) {
+        case CONFIG_REGION_ANY:
+                return true;
+        case CONFIG_REGION_ID:
+                return region_is(r, want->number);
+        case CONFIG_REGION_NUMA:
+                return r->numa_node >= 0 && (uint32_t) r->numa_node == want->number;
+        case CONFIG_REGION_DIMM:
+                return region_has_dimm(t, r, want->number);
+        case _CONFIG_REGION_KIND_MAX:
+        case _CONFIG_REGION_KIND_INVALID:
+                break;
+        }
+        return false;
+}
+
+/* The namespace a section owns: the one carrying its name in any region, or, for a section
+ * whose Region= names a label-less region, that region's single namespace. Returns 0 (found
+ * or not), or -ENOTUNIQ when several carry the name (*ret_other is the second). */
+static int find_owned(const Topology *t, const ConfigNamespace *cn, const TopoRegion **ret_region,
+                      const TopoNamespace **ret_ns, const TopoNamespace **ret_other) {
+        const TopoRegion *found_r = NULL;
+        const TopoNamespace *found = NULL;
+
+        for (size_t i = 0; i < t->n_regions; i++)
+                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
+                        const TopoNamespace *n = &t->regions[i].namespaces[j];
+
+                        if (!n->name || strcmp(n->name, cn->name) != 0)
+                                continue;
+                        if (found) {
+                                *ret_ns = found;
+                                *ret_other = n;
+                                return -ENOTUNIQ;
+                        }
+                        found_r = &t->regions[i];
+                        found = n;
+                }
+
+        if (!found && cn->region.kind == CONFIG_REGION_ID)
+                for (size_t i = 0; i < t->n_regions; i++) {
+                        const TopoRegion *r = &t->regions[i];
+
+                        if (region_is(r, cn->region.number) && !r->labelled && r->n_namespaces > 0) {
+                                found_r = r;
+                                found = &r->namespaces[0];
+                        }
+                }
+
+        *ret_region = found_r;
+        *ret_ns = found;
+        return 0;
+}
+
+/* @key is how the executor finds the namespace when @device is NULL: its name in a labelled
+ * region, its kernel device ("namespace0.0") in a label-less one, which keeps no names. */
+static int ns_step(Planner *pl, ReconcileStepType type, const char *section, const char *key,
+                   const char *region, const char *device, ReconcileStep **ret) {
+        ReconcileStep *s;
+        int r;
+
+        r = plan_step(pl->plan, type, section, &s);
+        if (r < 0)
+                return r;
+        if (strdup_opt(region, &s->region) < 0 || strdup_opt(key, &s->namespace) < 0 ||
+            strdup_opt(device, &s->device) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static const char *ns_key(const ConfigNamespace *cn, const TopoRegion *tr, const TopoNamespace *tn) {
+        return tr->labelled ? cn->name : tn->dev;
+}
+
+/* How a step names its object in a description: the device when known, else the namespace. */
+static int target_phrase(const ConfigNamespace *cn, const char *key, const char *device, char **ret) {
+        int k;
+
+        if (device)
+                k = asprintf(ret, "%s", device);
+        else if (key == cn->name)
+                k = asprintf(ret, "namespace \"%s\"", cn->name);
+        else
+                k = asprintf(ret, "%s", key);
+        if (k < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int plan_format(Planner *pl, size_t i, const char *section, const char *region, const char *device,
+                       const char *key, bool force, const char *over) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *what = NULL;
+        ReconcileStep *s;
+        int r;
+
+        r = target_phrase(cn, key, device, &what);
+        if (r < 0)
+                return r;
+        r = ns_step(pl, RECONCILE_FORMAT, section, key, region, device, &s);
+        if (r < 0)
+                return r;
+        s->fs = cn->filesystem;
+        s->force = force;
+        pl->ns[i].fresh = true;
+        if (over)
+                return step_describe(s,
+                                     "make an %s file system on %s, erasing the %s it holds (Destroy=yes)",
+                                     config_filesystem_to_string(cn->filesystem), what, over);
+        return step_describe(s, "make an %s file system on %s", config_filesystem_to_string(cn->filesystem),
+                             what);
+}
+
+static int plan_mount(Planner *pl, size_t i, const char *section, const char *region, const char *device,
+                      const char *key) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *what = NULL;
+        ReconcileStep *s;
+        int r;
+
+        r = target_phrase(cn, key, device, &what);
+        if (r < 0)
+                return r;
+        r = ns_step(pl, RECONCILE_MOUNT, section, key, region, device, &s);
+        if (r < 0)
+                return r;
+        if (strdup_opt(cn->mount_point, &s->mount_point) < 0 ||
+            strdup_opt(cn->mount_options, &s->mount_options) < 0)
+                return -ENOMEM;
+        s->dax = cn->dax;
+        pl->ns[i].mount_planned = true;
+        return step_describe(s, "mount %s at %s with dax=%s%s%s", what, cn->mount_point,
+                             dax_mode_to_string(cn->dax), cn->mount_options ? "," : "",
+                             cn->mount_options ?: "");
+}
+
+static int plan_devdax_mode(Planner *pl, size_t i, const char *section, const char *region,
+                            const char *device, const char *key) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *what = NULL;
+        ReconcileStep *s;
+        int r;
+
+        r = target_phrase(cn, key, device, &what);
+        if (r < 0)
+                return r;
+        r = ns_step(pl, RECONCILE_DEVDAX_MODE, section, key, region, device, &s);
+        if (r < 0)
+                return r;
+        s->system_ram = cn->system_ram;
+        switch (cn->system_ram) {
+        case CONFIG_SYSTEM_RAM_NO:
+                return step_describe(s,
+                                     "make %s a devdax character device again, taking its memory back "
+                                     "from the kernel",
+                                     what);
+        case CONFIG_SYSTEM_RAM_ONLINE:
+                return step_describe(s, "hand the memory of %s to the kernel as system RAM, online", what);
+        case CONFIG_SYSTEM_RAM_ONLINE_MOVABLE:
+                return step_describe(s, "hand the memory of %s to the kernel as system RAM, online movable",
+                                     what);
+        case _CONFIG_SYSTEM_RAM_MAX:
+        case _CONFIG_SYSTEM_RAM_INVALID:
+                break;
+        }
+        return -EINVAL;
+}
+
+static uid_t want_uid(const ReconcileInput *in, size_t i) {
+        return in->owner_uids ? in->owner_uids[i] : (uid_t) -1;
+}
+
+static gid_t want_gid(const ReconcileInput *in, size_t i) {
+        return in->group_gids ? in->group_gids[i] : (gid_t) -1;
+}
+
+static int plan_devdax_access(Planner *pl, size_t i, const char *section, const char *region,
+                              const char *device, const char *key) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *what = NULL, *u = NULL, *g = NULL, *m = NULL;
+        uid_t uid = want_uid(pl->in, i);
+        gid_t gid = want_gid(pl->in, i);
+        ReconcileStep *s;
+        int r;
+
+        if (device)
+                r = asprintf(&what, "/dev/%s", device) < 0 ? -ENOMEM : 0;
+        else
+                r = target_phrase(cn, key, device, &what);
+        if (r < 0)
+                return r;
+        if ((uid != (uid_t) -1 && asprintf(&u, "owner %u", (unsigned) uid) < 0) ||
+            (gid != (gid_t) -1 && asprintf(&g, "group %u", (unsigned) gid) < 0) ||
+            (cn->permissions != (mode_t) -1 && asprintf(&m, "mode %04o", (unsigned) cn->permissions) < 0))
+                return -ENOMEM;
+
+        r = ns_step(pl, RECONCILE_DEVDAX_ACCESS, section, key, region, device, &s);
+        if (r < 0)
+                return r;
+        s->uid = uid;
+        s->gid = gid;
+        s->permissions = cn->permissions;
+        return step_describe(s, "give %s %s%s%s%s%s", what, u ?: "", u && (g || m) ? ", " : "", g ?: "",
+                             g && m ? ", " : "", m ?: "");
+}
+
+static bool access_configured(const ReconcileInput *in, size_t i) {
+        return want_uid(in, i) != (uid_t) -1 || want_gid(in, i) != (gid_t) -1 ||
+               in->config->namespaces[i].permissions != (mode_t) -1;
+}
+
+/* The steps that give a namespace made (or reconfigured) by this plan its contents: its device
+ * is not known yet (NULL), the executor finds it by name, or as its region's only namespace. */
+static int plan_new_contents(Planner *pl, size_t i, const char *section, const char *region, const char *key,
+                             bool force) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        int r;
+
+        pl->ns[i].fresh = true;
+        switch (cn->mode) {
+        case NAMESPACE_MODE_FSDAX:
+                if (cn->filesystem == CONFIG_FILESYSTEM_NONE)
+                        return 0;
+                r = plan_format(pl, i, section, region, NULL, key, force, NULL);
+                if (r < 0)
+                        return r;
+                if (cn->mount_point)
+                        return plan_mount(pl, i, section, region, NULL, key);
+                return 0;
+        case NAMESPACE_MODE_DEVDAX:
+                if (cn->system_ram != CONFIG_SYSTEM_RAM_NO)
+                        return plan_devdax_mode(pl, i, section, region, NULL, key);
+                if (access_configured(pl->in, i))
+                        return plan_devdax_access(pl, i, section, region, NULL, key);
+                return 0;
+        case NAMESPACE_MODE_RAW:
+        case NAMESPACE_MODE_SECTOR:
+        case _NAMESPACE_MODE_MAX:
+        case _NAMESPACE_MODE_INVALID:
+                break;
+        }
+        return 0;
+}
+
+static int ns_problem(Planner *pl, size_t i, ReconcileProblemKind kind, const char *section,
+                      const ConfigSource *where, const char *message) {
+        pl->ns[i].problem = true;
+        return plan_problem(pl->plan, kind, section, where, "%s", message);
+}
+
+/* A namespace that does not exist yet: pick its region, create it. */
+static int plan_create(Planner *pl, size_t i, const char *section) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const Topology *t = pl->in->topology;
+        NamespaceRequest req = { .size = cn->size, .mode = cn->mode, .map = cn->map, .align = cn->align };
+        _cleanup_free_ char *why = NULL, *msg = NULL, *spec = NULL;
+        const TopoRegion *picked = NULL;
+        NamespacePlan np = {};
+        size_t n_candidates = 0;
+        ReconcileStep *s;
+        int r;
+
+        for (size_t k = 0; k < t->n_regions; k++) {
+                const TopoRegion *reg = &t->regions[k];
+                RegionShape shape;
+                _cleanup_free_ char *e = NULL;
+
+                if (!region_matches(t, reg, &cn->region))
+                        continue;
+                n_candidates++;
+                if (!reg->labelled) {
+                        /* Its single namespace belongs to a section that names the region. */
+                        if (cn->region.kind == CONFIG_REGION_ID)
+                                r = asprintf(&e, "%s has no label area and shows no namespace to take over",
+                                             reg->dev);
+                        else
+                                r = asprintf(&e,
+                                             "%s has no label area: its one namespace is taken over only by "
+                                             "a section with Region=%s",
+                                             reg->dev, reg->dev);
+                        if (r < 0)
+                                return -ENOMEM;
+                } else {
+                        shape = topo_region_shape(reg);
+                        r = namespace_plan_size(&shape, &req, &np, &e);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r >= 0) {
+                                picked = reg;
+                                break;
+                        }
+                }
+                /* Collect every candidate's reason: "region0 has …; region1 has …". */
+                if (asprintf(&msg, "%s%s%s", why ?: "", why ? "; " : "", e ?: "it cannot hold it") < 0)
+                        return -ENOMEM;
+                free(why);
+                why = TAKE_PTR(msg);
+        }
+
+        if (n_candidates == 0) {
+                r = config_region_format(&cn->region, &spec);
+                if (r < 0)
+                        return r;
+                switch (cn->region.kind) {
+                case CONFIG_REGION_ANY:
+                        r = asprintf(&msg,
+                                     "no pmem region is present; Namespace %s will be created when one "
+                                     "appears",
+                                     cn->name);
+                        break;
+                case CONFIG_REGION_ID:
+                        r = asprintf(&msg, "%s is not present; Namespace %s will be created when it appears",
+                                     spec, cn->name);
+                        break;
+                case CONFIG_REGION_NUMA:
+                        r = asprintf(&msg,
+                                     "no pmem region on NUMA node %" PRIu32 " is present; Namespace %s will "
+                                     "be created when one appears",
+                                     cn->region.number, cn->name);
+                        break;
+                case CONFIG_REGION_DIMM:
+                        r = asprintf(&msg,
+                                     "no region with the DIMM of serial %#" PRIx32
+                                     " is present; Namespace %s "
+                                     "will be created when it appears",
+                                     cn->region.number, cn->name);
+                        break;
+                case _CONFIG_REGION_KIND_MAX:
+                case _CONFIG_REGION_KIND_INVALID:
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_WAITING, section, NULL, msg);
+        }
+
+        if (!picked) {
+                if (asprintf(&msg, "Namespace %s cannot be created: %s", cn->name, why) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_NO_ROOM, section, ns_where(cn, CONFIG_NAMESPACE_SIZE),
+                                  msg);
+        }
+
+        r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, picked->dev, NULL, &s);
+        if (r < 0)
+                return r;
+        s->mode = cn->mode;
+        s->map = cn->map;
+        s->align = cn->align;
+        s->size = cn->size;
+        r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
+                          cn->name, SIZE_FMT(np.size), picked->dev);
+        if (r < 0)
+                return r;
+        return plan_new_contents(pl, i, section, picked->dev, cn->name, false);
+}
+
+/* The first difference between what the section asks and what the namespace is, or -1. */
+static ConfigNamespaceKey ns_layout_differs(const ConfigNamespace *cn, const TopoNamespace *tn) {
+        if (tn->mode != cn->mode)
+                return CONFIG_NAMESPACE_MODE;
+        if (mode_is_pfn(cn->mode) && cn->where[CONFIG_NAMESPACE_MAP].file && tn->map != cn->map)
+                return CONFIG_NAMESPACE_MAP;
+        if (mode_is_pfn(cn->mode) && cn->align != 0 && tn->align != cn->align)
+                return CONFIG_NAMESPACE_ALIGN;
+        return _CONFIG_NAMESPACE_KEY_INVALID;
+}
+
+/* Why a namespace cannot be changed even with Destroy=yes (daxmgr never unmounts or offlines
+ * memory by itself), or NULL. */
+static int ns_in_use(const TopoNamespace *tn, char **ret) {
+        int k = 0;
+
+        *ret = NULL;
+        if (tn->n_mounts > 0)
+                k = asprintf(ret, "it is mounted at %s; daxmgr never unmounts: unmount it first",
+                             tn->mounts[0].target ?: "?");
+        else if (tn->daxdev && tn->daxdev->mode && strcmp(tn->daxdev->mode, "system-ram") == 0 &&
+                 tn->daxdev->online)
+                k = asprintf(ret, "its memory is online as system RAM; take it offline first (SystemRAM=no "
+                                  "on a devdax namespace does that)");
+        return k < 0 ? -ENOMEM : 0;
+}
+
+static int plan_layout_change(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
+                              const TopoNamespace *tn, ConfigNamespaceKey key) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *busy = NULL, *msg = NULL, *want = NULL, *have = NULL;
+        bool allowed;
+        ReconcileStep *s;
+        int r;
+
+        if (key == CONFIG_NAMESPACE_MAP)
+                r = asprintf(&want, "with Map=%s", pfn_map_to_string(cn->map)) < 0 ||
+                    asprintf(&have, "has map=%s", pfn_map_to_string(tn->map) ?: "none") < 0;
+        else if (key == CONFIG_NAMESPACE_ALIGN)
+                r = asprintf(&want, "with Align=%s", SIZE_FMT(cn->align)) < 0 ||
+                    asprintf(&have, "is aligned to %s", SIZE_FMT(tn->align)) < 0;
+        else
+                r = asprintf(&want, "as %s", namespace_mode_to_string(cn->mode)) < 0 ||
+                    asprintf(&have, "is %s", namespace_mode_to_string(tn->mode) ?: "of an unknown mode") < 0;
+        if (r)
+                return -ENOMEM;
+
+        r = ns_in_use(tn, &busy);
+        if (r < 0)
+                return r;
+
+        /* A label-less region's namespace can be changed without Destroy= only while it visibly
+         * holds nothing: no signature on its block device. A devdax one has no block device, so
+         * what it holds cannot be seen: it needs Destroy=yes. */
+        allowed = cn->destroy || (!tr->labelled && !tn->filesystem && tn->mode != NAMESPACE_MODE_DEVDAX);
+
+        if (busy || !allowed) {
+                const char *dev = tn->dev ?: "the namespace";
+
+                if (busy && cn->destroy)
+                        r = asprintf(&msg, "Namespace %s is configured %s but %s %s, and %s", cn->name, want,
+                                     dev, have, busy);
+                else if (busy)
+                        r = asprintf(
+                                &msg,
+                                "Namespace %s is configured %s but %s %s, and %s, and set Destroy=yes to "
+                                "let daxmgr reconfigure it (its data is lost), or change %s=",
+                                cn->name, want, dev, have, busy, config_namespace_key_to_string(key));
+                else if (tn->filesystem)
+                        r = asprintf(&msg,
+                                     "Namespace %s is configured %s but %s %s and holds %s; set "
+                                     "Destroy=yes to let daxmgr reconfigure it (its data is lost), or "
+                                     "change %s=",
+                                     cn->name, want, dev, have, tn->filesystem->type ?: "data",
+                                     config_namespace_key_to_string(key));
+                else
+                        r = asprintf(&msg,
+                                     "Namespace %s is configured %s but %s %s and may hold data; set "
+                                     "Destroy=yes to let daxmgr reconfigure it (its data is lost), or "
+                                     "change %s=",
+                                     cn->name, want, dev, have, config_namespace_key_to_string(key));
+                if (r < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, key), msg);
+        }
+
+        r = ns_step(pl, RECONCILE_RECONFIGURE, section, ns_key(cn, tr, tn), tr->dev, tn->dev, &s);
+        if (r < 0)
+                return r;
+        s->mode = cn->mode;
+        s->map = cn->map;
+        s->align = cn->align;
+        s->force = cn->destroy;
+        r = step_describe(s, "reconfigure %s of %s from %s to %s%s", tn->dev ?: "the namespace", tr->dev,
+                          namespace_mode_to_string(tn->mode) ?: "?", namespace_mode_to_string(cn->mode),
+                          cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        if (r < 0)
+                return r;
+        return plan_new_contents(pl, i, section, tr->dev, ns_key(cn, tr, tn), cn->destroy);
+}
+
+static const char *mount_dax(const TopoMount *m) {
+        /* No dax option shown is dax=inode, the default of ext4 and xfs (mount-util.h). */
+        return m->dax ?: "inode";
+}
+
+static int plan_existing_fsdax(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
+                               const TopoNamespace *tn) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const char *want_fs = config_filesystem_to_string(cn->filesystem);
+        _cleanup_free_ char *device = NULL, *msg = NULL;
+        const TopoMount *at = NULL;
+        int r;
+
+        if (cn->filesystem == CONFIG_FILESYSTEM_NONE)
+                return 0; /* left alone, whatever it holds; the parser refuses a MountPoint with it */
+
+        if (tn->blockdev && asprintf(&device, "/dev/%s", tn->blockdev) < 0)
+                return -ENOMEM;
+
+        if (!tn->filesystem && tn->n_mounts == 0) {
+                r = plan_format(pl, i, section, tr->dev, device, ns_key(cn, tr, tn), false, NULL);
+                if (r < 0)
+                        return r;
+        } else if (tn->filesystem && (!tn->filesystem->type || strcmp(tn->filesystem->type, want_fs) != 0)) {
+                const char *have = tn->filesystem->type ?: "an unknown signature";
+                ConfigFilesystem have_fs = config_filesystem_from_string(tn->filesystem->type);
+                _cleanup_free_ char *busy = NULL;
+
+                r = ns_in_use(tn, &busy);
+                if (r < 0)
+                        return r;
+                if (cn->destroy && !busy)
+                        r = plan_format(pl, i, section, tr->dev, device, ns_key(cn, tr, tn), true, have);
+                else {
+                        if (cn->destroy)
+                                r = asprintf(&msg, "Namespace %s should hold %s but %s holds %s, and %s",
+                                             cn->name, want_fs, device ?: tn->dev, have, busy);
+                        else
+                                r = asprintf(&msg,
+                                             "Namespace %s should hold %s but %s holds %s; set Destroy=yes "
+                                             "to let daxmgr reformat it (its data is lost)%s%s",
+                                             cn->name, want_fs, device ?: tn->dev, have,
+                                             have_fs >= 0 ? ", or set Filesystem=" : "",
+                                             have_fs >= 0 ? tn->filesystem->type : "");
+                        if (r < 0)
+                                return -ENOMEM;
+                        r = ns_problem(pl, i, RECONCILE_CONFLICT, section,
+                                       ns_where(cn, CONFIG_NAMESPACE_FILESYSTEM), msg);
+                        return r;
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        if (!cn->mount_point)
+                return 0;
+        if (tn->n_mounts == 0)
+                return plan_mount(pl, i, section, tr->dev, device, ns_key(cn, tr, tn));
+
+        for (size_t k = 0; k < tn->n_mounts && !at; k++)
+                if (tn->mounts[k].target && strcmp(tn->mounts[k].target, cn->mount_point) == 0)
+                        at = &tn->mounts[k];
+        if (!at) {
+                if (asprintf(&msg,
+                             "Namespace %s should be mounted at %s but %s is mounted at %s; daxmgr never "
+                             "unmounts: unmount it, or set MountPoint=%s",
+                             cn->name, cn->mount_point, device ?: tn->dev, tn->mounts[0].target ?: "?",
+                             tn->mounts[0].target ?: "?") < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section,
+                                  ns_where(cn, CONFIG_NAMESPACE_MOUNT_POINT), msg);
+        }
+        if (strcmp(mount_dax(at), dax_mode_to_string(cn->dax)) != 0) {
+                if (asprintf(&msg,
+                             "Namespace %s should be mounted with dax=%s but %s is mounted with dax=%s; "
+                             "daxmgr never unmounts: unmount it and daxmgr will mount it as configured, "
+                             "or set DAX=%s",
+                             cn->name, dax_mode_to_string(cn->dax), cn->mount_point, mount_dax(at),
+                             mount_dax(at)) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_DAX),
+                                  msg);
+        }
+        return 0;
+}
+
+static const ReconcileDevNode *find_devnode(const ReconcileInput *in, const char *chardev) {
+        for (size_t k = 0; chardev && k < in->n_devnodes; k++)
+                if (in->devnodes[k].chardev && strcmp(in->devnodes[k].chardev, chardev) == 0)
+                        return &in->devnodes[k];
+        return NULL;
+}
+
+static int plan_existing_devdax(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
+                                const TopoNamespace *tn) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const TopoDaxDevice *d = tn->daxdev;
+        const char *chardev = d ? d->chardev : NULL;
+        const char *have = d && d->mode ? d->mode : "devdax";
+        bool want_ram = cn->system_ram != CONFIG_SYSTEM_RAM_NO, is_ram = strcmp(have, "system-ram") == 0;
+        const ReconcileDevNode *node;
+        uid_t uid = want_uid(pl->in, i);
+        gid_t gid = want_gid(pl->in, i);
+        int r;
+
+        if (want_ram != is_ram ||
+            (want_ram &&
+             (!d->online || d->movable != (cn->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE)))) {
+                r = plan_devdax_mode(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
+                if (r < 0)
+                        return r;
+        }
+        if (want_ram || !access_configured(pl->in, i))
+                return 0;
+
+        node = find_devnode(pl->in, chardev);
+        if (node && (uid == (uid_t) -1 || uid == node->uid) && (gid == (gid_t) -1 || gid == node->gid) &&
+            (cn->permissions == (mode_t) -1 || (cn->permissions & 07777) == (node->mode & 07777)))
+                return 0;
+        return plan_devdax_access(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
+}
+
+static int plan_namespace(Planner *pl, size_t i) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const TopoNamespace *tn = NULL, *other = NULL;
+        const TopoRegion *tr = NULL;
+        _cleanup_free_ char *section = NULL, *msg = NULL;
+        ConfigNamespaceKey key;
+        int r;
+
+        if (asprintf(&section, "Namespace %s", cn->name) < 0)
+                return -ENOMEM;
+
+        r = find_owned(pl->in->topology, cn, &tr, &tn, &other);
+        if (r == -ENOTUNIQ) {
+                if (asprintf(&msg,
+                             "Namespace %s: both %s and %s carry the name \"%s\", so daxmgr cannot tell "
+                             "which "
+                             "one is meant; rename or destroy one of them with ndctl",
+                             cn->name, tn->dev ?: "?", other->dev ?: "?", cn->name) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, &cn->section, msg);
+        }
+        if (!tn)
+                return plan_create(pl, i, section);
+
+        key = ns_layout_differs(cn, tn);
+        if (key >= 0)
+                return plan_layout_change(pl, i, section, tr, tn, key);
+
+        switch (cn->mode) {
+        case NAMESPACE_MODE_FSDAX:
+                return plan_existing_fsdax(pl, i, section, tr, tn);
+        case NAMESPACE_MODE_DEVDAX:
+                return plan_existing_devdax(pl, i, section, tr, tn);
+        case NAMESPACE_MODE_RAW:
+        case NAMESPACE_MODE_SECTOR:
+        case _NAMESPACE_MODE_MAX:
+        case _NAMESPACE_MODE_INVALID:
+                break;
+        }
+        return 0;
+}
+
+static int plan_zone(Planner *pl, size_t z) {
+        const ConfigZone *cz = &pl->in->config->zones[z];
+        const ConfigNamespace *cn = &pl->in->config->namespaces[cz->ns_index];
+        const NamespaceOutcome *o = &pl->ns[cz->ns_index];
+        _cleanup_free_ char *section = NULL;
+        ReconcileStep *s;
+        int r;
+
+        if (asprintf(&section, "Zone %s", cz->name) < 0)
+                return -ENOMEM;
+
+        if (o->problem) {
+                pl->zone_blocked[z] = true;
+                return plan_problem(pl->plan, RECONCILE_BLOCKED, section, NULL,
+                                    "Zone %s lives on Namespace %s, which is not ready (see its problem); "
+                                    "the zone will be made at %s once it is",
+                                    cz->name, cn->name, cz->path);
+        }
+
+        pl->zone_fresh[z] = o->fresh;
+        /* A zone recorded in the state is checked again after a mount: the mount is what it is on. */
+        if (!o->fresh && !o->mount_planned && pl->in->state && place_state_has_zone(pl->in->state, cz->path))
+                return 0;
+
+        r = plan_step(pl->plan, RECONCILE_CREATE_ZONE, section, &s);
+        if (r < 0)
+                return r;
+        if (strdup_opt(cn->name, &s->namespace) < 0 || strdup_opt(cz->path, &s->zone) < 0)
+                return -ENOMEM;
+        return step_describe(s, "make the XIP zone %s on the mount of Namespace %s", cz->path, cn->name);
+}
+
+static bool program_placed(const PlaceState *st, const char *zone, const char *program) {
+        for (size_t k = 0; st && k < st->n_placements; k++) {
+                const Placement *p = &st->placements[k];
+
+                if (p->role == PLACE_PROGRAM && p->zone && p->source && strcmp(p->zone, zone) == 0 &&
+                    strcmp(p->source, program) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static const ReconcilePlacementFact *find_fact(const ReconcileInput *in, const char *zone,
+                                               const char *program) {
+        for (size_t k = 0; k < in->n_placement_facts; k++) {
+                const ReconcilePlacementFact *f = &in->placement_facts[k];
+
+                if (f->zone && f->program && strcmp(f->zone, zone) == 0 && strcmp(f->program, program) == 0)
+                        return f;
+        }
+        return NULL;
+}
+
+static int placement_step(Planner *pl, ReconcileStepType type, const char *section,
+                          const ConfigPlacement *cp, const char *zone, ReconcileStep **ret) {
+        ReconcileStep *s;
+        int r;
+
+        r = plan_step(pl->plan, type, section, &s);
+        if (r < 0)
+                return r;
+        if (strdup_opt(zone, &s->zone) < 0 || strdup_opt(cp->program, &s->program) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static const char *base_name(const char *path) {
+        const char *b = strrchr(path, '/');
+        return b ? b + 1 : path;
+}
+
+static int plan_placement(Planner *pl, size_t k) {
+        const ConfigPlacement *cp = &pl->in->config->placements[k];
+        const ConfigZone *cz = &pl->in->config->zones[cp->zone_index];
+        const ReconcilePlacementFact *fact = NULL;
+        _cleanup_free_ char *section = NULL;
+        bool placed, dropin, entry, bind;
+        ReconcileStep *s;
+        int r;
+
+        if (asprintf(&section, "Placement %s", cp->name) < 0)
+                return -ENOMEM;
+
+        if (pl->zone_blocked[cp->zone_index])
+                return plan_problem(pl->plan, RECONCILE_BLOCKED, section, NULL,
+                                    "Placement %s needs Zone %s, which cannot be made yet (see its "
+                                    "namespace's problem); %s will be placed once it is",
+                                    cp->name, cz->name, cp->program);
+
+        /* A new file system holds none of the copies the state remembers. */
+        placed = !pl->zone_fresh[cp->zone_index] && program_placed(pl->in->state, cz->path, cp->program);
+        if (placed) {
+                fact = find_fact(pl->in, cz->path, cp->program);
+                if (fact && fact->stale) {
+                        r = placement_step(pl, RECONCILE_REFRESH, section, cp, cz->path, &s);
+                        if (r < 0)
+                                return r;
+                        r = step_describe(s,
+                                          "copy %s into %s again: the original changed since it was placed",
+                                          cp->program, cz->path);
+                        if (r < 0)
+                                return r;
+                }
+                /* Without a fact nothing is known of the activation: write it again (idempotent). */
+                dropin = cp->service && !(fact && fact->dropin_present);
+                entry = cp->entry_point && !(fact && fact->entry_present);
+                bind = cp->bind_host && !(fact && fact->bound);
+        } else {
+                r = placement_step(pl, RECONCILE_PLACE, section, cp, cz->path, &s);
+                if (r < 0)
+                        return r;
+                s->with_libraries = cp->with_libraries;
+                r = step_describe(s, "place %s%s in the XIP zone %s", cp->program,
+                                  cp->with_libraries ? " with its loader and libraries" : "", cz->path);
+                if (r < 0)
+                        return r;
+                dropin = cp->service;
+                entry = cp->entry_point;
+                bind = cp->bind_host;
+        }
+
+        if (dropin) {
+                r = placement_step(pl, RECONCILE_WRITE_DROPIN, section, cp, cz->path, &s);
+                if (r < 0)
+                        return r;
+                if (strdup_opt(cp->service, &s->service) < 0)
+                        return -ENOMEM;
+                r = step_describe(s, "write a drop-in that makes %s run %s from %s", cp->service,
+                                  cp->program, cz->path);
+                if (r < 0)
+                        return r;
+        }
+        if (entry) {
+                r = placement_step(pl, RECONCILE_WRITE_ENTRY_POINT, section, cp, cz->path, &s);
+                if (r < 0)
+                        return r;
+                r = step_describe(s, "write the entry point %s/bin/%s", cz->path, base_name(cp->program));
+                if (r < 0)
+                        return r;
+        }
+        if (bind) {
+                r = placement_step(pl, RECONCILE_BIND_HOST, section, cp, cz->path, &s);
+                if (r < 0)
+                        return r;
+                r = step_describe(s,
+                                  "bind the copies in %s read-only over %s and its files for the whole host",
+                                  cz->path, cp->program);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_input(const ReconcileInput *in, char **ret_error) {
+        const Config *c = in->config;
+
+        if (!in->config || !in->topology)
+                return error_set(ret_error, -EINVAL, "the planner needs a configuration and a topology");
+        for (size_t z = 0; z < c->n_zones; z++)
+                if (c->zones[z].ns_index >= c->n_namespaces || !c->zones[z].path)
+                        return error_set(ret_error, -EINVAL, "Zone %s refers to no configured namespace",
+                                         c->zones[z].name);
+        for (size_t k = 0; k < c->n_placements; k++)
+                if (c->placements[k].zone_index >= c->n_zones || !c->placements[k].program)
+                        return error_set(ret_error, -EINVAL, "Placement %s refers to no configured zone",
+                                         c->placements[k].name);
+        return 0;
+}
+
+int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error) {
+        _cleanup_reconcile_plan_ ReconcilePlan *plan = NULL;
+        _cleanup_free_ NamespaceOutcome *ns = NULL;
+        _cleanup_free_ bool *zone_blocked = NULL, *zone_fresh = NULL;
+        const Config *c;
+        Planner pl;
+        int r;
+
+        if (!in || !ret)
+                return -EINVAL;
+        r = check_input(in, ret_error);
+        if (r < 0)
+                return r;
+        c = in->config;
+
+        plan = calloc(1, sizeof(*plan));
+        ns = calloc(c->n_namespaces ?: 1, sizeof(*ns));
+        zone_blocked = calloc(c->n_zones ?: 1, sizeof(bool));
+        zone_fresh = calloc(c->n_zones ?: 1, sizeof(bool));
+        if (!plan || !ns || !zone_blocked || !zone_fresh)
+                return -ENOMEM;
+        pl = (Planner){
+                .in = in, .plan = plan, .ns = ns, .zone_blocked = zone_blocked, .zone_fresh = zone_fresh
+        };
+
+        for (size_t i = 0; i < c->n_namespaces; i++) {
+                r = plan_namespace(&pl, i);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t z = 0; z < c->n_zones; z++) {
+                r = plan_zone(&pl, z);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < c->n_placements; k++) {
+                r = plan_placement(&pl, k);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(plan);
+        return 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+/* The fields each step type uses; exactly these are written and read. */
+enum {
+        F_REGION = 1u << 0,
+        F_NAMESPACE = 1u << 1,
+        F_DEVICE = 1u << 2,
+        F_MODE = 1u << 3,
+        F_MAP = 1u << 4,
+        F_ALIGN = 1u << 5,
+        F_SIZE = 1u << 6,
+        F_FILESYSTEM = 1u << 7,
+        F_FORCE = 1u << 8,
+        F_MOUNT_POINT = 1u << 9,
+        F_DAX = 1u << 10,
+        F_MOUNT_OPTIONS = 1u << 11,
+        F_UID = 1u << 12,
+        F_GID = 1u << 13,
+        F_PERMISSIONS = 1u << 14,
+        F_SYSTEM_RAM = 1u << 15,
+        F_ZONE = 1u << 16,
+        F_PROGRAM = 1u << 17,
+        F_WITH_LIBRARIES = 1u << 18,
+        F_SERVICE = 1u << 19,
+};
+
+static const unsigned step_fields[_RECONCILE_STEP_TYPE_MAX] = {
+        [RECONCILE_CREATE_NAMESPACE] = F_REGION | F_NAMESPACE | F_MODE | F_MAP | F_ALIGN | F_SIZE,
+        [RECONCILE_RECONFIGURE] = F_REGION | F_NAMESPACE | F_DEVICE | F_MODE | F_MAP | F_ALIGN | F_FORCE,
+        [RECONCILE_FORMAT] = F_REGION | F_NAMESPACE | F_DEVICE | F_FILESYSTEM | F_FORCE,
+        [RECONCILE_MOUNT] = F_REGION | F_NAMESPACE | F_DEVICE | F_MOUNT_POINT | F_DAX | F_MOUNT_OPTIONS,
+        [RECONCILE_DEVDAX_ACCESS] = F_REGION | F_NAMESPACE | F_DEVICE | F_UID | F_GID | F_PERMISSIONS,
+        [RECONCILE_DEVDAX_MODE] = F_REGION | F_NAMESPACE | F_DEVICE | F_SYSTEM_RAM,
+        [RECONCILE_CREATE_ZONE] = F_NAMESPACE | F_ZONE,
+        [RECONCILE_PLACE] = F_ZONE | F_PROGRAM | F_WITH_LIBRARIES,
+        [RECONCILE_REFRESH] = F_ZONE | F_PROGRAM,
+        [RECONCILE_WRITE_DROPIN] = F_ZONE | F_PROGRAM | F_SERVICE,
+        [RECONCILE_WRITE_ENTRY_POINT] = F_ZONE | F_PROGRAM,
+        [RECONCILE_BIND_HOST] = F_ZONE | F_PROGRAM,
+};
+
+/* "1G", "512M", "4096", "12.5%", "rest": what size_spec_parse() reads back to the same spec. */
+static int size_spec_format(const SizeSpec *s, char **ret) {
+        static const char units[] = "KMGT";
+        uint64_t b = s->bytes;
+        unsigned u = 0;
+        int k;
+
+        switch (s->kind) {
+        case SIZE_REST:
+                k = asprintf(ret, "rest");
+                break;
+        case SIZE_PERCENT:
+                if (s->basis_points % 100 == 0)
+                        k = asprintf(ret, "%" PRIu32 "%%", s->basis_points / 100);
+                else if (s->basis_points % 10 == 0)
+                        k = asprintf(ret, "%" PRIu32 ".%" PRIu32 "%%", s->basis_points / 100,
+                                     s->basis_points % 100 / 10);
+                else
+                        k = asprintf(ret, "%" PRIu32 ".%02" PRIu32 "%%", s->basis_points / 100,
+                                     s->basis_points % 100);
+                break;
+        case SIZE_BYTES:
+                while (b != 0 && b % 1024 == 0 && u < sizeof(units) - 1) {
+                        b /= 1024;
+                        u++;
+                }
+                if (u == 0)
+                        k = asprintf(ret, "%" PRIu64, b);
+                else
+                        k = asprintf(ret, "%" PRIu64 "%c", b, units[u - 1]);
+                break;
+        case _SIZE_KIND_MAX:
+        default:
+                return -EINVAL;
+        }
+        if (k < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *jstr(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static int add(json_object *o, const char *key, json_object *v, bool may_be_null) {
+        if (!v && !may_be_null)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int step_to_json(const ReconcileStep *s, json_object **ret) {
+        json_object *o = json_object_new_object();
+        unsigned f;
+        int r = 0;
+
+        if (!o)
+                return -ENOMEM;
+        if (s->type < 0 || s->type >= _RECONCILE_STEP_TYPE_MAX) {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        f = step_fields[s->type];
+
+#define ADD(key, v, null_ok)                                                                                \
+        do {                                                                                                \
+                if (r >= 0)                                                                                 \
+                        r = add(o, key, v, null_ok);                                                        \
+        } while (0)
+
+        ADD("type", jstr(reconcile_step_type_to_string(s->type)), false);
+        ADD("section", jstr(s->section), true);
+        ADD("description", jstr(s->description), true);
+        if (f & F_REGION)
+                ADD("region", jstr(s->region), true);
+        if (f & F_NAMESPACE)
+                ADD("namespace", jstr(s->namespace), true);
+        if (f & F_DEVICE)
+                ADD("device", jstr(s->device), true);
+        if (f & F_MODE)
+                ADD("mode", jstr(namespace_mode_to_string(s->mode)), true);
+        if (f & F_MAP)
+                ADD("map", jstr(pfn_map_to_string(s->map)), true);
+        if (f & F_ALIGN)
+                ADD("align", json_object_new_uint64(s->align), false);
+        if (f & F_SIZE) {
+                _cleanup_free_ char *size = NULL;
+
+                if (r >= 0)
+                        r = size_spec_format(&s->size, &size);
+                ADD("size", jstr(size), false);
+        }
+        if (f & F_FILESYSTEM)
+                ADD("filesystem", jstr(config_filesystem_to_string(s->fs)), true);
+        if (f & F_FORCE)
+                ADD("force", json_object_new_boolean(s->force), false);
+        if (f & F_MOUNT_POINT)
+                ADD("mount_point", jstr(s->mount_point), true);
+        if (f & F_DAX)
+                ADD("dax", jstr(dax_mode_to_string(s->dax)), true);
+        if (f & F_MOUNT_OPTIONS)
+                ADD("mount_options", jstr(s->mount_options), true);
+        if (f & F_UID)
+                ADD("uid", s->uid == (uid_t) -1 ? NULL : json_object_new_uint64(s->uid),
+                    s->uid == (uid_t) -1);
+        if (f & F_GID)
+                ADD("gid", s->gid == (gid_t) -1 ? NULL : json_object_new_uint64(s->gid),
+                    s->gid == (gid_t) -1);
+        if (f & F_PERMISSIONS) {
+                char perm[16];
+
+                (void) snprintf(perm, sizeof(perm), "%04o", (unsigned) s->permissions & 07777);
+                ADD("permissions", s->permissions == (mode_t) -1 ? NULL : json_object_new_string(perm),
+                    s->permissions == (mode_t) -1);
+        }
+        if (f & F_SYSTEM_RAM)
+                ADD("system_ram", jstr(config_system_ram_to_string(s->system_ram)), true);
+        if (f & F_ZONE)
+                ADD("zone", jstr(s->zone), true);
+        if (f & F_PROGRAM)
+                ADD("program", jstr(s->program), true);
+        if (f & F_WITH_LIBRARIES)
+                ADD("with_libraries", json_object_new_boolean(s->with_libraries), false);
+        if (f & F_SERVICE)
+                ADD("service", jstr(s->service), true);
+#undef ADD
+
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+int reconcile_plan_to_json(const ReconcilePlan *p, json_object **ret) {
+        json_object *o = json_object_new_object(), *steps = json_object_new_array(),
+                    *problems = json_object_new_array();
+        int r = 0;
+
+        if (!p || !ret)
+                r = -EINVAL;
+        else if (!o || !steps || !problems)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < p->n_steps; i++) {
+                json_object *s;
+
+                r = step_to_json(&p->steps[i], &s);
+                if (r >= 0 && json_object_array_add(steps, s) < 0) {
+                        json_object_put(s);
+                        r = -ENOMEM;
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < p->n_problems; i++) {
+                const ReconcileProblem *pr = &p->problems[i];
+                json_object *j = json_object_new_object();
+
+                if (!j) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if ((r = add(j, "kind", jstr(reconcile_problem_kind_to_string(pr->kind)), false)) < 0 ||
+                    (r = add(j, "section", jstr(pr->section), true)) < 0 ||
+                    (r = add(j, "message", jstr(pr->message), true)) < 0 ||
+                    json_object_array_add(problems, j) < 0) {
+                        json_object_put(j);
+                        r = r < 0 ? r : -ENOMEM;
+                }
+        }
+        if (r >= 0) {
+                r = add(o, "steps", steps, false);
+                steps = NULL;
+        }
+        if (r >= 0) {
+                r = add(o, "problems", problems, false);
+                problems = NULL;
+        }
+        if (r < 0) {
+                json_object_put(o);
+                json_object_put(steps);
+                json_object_put(problems);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+typedef struct Reader {
+        char **ret_error;
+        char where[48]; /* "steps[3]" */
+} Reader;
+
+static int bad(Reader *rd, const char *key, const char *want) {
+        return error_set(rd->ret_error, -EBADMSG, "plan JSON: %s.%s must be %s", rd->where, key, want);
+}
+
+/* A string field: absent or null gives NULL, refused unless @null_ok. */
+static int get_str(Reader *rd, json_object *o, const char *key, bool null_ok, char **ret) {
+        json_object *v = NULL;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return null_ok ? 0 : bad(rd, key, "a string");
+        if (!json_object_is_type(v, json_type_string))
+                return bad(rd, key, null_ok ? "a string or null" : "a string");
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* An enum given by its name: @from_string's result, or an error naming the field. */
+static int get_enum(Reader *rd, json_object *o, const char *key, int (*from_string)(const char *),
+                    const char *want, int *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r, v;
+
+        r = get_str(rd, o, key, false, &s);
+        if (r < 0)
+                return r;
+        v = from_string(s);
+        if (v < 0)
+                return bad(rd, key, want);
+        *ret = v;
+        return 0;
+}
+
+static int get_u64(Reader *rd, json_object *o, const char *key, bool null_ok, uint64_t *ret,
+                   bool *ret_null) {
+        json_object *v = NULL;
+
+        if (ret_null)
+                *ret_null = false;
+        if (!json_object_object_get_ex(o, key, &v) || !v) {
+                if (!null_ok)
+                        return bad(rd, key, "a non-negative integer");
+                *ret_null = true;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                return bad(rd, key, "a non-negative integer");
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
+static int get_bool(Reader *rd, json_object *o, const char *key, bool *ret) {
+        json_object *v = NULL;
+
+        if (!json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_boolean))
+                return bad(rd, key, "true or false");
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int mode_from(const char *s) {
+        return (int) namespace_mode_from_string(s);
+}
+static int map_from(const char *s) {
+        return (int) pfn_map_from_string(s);
+}
+static int fs_from(const char *s) {
+        return (int) config_filesystem_from_string(s);
+}
+static int dax_from(const char *s) {
+        return (int) dax_mode_from_string(s);
+}
+static int system_ram_from(const char *s) {
+        return (int) config_system_ram_from_string(s);
+}
+
+#define TRY(expr)                                                                                           \
+        do {                                                                                                \
+                int _r = (expr);                                                                            \
+                if (_r < 0)                                                                                 \
+                        return _r;                                                                          \
+        } while (0)
+
+static int step_from_json(Reader *rd, json_object *o, ReconcileStep *s) {
+        _cleanup_free_ char *type = NULL;
+        unsigned f;
+        int v = 0;
+
+        if (!json_object_is_type(o, json_type_object))
+                return error_set(rd->ret_error, -EBADMSG, "plan JSON: %s must be an object", rd->where);
+        TRY(get_str(rd, o, "type", false, &type));
+        s->type = reconcile_step_type_from_string(type);
+        if (s->type < 0)
+                return bad(rd, "type", "a step type such as \"create-namespace\" or \"mount\"");
+        f = step_fields[s->type];
+        if (s->type == RECONCILE_DEVDAX_ACCESS) {
+                s->uid = (uid_t) -1;
+                s->gid = (gid_t) -1;
+                s->permissions = (mode_t) -1;
+        }
+
+        TRY(get_str(rd, o, "section", false, &s->section));
+        TRY(get_str(rd, o, "description", false, &s->description));
+        if (f & F_REGION)
+                TRY(get_str(rd, o, "region", false, &s->region));
+        if (f & F_NAMESPACE)
+                TRY(get_str(rd, o, "namespace", false, &s->namespace));
+        if (f & F_DEVICE)
+                TRY(get_str(rd, o, "device", true, &s->device));
+        if (f & F_MODE) {
+                TRY(get_enum(rd, o, "mode", mode_from, "fsdax, devdax, raw or sector", &v));
+                s->mode = (NamespaceMode) v;
+        }
+        if (f & F_MAP) {
+                TRY(get_enum(rd, o, "map", map_from, "mem or dev", &v));
+                s->map = (PfnMap) v;
+        }
+        if (f & F_ALIGN)
+                TRY(get_u64(rd, o, "align", false, &s->align, NULL));
+        if (f & F_SIZE) {
+                _cleanup_free_ char *size = NULL;
+
+                TRY(get_str(rd, o, "size", false, &size));
+                if (size_spec_parse(size, &s->size, NULL) < 0)
+                        return bad(rd, "size", "a size such as \"16G\", \"50%\" or \"rest\"");
+        }
+        if (f & F_FILESYSTEM) {
+                TRY(get_enum(rd, o, "filesystem", fs_from, "xfs, ext4 or none", &v));
+                s->fs = (ConfigFilesystem) v;
+        }
+        if (f & F_FORCE)
+                TRY(get_bool(rd, o, "force", &s->force));
+        if (f & F_MOUNT_POINT)
+                TRY(get_str(rd, o, "mount_point", false, &s->mount_point));
+        if (f & F_DAX) {
+                TRY(get_enum(rd, o, "dax", dax_from, "always, inode or never", &v));
+                s->dax = (DaxMode) v;
+        }
+        if (f & F_MOUNT_OPTIONS)
+                TRY(get_str(rd, o, "mount_options", true, &s->mount_options));
+        if (f & (F_UID | F_GID)) {
+                uint64_t u = 0, g = 0;
+                bool u_null, g_null;
+
+                TRY(get_u64(rd, o, "uid", true, &u, &u_null));
+                TRY(get_u64(rd, o, "gid", true, &g, &g_null));
+                if (!u_null && u >= (uid_t) -1)
+                        return bad(rd, "uid", "a user number or null");
+                if (!g_null && g >= (gid_t) -1)
+                        return bad(rd, "gid", "a group number or null");
+                s->uid = u_null ? (uid_t) -1 : (uid_t) u;
+                s->gid = g_null ? (gid_t) -1 : (gid_t) g;
+        }
+        if (f & F_PERMISSIONS) {
+                _cleanup_free_ char *perm = NULL;
+
+                TRY(get_str(rd, o, "permissions", true, &perm));
+                if (perm) {
+                        size_t n = strlen(perm);
+                        mode_t m = 0;
+
+                        if (n == 0 || n > 4 || strspn(perm, "01234567") != n)
+                                return bad(rd, "permissions", "an octal mode such as \"0660\" or null");
+                        for (size_t k = 0; k < n; k++)
+                                m = m * 8 + (mode_t) (perm[k] - '0');
+                        if (m > 0777)
+                                return bad(rd, "permissions", "an octal mode such as \"0660\" or null");
+                        s->permissions = m;
+                }
+        }
+        if (f & F_SYSTEM_RAM) {
+                TRY(get_enum(rd, o, "system_ram", system_ram_from, "no, online or online-movable", &v));
+                s->system_ram = (ConfigSystemRam) v;
+        }
+        if (f & F_ZONE)
+                TRY(get_str(rd, o, "zone", false, &s->zone));
+        if (f & F_PROGRAM)
+                TRY(get_str(rd, o, "program", false, &s->program));
+        if (f & F_WITH_LIBRARIES)
+                TRY(get_bool(rd, o, "with_libraries", &s->with_libraries));
+        if (f & F_SERVICE)
+                TRY(get_str(rd, o, "service", false, &s->service));
+        return 0;
+}
+
+static int problem_from_json(Reader *rd, json_object *o, ReconcileProblem *p) {
+        _cleanup_free_ char *kind = NULL;
+
+        if (!json_object_is_type(o, json_type_object))
+                return error_set(rd->ret_error, -EBADMSG, "plan JSON: %s must be an object", rd->where);
+        TRY(get_str(rd, o, "kind", false, &kind));
+        p->kind = reconcile_problem_kind_from_string(kind);
+        if (p->kind < 0)
+                return bad(rd, "kind", "waiting, conflict, no-room or blocked");
+        TRY(get_str(rd, o, "section", false, &p->section));
+        TRY(get_str(rd, o, "message", false, &p->message));
+        return 0;
+}
+
+int reconcile_plan_from_json(json_object *j, ReconcilePlan **ret, char **ret_error) {
+        _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
+        json_object *steps = NULL, *problems = NULL;
+        Reader rd = { .ret_error = ret_error };
+        size_t n;
+
+        if (!ret)
+                return -EINVAL;
+        if (!j || !json_object_is_type(j, json_type_object) ||
+            !json_object_object_get_ex(j, "steps", &steps) || !json_object_is_type(steps, json_type_array) ||
+            !json_object_object_get_ex(j, "problems", &problems) ||
+            !json_object_is_type(problems, json_type_array))
+                return error_set(
+                        ret_error, -EBADMSG,
+                        "plan JSON: the top level must be an object with the arrays steps and problems");
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+
+        n = json_object_array_length(steps);
+        if (n > 0) {
+                p->steps = calloc(n, sizeof(*p->steps));
+                if (!p->steps)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                (void) snprintf(rd.where, sizeof(rd.where), "steps[%zu]", i);
+                p->n_steps = i + 1; /* freed with the plan even when half read */
+                TRY(step_from_json(&rd, json_object_array_get_idx(steps, i), &p->steps[i]));
+        }
+
+        n = json_object_array_length(problems);
+        if (n > 0) {
+                p->problems = calloc(n, sizeof(*p->problems));
+                if (!p->problems)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                (void) snprintf(rd.where, sizeof(rd.where), "problems[%zu]", i);
+                p->n_problems = i + 1;
+                TRY(problem_from_json(&rd, json_object_array_get_idx(problems, i), &p->problems[i]));
+        }
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}

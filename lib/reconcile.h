@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The reconcile planner: configuration × topology × placement state × a few facts gathered by
+ * the caller → the plan, an ordered list of steps that would make the system match the
+ * configuration, plus the problems it will not fix by itself.
+ *
+ * Pure: no I/O, no clock, no look-ups (users, paths, sysfs). Everything it needs is in
+ * ReconcileInput; the daemon gathers the facts, the unit tests feed captured ones. The same
+ * input always gives the same plan, and a system that already matches gives an empty plan
+ * (idempotence: a second reconcile does nothing).
+ *
+ * Safety (docs/CONFIG.md, ../DESIGN "nothing lost"):
+ *  - Nothing is destroyed, reconfigured or formatted over existing data unless the namespace's
+ *    section says Destroy=yes; otherwise the mismatch is a problem, reported, not "fixed".
+ *  - A namespace is found by its label name (TopoNamespace.name == ConfigNamespace.name); on a
+ *    label-less region, which holds exactly one namespace and no names, a section whose
+ *    Region= is that region ("regionN") owns the region's namespace.
+ *  - Namespaces without a section are never touched.
+ *  - Steps of one object come in dependency order: create → format → mount → zone → place →
+ *    activate. A step whose object cannot be reached (the region is missing, an earlier
+ *    problem) is left out and the reason is a problem, except a missing region, which is
+ *    "waiting" (not an error: it may be hot-added later). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "place.h"
+#include "size.h"
+#include "topology.h"
+
+struct json_object;
+
+typedef enum ReconcileStepType {
+        RECONCILE_CREATE_NAMESPACE,  /* namespace_create() */
+        RECONCILE_RECONFIGURE,       /* namespace_reconfigure(): label-less mode change, or a
+                                      * mode/map/align change with Destroy=yes */
+        RECONCILE_FORMAT,            /* format_device() */
+        RECONCILE_MOUNT,             /* dax_mount() */
+        RECONCILE_DEVDAX_ACCESS,     /* devdax_set_access() */
+        RECONCILE_DEVDAX_MODE,       /* devdax_set_mode(): system-ram / devdax */
+        RECONCILE_CREATE_ZONE,       /* zone_create() + place_state_save() */
+        RECONCILE_PLACE,             /* place_program() */
+        RECONCILE_REFRESH,           /* placement_refresh() of every stale file of the program */
+        RECONCILE_WRITE_DROPIN,      /* place_write_dropin() in /etc/systemd/system */
+        RECONCILE_WRITE_ENTRY_POINT, /* place_write_entry_point() */
+        RECONCILE_BIND_HOST,         /* place_bind_host() */
+        _RECONCILE_STEP_TYPE_MAX,
+        _RECONCILE_STEP_TYPE_INVALID = -EINVAL,
+} ReconcileStepType;
+
+/* "create-namespace", "reconfigure", "format", "mount", "devdax-access", "devdax-mode",
+ * "create-zone", "place", "refresh", "write-dropin", "write-entry-point", "bind-host". */
+const char *reconcile_step_type_to_string(ReconcileStepType t) _pure_;
+ReconcileStepType reconcile_step_type_from_string(const char *s) _pure_;
+
+typedef struct ReconcileStep {
+        ReconcileStepType type;
+        char *section;     /* "Namespace pm0", "Zone tools", "Placement py": the config section */
+        char *description; /* one sentence for people: "create fsdax namespace \"pm0\" of 1 GiB
+                            * in region0", "mount /dev/pmem0 at /mnt/pm0 with dax=always" */
+
+        /* The fields a step type uses; the rest are 0/NULL. Strings are owned by the step. */
+        char *region;       /* all namespace steps: the region it is (CREATE_NAMESPACE: will be) in */
+        char *namespace;    /* all namespace steps: the key to find it with topology_find_namespace():
+                             * its name (label) in a labelled region, its kernel device
+                             * ("namespace0.0") in a label-less one, which keeps no names.
+                             * CREATE_ZONE: the name of the namespace whose mount holds the zone */
+        char *device;       /* RECONFIGURE: "namespace0.0"; FORMAT/MOUNT: "/dev/pmem0";
+                             * DEVDAX_*: "dax0.0". NULL when a step before in this plan creates or
+                             * reconfigures the namespace (its device is not known yet): the
+                             * executor looks it up with @namespace */
+        NamespaceMode mode; /* CREATE_NAMESPACE, RECONFIGURE */
+        PfnMap map;
+        uint64_t align;
+        SizeSpec size;              /* CREATE_NAMESPACE */
+        ConfigFilesystem fs;        /* FORMAT */
+        bool force;                 /* FORMAT/RECONFIGURE over existing data (Destroy=yes) */
+        char *mount_point;          /* MOUNT */
+        DaxMode dax;                /* MOUNT */
+        char *mount_options;        /* MOUNT: NULL for none */
+        uid_t uid;                  /* DEVDAX_ACCESS: (uid_t) -1 leave */
+        gid_t gid;                  /* (gid_t) -1 leave */
+        mode_t permissions;         /* (mode_t) -1 leave */
+        ConfigSystemRam system_ram; /* DEVDAX_MODE */
+        char *zone;                 /* CREATE_ZONE, PLACE, REFRESH, activation: the zone directory */
+        char *program;              /* PLACE, REFRESH, activation */
+        bool with_libraries;        /* PLACE */
+        char *service;              /* WRITE_DROPIN: the unit */
+} ReconcileStep;
+
+typedef enum ReconcileProblemKind {
+        RECONCILE_WAITING,  /* the region is not there (yet); not an error */
+        RECONCILE_CONFLICT, /* the system holds something else and Destroy= does not allow fixing it */
+        RECONCILE_NO_ROOM,  /* no region that the section allows has room (namespace_plan_size's words) */
+        RECONCILE_BLOCKED,  /* depends on something that has a problem */
+        _RECONCILE_PROBLEM_KIND_MAX,
+        _RECONCILE_PROBLEM_KIND_INVALID = -EINVAL,
+} ReconcileProblemKind;
+
+/* "waiting", "conflict", "no-room", "blocked". */
+const char *reconcile_problem_kind_to_string(ReconcileProblemKind k) _pure_;
+ReconcileProblemKind reconcile_problem_kind_from_string(const char *s) _pure_;
+
+typedef struct ReconcileProblem {
+        ReconcileProblemKind kind;
+        char *section; /* "Namespace pm0" */
+        char *message; /* one sentence: what, where (FILE:LINE of the key at fault when there is
+                        * one), why, what to do: "/etc/daxmgr/daxmgr.conf:4: Namespace pm0 is
+                        * configured as fsdax but namespace0.0 is devdax and holds data; set
+                        * Destroy=yes to let daxmgr reconfigure it, or change Mode=" */
+} ReconcileProblem;
+
+typedef struct ReconcilePlan {
+        ReconcileStep *steps;
+        size_t n_steps;
+        ReconcileProblem *problems;
+        size_t n_problems;
+} ReconcilePlan;
+
+ReconcilePlan *reconcile_plan_free(ReconcilePlan *p);
+static inline void reconcile_plan_freep(ReconcilePlan **p) {
+        reconcile_plan_free(*p);
+}
+#define _cleanup_reconcile_plan_ _cleanup_(reconcile_plan_freep)
+
+/* A /dev/daxX.Y as it is now (stat()). */
+typedef struct ReconcileDevNode {
+        const char *chardev; /* "dax0.0" */
+        uid_t uid;
+        gid_t gid;
+        mode_t mode; /* permission bits only */
+} ReconcileDevNode;
+
+/* What the caller knows of a placed program beyond placements.json. */
+typedef struct ReconcilePlacementFact {
+        const char *zone;    /* zone directory */
+        const char *program; /* absolute path of the original */
+        bool stale;          /* placement_is_stale() of any of its files */
+        bool dropin_present; /* the service's drop-in exists and names this program's copies */
+        bool entry_present;  /* <zone>/bin/<basename> exists */
+        bool bound;          /* bind-mounted over the original (mountinfo) */
+} ReconcilePlacementFact;
+
+typedef struct ReconcileInput {
+        const Config *config;
+        const Topology *topology; /* with filesystems and mounts (not TOPOLOGY_NO_FILESYSTEMS) */
+        const PlaceState *state;  /* placements.json; NULL: empty */
+        /* Owner=/Group= of each config namespace resolved to numbers, indexed like
+         * config->namespaces; (uid_t)/(gid_t) -1 where unset. An unresolvable name is the
+         * caller's problem (it reports it and passes -1). NULL: all unset. */
+        const uid_t *owner_uids;
+        const gid_t *group_gids;
+        const ReconcileDevNode *devnodes;
+        size_t n_devnodes;
+        const ReconcilePlacementFact *placement_facts;
+        size_t n_placement_facts;
+} ReconcileInput;
+
+int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);
+
+/* {"steps": [{"type": "create-namespace", "section": …, "description": …, <the used fields
+ *   with D-Bus style names: "region", "namespace", "device", "mode", "map", "align", "size"
+ *   (string as in the config), "filesystem", "force", "mount_point", "dax", "mount_options",
+ *   "uid", "gid", "permissions" ("0660"), "system_ram", "zone", "program", "with_libraries",
+ *   "service">}],
+ *  "problems": [{"kind": "conflict", "section": …, "message": …}]} */
+int reconcile_plan_to_json(const ReconcilePlan *p, struct json_object **ret);
+int reconcile_plan_from_json(struct json_object *j, ReconcilePlan **ret, char **ret_error);
