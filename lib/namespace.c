@@ -65,7 +65,7 @@ static struct ndctl_namespace *find_ndctl_namespace(DaxContext *c, const char *d
 /* Erases every signature libblkid finds on a block device (filesystems, RAID members, partition
  * tables), so that a new namespace laid over the space of an old one does not show the old
  * namespace's filesystem as if it were its own. */
-static int wipe_signatures(const char *blockdev) {
+int namespace_wipe_signatures(const char *blockdev) {
         _cleanup_close_ int fd = -1;
         char path[300];
         blkid_probe pr;
@@ -298,7 +298,7 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                         pfn ? ndctl_pfn_get_block_device(pfn) : ndctl_namespace_get_block_device(ndns);
 
                 if (blk && *blk) {
-                        int k = wipe_signatures(blk);
+                        int k = namespace_wipe_signatures(blk);
                         if (k < 0) {
                                 r = error_set(ret_error, k,
                                               "cannot clear old signatures on the new /dev/%s: %s", blk,

@@ -40,3 +40,7 @@ int namespace_reconfigure(DaxContext *c, const char *key, NamespaceMode mode, Pf
 
 /* Validates a namespace name: 1..63 bytes of printable ASCII without '/' or white space. */
 bool namespace_name_is_valid(const char *name);
+
+/* Erases every signature libblkid finds on the block device @blockdev ("pmem0"), opened
+ * exclusively (so never a mounted one). */
+int namespace_wipe_signatures(const char *blockdev);

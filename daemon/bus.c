@@ -1,0 +1,1428 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* org.daxmgr1 on the system bus (docs/dbus/). Every object's properties live in one JSON
+ * object per path (BusObject), rebuilt from the manager's state by bus_sync_objects(); the
+ * property getters read it, and comparing the old and the new JSON gives the change signals.
+ * The interfaces' property lists below are the single source of the vtables and getters. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-daemon.h>
+
+#include "dax-mount.h"
+#include "devdax.h"
+#include "error.h"
+#include "format.h"
+#include "log.h"
+#include "manager.h"
+#include "namespace.h"
+#include "polkit.h"
+#include "reconcile-run.h"
+#include "xip-verify.h"
+
+#define BUS_NAME     "org.daxmgr1"
+#define ROOT_PATH    "/org/daxmgr1"
+#define ERROR_PREFIX "org.daxmgr1.Error."
+
+typedef struct PropDef {
+        const char *name;
+        const char *sig;
+} PropDef;
+
+static const PropDef manager_props[] = {
+        { "Version", "s" },
+        { "State", "s" },
+        { "ConfigFiles", "as" },
+        { "ConfigError", "s" },
+        { "ConfigWarnings", "as" },
+        { "Problems", "as" },
+        { "PendingSteps", "u" },
+        { "LastReconcileUSec", "t" },
+        { "LastReconcileResult", "s" },
+        { "Jobs", "ao" },
+        {},
+};
+
+static const PropDef region_props[] = {
+        { "Device", "s" },
+        { "Type", "s" },
+        { "Size", "t" },
+        { "AvailableSize", "t" },
+        { "MaxAvailableExtent", "t" },
+        { "Align", "t" },
+        { "InterleaveWays", "u" },
+        { "NumaNode", "i" },
+        { "PersistenceDomain", "s" },
+        { "Labelled", "b" },
+        { "ReadOnly", "b" },
+        { "Dimms", "as" },
+        { "DimmSerials", "as" },
+        { "Namespaces", "ao" },
+        {},
+};
+
+static const PropDef namespace_props[] = {
+        { "Device", "s" },     { "Name", "s" },           { "UUID", "s" },
+        { "Region", "o" },     { "Mode", "s" },           { "Map", "s" },
+        { "Size", "t" },       { "Align", "t" },          { "BlockDevice", "s" },
+        { "Filesystem", "s" }, { "FilesystemUUID", "s" }, { "MountPoints", "as" },
+        { "Dax", "s" },        { "CharDevice", "s" },     { "DaxDeviceMode", "s" },
+        { "NumaNode", "i" },   { "ConfigSection", "s" },  {},
+};
+
+static const PropDef zone_props[] = {
+        { "Directory", "s" }, { "ConfigSection", "s" }, { "Mounted", "b" }, { "Placements", "ao" }, {},
+};
+
+static const PropDef placement_props[] = {
+        { "Zone", "s" },          { "ZoneObject", "o" },
+        { "Program", "s" },       { "Copy", "s" },
+        { "Files", "as" },        { "Size", "t" },
+        { "Stale", "b" },         { "StaleReason", "s" },
+        { "ConfigSection", "s" }, {},
+};
+
+static const PropDef job_props[] = {
+        { "Id", "u" },
+        { "Operation", "s" },
+        { "Target", "s" },
+        { "State", "s" },
+        { "Progress", "d" },
+        { "ProgressText", "s" },
+        { "Error", "s" },
+        { "Message", "s" },
+        { "Result", "s" },
+        { "Caller", "u" },
+        { "CreatedUSec", "t" },
+        { "FinishedUSec", "t" },
+        {},
+};
+
+static const struct {
+        const char *interface;
+        const char *prefix; /* NULL: the root object */
+        const PropDef *props;
+} kinds[_BUS_OBJECT_KIND_MAX] = {
+        [BUS_OBJECT_MANAGER] = { "org.daxmgr1.Manager", NULL, manager_props },
+        [BUS_OBJECT_REGION] = { "org.daxmgr1.Region", ROOT_PATH "/region", region_props },
+        [BUS_OBJECT_NAMESPACE] = { "org.daxmgr1.Namespace", ROOT_PATH "/namespace", namespace_props },
+        [BUS_OBJECT_ZONE] = { "org.daxmgr1.Zone", ROOT_PATH "/zone", zone_props },
+        [BUS_OBJECT_PLACEMENT] = { "org.daxmgr1.Placement", ROOT_PATH "/placement", placement_props },
+        [BUS_OBJECT_JOB] = { "org.daxmgr1.Job", ROOT_PATH "/job", job_props },
+};
+
+/* ---------------------------------------------------------------- errors */
+
+const char *bus_error_name_for_errno(int r) {
+        switch (-r) {
+        case EINVAL:
+        case ERANGE:
+        case ENAMETOOLONG:
+                return ERROR_PREFIX "InvalidArgument";
+        case ENOENT:
+        case ENODEV:
+        case ENXIO:
+        case ESRCH:
+                return ERROR_PREFIX "NotFound";
+        case EBUSY:
+        case ETXTBSY:
+        case EAGAIN:
+                return ERROR_PREFIX "Busy";
+        case EEXIST:
+        case ENOTUNIQ:
+                return ERROR_PREFIX "Exists";
+        case ENOSPC:
+                return ERROR_PREFIX "NoSpace";
+        case ENOTEMPTY:
+                return ERROR_PREFIX "Conflict";
+        case EOPNOTSUPP:
+        case ENOTTY:
+        case EROFS:
+                return ERROR_PREFIX "NotSupported";
+        case EPERM:
+        case EACCES:
+                return ERROR_PREFIX "AccessDenied";
+        default:
+                return ERROR_PREFIX "Failed";
+        }
+}
+
+int bus_error_set_errno(sd_bus_error *e, int r, const char *message) {
+        sd_bus_error_set(e, bus_error_name_for_errno(r), message ?: strerror(-r));
+        return r;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+static char *object_path(const char *prefix, const char *key) {
+        char *p = NULL;
+
+        if (sd_bus_path_encode(prefix, key, &p) < 0)
+                return NULL;
+        return p;
+}
+
+static char *placement_key(const char *zone, const char *program) {
+        char *k = NULL;
+
+        return asprintf(&k, "%s:%s", zone, program) < 0 ? NULL : k;
+}
+
+/* ---------------------------------------------------------------- JSON of each object */
+
+static struct json_object *jstr(const char *s) {
+        return json_object_new_string(s ?: "");
+}
+
+static struct json_object *ju64(uint64_t v) {
+        return json_object_new_uint64(v);
+}
+
+static void add(struct json_object *o, const char *k, struct json_object *v) {
+        json_object_object_add(o, k, v);
+}
+
+static void array_add_path(struct json_object *a, const char *prefix, const char *key) {
+        _cleanup_free_ char *p = object_path(prefix, key);
+
+        if (p)
+                json_object_array_add(a, json_object_new_string(p));
+}
+
+static const char *ns_config_section(Manager *m, const TopoRegion *r, const TopoNamespace *n) {
+        if (!m->config)
+                return NULL;
+        for (size_t i = 0; i < m->config->n_namespaces; i++) {
+                const ConfigNamespace *c = &m->config->namespaces[i];
+
+                if (n->name && strcmp(c->name, n->name) == 0)
+                        return c->name;
+                if (!r->labelled && c->region.kind == CONFIG_REGION_ID &&
+                    (unsigned) atoi(r->dev + strlen("region")) == c->region.number)
+                        return c->name;
+        }
+        return NULL;
+}
+
+static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
+        struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
+                           *serials = json_object_new_array(), *nss = json_object_new_array();
+
+        add(o, "Device", jstr(r->dev));
+        add(o, "Type", jstr(r->type));
+        add(o, "Size", ju64(r->size));
+        add(o, "AvailableSize", ju64(r->available_size));
+        add(o, "MaxAvailableExtent", ju64(r->max_available_extent));
+        add(o, "Align", ju64(r->align));
+        add(o, "InterleaveWays", json_object_new_int64(r->interleave_ways));
+        add(o, "NumaNode", json_object_new_int(r->numa_node));
+        add(o, "PersistenceDomain", jstr(r->persistence_domain));
+        add(o, "Labelled", json_object_new_boolean(r->labelled));
+        add(o, "ReadOnly", json_object_new_boolean(r->read_only));
+        for (size_t i = 0; i < r->n_dimms; i++) {
+                const char *serial = NULL;
+
+                json_object_array_add(dimms, jstr(r->dimms[i]));
+                for (size_t k = 0; k < t->n_dimms; k++)
+                        if (t->dimms[k].dev && strcmp(t->dimms[k].dev, r->dimms[i]) == 0)
+                                serial = t->dimms[k].serial;
+                json_object_array_add(serials, jstr(serial));
+        }
+        add(o, "Dimms", dimms);
+        add(o, "DimmSerials", serials);
+        for (size_t i = 0; i < r->n_namespaces; i++)
+                array_add_path(nss, ROOT_PATH "/namespace", r->namespaces[i].dev);
+        add(o, "Namespaces", nss);
+        return o;
+}
+
+static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const TopoNamespace *n) {
+        struct json_object *o = json_object_new_object(), *mps = json_object_new_array();
+        _cleanup_free_ char *region = object_path(ROOT_PATH "/region", r->dev), *blk = NULL, *chr = NULL;
+        const char *section = ns_config_section(m, r, n);
+        _cleanup_free_ char *sec = NULL;
+
+        if (n->blockdev)
+                (void) asprintf(&blk, "/dev/%s", n->blockdev);
+        if (n->daxdev && n->daxdev->chardev)
+                (void) asprintf(&chr, "/dev/%s", n->daxdev->chardev);
+        if (section)
+                (void) asprintf(&sec, "Namespace %s", section);
+        add(o, "Device", jstr(n->dev));
+        add(o, "Name", jstr(n->name));
+        add(o, "UUID", jstr(n->uuid));
+        add(o, "Region", jstr(region ?: "/"));
+        add(o, "Mode", jstr(namespace_mode_to_string(n->mode)));
+        add(o, "Map",
+            jstr(n->mode == NAMESPACE_MODE_FSDAX || n->mode == NAMESPACE_MODE_DEVDAX
+                         ? pfn_map_to_string(n->map)
+                         : NULL));
+        add(o, "Size", ju64(n->size));
+        add(o, "Align", ju64(n->align));
+        add(o, "BlockDevice", jstr(blk));
+        add(o, "Filesystem", jstr(n->filesystem ? n->filesystem->type : NULL));
+        add(o, "FilesystemUUID", jstr(n->filesystem ? n->filesystem->uuid : NULL));
+        for (size_t i = 0; i < n->n_mounts; i++)
+                json_object_array_add(mps, jstr(n->mounts[i].target));
+        add(o, "MountPoints", mps);
+        add(o, "Dax", jstr(n->n_mounts > 0 ? n->mounts[0].dax : NULL));
+        add(o, "CharDevice", jstr(chr));
+        add(o, "DaxDeviceMode", jstr(n->daxdev ? n->daxdev->mode : NULL));
+        add(o, "NumaNode", json_object_new_int(n->numa_node));
+        add(o, "ConfigSection", jstr(sec));
+        return o;
+}
+
+static bool path_is_mounted_dax(const Topology *t, const char *dir) {
+        for (size_t i = 0; t && i < t->n_regions; i++)
+                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
+                        const TopoNamespace *n = &t->regions[i].namespaces[j];
+
+                        for (size_t k = 0; k < n->n_mounts; k++) {
+                                size_t l = strlen(n->mounts[k].target);
+
+                                if (strncmp(dir, n->mounts[k].target, l) == 0 &&
+                                    (dir[l] == '/' || dir[l] == 0 || l == 1))
+                                        return true;
+                        }
+                }
+        return false;
+}
+
+static struct json_object *zone_json(Manager *m, const char *dir) {
+        struct json_object *o = json_object_new_object(), *pl = json_object_new_array();
+        _cleanup_free_ char *sec = NULL;
+
+        for (size_t i = 0; m->config && i < m->config->n_zones; i++)
+                if (strcmp(m->config->zones[i].path, dir) == 0)
+                        (void) asprintf(&sec, "Zone %s", m->config->zones[i].name);
+        add(o, "Directory", jstr(dir));
+        add(o, "ConfigSection", jstr(sec));
+        add(o, "Mounted", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)));
+        for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
+                const Placement *p = &m->state->placements[i];
+                _cleanup_free_ char *key = NULL;
+
+                if (p->role != PLACE_PROGRAM || strcmp(p->zone, dir) != 0)
+                        continue;
+                key = placement_key(p->zone, p->source);
+                if (key)
+                        array_add_path(pl, ROOT_PATH "/placement", key);
+        }
+        add(o, "Placements", pl);
+        return o;
+}
+
+static struct json_object *placement_json(Manager *m, const Placement *p) {
+        struct json_object *o = json_object_new_object(), *files = json_object_new_array();
+        _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL, *why = NULL;
+        uint64_t size = 0;
+        bool stale = false;
+
+        for (size_t i = 0; i < m->state->n_placements; i++) {
+                const Placement *q = &m->state->placements[i];
+                bool st = false;
+
+                if (strcmp(q->zone, p->zone) != 0 || !q->program || strcmp(q->program, p->source) != 0)
+                        continue;
+                json_object_array_add(files, jstr(q->source));
+                size += q->size;
+                if (!stale && placement_is_stale(q, &st, why ? NULL : &why) >= 0 && st)
+                        stale = true;
+                if (!st)
+                        why = mfree(why);
+        }
+        for (size_t i = 0; m->config && i < m->config->n_placements; i++) {
+                const ConfigPlacement *c = &m->config->placements[i];
+
+                if (strcmp(c->program, p->source) == 0 &&
+                    strcmp(m->config->zones[c->zone_index].path, p->zone) == 0)
+                        (void) asprintf(&sec, "Placement %s", c->name);
+        }
+        add(o, "Zone", jstr(p->zone));
+        add(o, "ZoneObject", jstr(zone ?: "/"));
+        add(o, "Program", jstr(p->source));
+        add(o, "Copy", jstr(p->copy));
+        add(o, "Files", files);
+        add(o, "Size", ju64(size));
+        add(o, "Stale", json_object_new_boolean(stale));
+        add(o, "StaleReason", jstr(stale ? why : NULL));
+        add(o, "ConfigSection", jstr(sec));
+        return o;
+}
+
+static struct json_object *job_json(const Job *j) {
+        struct json_object *o = json_object_new_object();
+
+        add(o, "Id", json_object_new_int64(j->id));
+        add(o, "Operation", jstr(job_type_to_string(j->type)));
+        add(o, "Target", jstr(j->target));
+        add(o, "State", jstr(job_state_to_string(j->state)));
+        add(o, "Progress", json_object_new_double(j->progress));
+        add(o, "ProgressText", jstr(j->progress_text));
+        add(o, "Error", jstr(j->error_name));
+        add(o, "Message", jstr(j->message));
+        add(o, "Result", jstr(j->result));
+        add(o, "Caller", json_object_new_int64(j->caller));
+        add(o, "CreatedUSec", ju64(j->created_usec));
+        add(o, "FinishedUSec", ju64(j->finished_usec));
+        return o;
+}
+
+static struct json_object *manager_json(Manager *m) {
+        struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
+                           *warnings = json_object_new_array(), *problems = json_object_new_array(),
+                           *jobs = json_object_new_array();
+        const char *state;
+
+        if (!m->started)
+                state = "starting";
+        else if (m->running)
+                state = "busy";
+        else if (m->config_error || m->plan_error)
+                state = "degraded";
+        else {
+                state = "idle";
+                for (size_t i = 0; m->plan && i < m->plan->n_problems; i++)
+                        if (m->plan->problems[i].kind != RECONCILE_WAITING)
+                                state = "degraded";
+        }
+        add(o, "Version", jstr(PACKAGE_VERSION));
+        add(o, "State", jstr(state));
+        for (size_t i = 0; m->config && i < m->config->n_files; i++)
+                json_object_array_add(files, jstr(m->config->files[i]));
+        add(o, "ConfigFiles", files);
+        add(o, "ConfigError", jstr(m->config_error));
+        for (size_t i = 0; m->config_warnings && m->config_warnings[i]; i++)
+                json_object_array_add(warnings, jstr(m->config_warnings[i]));
+        add(o, "ConfigWarnings", warnings);
+        if (m->plan_error) {
+                _cleanup_free_ char *s = NULL;
+
+                (void) asprintf(&s, "error: %s", m->plan_error);
+                json_object_array_add(problems, jstr(s));
+        }
+        for (size_t i = 0; m->plan && i < m->plan->n_problems; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                (void) asprintf(&s, "%s: %s", reconcile_problem_kind_to_string(m->plan->problems[i].kind),
+                                m->plan->problems[i].message);
+                json_object_array_add(problems, jstr(s));
+        }
+        add(o, "Problems", problems);
+        add(o, "PendingSteps", json_object_new_int64(m->plan ? (int64_t) m->plan->n_steps : 0));
+        add(o, "LastReconcileUSec", ju64(m->last_reconcile_usec));
+        add(o, "LastReconcileResult", jstr(m->last_reconcile_result));
+        for (size_t i = 0; i < m->n_jobs; i++)
+                json_object_array_add(jobs, jstr(m->jobs[i]->path));
+        add(o, "Jobs", jobs);
+        return o;
+}
+
+/* ---------------------------------------------------------------- sync and change signals */
+
+static int objects_push(BusObject **a, size_t *n, char *path, BusObjectKind kind,
+                        struct json_object *props) {
+        BusObject *na;
+
+        if (!path || !props) {
+                free(path);
+                json_object_put(props);
+                return -ENOMEM;
+        }
+        na = realloc(*a, (*n + 1) * sizeof(BusObject));
+        if (!na) {
+                free(path);
+                json_object_put(props);
+                return -ENOMEM;
+        }
+        *a = na;
+        na[(*n)++] = (BusObject){ .path = path, .kind = kind, .props = props };
+        return 0;
+}
+
+static const BusObject *objects_find(const BusObject *a, size_t n, const char *path) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a[i].path, path) == 0)
+                        return &a[i];
+        return NULL;
+}
+
+static void objects_free(BusObject *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].path);
+                json_object_put(a[i].props);
+        }
+        free(a);
+}
+
+void bus_sync_objects(Manager *m) {
+        BusObject *a = NULL, *old = m->objects;
+        size_t n = 0, n_old = m->n_objects;
+
+        (void) objects_push(&a, &n, strdup(ROOT_PATH), BUS_OBJECT_MANAGER, manager_json(m));
+        for (size_t i = 0; m->topology && i < m->topology->n_regions; i++) {
+                const TopoRegion *r = &m->topology->regions[i];
+
+                (void) objects_push(&a, &n, object_path(ROOT_PATH "/region", r->dev), BUS_OBJECT_REGION,
+                                    region_json(m->topology, r));
+                for (size_t k = 0; k < r->n_namespaces; k++)
+                        (void) objects_push(&a, &n,
+                                            object_path(ROOT_PATH "/namespace", r->namespaces[k].dev),
+                                            BUS_OBJECT_NAMESPACE, namespace_json(m, r, &r->namespaces[k]));
+        }
+        for (size_t i = 0; m->state && i < m->state->n_zones; i++)
+                (void) objects_push(&a, &n, object_path(ROOT_PATH "/zone", m->state->zones[i]),
+                                    BUS_OBJECT_ZONE, zone_json(m, m->state->zones[i]));
+        for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
+                const Placement *p = &m->state->placements[i];
+                _cleanup_free_ char *key = NULL;
+
+                if (p->role != PLACE_PROGRAM)
+                        continue;
+                key = placement_key(p->zone, p->source);
+                if (key)
+                        (void) objects_push(&a, &n, object_path(ROOT_PATH "/placement", key),
+                                            BUS_OBJECT_PLACEMENT, placement_json(m, p));
+        }
+        for (size_t i = 0; i < m->n_jobs; i++)
+                (void) objects_push(&a, &n, strdup(m->jobs[i]->path), BUS_OBJECT_JOB, job_json(m->jobs[i]));
+
+        m->objects = a;
+        m->n_objects = n;
+
+        if (m->bus) {
+                for (size_t i = 0; i < n_old; i++)
+                        if (!objects_find(a, n, old[i].path) && old[i].kind != BUS_OBJECT_MANAGER)
+                                (void) sd_bus_emit_interfaces_removed(m->bus, old[i].path,
+                                                                      kinds[old[i].kind].interface, NULL);
+                for (size_t i = 0; i < n; i++) {
+                        const BusObject *o = objects_find(old, n_old, a[i].path);
+                        const char *changed[32];
+                        size_t n_changed = 0;
+
+                        if (!o) {
+                                if (a[i].kind != BUS_OBJECT_MANAGER)
+                                        (void) sd_bus_emit_interfaces_added(
+                                                m->bus, a[i].path, kinds[a[i].kind].interface, NULL);
+                                continue;
+                        }
+                        json_object_object_foreach(a[i].props, key, value) {
+                                struct json_object *ov = NULL;
+
+                                if (n_changed + 1 >= ELEMENTSOF(changed))
+                                        break;
+                                if (!json_object_object_get_ex(o->props, key, &ov) ||
+                                    strcmp(json_object_to_json_string(ov),
+                                           json_object_to_json_string(value)) != 0)
+                                        changed[n_changed++] = key;
+                        }
+                        changed[n_changed] = NULL;
+                        if (n_changed > 0)
+                                (void) sd_bus_emit_properties_changed_strv(
+                                        m->bus, a[i].path, kinds[a[i].kind].interface, (char **) changed);
+                }
+        }
+        objects_free(old, n_old);
+}
+
+void bus_job_new(Manager *m, Job *j) {
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "JobNew", "uos", j->id,
+                                          j->path, job_type_to_string(j->type));
+}
+
+void bus_job_completed(Manager *m, Job *j) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_signal(m->bus, j->path, "org.daxmgr1.Job", "Completed", "bss",
+                                  j->state == JOB_DONE, j->error_name ?: "", j->message ?: "");
+        (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "JobRemoved", "uos", j->id,
+                                  j->path, j->state == JOB_DONE ? "done" : "failed");
+}
+
+void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems) {
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "Reconciled", "uu",
+                                          steps, problems);
+}
+
+/* ---------------------------------------------------------------- getters, find, enumerate */
+
+static const BusObject *object_lookup(Manager *m, const char *path, BusObjectKind kind) {
+        const BusObject *o = objects_find(m->objects, m->n_objects, path);
+
+        return o && o->kind == kind ? o : NULL;
+}
+
+static BusObjectKind kind_of_interface(const char *interface) {
+        for (BusObjectKind k = 0; k < _BUS_OBJECT_KIND_MAX; k++)
+                if (strcmp(kinds[k].interface, interface) == 0)
+                        return k;
+        return _BUS_OBJECT_KIND_MAX;
+}
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        BusObjectKind k = kind_of_interface(interface);
+        const BusObject *o;
+        struct json_object *v;
+        const char *sig = NULL;
+
+        if (k == _BUS_OBJECT_KIND_MAX || !(o = object_lookup(m, path, k)))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No object %s", path);
+        for (const PropDef *p = kinds[k].props; p->name; p++)
+                if (strcmp(p->name, property) == 0)
+                        sig = p->sig;
+        if (!sig || !json_object_object_get_ex(o->props, property, &v))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "No property %s", property);
+
+        switch (sig[0]) {
+        case 's':
+                return sd_bus_message_append(reply, "s", json_object_get_string(v));
+        case 'o':
+                return sd_bus_message_append(reply, "o", json_object_get_string(v));
+        case 'b':
+                return sd_bus_message_append(reply, "b", (int) json_object_get_boolean(v));
+        case 't':
+                return sd_bus_message_append(reply, "t", json_object_get_uint64(v));
+        case 'u':
+                return sd_bus_message_append(reply, "u", (uint32_t) json_object_get_int64(v));
+        case 'i':
+                return sd_bus_message_append(reply, "i", (int32_t) json_object_get_int(v));
+        case 'd':
+                return sd_bus_message_append(reply, "d", json_object_get_double(v));
+        case 'a': {
+                int r = sd_bus_message_open_container(reply, 'a', sig + 1);
+
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++)
+                        r = sd_bus_message_append_basic(
+                                reply, sig[1], json_object_get_string(json_object_array_get_idx(v, i)));
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
+        }
+        return -EINVAL;
+}
+
+static int object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        Manager *m = userdata;
+        BusObjectKind k = kind_of_interface(interface);
+
+        if (k == _BUS_OBJECT_KIND_MAX || !object_lookup(m, path, k))
+                return 0;
+        *found = m;
+        return 1;
+}
+
+static int object_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+                            sd_bus_error *error) {
+        Manager *m = userdata;
+        size_t n = 0, len = strlen(prefix);
+        char **l = calloc(m->n_objects + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_objects; i++)
+                if (strncmp(m->objects[i].path, prefix, len) == 0 && m->objects[i].path[len] == '/') {
+                        l[n] = strdup(m->objects[i].path);
+                        if (!l[n]) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                        n++;
+                }
+        *nodes = l;
+        return 0;
+}
+
+/* ---------------------------------------------------------------- argument checks */
+
+typedef struct OptionSpec {
+        const char *key;
+        char type; /* 's', 'b', 't' */
+} OptionSpec;
+
+/* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name. */
+static int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into,
+                        sd_bus_error *e) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const OptionSpec *spec = NULL;
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                for (const OptionSpec *s = specs; s && s->key; s++)
+                        if (strcmp(s->key, key) == 0)
+                                spec = s;
+                if (!spec) {
+                        _cleanup_free_ char *known = NULL;
+
+                        for (const OptionSpec *s = specs; s && s->key; s++) {
+                                char *k = NULL;
+
+                                (void) asprintf(&k, "%s%s%s", known ?: "", known ? ", " : "", s->key);
+                                free(known);
+                                known = k;
+                        }
+                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
+                                                 "%s has no option \"%.64s\"; it takes %s",
+                                                 sd_bus_message_get_member(msg), key, known ?: "no options");
+                }
+                r = sd_bus_message_peek_type(msg, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (strlen(contents) != 1 || contents[0] != spec->type)
+                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
+                                                 "option \"%s\" of %s must be of type '%c', not '%s'", key,
+                                                 sd_bus_message_get_member(msg), spec->type, contents);
+                r = sd_bus_message_enter_container(msg, 'v', contents);
+                if (r < 0)
+                        return r;
+                switch (spec->type) {
+                case 's': {
+                        const char *s;
+
+                        r = sd_bus_message_read(msg, "s", &s);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_string(s));
+                        break;
+                }
+                case 'b': {
+                        int b;
+
+                        r = sd_bus_message_read(msg, "b", &b);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_boolean(b));
+                        break;
+                }
+                case 't': {
+                        uint64_t t;
+
+                        r = sd_bus_message_read(msg, "t", &t);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_uint64(t));
+                        break;
+                }
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static const char *opt_str(struct json_object *a, const char *key) {
+        struct json_object *v;
+
+        return json_object_object_get_ex(a, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static int invalid(sd_bus_error *e, const char *fmt, ...) _printf_(2, 3);
+static int invalid(sd_bus_error *e, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        sd_bus_error_set(e, ERROR_PREFIX "InvalidArgument", s ?: "invalid argument");
+        return -EINVAL;
+}
+
+static bool string_ok(const char *s, size_t max) {
+        return s && *s && strlen(s) <= max;
+}
+
+static bool path_ok(const char *p) {
+        /* Absolute, bounded, no ".." component (zones and placements are below known roots). */
+        const char *c;
+
+        if (!p || p[0] != '/' || strlen(p) >= 4096)
+                return false;
+        for (c = p; (c = strstr(c, "..")); c += 2)
+                if ((c == p || c[-1] == '/') && (c[2] == '/' || c[2] == 0))
+                        return false;
+        return true;
+}
+
+static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_error *e) {
+        const TopoNamespace *n = NULL;
+        int r;
+
+        if (!string_ok(key, 256)) {
+                invalid(e, "a namespace must be named (label name, uuid, namespaceX.Y, pmemN or daxX.Y)");
+                return NULL;
+        }
+        r = m->topology ? topology_find_namespace(m->topology, key, NULL, &n) : -ENOENT;
+        if (r == -ENOTUNIQ)
+                sd_bus_error_setf(e, ERROR_PREFIX "Exists",
+                                  "several namespaces match \"%s\"; name it by its device (namespaceX.Y)",
+                                  key);
+        else if (r < 0)
+                sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
+                                  "there is no namespace \"%.256s\"; GetManagedObjects or \"ndctl list -N\" "
+                                  "shows them",
+                                  key);
+        return r < 0 ? NULL : n;
+}
+
+static int reply_job(sd_bus_message *msg, Manager *m, JobType type, const char *target,
+                     struct json_object *args, sd_bus_error *e) {
+        uid_t uid = 0;
+        Job *j;
+        int r;
+
+        (void) bus_caller_uid(msg, &uid);
+        r = manager_queue_job(m, type, target, args, uid, &j);
+        if (r < 0)
+                return bus_error_set_errno(e, r, "cannot queue the job");
+        return sd_bus_reply_method_return(msg, "o", j->path);
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static int do_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = manager_reload(m, &error);
+        if (r < 0)
+                return sd_bus_error_set(e, ERROR_PREFIX "ConfigInvalid",
+                                        error ?: "the configuration has errors");
+        m->reconcile_wanted = true;
+        manager_refresh(m);
+        return sd_bus_reply_method_return(msg, "");
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.reload", do_reload, userdata, e);
+}
+
+static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object();
+        int r;
+
+        r = read_options(msg, NULL, a, e);
+        if (r < 0) {
+                json_object_put(a);
+                return r;
+        }
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->type == JOB_RECONCILE && m->jobs[i]->state == JOB_QUEUED) {
+                        json_object_put(a);
+                        return sd_bus_reply_method_return(msg, "o", m->jobs[i]->path);
+                }
+        return reply_job(msg, m, JOB_RECONCILE, "", a, e);
+}
+
+static int method_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.reconcile", do_reconcile, userdata, e);
+}
+
+static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct json_object *j = NULL;
+        int r;
+
+        if (!m->topology)
+                return sd_bus_error_set(e, ERROR_PREFIX "Failed", "the pmem topology has not been read yet");
+        r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+                              m->dropin_root, &p, &error);
+        if (r < 0)
+                return bus_error_set_errno(e, r, error_message(error, r));
+        r = reconcile_plan_to_json(p, &j);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        json_object_put(j);
+        return r;
+}
+
+static int method_get_topology(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *j;
+        int r;
+
+        if (!m->topology)
+                return sd_bus_error_set(e, ERROR_PREFIX "Failed", "the pmem topology has not been read yet");
+        j = topology_to_json(m->topology);
+        if (!j)
+                return -ENOMEM;
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        json_object_put(j);
+        return r;
+}
+
+static const OptionSpec create_options[] = {
+        { "region", 's' },
+        { "mode", 's' },
+        { "size", 's' },
+        { "align", 't' },
+        { "map", 's' },
+        { "name", 's' },
+        {},
+};
+
+static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object();
+        _cleanup_free_ char *error = NULL;
+        const char *region, *mode, *map, *name, *size;
+        SizeSpec spec;
+        NamespaceMode nm;
+        int r;
+
+        r = read_options(msg, create_options, a, e);
+        if (r < 0)
+                goto fail;
+        region = opt_str(a, "region");
+        mode = opt_str(a, "mode");
+        map = opt_str(a, "map");
+        name = opt_str(a, "name");
+        size = opt_str(a, "size");
+        nm = namespace_mode_from_string(mode ?: "fsdax");
+        if (nm != NAMESPACE_MODE_FSDAX && nm != NAMESPACE_MODE_DEVDAX && nm != NAMESPACE_MODE_RAW) {
+                r = invalid(e, "mode must be fsdax, devdax or raw, not \"%.64s\"", mode);
+                goto fail;
+        }
+        if (map && pfn_map_from_string(map) < 0) {
+                r = invalid(e, "map must be dev or mem, not \"%.64s\"", map);
+                goto fail;
+        }
+        if (size && size_spec_parse(size, &spec, &error) < 0) {
+                r = invalid(e, "size: %s", error_message(error, -EINVAL));
+                goto fail;
+        }
+        if (name && !namespace_name_is_valid(name)) {
+                r = invalid(e, "\"%.80s\" cannot be a namespace name: at most %d printable characters", name,
+                            NAMESPACE_NAME_MAX);
+                goto fail;
+        }
+        if (region && (!m->topology || !topology_find_region(m->topology, region))) {
+                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "there is no region \"%.64s\"", region);
+                goto fail;
+        }
+        return reply_job(msg, m, JOB_CREATE_NAMESPACE, name ?: region ?: "", a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int method_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.create-namespace", do_create_namespace, userdata,
+                                e);
+}
+
+/* The common shape of "(s key, a{sv} options)" methods on a namespace. */
+static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const OptionSpec *specs,
+                         sd_bus_error *e) {
+        struct json_object *a = json_object_new_object();
+        const char *key;
+        const char *fs;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &key);
+        if (r < 0)
+                goto fail;
+        if (!find_namespace(m, key, e)) {
+                r = -ENOENT;
+                goto fail;
+        }
+        r = read_options(msg, specs, a, e);
+        if (r < 0)
+                goto fail;
+        json_object_object_add(a, "namespace", json_object_new_string(key));
+        fs = opt_str(a, "filesystem");
+        if (type == JOB_FORMAT && fs && fs_type_from_string(fs) < 0) {
+                r = invalid(e, "filesystem must be xfs or ext4, not \"%.64s\"", fs);
+                goto fail;
+        }
+        return reply_job(msg, m, type, key, a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static const OptionSpec destroy_options[] = { { "force", 'b' }, {} };
+
+static int do_destroy_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return namespace_job(msg, userdata, JOB_DESTROY_NAMESPACE, destroy_options, e);
+}
+
+static int method_destroy_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.destroy-namespace", do_destroy_namespace,
+                                userdata, e);
+}
+
+static const OptionSpec format_options[] = { { "filesystem", 's' }, { "label", 's' }, { "force", 'b' }, {} };
+
+static int do_format(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return namespace_job(msg, userdata, JOB_FORMAT, format_options, e);
+}
+
+static int method_format(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.format", do_format, userdata, e);
+}
+
+static const OptionSpec mount_options[] = { { "dax", 's' }, { "options", 's' }, {} };
+
+static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object();
+        const char *key, *target, *dax;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &key, &target);
+        if (r < 0)
+                goto fail;
+        if (!find_namespace(m, key, e)) {
+                r = -ENOENT;
+                goto fail;
+        }
+        if (!path_ok(target) || strcmp(target, "/") == 0) {
+                r = invalid(e, "the mount point must be an absolute path without \"..\", not \"%.200s\"",
+                            target);
+                goto fail;
+        }
+        r = read_options(msg, mount_options, a, e);
+        if (r < 0)
+                goto fail;
+        dax = opt_str(a, "dax");
+        if (dax && strcmp(dax, "always") != 0 && strcmp(dax, "inode") != 0) {
+                r = invalid(e, "dax must be always or inode, not \"%.64s\"", dax);
+                goto fail;
+        }
+        json_object_object_add(a, "namespace", json_object_new_string(key));
+        json_object_object_add(a, "mount_point", json_object_new_string(target));
+        return reply_job(msg, m, JOB_MOUNT, target, a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int method_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.mount", do_mount, userdata, e);
+}
+
+static int do_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object();
+        const char *target, *mp = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &target);
+        if (r < 0)
+                goto fail;
+        r = read_options(msg, NULL, a, e);
+        if (r < 0)
+                goto fail;
+        /* Only mounts of pmem namespaces: daxmgr does not unmount the host's other file systems. */
+        for (size_t i = 0; m->topology && i < m->topology->n_regions && !mp; i++)
+                for (size_t k = 0; k < m->topology->regions[i].n_namespaces && !mp; k++) {
+                        const TopoNamespace *n = &m->topology->regions[i].namespaces[k];
+
+                        for (size_t x = 0; x < n->n_mounts && !mp; x++)
+                                if (strcmp(n->mounts[x].target, target) == 0)
+                                        mp = n->mounts[x].target;
+                        if (!mp && n->n_mounts > 0 && target[0] != '/' && find_namespace(m, target, e) == n)
+                                mp = n->mounts[0].target;
+                }
+        if (!mp) {
+                sd_bus_error_free(e);
+                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
+                                      "\"%.200s\" is not the mount point of a pmem namespace, nor a mounted "
+                                      "namespace",
+                                      target);
+                goto fail;
+        }
+        json_object_object_add(a, "mount_point", json_object_new_string(mp));
+        return reply_job(msg, m, JOB_UNMOUNT, mp, a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int method_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.unmount", do_unmount, userdata, e);
+}
+
+static int zone_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error *e) {
+        struct json_object *a = json_object_new_object();
+        const char *dir;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &dir);
+        if (r < 0)
+                goto fail;
+        if (!path_ok(dir) || strcmp(dir, "/") == 0) {
+                r = invalid(e, "a zone is an absolute directory path without \"..\", not \"%.200s\"", dir);
+                goto fail;
+        }
+        if (type == JOB_CREATE_ZONE && !path_is_mounted_dax(m->topology, dir)) {
+                r = sd_bus_error_setf(
+                        e, ERROR_PREFIX "NotSupported",
+                        "%.200s is not on a mounted pmem namespace; a zone must be on a DAX mount "
+                        "(Mount first)",
+                        dir);
+                goto fail;
+        }
+        if (type == JOB_REMOVE_ZONE && !(m->state && place_state_has_zone(m->state, dir))) {
+                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a zone", dir);
+                goto fail;
+        }
+        r = read_options(msg, NULL, a, e);
+        if (r < 0)
+                goto fail;
+        json_object_object_add(a, "zone", json_object_new_string(dir));
+        return reply_job(msg, m, type, dir, a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int do_create_zone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return zone_job(msg, userdata, JOB_CREATE_ZONE, e);
+}
+
+static int method_create_zone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.create-zone", do_create_zone, userdata, e);
+}
+
+static int do_remove_zone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return zone_job(msg, userdata, JOB_REMOVE_ZONE, e);
+}
+
+static int method_remove_zone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.remove-zone", do_remove_zone, userdata, e);
+}
+
+static bool unit_name_ok(const char *s) {
+        size_t l = s ? strlen(s) : 0;
+
+        if (l <= strlen(".service") || l > 255 || strcmp(s + l - strlen(".service"), ".service") != 0)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr(":-_.\\@", *c)))
+                        return false;
+        return true;
+}
+
+static const OptionSpec place_options[] = {
+        { "with_libraries", 'b' }, { "service", 's' }, { "entry_point", 'b' }, { "bind_host", 'b' }, {},
+};
+static const OptionSpec unplace_options[] = { { "force", 'b' }, {} };
+
+static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error *e) {
+        struct json_object *a = json_object_new_object();
+        _cleanup_free_ char *target = NULL;
+        const char *zone, *program, *service;
+        struct stat st;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &zone, &program);
+        if (r < 0)
+                goto fail;
+        if (!path_ok(zone) || !(m->state && place_state_has_zone(m->state, zone))) {
+                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
+                                      "\"%.200s\" is not a zone (CreateZone first)", zone);
+                goto fail;
+        }
+        if (!path_ok(program)) {
+                r = invalid(e, "the program must be an absolute path without \"..\", not \"%.200s\"",
+                            program);
+                goto fail;
+        }
+        if (type == JOB_PLACE && (stat(program, &st) < 0 || !S_ISREG(st.st_mode))) {
+                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a regular file", program);
+                goto fail;
+        }
+        r = read_options(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
+        if (r < 0)
+                goto fail;
+        service = opt_str(a, "service");
+        if (service && !unit_name_ok(service)) {
+                r = invalid(e, "service must be a unit name ending in .service, not \"%.200s\"", service);
+                goto fail;
+        }
+        json_object_object_add(a, "zone", json_object_new_string(zone));
+        json_object_object_add(a, "program", json_object_new_string(program));
+        target = placement_key(zone, program);
+        return reply_job(msg, m, type, target, a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int do_place(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return placement_job(msg, userdata, JOB_PLACE, e);
+}
+
+static int method_place(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.place", do_place, userdata, e);
+}
+
+static int do_unplace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return placement_job(msg, userdata, JOB_UNPLACE, e);
+}
+
+static int method_unplace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.unplace", do_unplace, userdata, e);
+}
+
+static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        _cleanup_(xip_report_freep) XipReport *report = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct json_object *a = json_object_new_object(), *j;
+        uint32_t pid;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &pid);
+        if (r >= 0)
+                r = read_options(msg, NULL, a, e);
+        json_object_put(a);
+        if (r < 0)
+                return r;
+        r = xip_verify_process((pid_t) pid, NULL, &report, &error);
+        if (r < 0)
+                return bus_error_set_errno(e, r, error_message(error, r));
+        j = xip_report_to_json(report);
+        if (!j)
+                return -ENOMEM;
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        json_object_put(j);
+        return r;
+}
+
+static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        char proc[64];
+        struct stat st;
+        uint32_t pid;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &pid);
+        if (r < 0)
+                return r;
+        if (pid == 0 || pid > (uint32_t) INT32_MAX)
+                return invalid(e, "%" PRIu32 " is not a process ID", pid);
+        snprintf(proc, sizeof(proc), "/proc/%" PRIu32, pid);
+        if (stat(proc, &st) < 0)
+                return sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "there is no process %" PRIu32, pid);
+        r = sd_bus_message_rewind(msg, true);
+        if (r < 0)
+                return r;
+        /* One's own processes need no authorization. */
+        if (bus_caller_uid(msg, &uid) >= 0 && uid == st.st_uid)
+                return do_verify_process(msg, userdata, e);
+        return polkit_authorize(userdata, msg, "org.daxmgr1.verify-process", do_verify_process, userdata, e);
+}
+
+static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        struct json_object *a = json_object_new_object(), *j;
+        _cleanup_free_ char *error = NULL;
+        DaxPathInfo i = {};
+        const char *path;
+        struct stat st;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &path);
+        if (r >= 0)
+                r = read_options(msg, NULL, a, e);
+        json_object_put(a);
+        if (r < 0)
+                return r;
+        if (!path_ok(path))
+                return invalid(e, "the path must be absolute, not \"%.200s\"", path);
+        /* A directory is answered with a probe file created in it: only for root. */
+        (void) bus_caller_uid(msg, &uid);
+        if (uid != 0 && stat(path, &st) >= 0 && S_ISDIR(st.st_mode))
+                return sd_bus_error_setf(
+                        e, ERROR_PREFIX "AccessDenied",
+                        "checking a directory creates a probe file in it, which only root may "
+                        "ask for; check a file in %.200s instead",
+                        path);
+        r = dax_path_check(path, &i, &error);
+        if (r < 0)
+                return bus_error_set_errno(e, r, error_message(error, r));
+        j = json_object_new_object();
+        add(j, "path", jstr(i.path));
+        add(j, "type", jstr(i.is_dir ? "directory" : "file"));
+        add(j, "dax", json_object_new_boolean(i.dax));
+        add(j, "fs", jstr(i.fstype));
+        add(j, "source", jstr(i.source));
+        add(j, "mountpoint", jstr(i.mountpoint));
+        add(j, "dax_mode", jstr(dax_mode_to_string(i.dax_mode)));
+        add(j, "device", jstr(i.device));
+        add(j, "why_not", jstr(i.why_not));
+        dax_path_info_done(&i);
+        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        json_object_put(j);
+        return r;
+}
+
+/* ---------------------------------------------------------------- vtables */
+
+static const sd_bus_vtable manager_methods[] = {
+        SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reconcile", "a{sv}", SD_BUS_PARAM(options), "o", SD_BUS_PARAM(job),
+                                 method_reconcile, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetPlan", "", , "s", SD_BUS_PARAM(plan_json), method_get_plan,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetTopology", "", , "s", SD_BUS_PARAM(topology_json), method_get_topology,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateNamespace", "a{sv}", SD_BUS_PARAM(options), "o", SD_BUS_PARAM(job),
+                                 method_create_namespace, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DestroyNamespace", "sa{sv}", SD_BUS_PARAM(namespace) SD_BUS_PARAM(options),
+                                 "o", SD_BUS_PARAM(job), method_destroy_namespace,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Format", "sa{sv}", SD_BUS_PARAM(namespace) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_format, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Mount", "ssa{sv}",
+                                 SD_BUS_PARAM(namespace) SD_BUS_PARAM(mount_point) SD_BUS_PARAM(options),
+                                 "o", SD_BUS_PARAM(job), method_mount, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unmount", "sa{sv}", SD_BUS_PARAM(target) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_unmount, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateZone", "sa{sv}", SD_BUS_PARAM(directory) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_create_zone, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RemoveZone", "sa{sv}", SD_BUS_PARAM(directory) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_remove_zone, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Place", "ssa{sv}",
+                                 SD_BUS_PARAM(zone) SD_BUS_PARAM(program) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_place, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unplace", "ssa{sv}",
+                                 SD_BUS_PARAM(zone) SD_BUS_PARAM(program) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_unplace, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("VerifyProcess", "ua{sv}", SD_BUS_PARAM(pid) SD_BUS_PARAM(options), "s",
+                                 SD_BUS_PARAM(report_json), method_verify_process,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("VerifyPath", "sa{sv}", SD_BUS_PARAM(path) SD_BUS_PARAM(options), "s",
+                                 SD_BUS_PARAM(report_json), method_verify_path, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("JobNew", "uos", SD_BUS_PARAM(id) SD_BUS_PARAM(job) SD_BUS_PARAM(operation),
+                                 0),
+        SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "uos",
+                                 SD_BUS_PARAM(id) SD_BUS_PARAM(job) SD_BUS_PARAM(result), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Reconciled", "uu", SD_BUS_PARAM(steps_done) SD_BUS_PARAM(problems), 0),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable job_members[] = {
+        SD_BUS_SIGNAL_WITH_NAMES("Completed", "bss",
+                                 SD_BUS_PARAM(success) SD_BUS_PARAM(error) SD_BUS_PARAM(message), 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* START, the properties of @props, the members of @extra, END. */
+static sd_bus_vtable *vtable_build(const PropDef *props, const sd_bus_vtable *extra) {
+        size_t n = 0, k = 0, i = 0;
+        sd_bus_vtable *v;
+
+        while (props[n].name)
+                n++;
+        while (extra && extra[k].type != _SD_BUS_VTABLE_END)
+                k++;
+        v = calloc(n + k + 2, sizeof(sd_bus_vtable));
+        if (!v)
+                return NULL;
+        v[i++] = (sd_bus_vtable) SD_BUS_VTABLE_START(0);
+        for (size_t x = 0; x < n; x++)
+                v[i++] = (sd_bus_vtable) SD_BUS_PROPERTY(props[x].name, props[x].sig, property_get, 0,
+                                                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE);
+        for (size_t x = 0; x < k; x++)
+                v[i++] = extra[x];
+        v[i] = (sd_bus_vtable) SD_BUS_VTABLE_END;
+        return v;
+}
+
+static int on_name_lost(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        log_error("Lost the bus name %s: another daxmgrd runs? Exiting.", BUS_NAME);
+        return sd_event_exit(sd_bus_get_event(sd_bus_message_get_bus(msg)), EXIT_FAILURE);
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *e) {
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                const sd_bus_error *err = sd_bus_message_get_error(reply);
+
+                log_error("Cannot own the bus name %s: %s", BUS_NAME,
+                          err && err->message ? err->message : "?");
+                return sd_event_exit(sd_bus_get_event(sd_bus_message_get_bus(reply)), EXIT_FAILURE);
+        }
+        log_info("Serving %s on the system bus.", BUS_NAME);
+        return 0;
+}
+
+int bus_setup(Manager *m) {
+        static sd_bus_vtable *vtables[_BUS_OBJECT_KIND_MAX];
+        int r;
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %s", strerror(-r));
+
+        for (BusObjectKind k = 0; k < _BUS_OBJECT_KIND_MAX; k++) {
+                if (!vtables[k])
+                        vtables[k] = vtable_build(kinds[k].props, k == BUS_OBJECT_MANAGER ? manager_methods
+                                                                  : k == BUS_OBJECT_JOB   ? job_members
+                                                                                          : NULL);
+                if (!vtables[k])
+                        return log_error_errno(-ENOMEM, "Out of memory.");
+                if (k == BUS_OBJECT_MANAGER)
+                        r = sd_bus_add_object_vtable(m->bus, NULL, ROOT_PATH, kinds[k].interface, vtables[k],
+                                                     m);
+                else {
+                        r = sd_bus_add_fallback_vtable(m->bus, NULL, kinds[k].prefix, kinds[k].interface,
+                                                       vtables[k], object_find, m);
+                        if (r >= 0)
+                                r = sd_bus_add_node_enumerator(m->bus, NULL, kinds[k].prefix,
+                                                               object_enumerate, m);
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Cannot register %s: %s", kinds[k].interface,
+                                               strerror(-r));
+        }
+        r = sd_bus_add_object_manager(m->bus, NULL, ROOT_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the object manager: %s", strerror(-r));
+
+        r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "NameLost", on_name_lost, NULL, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the bus name: %s", strerror(-r));
+        r = sd_bus_request_name_async(m->bus, NULL, BUS_NAME, 0, on_name_acquired, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot request the bus name %s: %s", BUS_NAME, strerror(-r));
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %s", strerror(-r));
+        bus_sync_objects(m);
+        return 0;
+}

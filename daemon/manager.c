@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libudev.h>
+#include <systemd/sd-daemon.h>
+
+#include "error.h"
+#include "format.h"
+#include "log.h"
+#include "manager.h"
+#include "reconcile-run.h"
+
+#define REFRESH_DELAY_USEC (300 * 1000)    /* udev events come in bursts: one refresh per burst */
+#define JOB_LINGER_USEC    (60 * 1000000U) /* finished jobs stay on the bus this long */
+
+static const char *const job_type_table[_JOB_TYPE_MAX] = {
+        [JOB_RECONCILE] = "reconcile",
+        [JOB_CREATE_NAMESPACE] = "create-namespace",
+        [JOB_DESTROY_NAMESPACE] = "destroy-namespace",
+        [JOB_FORMAT] = "format",
+        [JOB_MOUNT] = "mount",
+        [JOB_UNMOUNT] = "unmount",
+        [JOB_CREATE_ZONE] = "create-zone",
+        [JOB_REMOVE_ZONE] = "remove-zone",
+        [JOB_PLACE] = "place",
+        [JOB_UNPLACE] = "unplace",
+};
+
+const char *job_type_to_string(JobType t) {
+        return t >= 0 && t < _JOB_TYPE_MAX ? job_type_table[t] : NULL;
+}
+
+static const char *const job_state_table[_JOB_STATE_MAX] = {
+        [JOB_QUEUED] = "queued",
+        [JOB_RUNNING] = "running",
+        [JOB_DONE] = "done",
+        [JOB_FAILED] = "failed",
+};
+
+const char *job_state_to_string(JobState s) {
+        return s < _JOB_STATE_MAX ? job_state_table[s] : NULL;
+}
+
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void ctx_log(void *userdata, int priority, const char *message) {
+        log_full(priority, "%s", message);
+}
+
+static Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        sd_event_source_disable_unref(j->io_source);
+        sd_event_source_disable_unref(j->child_source);
+        sd_event_source_disable_unref(j->expire_source);
+        if (j->fd >= 0)
+                close(j->fd);
+        free(j->path);
+        free(j->target);
+        json_object_put(j->args);
+        free(j->progress_text);
+        free(j->error_name);
+        free(j->message);
+        free(j->result);
+        free(j->buf);
+        free(j);
+        return NULL;
+}
+
+int manager_new(Manager **ret) {
+        Manager *m;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->next_job_id = 1;
+        m->config_root = strdup("");
+        m->state_dir = strdup(getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr");
+        m->dropin_root = strdup(getenv("DAXMGR_DROPIN_ROOT") ?: RECONCILE_DROPIN_ROOT);
+        if (!m->config_root || !m->state_dir || !m->dropin_root) {
+                manager_free(m);
+                return -ENOMEM;
+        }
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                manager_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                if (m->jobs[i]->pid > 0)
+                        (void) kill(m->jobs[i]->pid, SIGTERM);
+                job_free(m->jobs[i]);
+        }
+        free(m->jobs);
+        for (size_t i = 0; i < m->n_objects; i++) {
+                free(m->objects[i].path);
+                json_object_put(m->objects[i].props);
+        }
+        free(m->objects);
+        sd_event_source_disable_unref(m->monitor_source);
+        sd_event_source_disable_unref(m->refresh_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->dispatch_source);
+        udev_monitor_unref(m->monitor);
+        udev_unref(m->udev);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        dax_context_unref(m->ctx);
+        config_free(m->config);
+        free(m->config_error);
+        strv_free(m->config_warnings);
+        topology_free(m->topology);
+        place_state_free(m->state);
+        reconcile_plan_free(m->plan);
+        free(m->plan_error);
+        free(m->last_plan_key);
+        free(m->last_reconcile_result);
+        free(m->config_root);
+        free(m->state_dir);
+        free(m->dropin_root);
+        free(m);
+        return NULL;
+}
+
+int manager_reload(Manager *m, char **ret_error) {
+        _cleanup_config_ Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        char **warnings = NULL;
+        int r;
+
+        r = config_load(m->config_root, &c, &warnings, &error);
+        if (r < 0) {
+                const char *msg = error_message(error, r);
+
+                log_error("The configuration has errors; %s the last good one: %s",
+                          m->config ? "keeping" : "observing only, without", msg);
+                free(m->config_error);
+                m->config_error = strdup(msg);
+                if (ret_error)
+                        *ret_error = strdup(msg);
+                manager_update_status(m);
+                bus_sync_objects(m);
+                return r;
+        }
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                log_warning("%s", warnings[i]);
+        config_free(m->config);
+        m->config = TAKE_PTR(c);
+        strv_free(m->config_warnings);
+        m->config_warnings = warnings;
+        m->config_error = mfree(m->config_error);
+        m->last_plan_key = mfree(m->last_plan_key);
+        log_info("Configuration loaded: %zu namespace(s), %zu zone(s), %zu placement(s) from %zu file(s).",
+                 m->config->n_namespaces, m->config->n_zones, m->config->n_placements, m->config->n_files);
+        return 0;
+}
+
+static char *plan_key(const ReconcilePlan *p) {
+        struct json_object *j = NULL;
+        char *s;
+
+        if (!p || reconcile_plan_to_json(p, &j) < 0)
+                return NULL;
+        s = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+        json_object_put(j);
+        return s;
+}
+
+bool manager_has_queued_reconcile(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->type == JOB_RECONCILE && m->jobs[i]->state == JOB_QUEUED)
+                        return true;
+        return false;
+}
+
+void manager_refresh(Manager *m) {
+        _cleanup_free_ char *error = NULL, *key = NULL;
+        Topology *t = NULL;
+        PlaceState *s = NULL;
+        ReconcilePlan *p = NULL;
+        int r;
+
+        m->refresh_pending = false;
+        /* A fresh library context for each refresh: ndctl_invalidate() drops libndctl's cached
+         * buses, but objects reached through libdaxctl (device-dax instances of a namespace
+         * made after the context) can stay as they were when first seen. */
+        {
+                DaxContext *c = NULL;
+
+                if (dax_context_new(&c) >= 0) {
+                        dax_context_set_log(c, ctx_log, m, LOG_WARNING);
+                        dax_context_unref(m->ctx);
+                        m->ctx = c;
+                } else
+                        dax_context_invalidate(m->ctx);
+        }
+        r = topology_snapshot(m->ctx, 0, &t, &error);
+        if (r < 0)
+                log_error("Cannot read the pmem topology: %s", error_message(error, r));
+        else {
+                topology_free(m->topology);
+                m->topology = t;
+        }
+        error = mfree(error);
+        r = place_state_load(m->state_dir, &s, &error);
+        if (r < 0)
+                log_error("Cannot read the placement state: %s", error_message(error, r));
+        else {
+                place_state_free(m->state);
+                m->state = s;
+        }
+        error = mfree(error);
+
+        if (m->topology) {
+                r = reconcile_compute(m->ctx, m->config, m->topology, m->state, m->state_dir, m->dropin_root,
+                                      &p, &error);
+                if (r < 0) {
+                        log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
+                        free(m->plan_error);
+                        m->plan_error = strdup(error_message(error, r));
+                } else {
+                        reconcile_plan_free(m->plan);
+                        m->plan = p;
+                        m->plan_error = mfree(m->plan_error);
+                }
+        }
+        m->started = true;
+
+        /* Reconcile when asked to (start, reload, a call) or when the plan changed since the
+         * last reconcile: a hot-added region, a namespace someone removed. A plan that is still
+         * what the last reconcile left (a step that failed) is not retried in a loop. */
+        key = plan_key(m->plan);
+        if (m->plan && m->plan->n_steps > 0 && !manager_has_queued_reconcile(m) && !m->running &&
+            (m->reconcile_wanted || !m->last_plan_key || !key || strcmp(key, m->last_plan_key) != 0)) {
+                log_info("%zu step(s) to carry out: reconciling.", m->plan->n_steps);
+                (void) manager_queue_job(m, JOB_RECONCILE, "", json_object_new_object(), 0, NULL);
+        }
+        m->reconcile_wanted = false;
+        manager_update_status(m);
+        bus_sync_objects(m);
+}
+
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->running) {
+                /* The worker is changing things; one refresh when it is done. */
+                m->refresh_pending = true;
+                return 0;
+        }
+        manager_refresh(m);
+        return 0;
+}
+
+void manager_schedule_refresh(Manager *m) {
+        uint64_t now;
+
+        if (m->running) {
+                m->refresh_pending = true;
+                return;
+        }
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (m->refresh_source) {
+                int enabled = SD_EVENT_OFF;
+
+                (void) sd_event_source_get_enabled(m->refresh_source, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return; /* already due soon: coalesce */
+                (void) sd_event_source_set_time(m->refresh_source, now + REFRESH_DELAY_USEC);
+                (void) sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ONESHOT);
+                return;
+        }
+        (void) sd_event_add_time(m->event, &m->refresh_source, CLOCK_MONOTONIC, now + REFRESH_DELAY_USEC, 0,
+                                 on_refresh_timer, m);
+}
+
+static int on_udev(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        struct udev_device *d;
+        bool any = false;
+
+        while ((d = udev_monitor_receive_device(m->monitor))) {
+                const char *subsystem = udev_device_get_subsystem(d), *sysname = udev_device_get_sysname(d);
+
+                /* Only pmem block devices matter among block devices. */
+                if (!subsystem || strcmp(subsystem, "block") != 0 ||
+                    (sysname && strncmp(sysname, "pmem", 4) == 0)) {
+                        log_debug("uevent %s %s/%s", udev_device_get_action(d) ?: "?", subsystem ?: "?",
+                                  sysname ?: "?");
+                        any = true;
+                }
+                udev_device_unref(d);
+        }
+        if (any)
+                manager_schedule_refresh(m);
+        return 0;
+}
+
+static int udev_setup(Manager *m) {
+        int r;
+
+        m->udev = udev_new();
+        if (!m->udev)
+                return -errno ?: -ENOMEM;
+        m->monitor = udev_monitor_new_from_netlink(m->udev, "udev");
+        if (!m->monitor)
+                return -errno ?: -ENOMEM;
+        if (udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "nd", NULL) < 0 ||
+            udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "dax", NULL) < 0 ||
+            udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "block", "disk") < 0)
+                return -ENOMEM;
+        r = udev_monitor_enable_receiving(m->monitor);
+        if (r < 0)
+                return r;
+        (void) udev_monitor_set_receive_buffer_size(m->monitor, 4 * 1024 * 1024);
+        return sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN,
+                               on_udev, m);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("SIGHUP: reloading the configuration.");
+        (void) sd_notify(false, "RELOADING=1");
+        (void) manager_reload(m, NULL);
+        m->reconcile_wanted = true;
+        manager_refresh(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+int manager_start(Manager *m) {
+        _cleanup_free_ char *error = NULL;
+        sigset_t ss;
+        int r;
+
+        r = dax_context_new(&m->ctx);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start libndctl: %s", strerror(-r));
+        dax_context_set_log(m->ctx, ctx_log, m, LOG_WARNING);
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch SIGHUP: %s", strerror(-r));
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = udev_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot listen to udev events: %s", strerror(-r));
+
+        (void) manager_reload(m, NULL);
+
+        r = bus_setup(m);
+        if (r < 0)
+                return r;
+
+        /* The initial enumeration: everything there is now, then reconcile it. */
+        m->reconcile_wanted = true;
+        manager_refresh(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+void manager_update_status(Manager *m) {
+        size_t n_ns = 0, n_regions = m->topology ? m->topology->n_regions : 0;
+        const char *what;
+
+        for (size_t i = 0; i < n_regions; i++)
+                n_ns += m->topology->regions[i].n_namespaces;
+        if (m->running)
+                what = "busy";
+        else if (m->config_error)
+                what = "configuration has errors";
+        else if (m->plan && m->plan->n_problems > 0)
+                what = "problems";
+        else
+                what = "idle";
+        (void) sd_notifyf(
+                false, "STATUS=%s: %zu region(s), %zu namespace(s), %zu zone(s), %zu pending step(s)", what,
+                n_regions, n_ns, m->state ? m->state->n_zones : 0, m->plan ? m->plan->n_steps : 0);
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+Job *manager_find_job_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (strcmp(m->jobs[i]->path, path) == 0)
+                        return m->jobs[i];
+        return NULL;
+}
+
+static void manager_remove_job(Manager *m, Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
+                        m->n_jobs--;
+                        break;
+                }
+        job_free(j);
+        bus_sync_objects(m);
+}
+
+static int on_job_expire(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        manager_remove_job(j->manager, j);
+        return 0;
+}
+
+static void manager_dispatch_queue(Manager *m);
+
+static void job_finish(Job *j, const char *error_name, const char *message, const char *result) {
+        Manager *m = j->manager;
+        uint64_t now;
+
+        j->state = error_name ? JOB_FAILED : JOB_DONE;
+        j->finished_usec = now_realtime_usec();
+        if (!error_name)
+                j->progress = 1.0;
+        free(j->error_name);
+        j->error_name = error_name ? strdup(error_name) : NULL;
+        free(j->message);
+        j->message = message ? strdup(message) : NULL;
+        if (result && result != j->result) {
+                free(j->result);
+                j->result = strdup(result);
+        }
+        if (error_name)
+                log_error("Job %" PRIu32 " (%s %s) failed: %s", j->id, job_type_to_string(j->type),
+                          j->target, message ?: error_name);
+        else
+                log_info("Job %" PRIu32 " (%s %s) done.", j->id, job_type_to_string(j->type), j->target);
+
+        if (j->type == JOB_RECONCILE) {
+                m->last_reconcile_usec = j->finished_usec;
+                free(m->last_reconcile_result);
+                if (error_name)
+                        (void) asprintf(&m->last_reconcile_result, "failed: %s", message ?: error_name);
+                else
+                        m->last_reconcile_result = strdup("done");
+        }
+        if (m->running == j)
+                m->running = NULL;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_add_time(m->event, &j->expire_source, CLOCK_MONOTONIC, now + JOB_LINGER_USEC, 0,
+                                 on_job_expire, j);
+
+        /* What the job changed: one refresh (the plan after it is what it left undone). */
+        manager_refresh(m);
+        if (j->type == JOB_RECONCILE) {
+                free(m->last_plan_key);
+                m->last_plan_key = plan_key(m->plan);
+                {
+                        unsigned steps = 0;
+                        struct json_object *r = j->result ? json_tokener_parse(j->result) : NULL, *v;
+
+                        if (r && json_object_object_get_ex(r, "steps", &v))
+                                steps = (unsigned) json_object_get_int(v);
+                        json_object_put(r);
+                        bus_emit_reconciled(m, steps, m->plan ? (unsigned) m->plan->n_problems : 0);
+                }
+        }
+        bus_job_completed(m, j);
+        manager_dispatch_queue(m);
+}
+
+static void job_handle_line(Job *j, const char *line) {
+        struct json_object *o = json_tokener_parse(line), *v;
+
+        if (!o) {
+                log_warning("Job %" PRIu32 ": the worker wrote a line that is not JSON: %.200s", j->id,
+                            line);
+                return;
+        }
+        if (json_object_object_get_ex(o, "progress", &v)) {
+                j->progress = json_object_get_double(v);
+                if (json_object_object_get_ex(o, "text", &v)) {
+                        free(j->progress_text);
+                        j->progress_text = strdup(json_object_get_string(v));
+                        log_info("Job %" PRIu32 ": %s", j->id, j->progress_text);
+                }
+                bus_sync_objects(j->manager);
+        } else if (json_object_object_get_ex(o, "ok", &v)) {
+                j->got_final = true;
+                if (json_object_get_boolean(v)) {
+                        struct json_object *res = NULL;
+
+                        json_object_object_get_ex(o, "result", &res);
+                        free(j->result);
+                        j->result = strdup(res ? json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN)
+                                               : "{}");
+                } else {
+                        struct json_object *e = NULL, *msg = NULL;
+
+                        json_object_object_get_ex(o, "errno", &e);
+                        json_object_object_get_ex(o, "message", &msg);
+                        free(j->error_name);
+                        j->error_name = strdup(bus_error_name_for_errno(-json_object_get_int(e)));
+                        free(j->message);
+                        j->message = strdup(msg ? json_object_get_string(msg) : "the job failed");
+                }
+        }
+        json_object_put(o);
+}
+
+static int on_job_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+        char buf[4096];
+        ssize_t n;
+
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                j->io_source = sd_event_source_disable_unref(j->io_source);
+                return 0;
+        }
+        if (j->n_buf + (size_t) n > 1024 * 1024) {
+                log_warning("Job %" PRIu32 ": the worker's output is too long; dropping it", j->id);
+                j->n_buf = 0;
+        }
+        {
+                char *nb = realloc(j->buf, j->n_buf + (size_t) n + 1);
+
+                if (!nb)
+                        return 0;
+                j->buf = nb;
+        }
+        memcpy(j->buf + j->n_buf, buf, (size_t) n);
+        j->n_buf += (size_t) n;
+        j->buf[j->n_buf] = 0;
+        for (;;) {
+                char *nl = memchr(j->buf, '\n', j->n_buf);
+                size_t len;
+
+                if (!nl)
+                        break;
+                *nl = 0;
+                job_handle_line(j, j->buf);
+                len = (size_t) (nl - j->buf) + 1;
+                memmove(j->buf, nl + 1, j->n_buf - len);
+                j->n_buf -= len;
+                j->buf[j->n_buf] = 0;
+        }
+        return 0;
+}
+
+static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+        _cleanup_free_ char *msg = NULL;
+
+        /* Drain what the worker wrote before it exited. */
+        if (j->io_source)
+                while (on_job_io(j->io_source, j->fd, EPOLLIN, j) == 0 && j->io_source) {
+                        int avail = 0;
+
+                        if (ioctl(j->fd, FIONREAD, &avail) < 0 || avail <= 0)
+                                break;
+                }
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        j->io_source = sd_event_source_disable_unref(j->io_source);
+        j->pid = 0;
+
+        if (j->got_final && !j->error_name)
+                job_finish(j, NULL, NULL, j->result ?: "{}");
+        else if (j->got_final) {
+                _cleanup_free_ char *name = strdup(j->error_name),
+                                    *text = j->message ? strdup(j->message) : NULL;
+
+                job_finish(j, name, text, NULL);
+        } else {
+                if (si->si_code == CLD_EXITED)
+                        (void) asprintf(
+                                &msg, "the worker of job %" PRIu32 " exited with status %d without a result",
+                                j->id, si->si_status);
+                else
+                        (void) asprintf(&msg, "the worker of job %" PRIu32 " was killed by signal %s", j->id,
+                                        strsignal(si->si_status));
+                job_finish(j, "org.daxmgr1.Error.Failed", msg, NULL);
+        }
+        return 0;
+}
+
+static int job_start(Job *j) {
+        Manager *m = j->manager;
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                sigset_t ss;
+
+                close(p[0]);
+                /* The daemon's signal mask and handlers are not the worker's (mkfs inherits them). */
+                sigemptyset(&ss);
+                sigprocmask(SIG_SETMASK, &ss, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                (void) prctl(PR_SET_NAME, "daxmgrd-worker");
+                worker_run(m, j, p[1]);
+        }
+        close(p[1]);
+        j->pid = pid;
+        j->fd = p[0];
+        (void) fcntl(j->fd, F_SETFL, O_NONBLOCK);
+        (void) sd_event_add_io(m->event, &j->io_source, j->fd, EPOLLIN, on_job_io, j);
+        (void) sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_job_exit, j);
+        j->state = JOB_RUNNING;
+        m->running = j;
+        log_info("Job %" PRIu32 " (%s %s) started in worker %d.", j->id, job_type_to_string(j->type),
+                 j->target, (int) pid);
+        manager_update_status(m);
+        bus_sync_objects(m);
+        return 0;
+}
+
+static void manager_dispatch_queue(Manager *m) {
+        if (m->running)
+                return;
+        if (m->refresh_pending)
+                manager_refresh(m);
+        for (size_t i = 0; i < m->n_jobs && !m->running; i++) {
+                Job *j = m->jobs[i];
+                int r;
+
+                if (j->state != JOB_QUEUED)
+                        continue;
+                r = job_start(j);
+                if (r < 0) {
+                        _cleanup_free_ char *msg = NULL;
+
+                        (void) asprintf(&msg, "cannot start a worker for job %" PRIu32 ": %s", j->id,
+                                        strerror(-r));
+                        job_finish(j, "org.daxmgr1.Error.Failed", msg, NULL);
+                        return;
+                }
+        }
+}
+
+static int on_dispatch(sd_event_source *s, void *userdata) {
+        manager_dispatch_queue(userdata);
+        return 0;
+}
+
+int manager_queue_job(Manager *m, JobType type, const char *target, struct json_object *args, uid_t caller,
+                      Job **ret) {
+        Job *j, **nj;
+
+        if (!args)
+                return -ENOMEM;
+        j = calloc(1, sizeof(*j));
+        if (!j) {
+                json_object_put(args);
+                return -ENOMEM;
+        }
+        j->manager = m;
+        j->fd = -1;
+        j->id = m->next_job_id++;
+        j->type = type;
+        j->args = args;
+        j->caller = caller;
+        j->state = JOB_QUEUED;
+        j->created_usec = now_realtime_usec();
+        j->target = strdup(target ?: "");
+        j->result = strdup("{}");
+        if (!j->target || !j->result || asprintf(&j->path, "/org/daxmgr1/job/%" PRIu32, j->id) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        nj = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
+        if (!nj) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        m->jobs = nj;
+        m->jobs[m->n_jobs++] = j;
+        log_info("Job %" PRIu32 " queued: %s %s", j->id, job_type_to_string(type), j->target);
+        bus_sync_objects(m);
+        bus_job_new(m, j);
+        /* Start it from the event loop, after the method's reply has gone out. */
+        if (m->dispatch_source)
+                (void) sd_event_source_set_enabled(m->dispatch_source, SD_EVENT_ONESHOT);
+        else if (sd_event_add_defer(m->event, &m->dispatch_source, on_dispatch, m) >= 0)
+                (void) sd_event_source_set_enabled(m->dispatch_source, SD_EVENT_ONESHOT);
+        if (ret)
+                *ret = j;
+        return 0;
+}

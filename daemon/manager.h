@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* daxmgrd's state: the event loop, the bus, the udev monitor, the configuration in effect, the
+ * last topology and placement state, the plan, and the job queue. One Manager per process. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "context.h"
+#include "place.h"
+#include "reconcile.h"
+#include "topology.h"
+
+struct json_object;
+struct udev;
+struct udev_monitor;
+
+typedef enum JobType {
+        JOB_RECONCILE,
+        JOB_CREATE_NAMESPACE,
+        JOB_DESTROY_NAMESPACE,
+        JOB_FORMAT,
+        JOB_MOUNT,
+        JOB_UNMOUNT,
+        JOB_CREATE_ZONE,
+        JOB_REMOVE_ZONE,
+        JOB_PLACE,
+        JOB_UNPLACE,
+        _JOB_TYPE_MAX,
+        _JOB_TYPE_INVALID = -EINVAL,
+} JobType;
+
+const char *job_type_to_string(JobType t) _pure_;
+
+typedef enum JobState {
+        JOB_QUEUED,
+        JOB_RUNNING,
+        JOB_DONE,
+        JOB_FAILED,
+        _JOB_STATE_MAX,
+} JobState;
+
+const char *job_state_to_string(JobState s) _pure_;
+
+typedef struct Manager Manager;
+
+typedef struct Job {
+        Manager *manager;
+        uint32_t id;
+        char *path;
+        JobType type;
+        char *target;
+        struct json_object *args; /* what the worker needs */
+        JobState state;
+        double progress;
+        char *progress_text;
+        char *error_name;
+        char *message;
+        char *result; /* JSON */
+        uid_t caller;
+        uint64_t created_usec, finished_usec;
+
+        pid_t pid;
+        int fd;
+        char *buf;
+        size_t n_buf;
+        bool got_final;
+        sd_event_source *io_source, *child_source, *expire_source;
+} Job;
+
+/* A bus object with its properties as JSON: the getters read it, and a refresh compares the
+ * old and new JSON to send PropertiesChanged, InterfacesAdded and InterfacesRemoved. */
+typedef enum BusObjectKind {
+        BUS_OBJECT_MANAGER,
+        BUS_OBJECT_REGION,
+        BUS_OBJECT_NAMESPACE,
+        BUS_OBJECT_ZONE,
+        BUS_OBJECT_PLACEMENT,
+        BUS_OBJECT_JOB,
+        _BUS_OBJECT_KIND_MAX,
+} BusObjectKind;
+
+typedef struct BusObject {
+        char *path;
+        BusObjectKind kind;
+        struct json_object *props;
+} BusObject;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        sd_event_source *monitor_source, *refresh_source, *sighup_source, *dispatch_source;
+
+        DaxContext *ctx;
+        char *config_root; /* "" for the system */
+        char *state_dir;
+        char *dropin_root;
+
+        Config *config;
+        char *config_error;
+        char **config_warnings;
+
+        Topology *topology;
+        PlaceState *state;
+        ReconcilePlan *plan;
+        char *plan_error;    /* the plan could not be computed */
+        char *last_plan_key; /* the plan JSON after the last reconcile: a plan that is still
+                              * the same is not retried until something changes */
+        bool started;
+        bool refresh_pending;
+        bool reconcile_wanted; /* reconcile once the topology is fresh */
+
+        Job **jobs;
+        size_t n_jobs;
+        uint32_t next_job_id;
+        Job *running;
+
+        uint64_t last_reconcile_usec;
+        char *last_reconcile_result;
+
+        BusObject *objects;
+        size_t n_objects;
+
+        struct PolkitQuery *polkit_queries;
+};
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+int manager_start(Manager *m);
+/* Reads the configuration again; keeps the old one when the new one has errors. */
+int manager_reload(Manager *m, char **ret_error);
+/* Takes a topology snapshot now, reloads the placement state, recomputes the plan and
+ * updates the bus objects; queues a reconcile when it is wanted or when a udev event brought
+ * something new to do. */
+void manager_refresh(Manager *m);
+/* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
+void manager_schedule_refresh(Manager *m);
+void manager_update_status(Manager *m);
+
+/* Queues a job; *ret (optional) borrows it. Takes @args. */
+int manager_queue_job(Manager *m, JobType type, const char *target, struct json_object *args, uid_t caller,
+                      Job **ret);
+Job *manager_find_job_by_path(Manager *m, const char *path);
+bool manager_has_queued_reconcile(Manager *m);
+
+/* Runs in the worker process; never returns. */
+_Noreturn void worker_run(Manager *m, Job *j, int fd);
+
+/* bus.c */
+int bus_setup(Manager *m);
+void bus_sync_objects(Manager *m);
+void bus_job_completed(Manager *m, Job *j);
+void bus_job_new(Manager *m, Job *j);
+void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems);
+int bus_error_set_errno(sd_bus_error *e, int r, const char *message);
+const char *bus_error_name_for_errno(int r);

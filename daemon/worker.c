@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The worker: a child forked for one job, so that libndctl's waits for udev, mkfs and large
+ * copies never block the event loop. It reports to the daemon over a pipe, one JSON object per
+ * line: {"progress": 0.4, "text": "…"} while it works, then exactly one
+ * {"ok": true, "result": {…}} or {"ok": false, "errno": N, "message": "…"}. A worker that dies
+ * without the last line (killed, crashed) is a failed job; the next reconcile converges from
+ * whatever it left, since every lib operation is atomic or undone on failure. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libmount.h>
+
+#include "dax-mount.h"
+#include "error.h"
+#include "format.h"
+#include "log.h"
+#include "manager.h"
+#include "mount-util.h"
+#include "namespace.h"
+#include "reconcile-run.h"
+
+#define RECONCILE_MAX_ROUNDS 256
+
+static void emit(int fd, struct json_object *o) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        size_t n = strlen(s);
+
+        /* Lines are short; a pipe write of less than PIPE_BUF is atomic. */
+        while (n > 0) {
+                ssize_t k = write(fd, s, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                s += k;
+                n -= (size_t) k;
+        }
+        (void) write(fd, "\n", 1);
+        json_object_put(o);
+}
+
+static void progress(int fd, double fraction, const char *fmt, ...) _printf_(3, 4);
+static void progress(int fd, double fraction, const char *fmt, ...) {
+        struct json_object *o = json_object_new_object();
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        json_object_object_add(o, "progress", json_object_new_double(fraction));
+        json_object_object_add(o, "text", json_object_new_string(text ?: ""));
+        emit(fd, o);
+}
+
+_Noreturn static void finish(int fd, int r, const char *error, struct json_object *result) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
+        if (r >= 0)
+                json_object_object_add(o, "result", result ?: json_object_new_object());
+        else {
+                json_object_object_add(o, "errno", json_object_new_int(-r));
+                json_object_object_add(o, "message", json_object_new_string(error_message(error, r)));
+                json_object_put(result);
+        }
+        emit(fd, o);
+        _exit(r >= 0 ? 0 : 1);
+}
+
+static const char *arg_str(struct json_object *a, const char *key) {
+        struct json_object *v;
+
+        return json_object_object_get_ex(a, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+static bool arg_bool(struct json_object *a, const char *key, bool def) {
+        struct json_object *v;
+
+        return json_object_object_get_ex(a, key, &v) ? json_object_get_boolean(v) : def;
+}
+
+static uint64_t arg_u64(struct json_object *a, const char *key) {
+        struct json_object *v;
+
+        return json_object_object_get_ex(a, key, &v) ? json_object_get_uint64(v) : 0;
+}
+
+static bool strv_contains(char **l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (strcmp(l[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static int strv_add(char ***l, const char *s) {
+        size_t n = 0;
+        char **nl;
+
+        while (*l && (*l)[n])
+                n++;
+        nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl)
+                return -ENOMEM;
+        nl[n] = strdup(s);
+        nl[n + 1] = NULL;
+        *l = nl;
+        return nl[n] ? 0 : -ENOMEM;
+}
+
+/* Has this section, or one it depends on, failed in this run? */
+static bool section_failed(const Config *config, char **failed, const char *section) {
+        _cleanup_free_ char *parent = NULL;
+
+        if (!section)
+                return false;
+        if (strv_contains(failed, section))
+                return true;
+        if (reconcile_section_parent(config, section, &parent) < 0 || !parent)
+                return false;
+        return section_failed(config, failed, parent);
+}
+
+_Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
+        _cleanup_free_ char *failures = NULL, *last = NULL;
+        char **failed = NULL;
+        unsigned done = 0, repeats = 0, n_failed = 0;
+        int first_error = 0;
+
+        {
+                _cleanup_free_ char *error = NULL;
+                char **recovered = NULL;
+                int r;
+
+                r = reconcile_recover(c, m->state_dir, &recovered, &error);
+                if (r < 0)
+                        finish(fd, r, error, NULL);
+                for (size_t i = 0; recovered && recovered[i]; i++)
+                        log_warning("%s", recovered[i]);
+                strv_free(recovered);
+        }
+
+        for (unsigned round = 0; round < RECONCILE_MAX_ROUNDS; round++) {
+                _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
+                _cleanup_topology_ Topology *t = NULL;
+                _cleanup_free_ char *error = NULL;
+                const ReconcileStep *s = NULL;
+                unsigned remaining = 0;
+                int r;
+
+                dax_context_invalidate(c);
+                r = topology_snapshot(c, 0, &t, &error);
+                if (r >= 0)
+                        r = reconcile_compute(c, m->config, t, NULL, m->state_dir, m->dropin_root, &p,
+                                              &error);
+                if (r < 0)
+                        finish(fd, r, error, NULL);
+
+                for (size_t i = 0; i < p->n_steps; i++)
+                        if (!section_failed(m->config, failed, p->steps[i].section)) {
+                                if (!s)
+                                        s = &p->steps[i];
+                                remaining++;
+                        }
+                if (!s)
+                        break;
+
+                /* A step that succeeds but leaves the same plan behind makes no progress. */
+                if (last && strcmp(last, s->description) == 0) {
+                        if (++repeats >= 2) {
+                                (void) strv_add(&failed, s->section ?: "");
+                                n_failed++;
+                                if (!first_error)
+                                        first_error = -EAGAIN;
+                                log_error("%s: \"%s\" succeeded but changed nothing; giving up on it",
+                                          s->section ?: "?", s->description);
+                                continue;
+                        }
+                } else
+                        repeats = 0;
+                free(last);
+                last = strdup(s->description ?: "");
+
+                progress(fd, (double) done / (done + remaining), "%s (%u/%u)", s->description, done + 1,
+                         done + remaining);
+                r = reconcile_step_execute(c, t, s, m->state_dir, m->dropin_root, &error);
+                if (r < 0) {
+                        const char *msg = error_message(error, r);
+                        char *nf = NULL;
+
+                        log_error("%s: %s", s->section ?: "?", msg);
+                        (void) asprintf(&nf, "%s%s%s: %s", failures ?: "", failures ? "; " : "",
+                                        s->section ?: "?", msg);
+                        free(failures);
+                        failures = nf;
+                        (void) strv_add(&failed, s->section ?: "");
+                        n_failed++;
+                        if (!first_error)
+                                first_error = r;
+                        continue;
+                }
+                done++;
+        }
+
+        strv_free(failed);
+        if (n_failed > 0) {
+                _cleanup_free_ char *msg = NULL;
+
+                (void) asprintf(&msg, "%u step(s) done, %u section(s) failed: %s", done, n_failed,
+                                failures ?: "a step made no progress");
+                finish(fd, first_error, msg, NULL);
+        }
+        {
+                struct json_object *res = json_object_new_object();
+
+                json_object_object_add(res, "steps", json_object_new_int((int) done));
+                finish(fd, 0, NULL, res);
+        }
+}
+
+static int find_blockdev(DaxContext *c, const char *key, char **ret, char **ret_error) {
+        _cleanup_topology_ Topology *t = NULL;
+        const TopoNamespace *n;
+        int r;
+
+        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
+        if (r < 0)
+                return r;
+        r = topology_find_namespace(t, key, NULL, &n);
+        if (r < 0)
+                return error_set(ret_error, r, "no namespace \"%s\" (ndctl list -N shows them)", key);
+        if (!n->blockdev)
+                return error_set(ret_error, -ENODEV,
+                                 "namespace %s is %s and has no block device; only fsdax "
+                                 "namespaces hold file systems",
+                                 n->dev, namespace_mode_to_string(n->mode));
+        return asprintf(ret, "/dev/%s", n->blockdev) < 0 ? -ENOMEM : 0;
+}
+
+static int save_state(PlaceState *s, char **ret_error) {
+        return place_state_save(s, ret_error);
+}
+
+static bool mount_is_target(const char *path) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = NULL;
+
+        return mount_table_load(NULL, &t) >= 0 && mount_table_find_target(t, path);
+}
+
+_Noreturn void worker_run(Manager *m, Job *j, int fd) {
+        _cleanup_dax_context_ DaxContext *c = NULL;
+        _cleanup_free_ char *error = NULL, *dev = NULL, *uuid = NULL;
+        struct json_object *a = j->args, *res = json_object_new_object();
+        int r;
+
+        r = dax_context_new(&c);
+        if (r < 0)
+                finish(fd, r, "cannot start libndctl in the worker", res);
+
+        switch (j->type) {
+        case JOB_RECONCILE:
+                json_object_put(res);
+                run_reconcile(m, c, fd);
+
+        case JOB_CREATE_NAMESPACE: {
+                NamespaceCreate req = {
+                        .region = arg_str(a, "region"),
+                        .mode = namespace_mode_from_string(arg_str(a, "mode") ?: "fsdax"),
+                        .map = pfn_map_from_string(arg_str(a, "map") ?: "dev"),
+                        .align = arg_u64(a, "align"),
+                        .name = arg_str(a, "name"),
+                };
+                _cleanup_topology_ Topology *t = NULL;
+
+                r = size_spec_parse(arg_str(a, "size") ?: "rest", &req.size, &error);
+                if (r < 0)
+                        break;
+                if (!req.region) {
+                        /* The first region with room for it. */
+                        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, &error);
+                        if (r < 0)
+                                break;
+                        r = error_set(&error, -ENOSPC, "no region has room for the namespace");
+                        for (size_t i = 0; t && i < t->n_regions; i++) {
+                                RegionShape shape = topo_region_shape(&t->regions[i]);
+                                NamespaceRequest nr = { req.size, req.mode, req.map, req.align };
+                                NamespacePlan plan;
+                                _cleanup_free_ char *why = NULL;
+
+                                if (namespace_plan_size(&shape, &nr, &plan, &why) >= 0) {
+                                        req.region = t->regions[i].dev;
+                                        error = mfree(error);
+                                        r = 0;
+                                        break;
+                                }
+                                if (t->n_regions == 1) {
+                                        free(error);
+                                        error = TAKE_PTR(why);
+                                }
+                        }
+                        if (r < 0)
+                                break;
+                }
+                progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.mode),
+                         req.region);
+                r = namespace_create(c, &req, &dev, &uuid, &error);
+                if (r >= 0) {
+                        json_object_object_add(res, "device", json_object_new_string(dev));
+                        if (uuid)
+                                json_object_object_add(res, "uuid", json_object_new_string(uuid));
+                }
+                break;
+        }
+        case JOB_DESTROY_NAMESPACE:
+                progress(fd, 0, "destroying namespace %s", j->target);
+                r = namespace_destroy(c, arg_str(a, "namespace"), arg_bool(a, "force", false), &error);
+                break;
+
+        case JOB_FORMAT: {
+                FormatOptions o = {
+                        .fs = fs_type_from_string(arg_str(a, "filesystem") ?: "xfs"),
+                        .label = arg_str(a, "label"),
+                        .force = arg_bool(a, "force", false),
+                };
+                _cleanup_topology_ Topology *t = NULL;
+                const TopoNamespace *n = NULL;
+
+                r = find_blockdev(c, arg_str(a, "namespace"), &dev, &error);
+                if (r < 0)
+                        break;
+                progress(fd, 0, "formatting %s with %s", dev, fs_type_to_string(o.fs));
+                if (topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0 &&
+                    topology_find_namespace(t, arg_str(a, "namespace"), NULL, &n) >= 0)
+                        r = reconcile_format(n, dev, &o, m->state_dir, &uuid, &error);
+                else
+                        r = format_device(dev, &o, &uuid, &error);
+                if (r >= 0 && uuid)
+                        json_object_object_add(res, "uuid", json_object_new_string(uuid));
+                break;
+        }
+        case JOB_MOUNT: {
+                DaxMountRequest req = {
+                        .dax = arg_str(a, "dax") && strcmp(arg_str(a, "dax"), "inode") == 0
+                                       ? DAX_MODE_INODE
+                                       : DAX_MODE_ALWAYS,
+                        .options = arg_str(a, "options"),
+                };
+                r = find_blockdev(c, arg_str(a, "namespace"), &dev, &error);
+                if (r < 0)
+                        break;
+                progress(fd, 0, "mounting %s at %s with dax=%s", dev, arg_str(a, "mount_point"),
+                         dax_mode_to_string(req.dax));
+                r = dax_mount(dev, arg_str(a, "mount_point"), &req, &error);
+                break;
+        }
+        case JOB_UNMOUNT:
+                progress(fd, 0, "unmounting %s", arg_str(a, "mount_point"));
+                r = dax_unmount(arg_str(a, "mount_point"), &error);
+                break;
+
+        case JOB_CREATE_ZONE:
+        case JOB_REMOVE_ZONE:
+        case JOB_PLACE:
+        case JOB_UNPLACE: {
+                _cleanup_place_state_ PlaceState *s = NULL;
+                const char *zone = arg_str(a, "zone"), *program = arg_str(a, "program");
+
+                r = place_state_load(m->state_dir, &s, &error);
+                if (r < 0)
+                        break;
+                if (j->type == JOB_CREATE_ZONE) {
+                        progress(fd, 0, "creating zone %s", zone);
+                        r = zone_create(s, zone, &error);
+                } else if (j->type == JOB_REMOVE_ZONE) {
+                        progress(fd, 0, "removing zone %s", zone);
+                        r = zone_remove(s, zone, &error);
+                } else if (j->type == JOB_PLACE) {
+                        _cleanup_free_ char *path = NULL;
+                        const char *service = arg_str(a, "service");
+                        unsigned total = 2 + !!service + arg_bool(a, "bind_host", false);
+
+                        progress(fd, 0, "placing %s%s in %s", program,
+                                 arg_bool(a, "with_libraries", false) ? " with its libraries" : "", zone);
+                        r = place_program(s, zone, program, arg_bool(a, "with_libraries", false), &error);
+                        if (r >= 0)
+                                r = save_state(s, &error);
+                        if (r >= 0 && arg_bool(a, "entry_point", true)) {
+                                progress(fd, 1.0 / total, "writing the entry point of %s", program);
+                                r = place_write_entry_point(s, zone, program, &path, &error);
+                                if (r >= 0)
+                                        json_object_object_add(res, "entry_point",
+                                                               json_object_new_string(path));
+                        }
+                        if (r >= 0 && service) {
+                                ReconcileStep st = {
+                                        .type = RECONCILE_WRITE_DROPIN,
+                                        .section = (char *) "Place",
+                                        .zone = (char *) zone,
+                                        .program = (char *) program,
+                                        .service = (char *) service,
+                                };
+                                progress(fd, 2.0 / total, "writing a drop-in for %s", service);
+                                r = reconcile_step_execute(c, NULL, &st, m->state_dir, m->dropin_root,
+                                                           &error);
+                        }
+                        if (r >= 0 && arg_bool(a, "bind_host", false)) {
+                                progress(fd, (total - 1.0) / total, "binding %s over %s", program, program);
+                                r = place_bind_host(s, zone, program, &error);
+                        }
+                        break; /* saved above */
+                } else {
+                        progress(fd, 0, "unplacing %s from %s", program, zone);
+                        if (mount_is_target(program)) {
+                                r = place_unbind_host(s, zone, program, &error);
+                                if (r < 0)
+                                        break;
+                        }
+                        r = place_remove(s, zone, program, arg_bool(a, "force", false), &error);
+                }
+                if (r >= 0)
+                        r = save_state(s, &error);
+                break;
+        }
+        default:
+                r = error_set(&error, -EINVAL, "unknown job type %d", (int) j->type);
+        }
+        finish(fd, r, error, res);
+}

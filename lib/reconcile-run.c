@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <libmount.h>
+#include <systemd/sd-bus.h>
+
+#include "dax-mount.h"
+#include "devdax.h"
+#include "error.h"
+#include "fileio.h"
+#include "format.h"
+#include "fs-util.h"
+#include "mount-util.h"
+#include "namespace.h"
+#include "reconcile-run.h"
+
+static bool streq(const char *a, const char *b) {
+        return a && b && strcmp(a, b) == 0;
+}
+
+ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
+        if (!g)
+                return NULL;
+        if (g->input.topology == g->topology)
+                topology_free(g->topology);
+        if (g->input.state == g->state)
+                place_state_free(g->state);
+        free(g->owner_uids);
+        free(g->group_gids);
+        for (size_t i = 0; i < g->n_devnodes; i++)
+                free((char *) g->devnodes[i].chardev);
+        free(g->devnodes);
+        for (size_t i = 0; i < g->n_placement_facts; i++) {
+                free((char *) g->placement_facts[i].zone);
+                free((char *) g->placement_facts[i].program);
+        }
+        free(g->placement_facts);
+        strv_free(g->warnings);
+        free(g);
+        return NULL;
+}
+
+static int strv_push(char ***l, char *s) {
+        size_t n = 0;
+        char **nl;
+
+        if (!s)
+                return -ENOMEM;
+        while (*l && (*l)[n])
+                n++;
+        nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl) {
+                free(s);
+                return -ENOMEM;
+        }
+        nl[n] = s;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+static char *basename_dup(const char *path) {
+        const char *b = strrchr(path, '/');
+        return strdup(b ? b + 1 : path);
+}
+
+/* Does the drop-in of @unit bind this program's copy? */
+static bool dropin_names(const char *dropin_root, const char *unit, const char *copy) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+
+        if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0)
+                return false;
+        if (read_full_file(path, 1024 * 1024, &text, NULL) < 0)
+                return false;
+        return strstr(text, copy) != NULL;
+}
+
+static int gather_placements(ReconcileGathered *g, const Config *config, const char *dropin_root) {
+        const PlaceState *s = g->input.state;
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
+
+        if (!s)
+                return 0;
+        (void) mount_table_load(NULL, &mounts);
+
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                ReconcilePlacementFact *f, *nf;
+                const ConfigPlacement *cp = NULL;
+                bool stale = false;
+
+                if (p->role != PLACE_PROGRAM)
+                        continue;
+
+                /* Stale when any file placed for this program changed. */
+                for (size_t k = 0; k < s->n_placements && !stale; k++) {
+                        const Placement *q = &s->placements[k];
+                        bool st = false;
+
+                        if (strcmp(q->zone, p->zone) != 0 || !q->program ||
+                            strcmp(q->program, p->source) != 0)
+                                continue;
+                        if (placement_is_stale(q, &st, NULL) >= 0 && st)
+                                stale = true;
+                }
+
+                for (size_t k = 0; config && k < config->n_placements; k++)
+                        if (streq(config->placements[k].program, p->source) &&
+                            streq(config->zones[config->placements[k].zone_index].path, p->zone))
+                                cp = &config->placements[k];
+
+                nf = realloc(g->placement_facts, (g->n_placement_facts + 1) * sizeof(*nf));
+                if (!nf)
+                        return -ENOMEM;
+                g->placement_facts = nf;
+                f = &nf[g->n_placement_facts];
+                *f = (ReconcilePlacementFact){ .stale = stale };
+                f->zone = strdup(p->zone);
+                f->program = strdup(p->source);
+                g->n_placement_facts++;
+                if (!f->zone || !f->program)
+                        return -ENOMEM;
+
+                if (cp && cp->service)
+                        f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
+                {
+                        _cleanup_free_ char *base = basename_dup(p->source), *entry = NULL;
+                        struct stat st;
+
+                        if (base && asprintf(&entry, "%s/bin/%s", p->zone, base) >= 0)
+                                f->entry_present = lstat(entry, &st) >= 0;
+                }
+                f->bound = mounts && mount_table_find_target(mounts, p->source);
+        }
+        return 0;
+}
+
+static int gather_devnodes(ReconcileGathered *g) {
+        const Topology *t = g->input.topology;
+
+        for (size_t i = 0; i < t->n_regions; i++)
+                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
+                        const TopoNamespace *n = &t->regions[i].namespaces[j];
+                        _cleanup_free_ char *node = NULL;
+                        ReconcileDevNode *nd;
+                        struct stat st;
+
+                        if (!n->daxdev || !n->daxdev->chardev)
+                                continue;
+                        if (asprintf(&node, "/dev/%s", n->daxdev->chardev) < 0)
+                                return -ENOMEM;
+                        if (stat(node, &st) < 0)
+                                continue; /* system-ram, or udev has not made it yet */
+                        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
+                        if (!nd)
+                                return -ENOMEM;
+                        g->devnodes = nd;
+                        nd[g->n_devnodes] = (ReconcileDevNode){
+                                .chardev = strdup(n->daxdev->chardev),
+                                .uid = st.st_uid,
+                                .gid = st.st_gid,
+                                .mode = st.st_mode & 07777,
+                        };
+                        if (!nd[g->n_devnodes++].chardev)
+                                return -ENOMEM;
+                }
+        return 0;
+}
+
+static int gather_owners(ReconcileGathered *g, const Config *config) {
+        size_t n = config ? config->n_namespaces : 0;
+
+        g->owner_uids = calloc(n ?: 1, sizeof(uid_t));
+        g->group_gids = calloc(n ?: 1, sizeof(gid_t));
+        if (!g->owner_uids || !g->group_gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const ConfigNamespace *ns = &config->namespaces[i];
+
+                g->owner_uids[i] = (uid_t) -1;
+                g->group_gids[i] = (gid_t) -1;
+                if (ns->owner && devdax_parse_user(ns->owner, &g->owner_uids[i]) < 0) {
+                        g->owner_uids[i] = (uid_t) -1;
+                        if (strv_push(&g->warnings, (char *) ({
+                                    char *w = NULL;
+                                    (void) asprintf(&w,
+                                                    "%s:%u: Owner: Namespace %s names the user \"%s\", "
+                                                    "who does not exist on this host; the owner "
+                                                    "is left as it is",
+                                                    ns->where[CONFIG_NAMESPACE_OWNER].file ?: "?",
+                                                    ns->where[CONFIG_NAMESPACE_OWNER].line, ns->name,
+                                                    ns->owner);
+                                    w;
+                            })) < 0)
+                                return -ENOMEM;
+                }
+                if (ns->group && devdax_parse_group(ns->group, &g->group_gids[i]) < 0) {
+                        g->group_gids[i] = (gid_t) -1;
+                        if (strv_push(&g->warnings, (char *) ({
+                                    char *w = NULL;
+                                    (void) asprintf(&w,
+                                                    "%s:%u: Group: Namespace %s names the group "
+                                                    "\"%s\", which does not exist on this host; "
+                                                    "the group is left as it is",
+                                                    ns->where[CONFIG_NAMESPACE_GROUP].file ?: "?",
+                                                    ns->where[CONFIG_NAMESPACE_GROUP].line, ns->name,
+                                                    ns->group);
+                                    w;
+                            })) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
+                     const char *state_dir, const char *dropin_root, ReconcileGathered **ret,
+                     char **ret_error) {
+        ReconcileGathered *g;
+        int r;
+
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->input.config = config;
+
+        if (topology)
+                g->input.topology = topology;
+        else {
+                r = topology_snapshot(c, 0, &g->topology, ret_error);
+                if (r < 0)
+                        goto fail;
+                g->input.topology = g->topology;
+        }
+        if (state)
+                g->input.state = state;
+        else {
+                r = place_state_load(state_dir, &g->state, ret_error);
+                if (r < 0)
+                        goto fail;
+                g->input.state = g->state;
+        }
+
+        r = gather_owners(g, config);
+        if (r >= 0)
+                r = gather_devnodes(g);
+        if (r >= 0)
+                r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT);
+        if (r < 0) {
+                error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
+                goto fail;
+        }
+        g->input.owner_uids = g->owner_uids;
+        g->input.group_gids = g->group_gids;
+        g->input.devnodes = g->devnodes;
+        g->input.n_devnodes = g->n_devnodes;
+        g->input.placement_facts = g->placement_facts;
+        g->input.n_placement_facts = g->n_placement_facts;
+        *ret = g;
+        return 0;
+fail:
+        reconcile_gathered_free(g);
+        return r;
+}
+
+int reconcile_compute(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
+                      const char *state_dir, const char *dropin_root, ReconcilePlan **ret,
+                      char **ret_error) {
+        _cleanup_reconcile_gathered_ ReconcileGathered *g = NULL;
+        _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
+        int r;
+
+        r = reconcile_gather(c, config, topology, state, state_dir, dropin_root, &g, ret_error);
+        if (r < 0)
+                return r;
+        r = reconcile_plan(&g->input, &p, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; g->warnings && g->warnings[i]; i++) {
+                ReconcileProblem *np = realloc(p->problems, (p->n_problems + 1) * sizeof(*np));
+
+                if (!np)
+                        return -ENOMEM;
+                p->problems = np;
+                np[p->n_problems] = (ReconcileProblem){
+                        .kind = RECONCILE_CONFLICT,
+                        .section = NULL,
+                        .message = strdup(g->warnings[i]),
+                };
+                if (!np[p->n_problems++].message)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---------------------------------------------------------------- interrupted steps
+ *
+ * Two steps cannot be made atomic: a namespace is created in several sysfs writes, and mkfs
+ * writes a file system over many seconds. Before each, a marker goes into the state directory
+ * (fsynced); it is removed when the step is done. A marker found later means the step was
+ * interrupted (SIGKILL, power cut): reconcile_recover() then finishes or undoes what that step
+ * made — only ever what daxmgr itself was making. */
+
+static int marker_path(const char *state_dir, const char *kind, const char *key, char **ret) {
+        _cleanup_free_ char *k = strdup(key);
+
+        if (!k)
+                return -ENOMEM;
+        for (char *c = k; *c; c++)
+                if (*c == '/')
+                        *c = '_';
+        return asprintf(ret, "%s/%s-%s", state_dir, kind, k) < 0 ? -ENOMEM : 0;
+}
+
+static int marker_set(const char *state_dir, const char *kind, const char *key, const char *content,
+                      char **ret_error) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        int r;
+
+        r = mkdir_parents(state_dir, 0755, NULL);
+        if (r < 0 && r != -EEXIST)
+                return error_set(ret_error, r, "cannot create the state directory %s: %s", state_dir,
+                                 strerror(-r));
+        r = marker_path(state_dir, kind, key, &path);
+        if (r < 0)
+                return r;
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, content, strlen(content)) < 0 || fsync(fd) < 0)
+                return error_set(ret_error, -errno, "cannot write %s: %m", path);
+        dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
+static void marker_clear(const char *state_dir, const char *kind, const char *key) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int dfd = -1;
+
+        if (marker_path(state_dir, kind, key, &path) < 0)
+                return;
+        (void) unlink(path);
+        dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+}
+
+static const char *ns_key(const TopoNamespace *n) {
+        return n->uuid ?: n->dev;
+}
+
+int reconcile_format(const TopoNamespace *n, const char *device, const FormatOptions *o,
+                     const char *state_dir, char **ret_uuid, char **ret_error) {
+        int r;
+
+        r = marker_set(state_dir, "formatting", ns_key(n), device, ret_error);
+        if (r < 0)
+                return r;
+        r = format_device(device, o, ret_uuid, ret_error);
+        /* A failed mkfs is a finished step too: it said why, and a retry starts over. */
+        marker_clear(state_dir, "formatting", ns_key(n));
+        return r;
+}
+
+int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, char **ret_error) {
+        _cleanup_topology_ Topology *t = NULL;
+        DIR *d = NULL;
+        char **done = NULL;
+        struct dirent *de;
+        int r;
+
+        *ret_done = NULL;
+        d = opendir(state_dir);
+        if (!d)
+                return errno == ENOENT ? 0 : error_set(ret_error, -errno, "cannot read %s: %m", state_dir);
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *error = NULL, *msg = NULL;
+                const TopoNamespace *n = NULL;
+                const char *key;
+                bool creating;
+
+                if (strncmp(de->d_name, "creating-", 9) == 0)
+                        creating = true;
+                else if (strncmp(de->d_name, "formatting-", 11) == 0)
+                        creating = false;
+                else
+                        continue;
+                key = strchr(de->d_name, '-') + 1;
+                if (asprintf(&path, "%s/%s", state_dir, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                if (!t) {
+                        dax_context_invalidate(c);
+                        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
+                        if (r < 0) {
+                                closedir(d);
+                                return r;
+                        }
+                }
+                r = topology_find_namespace(t, key, NULL, &n);
+                if (r < 0) {
+                        /* Nothing was made, or it is gone already. */
+                        (void) unlink(path);
+                        continue;
+                }
+                if (creating) {
+                        /* A namespace named by an interrupted create: it may lack its mode or
+                         * its info block. It holds nothing yet (it was being made): destroy it,
+                         * and the plan creates it afresh. */
+                        r = namespace_destroy(c, n->dev, true, &error);
+                        if (r >= 0)
+                                (void) asprintf(&msg,
+                                                "namespace \"%s\" (%s) was left half-made by an interrupted "
+                                                "create; destroyed it to make it again",
+                                                key, n->dev);
+                } else {
+                        /* A half-written file system: wipe its signatures so that nothing
+                         * mounts it, and the plan formats it again. */
+                        r = n->blockdev ? namespace_wipe_signatures(n->blockdev) : -ENODEV;
+                        if (r >= 0)
+                                (void) asprintf(
+                                        &msg,
+                                        "the file system on /dev/%s (namespace %s) was left "
+                                        "half-made by an interrupted mkfs; wiped it to format it again",
+                                        n->blockdev, n->name ?: n->dev);
+                }
+                if (r < 0) {
+                        closedir(d);
+                        strv_free(done);
+                        return error_set(ret_error, r,
+                                         "cannot recover namespace %s after an interrupted %s: %s", key,
+                                         creating ? "create" : "mkfs", error_message(error, r));
+                }
+                (void) unlink(path);
+                if (msg && strv_push(&done, TAKE_PTR(msg)) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        *ret_done = done;
+        return 0;
+}
+
+/* The namespace a step works on, now. */
+static int step_namespace(const Topology *t, const ReconcileStep *s, const TopoNamespace **ret,
+                          char **ret_error) {
+        int r;
+
+        if (!s->namespace)
+                return error_set(ret_error, -EINVAL, "%s: the step names no namespace", s->section ?: "?");
+        r = topology_find_namespace(t, s->namespace, NULL, ret);
+        if (r == -ENOENT)
+                return error_set(ret_error, r, "%s: no namespace named \"%s\" exists (any more)",
+                                 s->section ?: "?", s->namespace);
+        if (r == -ENOTUNIQ)
+                return error_set(ret_error, r,
+                                 "%s: several namespaces are named \"%s\"; rename or destroy all but one "
+                                 "(ndctl list -N shows them)",
+                                 s->section ?: "?", s->namespace);
+        return r;
+}
+
+static int step_blockdev(const Topology *t, const ReconcileStep *s, char **ret, char **ret_error) {
+        const TopoNamespace *n;
+        int r;
+
+        if (s->device) {
+                *ret = strdup(s->device);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = step_namespace(t, s, &n, ret_error);
+        if (r < 0)
+                return r;
+        if (!n->blockdev)
+                return error_set(ret_error, -ENODEV, "%s: namespace %s (%s) has no block device", s->section,
+                                 s->namespace, n->dev);
+        return asprintf(ret, "/dev/%s", n->blockdev) < 0 ? -ENOMEM : 0;
+}
+
+static int step_chardev(const Topology *t, const ReconcileStep *s, char **ret, char **ret_error) {
+        const TopoNamespace *n;
+        int r;
+
+        if (s->device) {
+                *ret = strdup(s->device);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = step_namespace(t, s, &n, ret_error);
+        if (r < 0)
+                return r;
+        if (!n->daxdev || !n->daxdev->chardev)
+                return error_set(ret_error, -ENODEV, "%s: namespace %s (%s) has no device-dax instance",
+                                 s->section, s->namespace, n->dev);
+        *ret = strdup(n->daxdev->chardev);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int systemd_reload(char **ret_error) {
+        __attribute__((cleanup(sd_bus_flush_close_unrefp))) sd_bus *bus = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot connect to the system bus to reload systemd: %s",
+                                 strerror(-r));
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
+        if (r < 0)
+                r = error_set(ret_error, r, "systemd did not reload its units: %s",
+                              e.message ?: strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
+                          char **ret_error) {
+        _cleanup_place_state_ PlaceState *st = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!s->zone)
+                return error_set(ret_error, -EINVAL, "%s: the step names no zone", s->section ?: "?");
+        r = place_state_load(state_dir, &st, ret_error);
+        if (r < 0)
+                return r;
+
+        switch (s->type) {
+        case RECONCILE_CREATE_ZONE:
+                r = zone_create(st, s->zone, ret_error);
+                break;
+        case RECONCILE_PLACE:
+                r = place_program(st, s->zone, s->program, s->with_libraries, ret_error);
+                break;
+        case RECONCILE_REFRESH:
+                r = 0;
+                for (size_t i = 0; i < st->n_placements && r >= 0; i++) {
+                        Placement *p = &st->placements[i];
+                        bool stale = false;
+
+                        if (!streq(p->zone, s->zone) || !p->program || !streq(p->program, s->program))
+                                continue;
+                        r = placement_is_stale(p, &stale, NULL);
+                        if (r >= 0 && stale)
+                                r = placement_refresh(st, p, ret_error);
+                }
+                break;
+        case RECONCILE_WRITE_DROPIN:
+                r = place_write_dropin(st, s->zone, s->program, s->service, dropin_root, &path, ret_error);
+                if (r >= 0)
+                        return systemd_reload(ret_error);
+                return r;
+        case RECONCILE_WRITE_ENTRY_POINT:
+                return place_write_entry_point(st, s->zone, s->program, &path, ret_error);
+        case RECONCILE_BIND_HOST:
+                return place_bind_host(st, s->zone, s->program, ret_error);
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        return place_state_save(st, ret_error);
+}
+
+int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep *s, const char *state_dir,
+                           const char *dropin_root, char **ret_error) {
+        _cleanup_free_ char *dev = NULL;
+        const TopoNamespace *n;
+        int r;
+
+        dropin_root = dropin_root ?: RECONCILE_DROPIN_ROOT;
+
+        switch (s->type) {
+        case RECONCILE_CREATE_NAMESPACE: {
+                NamespaceCreate req = {
+                        .region = s->region,
+                        .size = s->size,
+                        .mode = s->mode,
+                        .map = s->map,
+                        .align = s->align,
+                        .name = s->namespace,
+                };
+                r = marker_set(state_dir, "creating", s->namespace, s->region ?: "", ret_error);
+                if (r < 0)
+                        return r;
+                r = namespace_create(c, &req, NULL, NULL, ret_error);
+                marker_clear(state_dir, "creating", s->namespace);
+                return r;
+        }
+        case RECONCILE_RECONFIGURE:
+                if (s->device)
+                        return namespace_reconfigure(c, s->device, s->mode, s->map, s->align, s->force,
+                                                     ret_error);
+                r = step_namespace(t, s, &n, ret_error);
+                if (r < 0)
+                        return r;
+                return namespace_reconfigure(c, n->dev, s->mode, s->map, s->align, s->force, ret_error);
+        case RECONCILE_FORMAT: {
+                FormatOptions o = {
+                        .fs = s->fs == CONFIG_FILESYSTEM_EXT4 ? FS_TYPE_EXT4 : FS_TYPE_XFS,
+                        .force = s->force,
+                };
+                if (s->fs == CONFIG_FILESYSTEM_NONE)
+                        return 0;
+                r = step_blockdev(t, s, &dev, ret_error);
+                if (r < 0)
+                        return r;
+                if (topology_find_namespace(t, s->namespace ?: dev, NULL, &n) < 0 &&
+                    topology_find_namespace(t, dev, NULL, &n) < 0)
+                        return format_device(dev, &o, NULL, ret_error);
+                return reconcile_format(n, dev, &o, state_dir, NULL, ret_error);
+        }
+        case RECONCILE_MOUNT: {
+                DaxMountRequest req = { .dax = s->dax, .options = s->mount_options };
+
+                r = step_blockdev(t, s, &dev, ret_error);
+                if (r < 0)
+                        return r;
+                return dax_mount(dev, s->mount_point, &req, ret_error);
+        }
+        case RECONCILE_DEVDAX_ACCESS:
+                r = step_chardev(t, s, &dev, ret_error);
+                if (r < 0)
+                        return r;
+                return devdax_set_access(dev, s->uid, s->gid, s->permissions, ret_error);
+        case RECONCILE_DEVDAX_MODE:
+                r = step_chardev(t, s, &dev, ret_error);
+                if (r < 0)
+                        return r;
+                return devdax_set_mode(dev,
+                                       s->system_ram == CONFIG_SYSTEM_RAM_NO ? DEVDAX_MODE_DEVDAX
+                                                                             : DEVDAX_MODE_SYSTEM_RAM,
+                                       s->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, ret_error);
+        case RECONCILE_CREATE_ZONE:
+        case RECONCILE_PLACE:
+        case RECONCILE_REFRESH:
+        case RECONCILE_WRITE_DROPIN:
+        case RECONCILE_WRITE_ENTRY_POINT:
+        case RECONCILE_BIND_HOST:
+                return step_placement(s, state_dir, dropin_root, ret_error);
+        default:
+                return error_set(ret_error, -EINVAL, "unknown reconcile step type %d", (int) s->type);
+        }
+}
+
+int reconcile_section_parent(const Config *config, const char *section, char **ret) {
+        *ret = NULL;
+        if (!config || !section)
+                return 0;
+        if (strncmp(section, "Zone ", 5) == 0) {
+                const ConfigZone *z = config_find_zone(config, section + 5);
+
+                if (z && asprintf(ret, "Namespace %s", z->namespace) < 0)
+                        return -ENOMEM;
+        } else if (strncmp(section, "Placement ", 10) == 0) {
+                const ConfigPlacement *p = config_find_placement(config, section + 10);
+
+                if (p && asprintf(ret, "Zone %s", p->zone) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
