@@ -389,8 +389,11 @@ static struct json_object *manager_json(Manager *m) {
                 state = "degraded";
         else {
                 state = "idle";
+                /* Waiting for a region (and what waits on it) is normal; a conflict or a
+                 * region without room needs someone. */
                 for (size_t i = 0; m->plan && i < m->plan->n_problems; i++)
-                        if (m->plan->problems[i].kind != RECONCILE_WAITING)
+                        if (m->plan->problems[i].kind == RECONCILE_CONFLICT ||
+                            m->plan->problems[i].kind == RECONCILE_NO_ROOM)
                                 state = "degraded";
         }
         add(o, "Version", jstr(PACKAGE_VERSION));
@@ -1241,7 +1244,10 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         /* One's own processes need no authorization. */
-        if (bus_caller_uid(msg, &uid) >= 0 && uid == st.st_uid)
+        r = bus_caller_uid(msg, &uid);
+        log_debug("VerifyProcess(%" PRIu32 ") of uid %u by uid %d", pid, (unsigned) st.st_uid,
+                  r < 0 ? -1 : (int) uid);
+        if (r >= 0 && uid == st.st_uid)
                 return do_verify_process(msg, userdata, e);
         return polkit_authorize(userdata, msg, "org.daxmgr1.verify-process", do_verify_process, userdata, e);
 }

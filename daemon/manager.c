@@ -458,10 +458,11 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                 j->result = strdup(result);
         }
         if (error_name)
-                log_error("Job %" PRIu32 " (%s %s) failed: %s", j->id, job_type_to_string(j->type),
-                          j->target, message ?: error_name);
+                log_error("Job %" PRIu32 " (%s%s%s) failed: %s", j->id, job_type_to_string(j->type),
+                          *j->target ? " " : "", j->target, message ?: error_name);
         else
-                log_info("Job %" PRIu32 " (%s %s) done.", j->id, job_type_to_string(j->type), j->target);
+                log_info("Job %" PRIu32 " (%s%s%s) done.", j->id, job_type_to_string(j->type),
+                         *j->target ? " " : "", j->target);
 
         if (j->type == JOB_RECONCILE) {
                 m->last_reconcile_usec = j->finished_usec;
@@ -649,8 +650,8 @@ static int job_start(Job *j) {
         (void) sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_job_exit, j);
         j->state = JOB_RUNNING;
         m->running = j;
-        log_info("Job %" PRIu32 " (%s %s) started in worker %d.", j->id, job_type_to_string(j->type),
-                 j->target, (int) pid);
+        log_info("Job %" PRIu32 " (%s%s%s) started in worker %d.", j->id, job_type_to_string(j->type),
+                 *j->target ? " " : "", j->target, (int) pid);
         manager_update_status(m);
         bus_sync_objects(m);
         return 0;
@@ -716,7 +717,8 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
         }
         m->jobs = nj;
         m->jobs[m->n_jobs++] = j;
-        log_info("Job %" PRIu32 " queued: %s %s", j->id, job_type_to_string(type), j->target);
+        log_info("Job %" PRIu32 " queued: %s%s%s", j->id, job_type_to_string(type), *j->target ? " " : "",
+                 j->target);
         bus_sync_objects(m);
         bus_job_new(m, j);
         /* Start it from the event loop, after the method's reply has gone out. */
