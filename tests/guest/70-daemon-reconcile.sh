@@ -115,6 +115,23 @@ UNIT
     check_eq "Namespace.ConfigSection" "Namespace data" "$(prop "$nsobj" Namespace ConfigSection)"
     grep -q "'Name': <'data'>" "$out/managed.txt" || fail "GetManagedObjects lacks the namespace data"
 
+    # The documents in docs/dbus/ and the introspection agree, member for member.
+    zoneobj=$(busctl --system --list tree org.daxmgr1 | grep '/zone/.' | head -1)
+    plobj=$(busctl --system --list tree org.daxmgr1 | grep '/placement/.' | head -1)
+    jobobj=$(mgr_prop Jobs | jq -r '.[0]')
+    for pair in Manager:/org/daxmgr1 Region:/org/daxmgr1/region/region0 "Namespace:$nsobj" "Zone:$zoneobj" \
+        "Placement:$plobj" "Job:$jobobj"; do
+        iface=org.daxmgr1.${pair%%:*} path=${pair#*:}
+        doc=$DAXMGR_SRC/docs/dbus/$iface.md
+        awk '/^interface /{on=1; next} on && /^};/{on=0} on && /^    [A-Za-z]/ {
+                 l=$0; sub(/^ +/, "", l); sub(/^readonly [^ ]+ /, "", l); sub(/[(;].*/, "", l); print l }' \
+            "$doc" | sort >"$out/doc-$iface.txt"
+        busctl --system introspect org.daxmgr1 "$path" "$iface" | awk 'NR > 1 { sub(/^\./, "", $1); print $1 }' |
+            sort >"$out/bus-$iface.txt"
+        diff -u "$out/doc-$iface.txt" "$out/bus-$iface.txt" || fail "docs/dbus/$iface.md and the introspection of $path differ"
+        echo "ok: $iface: $(wc -l <"$out/bus-$iface.txt") members, as documented"
+    done
+
     gdbus monitor --system --dest org.daxmgr1 >"$out/monitor.txt" 2>&1 &
     mon=$!
     sleep 1
