@@ -902,12 +902,11 @@ static int verb_destroy_namespace(sd_bus *bus, char **args, size_t n) {
                 }
                 mounts = join(ns, "MountPoints");
                 fprintf(stderr,
-                        "daxmgr: %s: refusing without --force: this destroys %s (%s%s%s, %s %s)%s%s%s%s%s, "
-                        "and "
-                        "every byte on it is lost\n",
+                        "daxmgr: %s: refusing without --force: this destroys %s (%s%s%s%s %s%s%s%s%s%s), "
+                        "and every byte on it is lost\n",
                         what, str(ns, "Device"), *str(ns, "Name") ? "\"" : "", str(ns, "Name"),
                         *str(ns, "Name") ? "\", " : "", SIZE_FMT(u64(ns, "Size")), str(ns, "Mode"),
-                        *str(ns, "Filesystem") ? " with its " : "", str(ns, "Filesystem"),
+                        *str(ns, "Filesystem") ? ", with its " : "", str(ns, "Filesystem"),
                         *str(ns, "Filesystem") ? " file system" : "",
                         mounts && *mounts ? " mounted at " : "", mounts ?: "");
                 return EXIT_FAILURE_;

@@ -195,11 +195,12 @@ daxmgr unplace /mnt/cli-test/z "$SLEEPER"
 check_eq "copy gone" 0 "$(test -e "/mnt/cli-test/z/root$SLEEPER" && echo 1 || echo 0)"
 daxmgr zone remove /mnt/cli-test/z
 check_eq "zones left" '["/mnt/cli-data/xip"]' "$(daxmgr list zones --json | jq -c '[.[].Directory]')"
+expect_rc 1 "refusing without --force" daxmgr destroy-namespace clitest
+for want in "every byte on it is lost" '"clitest"' "with its ext4 file system" "mounted at /mnt/cli-test"; do
+    grep -qF "$want" "$out/rc.err" || fail "destroy-namespace did not say '$want'"
+done
 daxmgr unmount /mnt/cli-test
 check_eq "unmounted" "" "$(findmnt -rno TARGET "/dev/$blk" || true)"
-expect_rc 1 "refusing without --force" daxmgr destroy-namespace clitest
-grep -q "every byte on it is lost" "$out/rc.err" || fail "destroy-namespace did not say what is lost"
-grep -q "ext4" "$out/rc.err" || fail "destroy-namespace did not name the file system"
 check_eq "still there" fsdax "$(ndctl_ns mode clitest)"
 daxmgr destroy-namespace clitest --force | tee "$out/destroy.txt"
 check_eq "clitest gone (ndctl)" "" "$(ndctl_ns mode clitest)"
@@ -213,6 +214,9 @@ expect_rc 2 "--fs" daxmgr format data --fs btrfs
 expect_rc 2 "is not an option of mount" daxmgr mount data /mnt/x --force
 expect_rc 2 "usage: daxmgr mount" daxmgr mount data
 expect_rc 2 "not a process ID" daxmgr verify self
+expect_rc 2 "mode must be fsdax, devdax or raw" daxmgr create-namespace --mode sector
+expect_rc 2 "service must be a unit name" daxmgr place /mnt/cli-data/xip "$SLEEPER" --service nounit
+expect_rc 3 'no region "region9"' daxmgr create-namespace --region region9 --size 64M
 expect_rc 3 "no namespace" daxmgr format nosuch
 expect_rc 3 'no namespace "nosuch"' daxmgr destroy-namespace nosuch
 expect_rc 3 "no process" daxmgr verify 999999
