@@ -711,10 +711,55 @@ static void progress_bar(double p, const char *text) {
 
 /* Follows a job to its end: a progress bar on a terminal, one line per new progress text
  * otherwise. */
-static int wait_job(sd_bus *bus, const char *what, const char *path) {
-        _cleanup_free_ char *last = NULL;
-        bool tty = isatty(STDERR_FILENO);
+static int on_job_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        *(bool *) userdata = true;
+        return 0;
+}
 
+static void bus_slot_unrefp(sd_bus_slot **s) {
+        sd_bus_slot_unref(*s);
+}
+
+/* Waits for a signal of the job (then true), or up to a second (then false: poll again, in
+ * case a signal could not reach us). */
+static int wait_job_signal(sd_bus *bus, bool *changed) {
+        uint64_t deadline = 0, now;
+        struct timespec ts;
+        int r;
+
+        *changed = false;
+        for (;;) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (*changed)
+                        return 1;
+                if (r > 0)
+                        continue;
+                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+                now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+                if (deadline == 0)
+                        deadline = now + 1000000;
+                if (now >= deadline)
+                        return 0;
+                r = sd_bus_wait(bus, deadline - now);
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+}
+
+static int wait_job(sd_bus *bus, const char *what, const char *path) {
+        _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_props = NULL;
+        _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_done = NULL;
+        _cleanup_free_ char *last = NULL;
+        bool tty = isatty(STDERR_FILENO), changed = false;
+
+        /* Subscribe first, then read: no change can fall between the two. Without the
+         * subscriptions (a bus that refuses them) the loop below still polls every second. */
+        (void) sd_bus_match_signal(bus, &slot_props, DEST, path, "org.freedesktop.DBus.Properties",
+                                   "PropertiesChanged", on_job_signal, &changed);
+        (void) sd_bus_match_signal(bus, &slot_done, DEST, path, "org.daxmgr1.Job", "Completed",
+                                   on_job_signal, &changed);
         for (;;) {
                 _cleanup_json_ json_object *job = NULL;
                 sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -766,7 +811,9 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                         putchar('\n');
                         return EXIT_OK;
                 }
-                (void) usleep(100 * 1000);
+                r = wait_job_signal(bus, &changed);
+                if (r < 0)
+                        return bus_fail(what, NULL, r);
         }
 }
 

@@ -115,7 +115,9 @@ step "plan, reconcile, reload, list jobs"
 daxmgr plan | tee "$out/plan.txt"
 grep -q "Nothing to do" "$out/plan.txt" || fail "plan: $(cat "$out/plan.txt")"
 check_eq "plan --json steps" 0 "$(daxmgr plan --json | jq '.steps | length')"
+t0=$(date +%s.%N)
 daxmgr reconcile | tee "$out/reconcile.txt"
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "daxmgr reconcile took %.2f s\n", b - a }'
 grep -q "^reconcile: done: steps 0$" "$out/reconcile.txt" || fail "reconcile: $(cat "$out/reconcile.txt")"
 job=$(daxmgr reconcile --no-block)
 case $job in /org/daxmgr1/job/*) ;; *) fail "--no-block printed '$job'" ;; esac
