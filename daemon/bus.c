@@ -321,22 +321,23 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
 
 static struct json_object *placement_json(Manager *m, const Placement *p) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array();
-        _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL, *why = NULL;
+        _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL;
+        const char *why = NULL;
         uint64_t size = 0;
         bool stale = false;
 
         for (size_t i = 0; i < m->state->n_placements; i++) {
                 const Placement *q = &m->state->placements[i];
-                bool st = false;
 
                 if (strcmp(q->zone, p->zone) != 0 || !q->program || strcmp(q->program, p->source) != 0)
                         continue;
                 json_object_array_add(files, jstr(q->source));
                 size += q->size;
-                if (!stale && placement_is_stale(q, &st, why ? NULL : &why) >= 0 && st)
+                /* Computed once per refresh (manager_update_staleness()): it may hash. */
+                if (!stale && i < m->n_placement_stale && m->placement_stale[i]) {
                         stale = true;
-                if (!st)
-                        why = mfree(why);
+                        why = m->placement_stale_why[i];
+                }
         }
         for (size_t i = 0; m->config && i < m->config->n_placements; i++) {
                 const ConfigPlacement *c = &m->config->placements[i];

@@ -63,6 +63,8 @@ static void ctx_log(void *userdata, int priority, const char *message) {
         log_full(priority, "%s", message);
 }
 
+static void staleness_free(Manager *m);
+
 static Job *job_free(Job *j) {
         if (!j)
                 return NULL;
@@ -134,6 +136,7 @@ Manager *manager_free(Manager *m) {
         free(m->config_error);
         strv_free(m->config_warnings);
         topology_free(m->topology);
+        staleness_free(m);
         place_state_free(m->state);
         reconcile_plan_free(m->plan);
         free(m->plan_error);
@@ -197,6 +200,32 @@ bool manager_has_queued_reconcile(Manager *m) {
         return false;
 }
 
+static void staleness_free(Manager *m) {
+        for (size_t i = 0; m->placement_stale_why && i < m->n_placement_stale; i++)
+                free(m->placement_stale_why[i]);
+        m->n_placement_stale = 0;
+        m->placement_stale_why = mfree(m->placement_stale_why);
+        m->placement_stale = mfree(m->placement_stale);
+}
+
+static void manager_update_staleness(Manager *m) {
+        size_t n = m->state ? m->state->n_placements : 0;
+
+        staleness_free(m);
+        m->placement_stale = calloc(n ?: 1, sizeof(bool));
+        m->placement_stale_why = calloc(n ?: 1, sizeof(char *));
+        if (!m->placement_stale || !m->placement_stale_why) {
+                m->placement_stale = mfree(m->placement_stale);
+                m->placement_stale_why = mfree(m->placement_stale_why);
+                return;
+        }
+        m->n_placement_stale = n;
+        for (size_t i = 0; i < n; i++)
+                if (placement_is_stale(&m->state->placements[i], &m->placement_stale[i],
+                                       &m->placement_stale_why[i]) < 0)
+                        m->placement_stale[i] = false;
+}
+
 void manager_refresh(Manager *m) {
         _cleanup_free_ char *error = NULL, *key = NULL;
         Topology *t = NULL;
@@ -234,6 +263,7 @@ void manager_refresh(Manager *m) {
                 m->state = s;
         }
         error = mfree(error);
+        manager_update_staleness(m);
 
         if (m->topology) {
                 r = reconcile_compute(m->ctx, m->config, m->topology, m->state, m->state_dir, m->dropin_root,

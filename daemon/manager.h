@@ -110,6 +110,10 @@ struct Manager {
 
         Topology *topology;
         PlaceState *state;
+        bool *placement_stale; /* per state->placements[], computed once per refresh (it may
+                                * hash a changed source: never on each bus update) */
+        char **placement_stale_why;
+        size_t n_placement_stale;
         ReconcilePlan *plan;
         char *plan_error;    /* the plan could not be computed */
         char *last_plan_key; /* the plan JSON after the last reconcile: a plan that is still
