@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,12 @@
 
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "bus-json.h"
+#include "config.h"
+#include "error.h"
+#include "format.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "size.h"
@@ -35,6 +40,7 @@ enum {
         EXIT_NOT_FOUND = 3,
         EXIT_DENIED = 4,
         EXIT_NOT_RUNNING = 5,
+        EXIT_INTERRUPTED = 130, /* 128 + SIGINT, as the shell reports a Ctrl-C */
 };
 
 /* Options, one bit each, so that each verb can refuse the ones that mean nothing to it. */
@@ -56,12 +62,14 @@ enum {
         OPT_SERVICE = 1u << 14,
         OPT_NO_ENTRY_POINT = 1u << 15,
         OPT_BIND_HOST = 1u << 16,
+        OPT_ZONE = 1u << 17,
+        OPT_ROOT = 1u << 18,
 };
 
 static struct {
         unsigned given;
         bool ask_password;
-        const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service;
+        const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root;
         uint64_t align;
 } arg = { .ask_password = true };
 
@@ -70,7 +78,7 @@ static bool use_color;
 static const char *const option_names[] = {
         "--json",    "--force",          "--no-block",  "--region", "--mode", "--size", "--align",
         "--map",     "--name",           "--fs",        "--label",  "--dax",  "-o",     "--with-libraries",
-        "--service", "--no-entry-point", "--bind-host",
+        "--service", "--no-entry-point", "--bind-host", "--zone",   "--root",
 };
 
 static void json_putp(json_object **j) {
@@ -83,6 +91,14 @@ static void bus_message_unrefp(sd_bus_message **m) {
         sd_bus_message_unref(*m);
 }
 #define _cleanup_bus_message_ _cleanup_(bus_message_unrefp)
+
+static char *absolute(const char *p);
+
+static const char *startswith(const char *s, const char *prefix) {
+        size_t l = strlen(prefix);
+
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
 
 /* ---------------------------------------------------------------- errors */
 
@@ -126,15 +142,16 @@ static int exit_code_for_error(const char *name, const char *message) {
         return EXIT_FAILURE_;
 }
 
+static int not_running(void) {
+        fputs("daxmgr: daxmgrd is not running; start it with: systemctl enable --now daxmgrd\n", stderr);
+        return EXIT_NOT_RUNNING;
+}
+
 /* One line: what failed, and the daemon's own sentence. */
 static int bus_fail(const char *what, const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e)) {
-                if (error_not_running(e->name, e->message)) {
-                        fputs("daxmgr: daxmgrd is not running; start it with: systemctl enable --now "
-                              "daxmgrd\n",
-                              stderr);
-                        return EXIT_NOT_RUNNING;
-                }
+                if (error_not_running(e->name, e->message))
+                        return not_running();
                 fprintf(stderr, "daxmgr: %s: %s\n", what, e->message ?: e->name);
                 return exit_code_for_error(e->name, e->message);
         }
@@ -150,8 +167,9 @@ static int connect_bus(sd_bus **ret) {
 
         r = sd_bus_open_system(&bus);
         if (r < 0) {
-                fprintf(stderr, "daxmgr: cannot connect to the system bus: %s\n", strerror(-r));
-                return EXIT_FAILURE_;
+                /* No bus, no daemon: the same advice as when only the daemon is missing. */
+                fprintf(stderr, "daxmgr: the system bus is not running (%s)\n", strerror(-r));
+                return not_running();
         }
         (void) sd_bus_set_allow_interactive_authorization(bus, arg.ask_password);
         *ret = bus;
@@ -368,6 +386,71 @@ static int print_placements(json_object *list) {
         return 0;
 }
 
+/* The block and character devices of the namespaces, as list devices --json shows them. */
+static json_object *devices_of(json_object *namespaces) {
+        json_object *list = json_object_new_array();
+
+        for (size_t i = 0; list && namespaces && i < json_object_array_length(namespaces); i++) {
+                json_object *ns = json_object_array_get_idx(namespaces, i);
+                const char *devs[2] = { str(ns, "BlockDevice"), str(ns, "CharDevice") };
+
+                for (size_t d = 0; d < 2; d++) {
+                        _cleanup_free_ char *region = NULL;
+                        json_object *o, *numa;
+
+                        if (!*devs[d])
+                                continue;
+                        (void) sd_bus_path_decode(str(ns, "Region"), ROOT_PATH "/region", &region);
+                        o = json_object_new_object();
+                        (void) json_object_object_add(o, "Device", json_object_new_string(devs[d]));
+                        (void) json_object_object_add(o, "Type",
+                                                      json_object_new_string(d ? "char" : "block"));
+                        (void) json_object_object_add(
+                                o, "Mode",
+                                json_object_new_string(d ? str(ns, "DaxDeviceMode") : str(ns, "Mode")));
+                        (void) json_object_object_add(o, "Size", json_object_new_uint64(u64(ns, "Size")));
+                        (void) json_object_object_add(
+                                o, "NumaNode",
+                                json_object_new_int(json_object_object_get_ex(ns, "NumaNode", &numa)
+                                                            ? json_object_get_int(numa)
+                                                            : -1));
+                        (void) json_object_object_add(o, "Namespace",
+                                                      json_object_new_string(str(ns, "Device")));
+                        (void) json_object_object_add(o, "Name", json_object_new_string(str(ns, "Name")));
+                        (void) json_object_object_add(o, "Region", json_object_new_string(region ?: ""));
+                        (void) json_object_object_add(o, "NamespacePath",
+                                                      json_object_new_string(str(ns, "Path")));
+                        (void) json_object_array_add(list, o);
+                }
+        }
+        return list;
+}
+
+static int print_devices(json_object *list) {
+        static const char *const h[] = { "DEVICE", "TYPE", "MODE", "SIZE", "NUMA", "NAMESPACE", "NAME" };
+        _cleanup_table_ Table *t = table_new(ELEMENTSOF(h), h);
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                json_object *o = json_object_array_get_idx(list, i), *v;
+                char numa[24] = "-";
+
+                if (json_object_object_get_ex(o, "NumaNode", &v) && json_object_get_int(v) >= 0)
+                        snprintf(numa, sizeof(numa), "%d", json_object_get_int(v));
+                const char *row[] = { str(o, "Device"),         str(o, "Type"), dash(str(o, "Mode")),
+                                      SIZE_FMT(u64(o, "Size")), numa,           str(o, "Namespace"),
+                                      dash(str(o, "Name")) };
+                if (table_add_row(t, row) < 0)
+                        return -ENOMEM;
+        }
+        if (table_rows(t) == 0)
+                puts("No devices.");
+        else
+                table_print(t, stdout, use_color);
+        return 0;
+}
+
 static int print_jobs(json_object *list) {
         static const char *const h[] = { "JOB", "OPERATION", "TARGET", "STATE", "PROGRESS", "MESSAGE" };
         _cleanup_table_ Table *t = table_new(ELEMENTSOF(h), h);
@@ -468,12 +551,14 @@ static const struct {
         const char *what;
         const char *iface;
         int (*print)(json_object *list);
+        unsigned filters; /* the options that filter this list */
 } list_kinds[] = {
-        { "regions", "org.daxmgr1.Region", print_regions },
-        { "namespaces", "org.daxmgr1.Namespace", print_namespaces },
-        { "zones", "org.daxmgr1.Zone", print_zones },
-        { "placements", "org.daxmgr1.Placement", print_placements },
-        { "jobs", "org.daxmgr1.Job", print_jobs },
+        { "regions", "org.daxmgr1.Region", print_regions, 0 },
+        { "namespaces", "org.daxmgr1.Namespace", print_namespaces, OPT_REGION | OPT_MODE },
+        { "devices", "org.daxmgr1.Namespace", print_devices, OPT_REGION | OPT_MODE },
+        { "zones", "org.daxmgr1.Zone", print_zones, 0 },
+        { "placements", "org.daxmgr1.Placement", print_placements, OPT_ZONE },
+        { "jobs", "org.daxmgr1.Job", print_jobs, 0 },
 };
 
 /* "namespaces", or the singular. */
@@ -488,21 +573,113 @@ static size_t list_kind(const char *what) {
         return k;
 }
 
+/* "a, b, c" of the string @key of every object of @list; "none" when empty. */
+static char *values_of(json_object *list, const char *key) {
+        char *s = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&s, &n);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; list && i < json_object_array_length(list); i++)
+                fprintf(f, "%s%s", i ? ", " : "", str(json_object_array_get_idx(list, i), key));
+        if (!list || json_object_array_length(list) == 0)
+                fputs("none", f);
+        fclose(f);
+        return s;
+}
+
+/* Checks the filter values against the objects there are: a filter that cannot match anything
+ * is a mistake, said with the values that would do. */
+static int check_filters(json_object *all, char **ret_zone) {
+        if (arg.given & OPT_REGION) {
+                json_object *regions = objects_of(all, "org.daxmgr1.Region");
+                bool found = false;
+
+                for (size_t i = 0; regions && i < json_object_array_length(regions); i++)
+                        found = found || strcmp(str(json_object_array_get_idx(regions, i), "Device"),
+                                                arg.region) == 0;
+                if (!found) {
+                        _cleanup_free_ char *have = values_of(regions, "Device");
+
+                        return usage_error("--region: there is no region \"%s\"; the regions are: %s",
+                                           arg.region, have ?: "?");
+                }
+        }
+        if (arg.given & OPT_ZONE) {
+                json_object *zones = objects_of(all, "org.daxmgr1.Zone");
+                _cleanup_free_ char *dir = absolute(arg.zone);
+                size_t l;
+
+                if (!dir)
+                        return bus_fail("list", NULL, -ENOMEM);
+                l = strlen(dir);
+                while (l > 1 && dir[l - 1] == '/')
+                        dir[--l] = 0;
+                for (size_t i = 0; zones && i < json_object_array_length(zones); i++)
+                        if (strcmp(str(json_object_array_get_idx(zones, i), "Directory"), dir) == 0) {
+                                *ret_zone = TAKE_PTR(dir);
+                                return EXIT_OK;
+                        }
+                _cleanup_free_ char *have = values_of(zones, "Directory");
+                return usage_error("--zone: %s is not a zone; the zones are: %s", dir, have ?: "?");
+        }
+        return EXIT_OK;
+}
+
+/* @o: a namespace (devices are filtered through their namespace: the --mode of a /dev/daxX.Y
+ * is its namespace's devdax, not its own devdax or system-ram), or a placement. */
+static bool filter_match(json_object *o, const char *zone) {
+        if (arg.given & OPT_REGION) {
+                _cleanup_free_ char *region = NULL;
+
+                (void) sd_bus_path_decode(str(o, "Region"), ROOT_PATH "/region", &region);
+                if (!region || strcmp(region, arg.region) != 0)
+                        return false;
+        }
+        if ((arg.given & OPT_MODE) && strcmp(str(o, "Mode"), arg.mode) != 0)
+                return false;
+        if (zone && strcmp(str(o, "Zone"), zone) != 0)
+                return false;
+        return true;
+}
+
 static int verb_list(sd_bus *bus, char **args, size_t n) {
-        _cleanup_json_ json_object *all = NULL;
+        _cleanup_json_ json_object *all = NULL, *devices = NULL, *filtered = NULL;
+        _cleanup_free_ char *zone = NULL;
         json_object *list;
+        bool dev;
         size_t k;
         int r;
 
         k = list_kind(args[0]);
+        dev = list_kinds[k].print == print_devices;
         r = get_objects(bus, &all);
         if (r != EXIT_OK)
                 return r;
+        r = check_filters(all, &zone);
+        if (r != EXIT_OK)
+                return r;
         list = objects_of(all, list_kinds[k].iface);
-        if (arg.given & OPT_JSON) {
-                _cleanup_json_ json_object *empty = json_object_new_array();
+        filtered = json_object_new_array();
+        if (!filtered)
+                return bus_fail("list", NULL, -ENOMEM);
+        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                json_object *o = json_object_array_get_idx(list, i);
 
-                print_json(list ?: empty);
+                if (!filter_match(o, zone))
+                        continue;
+                (void) json_object_array_add(filtered, json_object_get(o));
+        }
+        if (dev) {
+                devices = devices_of(filtered);
+                if (!devices)
+                        return bus_fail("list", NULL, -ENOMEM);
+                list = devices;
+        } else
+                list = filtered;
+        if (arg.given & OPT_JSON) {
+                print_json(list);
                 return EXIT_OK;
         }
         if (list_kinds[k].print(list) < 0)
@@ -685,6 +862,29 @@ static int verb_verify_path(sd_bus *bus, char **args, size_t n) {
 
 /* ---------------------------------------------------------------- jobs */
 
+/* Ctrl-C while following a job stops the following, not the job. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+        interrupted = sig;
+}
+
+static void catch_interrupts(void) {
+        struct sigaction sa = { .sa_handler = on_interrupt }; /* no SA_RESTART: wake sd_bus_wait() */
+
+        (void) sigemptyset(&sa.sa_mask);
+        (void) sigaction(SIGINT, &sa, NULL);
+        (void) sigaction(SIGTERM, &sa, NULL);
+}
+
+static int job_interrupted(const char *path) {
+        if (isatty(STDERR_FILENO))
+                fputs("\r\033[K", stderr);
+        fprintf(stderr, "daxmgr: the job %s keeps running in daxmgrd; follow it with: daxmgr monitor\n",
+                path);
+        return EXIT_INTERRUPTED;
+}
+
 static int get_job(sd_bus *bus, const char *path, json_object **ret, sd_bus_error *e) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         int r;
@@ -743,6 +943,8 @@ static int wait_job_signal(sd_bus *bus, bool *changed) {
                 if (now >= deadline)
                         return 0;
                 r = sd_bus_wait(bus, deadline - now);
+                if (interrupted)
+                        return -EINTR;
                 if (r < 0 && r != -EINTR)
                         return r;
         }
@@ -767,7 +969,13 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                 json_object *p;
                 int r;
 
+                if (interrupted)
+                        return job_interrupted(path);
                 r = get_job(bus, path, &job, &e);
+                if (r < 0 && interrupted) {
+                        sd_bus_error_free(&e);
+                        return job_interrupted(path);
+                }
                 if (r < 0) {
                         if (tty)
                                 fputs("\r\033[K", stderr);
@@ -812,6 +1020,8 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                         return EXIT_OK;
                 }
                 r = wait_job_signal(bus, &changed);
+                if (interrupted)
+                        return job_interrupted(path);
                 if (r < 0)
                         return bus_fail(what, NULL, r);
         }
@@ -821,10 +1031,22 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
 static int run_job(sd_bus *bus, const char *what, sd_bus_message *m) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
+        sigset_t mask, old;
         const char *path;
         int r;
 
+        /* From here a Ctrl-C leaves the job to the daemon and says where to find it; held back
+         * until the call returned the job's path (sd_bus_call() would fail with EINTR). */
+        if (!(arg.given & OPT_NO_BLOCK)) {
+                catch_interrupts();
+                (void) sigemptyset(&mask);
+                (void) sigaddset(&mask, SIGINT);
+                (void) sigaddset(&mask, SIGTERM);
+                (void) sigprocmask(SIG_BLOCK, &mask, &old);
+        }
         r = sd_bus_call(bus, m, 0, &e, &reply);
+        if (!(arg.given & OPT_NO_BLOCK))
+                (void) sigprocmask(SIG_SETMASK, &old, NULL);
         if (r < 0) {
                 r = bus_fail(what, &e, r);
                 sd_bus_error_free(&e);
@@ -837,6 +1059,8 @@ static int run_job(sd_bus *bus, const char *what, sd_bus_message *m) {
                 puts(path);
                 return EXIT_OK;
         }
+        if (interrupted)
+                return job_interrupted(path);
         return wait_job(bus, what, path);
 }
 
@@ -1075,6 +1299,438 @@ static int verb_unplace(sd_bus *bus, char **args, size_t n) {
         return run_job(bus, what, m);
 }
 
+/* ---------------------------------------------------------------- config check */
+
+/* The daemon's ConfigError, when it runs (never starting it): NULL when it does not run. */
+static char *daemon_config_error(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        char *error = NULL;
+        int has = 0;
+
+        if (sd_bus_open_system(&bus) < 0)
+                return NULL;
+        if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "NameHasOwner", NULL, &reply, "s", DEST) < 0 ||
+            sd_bus_message_read(reply, "b", &has) < 0 || !has)
+                return NULL;
+        if (sd_bus_get_property_string(bus, DEST, ROOT_PATH, MANAGER, "ConfigError", NULL, &error) < 0)
+                return NULL;
+        return error;
+}
+
+static int verb_config(sd_bus *bus, char **args, size_t n) {
+        _cleanup_config_ Config *c = NULL;
+        _cleanup_free_ char *error = NULL, *daemon_error = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        bool system = !arg.root || strcmp(arg.root, "/") == 0 || !*arg.root;
+        int r;
+
+        r = config_load(arg.root ?: "", &c, &warnings, &error);
+        /* Only the system's configuration is the daemon's: compare with what it says. */
+        if (system)
+                daemon_error = daemon_config_error();
+        if (r < 0) {
+                fprintf(stderr, "daxmgr: config check: %s\n", error_message(error, r));
+                if (daemon_error && !*daemon_error)
+                        fprintf(stderr,
+                                "daxmgr: daxmgrd keeps running the last configuration that loaded\n");
+                return EXIT_FAILURE_;
+        }
+        for (size_t i = 0; warnings && warnings[i]; i++)
+                fprintf(stderr, "warning: %s\n", warnings[i]);
+        if (arg.given & OPT_JSON) {
+                _cleanup_json_ json_object *j = NULL;
+
+                r = config_to_json(c, &j);
+                if (r < 0)
+                        return bus_fail("config check", NULL, r);
+                print_json(j);
+        } else {
+                printf("valid: %zu namespaces, %zu zones, %zu placements from %zu file(s)\n",
+                       c->n_namespaces, c->n_zones, c->n_placements, c->n_files);
+                if (c->n_files == 0)
+                        printf("No configuration file: daxmgrd only observes.\n");
+        }
+        if (daemon_error && *daemon_error)
+                fprintf(stderr,
+                        "daxmgr: daxmgrd still reports the error of the configuration it last read: %s; "
+                        "apply this one with: daxmgr reload\n",
+                        daemon_error);
+        return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- monitor */
+
+static bool monitor_bar; /* a progress bar is on the last line of the terminal */
+
+/* "namespace", "namespace0.0" of /org/daxmgr1/namespace/namespace0_2e0; "daxmgrd", "" of the
+ * manager. */
+static void path_kind_key(const char *path, char **ret_kind, char **ret_key) {
+        const char *rest = startswith(path, ROOT_PATH "/"), *slash;
+        _cleanup_free_ char *kind = NULL, *prefix = NULL;
+        char *key = NULL;
+
+        *ret_kind = *ret_key = NULL;
+        if (!rest || !(slash = strchr(rest, '/'))) {
+                *ret_kind = strdup(rest ?: "daxmgrd");
+                *ret_key = strdup("");
+                return;
+        }
+        kind = strndup(rest, (size_t) (slash - rest));
+        prefix = strndup(path, (size_t) (slash - path));
+        if (!kind || !prefix)
+                return;
+        if (sd_bus_path_decode(path, prefix, &key) <= 0)
+                key = strdup(slash + 1);
+        *ret_kind = TAKE_PTR(kind);
+        *ret_key = key;
+}
+
+/* "namespace0.0", "job 5", "zone /mnt/pm0/xip", "daxmgrd": how a line names the object. */
+static char *path_label(const char *path) {
+        _cleanup_free_ char *kind = NULL, *key = NULL;
+        char *s = NULL;
+
+        path_kind_key(path, &kind, &key);
+        if (!kind || !key)
+                return strdup(path);
+        if (!*key)
+                return TAKE_PTR(kind);
+        if (strcmp(kind, "region") == 0 || strcmp(kind, "namespace") == 0)
+                return TAKE_PTR(key);
+        if (asprintf(&s, "%s %s", kind, key) < 0)
+                return NULL;
+        return s;
+}
+
+static void monitor_line_start(void) {
+        if (monitor_bar) {
+                fputs("\r\033[K", stdout);
+                monitor_bar = false;
+        }
+}
+
+_printf_(1, 2) static void monitor_line(const char *fmt, ...) {
+        va_list ap;
+
+        monitor_line_start();
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        fflush(stdout);
+}
+
+static void monitor_json(const char *event, const char *path, const char *iface, json_object *props) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+
+        if (!o)
+                return;
+        (void) json_object_object_add(o, "event", json_object_new_string(event));
+        (void) json_object_object_add(o, "path", json_object_new_string(path));
+        if (iface)
+                (void) json_object_object_add(o, "interface", json_object_new_string(iface));
+        (void) json_object_object_add(o, "properties",
+                                      props ? json_object_get(props) : json_object_new_object());
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        fflush(stdout);
+}
+
+/* A property's value for people: strings bare, string arrays joined, the rest as JSON. */
+static char *human_value(json_object *v) {
+        if (!v)
+                return strdup("");
+        if (json_object_is_type(v, json_type_string))
+                return strdup(json_object_get_string(v));
+        if (json_object_is_type(v, json_type_array)) {
+                _cleanup_json_ json_object *w = json_object_new_object();
+
+                if (!w)
+                        return NULL;
+                (void) json_object_object_add(w, "a", json_object_get(v));
+                return join(w, "a");
+        }
+        return strdup(
+                json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void monitor_added(const char *path, const char *iface, json_object *props) {
+        _cleanup_free_ char *kind = NULL, *key = NULL, *detail = NULL;
+        const char *k;
+
+        if (arg.given & OPT_JSON)
+                return monitor_json("added", path, iface, props);
+        path_kind_key(path, &kind, &key);
+        k = kind ?: path;
+        if (strcmp(iface, "org.daxmgr1.Namespace") == 0) {
+                if (*str(props, "Name"))
+                        (void) asprintf(&detail, " (name %s, %s)", str(props, "Name"), str(props, "Mode"));
+                else
+                        (void) asprintf(&detail, " (%s)", str(props, "Mode"));
+                monitor_line("+ namespace %s%s", dash(str(props, "Device")), detail ?: "");
+        } else if (strcmp(iface, "org.daxmgr1.Region") == 0)
+                monitor_line("+ region %s (%s)", dash(str(props, "Device")), SIZE_FMT(u64(props, "Size")));
+        else if (strcmp(iface, "org.daxmgr1.Zone") == 0)
+                monitor_line("+ zone %s", dash(str(props, "Directory")));
+        else if (strcmp(iface, "org.daxmgr1.Placement") == 0)
+                monitor_line("+ placement %s in %s", dash(str(props, "Program")), dash(str(props, "Zone")));
+        else if (strcmp(iface, "org.daxmgr1.Job") == 0)
+                monitor_line("+ job %" PRIu64 " %s%s%s", u64(props, "Id"), str(props, "Operation"),
+                             *str(props, "Target") ? " " : "", str(props, "Target"));
+        else
+                monitor_line("+ %s %s", k, key ?: "");
+}
+
+static int on_interfaces_added(sd_bus_message *m) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
+                _cleanup_json_ json_object *props = NULL;
+                const char *iface;
+
+                r = sd_bus_message_read(m, "s", &iface);
+                if (r < 0)
+                        return r;
+                r = bus_read_properties_json(m, &props);
+                if (r < 0)
+                        return r;
+                if (startswith(iface, "org.daxmgr1."))
+                        monitor_added(path, iface, props);
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static int on_interfaces_removed(sd_bus_message *m) {
+        const char *path, *iface;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &iface)) > 0) {
+                _cleanup_free_ char *kind = NULL, *key = NULL;
+
+                if (!startswith(iface, "org.daxmgr1."))
+                        continue;
+                if (arg.given & OPT_JSON) {
+                        monitor_json("removed", path, iface, NULL);
+                        continue;
+                }
+                path_kind_key(path, &kind, &key);
+                monitor_line("- %s %s", kind ?: path, key ?: "");
+        }
+        return r;
+}
+
+static void monitor_progress(const char *path, json_object *job) {
+        _cleanup_free_ char *label = path_label(path);
+        json_object *p;
+        double progress = json_object_object_get_ex(job, "Progress", &p) ? json_object_get_double(p) : 0;
+        const char *text = str(job, "ProgressText");
+
+        if (use_color) { /* a terminal: one live bar */
+                const int width = 30;
+                int filled = (int) (progress * width + 0.5);
+
+                filled = filled < 0 ? 0 : filled > width ? width : filled;
+                printf("\r\033[K%s [%.*s%*s] %3.0f%% %.50s", label ?: path, filled,
+                       "##############################", width - filled, "", 100.0 * progress, text);
+                fflush(stdout);
+                monitor_bar = true;
+        } else
+                monitor_line("%s: %.0f%% %s", label ?: path, 100.0 * progress, text);
+}
+
+static int on_properties_changed(sd_bus_message *m) {
+        _cleanup_json_ json_object *props = NULL;
+        _cleanup_free_ char *label = NULL;
+        const char *path = sd_bus_message_get_path(m), *iface;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &iface);
+        if (r < 0)
+                return r;
+        r = bus_read_properties_json(m, &props);
+        if (r < 0)
+                return r;
+        if (arg.given & OPT_JSON) {
+                monitor_json("changed", path, iface, props);
+                return 0;
+        }
+        if (strcmp(iface, "org.daxmgr1.Job") == 0) {
+                /* Progress as a bar or a line; the end comes with Completed. */
+                if (json_object_object_get_ex(props, "Progress", NULL) ||
+                    json_object_object_get_ex(props, "ProgressText", NULL)) {
+                        _cleanup_json_ json_object *job = NULL;
+                        sd_bus *bus = sd_bus_message_get_bus(m);
+
+                        if (get_job(bus, path, &job, NULL) >= 0)
+                                monitor_progress(path, job);
+                        else
+                                monitor_progress(path, props);
+                }
+                return 0;
+        }
+        label = path_label(path);
+        json_object_object_foreach(props, k, v) {
+                _cleanup_free_ char *value = human_value(v);
+                size_t l = strlen(k);
+
+                if (json_object_is_type(v, json_type_int) && ((l >= 4 && strcmp(k + l - 4, "Size") == 0) ||
+                                                              (l >= 6 && strcmp(k + l - 6, "Extent") == 0)))
+                        monitor_line("%s %s: %s", label ?: path, k, SIZE_FMT(json_object_get_uint64(v)));
+                else
+                        monitor_line("%s %s: %s", label ?: path, k, value ?: "?");
+        }
+        return 0;
+}
+
+static int on_monitor_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *path = sd_bus_message_get_path(m);
+        int r = 0;
+
+        if (!path)
+                return 0;
+        if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.ObjectManager", "InterfacesAdded"))
+                r = on_interfaces_added(m);
+        else if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved"))
+                r = on_interfaces_removed(m);
+        else if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged"))
+                r = on_properties_changed(m);
+        else if (sd_bus_message_is_signal(m, "org.daxmgr1.Job", "Completed")) {
+                const char *error, *message;
+                int success;
+
+                r = sd_bus_message_read(m, "bss", &success, &error, &message);
+                if (r < 0)
+                        goto fail;
+                if (arg.given & OPT_JSON) {
+                        _cleanup_json_ json_object *o = json_object_new_object();
+
+                        (void) json_object_object_add(o, "success", json_object_new_boolean(success));
+                        (void) json_object_object_add(o, "error", json_object_new_string(error));
+                        (void) json_object_object_add(o, "message", json_object_new_string(message));
+                        monitor_json("job-completed", path, "org.daxmgr1.Job", o);
+                } else {
+                        _cleanup_free_ char *label = path_label(path);
+
+                        if (success)
+                                monitor_line("%s: done", label ?: path);
+                        else
+                                monitor_line("%s: failed: %s", label ?: path, *message ? message : error);
+                }
+        } else if (sd_bus_message_is_signal(m, MANAGER, "Reconciled")) {
+                uint32_t steps, problems;
+
+                r = sd_bus_message_read(m, "uu", &steps, &problems);
+                if (r < 0)
+                        goto fail;
+                if (arg.given & OPT_JSON) {
+                        _cleanup_json_ json_object *o = json_object_new_object();
+
+                        (void) json_object_object_add(o, "steps_done", json_object_new_int64(steps));
+                        (void) json_object_object_add(o, "problems", json_object_new_int64(problems));
+                        monitor_json("reconciled", path, MANAGER, o);
+                } else
+                        monitor_line("reconciled: %" PRIu32 " step(s) done, %" PRIu32 " problem(s)", steps,
+                                     problems);
+        }
+        /* JobNew and JobRemoved repeat what InterfacesAdded and Completed said. */
+fail:
+        if (r < 0)
+                fprintf(stderr, "daxmgr: monitor: a %s signal of %s cannot be read: %s\n",
+                        sd_bus_message_get_member(m) ?: "?", path, strerror(-r));
+        return 0;
+}
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, DEST) != 0)
+                return 0;
+        if (arg.given & OPT_JSON) {
+                _cleanup_json_ json_object *o = json_object_new_object();
+
+                (void) json_object_object_add(o, "owner", json_object_new_string(new_owner));
+                monitor_json(*new_owner ? "daemon-started" : "daemon-stopped", ROOT_PATH, NULL, o);
+        } else if (*new_owner)
+                monitor_line("daxmgrd started");
+        else
+                monitor_line("daxmgrd stopped; waiting for it to start again");
+        return 0;
+}
+
+static int verb_monitor(sd_bus *bus, char **args, size_t n) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        sigset_t mask;
+        int has = 0, r;
+
+        /* Subscribe first: an event between the check below and the subscription is not lost. */
+        r = sd_bus_add_match(bus, NULL, "type='signal',sender='" DEST "',path_namespace='" ROOT_PATH "'",
+                             on_monitor_signal, NULL);
+        if (r >= 0)
+                r = sd_bus_add_match(
+                        bus, NULL,
+                        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                        "member='NameOwnerChanged',arg0='" DEST "'",
+                        on_name_owner_changed, NULL);
+        if (r < 0)
+                return bus_fail("monitor: subscribing to the daemon's signals", NULL, r);
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "NameHasOwner", NULL, &reply, "s", DEST);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "b", &has);
+        if (r >= 0 && !has)
+                fprintf(stderr, "daxmgr: daxmgrd is not running (start it with: systemctl enable --now "
+                                "daxmgrd); waiting for it\n");
+        if (isatty(STDOUT_FILENO) && !(arg.given & OPT_JSON))
+                fprintf(stderr, "Monitoring daxmgrd; Ctrl-C to stop.\n");
+
+        (void) sigemptyset(&mask);
+        (void) sigaddset(&mask, SIGINT);
+        (void) sigaddset(&mask, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        /* A shell starts background commands with SIGINT ignored; an ignored signal never reaches
+         * the event loop, and "kill -INT" should stop a monitor wherever it runs. */
+        (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGTERM, SIG_DFL);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0) /* the loop ends with 1 (EXIT_FAILURE) if the bus goes away, 0 on a signal */
+                r = sd_bus_set_exit_on_disconnect(bus, true);
+        if (r < 0)
+                return bus_fail("monitor", NULL, r);
+        r = sd_event_loop(event);
+        monitor_line_start();
+        fflush(stdout);
+        (void) sd_bus_detach_event(bus);
+        if (r != 0) {
+                fprintf(stderr, "daxmgr: monitor: %s\n", r > 0 ? "the system bus went away" : strerror(-r));
+                return EXIT_FAILURE_;
+        }
+        return EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct Verb {
@@ -1083,9 +1739,16 @@ static const struct Verb {
         unsigned options;
         int (*run)(sd_bus *bus, char **args, size_t n);
         const char *synopsis;
+        bool local; /* needs no daemon */
 } verbs[] = {
         { "status", 0, 0, OPT_JSON, verb_status, "status [--json]" },
-        { "list", 1, 1, OPT_JSON, verb_list, "list regions|namespaces|zones|placements|jobs [--json]" },
+        { "list", 1, 1, OPT_JSON | OPT_REGION | OPT_MODE | OPT_ZONE, verb_list,
+          "list regions|namespaces|devices|zones|placements|jobs [--json]\n"
+          "       [--region regionN] [--mode fsdax|devdax|raw] (namespaces, devices) [--zone DIR] "
+          "(placements)" },
+        { "monitor", 0, 0, OPT_JSON, verb_monitor, "monitor [--json]" },
+        { "config", 1, 1, OPT_ROOT | OPT_JSON, verb_config, "config check [--root DIR] [--json]",
+          .local = true },
         { "plan", 0, 0, OPT_JSON, verb_plan, "plan [--json]" },
         { "reconcile", 0, 0, OPT_NO_BLOCK, verb_reconcile, "reconcile [--no-block]" },
         { "reload", 0, 0, 0, verb_reload, "reload" },
@@ -1122,9 +1785,17 @@ static void help(void) {
                "names\n"
                "     --no-block        print the job's object path and return without waiting\n"
                "     --no-ask-password do not let polkit ask for a password\n"
+               "     --region regionN  list: only the namespaces or devices of this region\n"
+               "     --mode MODE       list: only the namespaces or devices of this mode\n"
+               "     --zone DIR        list: only the placements in this zone\n"
+               "     --root DIR        config check: read the configuration below DIR\n"
                "\nSizes: 512M, 2G, 50%%, rest. Namespaces: name, uuid, namespace0.0, pmem0, dax0.0.\n"
-               "\nExit status: 0 success, 1 failure, 2 bad arguments, 3 no such object,\n"
-               "4 access denied, 5 daxmgrd is not running.\n");
+               "\nmonitor streams the daemon's events until Ctrl-C (--json: one object per line).\n"
+               "config check validates the configuration files without the daemon.\n"
+               "Ctrl-C while a job runs stops following it; the job goes on in daxmgrd.\n"
+               "\nExit status: 0 success, 1 failure (or an invalid configuration), 2 bad arguments,\n"
+               "3 no such object, 4 access denied, 5 daxmgrd (or the system bus) is not running,\n"
+               "130 interrupted while following a job.\n");
 }
 
 enum {
@@ -1146,6 +1817,8 @@ enum {
         ARG_SERVICE,
         ARG_NO_ENTRY_POINT,
         ARG_BIND_HOST,
+        ARG_ZONE,
+        ARG_ROOT,
 };
 
 static int parse_argv(int argc, char **argv) {
@@ -1170,6 +1843,8 @@ static int parse_argv(int argc, char **argv) {
                 { "service", required_argument, NULL, ARG_SERVICE },
                 { "no-entry-point", no_argument, NULL, ARG_NO_ENTRY_POINT },
                 { "bind-host", no_argument, NULL, ARG_BIND_HOST },
+                { "zone", required_argument, NULL, ARG_ZONE },
+                { "root", required_argument, NULL, ARG_ROOT },
                 {},
         };
         _cleanup_free_ char *error = NULL;
@@ -1264,6 +1939,14 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_BIND_HOST:
                         arg.given |= OPT_BIND_HOST;
                         break;
+                case ARG_ZONE:
+                        arg.given |= OPT_ZONE;
+                        arg.zone = optarg;
+                        break;
+                case ARG_ROOT:
+                        arg.given |= OPT_ROOT;
+                        arg.root = optarg;
+                        break;
                 case '?':
                         if (optopt)
                                 return -usage_error("unknown option -%c, or it lacks its argument", optopt);
@@ -1286,7 +1969,7 @@ int main(int argc, char **argv) {
         use_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
                     !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
         if (optind >= argc)
-                return usage_error("which verb? (status, list, plan, create-namespace, …)");
+                return usage_error("which verb? (status, list, monitor, plan, create-namespace, …)");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(verbs[i].name, argv[optind]) == 0)
                         v = &verbs[i];
@@ -1298,9 +1981,25 @@ int main(int argc, char **argv) {
         for (size_t b = 0; b < ELEMENTSOF(option_names); b++)
                 if ((arg.given & (1u << b)) && !(v->options & (1u << b)))
                         return usage_error("%s is not an option of %s", option_names[b], v->name);
-        if (v->run == verb_list && list_kind(argv[optind + 1]) >= ELEMENTSOF(list_kinds))
-                return usage_error("cannot list \"%s\": regions, namespaces, zones, placements or jobs",
-                                   argv[optind + 1]);
+        if (v->run == verb_list) {
+                size_t k = list_kind(argv[optind + 1]);
+
+                if (k >= ELEMENTSOF(list_kinds))
+                        return usage_error(
+                                "cannot list \"%s\": regions, namespaces, devices, zones, placements "
+                                "or jobs",
+                                argv[optind + 1]);
+                if ((arg.given & (OPT_REGION | OPT_MODE)) & ~list_kinds[k].filters)
+                        return usage_error("%s filters namespaces and devices, not %s",
+                                           arg.given & OPT_REGION ? "--region" : "--mode",
+                                           list_kinds[k].what);
+                if ((arg.given & OPT_ZONE) & ~list_kinds[k].filters)
+                        return usage_error("--zone filters placements, not %s", list_kinds[k].what);
+        }
+        if (v->run == verb_config && strcmp(argv[optind + 1], "check") != 0)
+                return usage_error("config %s: the config verb is: check", argv[optind + 1]);
+        if (v->local)
+                return v->run(NULL, argv + optind + 1, n);
         r = connect_bus(&bus);
         if (r != EXIT_OK)
                 return r;

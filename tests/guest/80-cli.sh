@@ -6,7 +6,9 @@
 # The daxmgr CLI against daxmgrd under systemd: every verb in human and --json form; the JSON
 # parses and agrees with ndctl and with busctl; a namespace created, formatted, mounted, used as
 # a zone, unmounted and destroyed through the CLI, each job followed to its end; the exit codes
-# of bad arguments (2), unknown objects (3), a user denied (4) and a stopped daemon (5).
+# of bad arguments (2), unknown objects (3), a user denied (4) and a stopped daemon (5); monitor
+# streaming what happens (and surviving the daemon's stop); config check without the daemon;
+# list devices and the list filters; Ctrl-C while following a job.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
@@ -96,6 +98,49 @@ check_eq "regions (daxmgr = ndctl)" \
 check_eq "region0 AvailableSize (daxmgr = busctl)" "$(prop /org/daxmgr1/region/region0 Region AvailableSize)" \
     "$(jq -r '.[] | select(.Device == "region0") | .AvailableSize' "$out/regions.json")"
 
+step "list devices: the namespaces' block and character devices"
+daxmgr list devices | tee "$out/devices.txt"
+head -1 "$out/devices.txt" | grep -q "^DEVICE  *TYPE  *MODE  *SIZE  *NUMA  *NAMESPACE  *NAME$" || fail "no devices header"
+datablk=$(jq -r '.[] | select(.Name == "data") | .BlockDevice' "$out/ns.json")
+grep -q "^$datablk  *block  *fsdax  .*MiB  .*  data$" "$out/devices.txt" || fail "no row for $datablk"
+daxmgr list devices --json >"$out/devices.json"
+check_eq "devices (daxmgr = ndctl blockdevs)" \
+    "$(ndctl_json list -N | jq -c '[.[] | select(.blockdev) | "/dev/" + .blockdev] | sort')" \
+    "$(jq -c '[.[] | select(.Type == "block") | .Device] | sort' "$out/devices.json")"
+check_eq "device of data: its namespace" "$(jq -r '.[] | select(.Name == "data") | .Device' "$out/ns.json")" \
+    "$(jq -r --arg d "$datablk" '.[] | select(.Device == $d) | .Namespace' "$out/devices.json")"
+
+step "list filters: --region, --mode, --zone; a filter that matches nothing is a usage error"
+datareg=$(jq -r '.[] | select(.Name == "data") | .Region' "$out/ns.json")
+datareg=${datareg##*/}
+check_eq "--region $datareg: region of every row" "[\"/org/daxmgr1/region/$datareg\"]" \
+    "$(daxmgr list namespaces --region "$datareg" --json | jq -c '[.[].Region] | unique')"
+check_eq "--region $datareg: data listed" data \
+    "$(daxmgr list namespaces --region "$datareg" --json | jq -r '.[] | select(.Name == "data") | .Name')"
+check_eq "--mode fsdax: modes" '["fsdax"]' "$(daxmgr list namespaces --mode fsdax --json | jq -c '[.[].Mode] | unique')"
+check_eq "--mode devdax: no data" 0 \
+    "$(daxmgr list namespaces --mode devdax --json | jq '[.[] | select(.Name == "data")] | length')"
+check_eq "devices --mode fsdax --region $datareg" "$datablk" \
+    "$(daxmgr list devices --mode fsdax --region "$datareg" --json | jq -r '.[] | select(.Name == "data") | .Device')"
+daxmgr list namespaces --mode fsdax | grep -q "^namespace[0-9.]*  *data  " || fail "--mode fsdax table lacks data"
+expect_rc 2 'no region "region9"; the regions are: region0, region1' daxmgr list namespaces --region region9
+expect_rc 2 '"bogus" is not fsdax, devdax, raw' daxmgr list devices --mode bogus
+expect_rc 2 "--zone filters placements, not namespaces" daxmgr list namespaces --zone /mnt/cli-data/xip
+expect_rc 2 "/nonexistent is not a zone; the zones are: /mnt/cli-data/xip" daxmgr list placements --zone /nonexistent
+
+step "config check: without the daemon, FILE:LINE on errors"
+daxmgr config check | tee "$out/config-check.txt"
+grep -q "^valid: 1 namespaces, 1 zones, 1 placements from 1 file(s)$" "$out/config-check.txt" || fail "config check"
+daxmgr config check --json >"$out/config.json"
+check_eq "config check --json: namespace" data "$(jq -r '.namespaces[0].name' "$out/config.json")"
+check_eq "config check --json: files" '["/etc/daxmgr/daxmgr.conf"]' "$(jq -c .files "$out/config.json")"
+mkdir -p "$out/badroot/etc/daxmgr"
+printf '[Namespace broken]\nMode=fsdax\nSize=lots\n' >"$out/badroot/etc/daxmgr/daxmgr.conf"
+expect_rc 1 "$out/badroot/etc/daxmgr/daxmgr.conf:3: Size: " daxmgr config check --root "$out/badroot"
+expect_rc 1 "daxmgr.conf:3: Size: " daxmgr config check --root "$out/badroot" --json
+check_eq "config check --json of a bad file prints nothing" "" "$(cat "$out/rc.out")"
+expect_rc 2 "the config verb is: check" daxmgr config lint
+
 step "list zones and placements"
 daxmgr list zones | tee "$out/zones.txt"
 grep -q "^/mnt/cli-data/xip  *yes  *1  *Zone apps$" "$out/zones.txt" || fail "no row for the zone"
@@ -110,6 +155,8 @@ check_eq "placement Copy" "/mnt/cli-data/xip/root$SLEEPER" "$(jq -r '.[0].Copy' 
 check_eq "placement Stale" false "$(jq -r '.[0].Stale' "$out/placements.json")"
 check_eq "placement Size (daxmgr = busctl)" "$(prop "$(jq -r '.[0].Path' "$out/placements.json")" Placement Size)" \
     "$(jq -r '.[0].Size' "$out/placements.json")"
+check_eq "placements --zone /mnt/cli-data/xip" "$SLEEPER" \
+    "$(cd /mnt/cli-data && daxmgr list placements --zone xip/ --json | jq -r '.[].Program')"
 
 step "plan, reconcile, reload, list jobs"
 daxmgr plan | tee "$out/plan.txt"
@@ -167,7 +214,12 @@ check_eq "verify-path --json dax" true "$(daxmgr verify-path --json "/mnt/cli-da
 grep -q "^/usr/bin/true: not DAX: " "$out/vp2.txt" || fail "a relative path on the root disk"
 check_eq "verify-path --json dax (root disk)" false "$(daxmgr verify-path --json /usr/bin/true | jq .dax)"
 
-step "create-namespace, format, mount, zone, place, unplace, unmount, destroy-namespace"
+step "create-namespace, format, mount, zone, place, unplace, unmount, destroy-namespace (with monitors)"
+daxmgr monitor --json >"$out/monitor.jsonl" 2>"$out/monitor.err" &
+monjson=$!
+daxmgr monitor >"$out/monitor.txt" 2>&1 &
+montxt=$!
+sleep 2
 daxmgr create-namespace --region region1 --mode fsdax --size 256M --name clitest | tee "$out/create.txt"
 grep -q "^create-namespace: done: device namespace1\.[0-9]*" "$out/create.txt" || fail "create-namespace"
 check_eq "clitest mode (ndctl)" fsdax "$(ndctl_ns mode clitest)"
@@ -206,6 +258,58 @@ check_eq "unmounted" "" "$(findmnt -rno TARGET "/dev/$blk" || true)"
 check_eq "still there" fsdax "$(ndctl_ns mode clitest)"
 daxmgr destroy-namespace clitest --force | tee "$out/destroy.txt"
 check_eq "clitest gone (ndctl)" "" "$(ndctl_ns mode clitest)"
+daxmgr reconcile >/dev/null
+sleep 2
+kill -INT $monjson $montxt
+r=0 && wait $monjson || r=$?
+check_eq "monitor --json exit status after SIGINT" 0 $r
+r=0 && wait $montxt || r=$?
+check_eq "monitor exit status after SIGINT" 0 $r
+
+step "monitor: the events of all that, as JSON lines and as text"
+jq -c . "$out/monitor.jsonl" >/dev/null || fail "a monitor line is not JSON"
+echo "$(wc -l <"$out/monitor.jsonl") JSON lines; by event: $(jq -r .event "$out/monitor.jsonl" | sort | uniq -c | tr -s ' \n' ' ')"
+nspath=/org/daxmgr1/namespace/${dev//./_2e}
+mon() { jq -c "$@" "$out/monitor.jsonl"; }
+check_eq "added: clitest's namespace object" "$nspath" \
+    "$(mon -r 'select(.event == "added" and .interface == "org.daxmgr1.Namespace" and .properties.Device == "'"$dev"'") | .path')"
+check_ge "changed: clitest mounted" 1 \
+    "$(mon --arg p "$nspath" 'select(.event == "changed" and .path == $p and .properties.MountPoints == ["/mnt/cli-test"])' | wc -l)"
+check_eq "removed: clitest's namespace object" "$nspath" \
+    "$(mon -r --arg p "$nspath" 'select(.event == "removed" and .path == $p and .interface == "org.daxmgr1.Namespace") | .path')"
+cjob=$(mon -r 'select(.event == "added" and .interface == "org.daxmgr1.Job" and .properties.Operation == "create-namespace") | .path')
+case $cjob in /org/daxmgr1/job/*) ;; *) fail "no added create-namespace job: '$cjob'" ;; esac
+check_eq "job-completed: the create-namespace job, a success" true \
+    "$(mon -r --arg p "$cjob" 'select(.event == "job-completed" and .path == $p) | .properties.success')"
+for op in format mount unmount destroy-namespace reconcile; do
+    j=$(mon -r --arg o "$op" 'select(.event == "added" and .properties.Operation == $o) | .path' | tail -1)
+    check_eq "job-completed: the $op job $j" 1 "$(mon --arg p "$j" 'select(.event == "job-completed" and .path == $p)' | wc -l)"
+done
+check_ge "changed: a job's Progress" 1 "$(mon 'select(.event == "changed" and .interface == "org.daxmgr1.Job" and .properties.Progress != null)' | wc -l)"
+check_ge "reconciled on /org/daxmgr1" 1 "$(mon 'select(.event == "reconciled" and .path == "/org/daxmgr1" and (.properties.steps_done | type) == "number")' | wc -l)"
+head -20 "$out/monitor.txt"
+for want in "^+ namespace $dev (name clitest, fsdax)\$" "^+ job [0-9]* create-namespace" "^job [0-9]*: done\$" \
+    "^$dev MountPoints: /mnt/cli-test\$" "^- namespace $dev\$" "^reconciled: [0-9]* step(s) done, [0-9]* problem(s)\$" \
+    "^job [0-9]*: [0-9]*% "; do
+    grep -q -- "$want" "$out/monitor.txt" || fail "monitor's text lacks '$want'"
+done
+
+step "Ctrl-C while following a job: the job goes on, and how to follow it"
+mainpid=$(systemctl show -P MainPID daxmgrd)
+kill -STOP "$mainpid"
+daxmgr reconcile >"$out/int.out" 2>"$out/int.err" &
+cli=$!
+sleep 1
+kill -INT $cli
+sleep 0.5
+kill -CONT "$mainpid"
+r=0 && wait $cli || r=$?
+check_eq "exit status after Ctrl-C" 130 $r
+cat "$out/int.err"
+grep -q "^daxmgr: the job /org/daxmgr1/job/[0-9]* keeps running in daxmgrd; follow it with: daxmgr monitor$" \
+    "$out/int.err" || fail "Ctrl-C: $(cat "$out/int.err")"
+ijob=$(grep -o "/org/daxmgr1/job/[0-9]*" "$out/int.err")
+check_eq "the interrupted job still ran" done "$(wait_job "$ijob")"
 
 step "errors: one line, and the exit status says which kind"
 expect_rc 2 "unknown verb" daxmgr frobnicate
@@ -227,9 +331,21 @@ expect_rc 4 "daxmgr: format data: " "${NOBODY[@]}" daxmgr format data --force
 check_eq "nobody may read" 0 "$(rc "${NOBODY[@]}" daxmgr status)"
 check_eq "nobody may list --json" data "$("${NOBODY[@]}" daxmgr list namespaces --json | jq -r '.[] | select(.Name == "data") | .Name')"
 
-step "the daemon stopped and disabled: exit 5, and how to start it"
+step "the daemon stopped and disabled: exit 5, and how to start it; monitor says so and goes on"
+daxmgr monitor --json >"$out/monitor-stop.jsonl" 2>/dev/null &
+monstop=$!
+sleep 1
 systemctl disable --now daxmgrd
+sleep 1
+kill -0 $monstop || fail "monitor ended when the daemon stopped"
+kill -TERM $monstop
+wait $monstop || fail "monitor: exit status $? after SIGTERM"
+check_ge "monitor: daemon-stopped" 1 "$(jq -c 'select(.event == "daemon-stopped")' "$out/monitor-stop.jsonl" | wc -l)"
 expect_rc 5 "daxmgr: daxmgrd is not running; start it with: systemctl enable --now daxmgrd" daxmgr status
 expect_rc 5 "start it with" daxmgr list namespaces --json
 expect_rc 5 "start it with" daxmgr reconcile
 expect_rc 5 "start it with" "${NOBODY[@]}" daxmgr status
+expect_rc 5 "daxmgr: daxmgrd is not running; start it with: systemctl enable --now daxmgrd" \
+    env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent daxmgr list devices
+grep -qF "the system bus is not running" "$out/rc.err" || fail "no bus: $(cat "$out/rc.err")"
+check_eq "config check needs no daemon" 0 "$(rc daxmgr config check)"
