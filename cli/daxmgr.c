@@ -1542,7 +1542,7 @@ static void monitor_progress(const char *path, json_object *job) {
         double progress = json_object_object_get_ex(job, "Progress", &p) ? json_object_get_double(p) : 0;
         const char *text = str(job, "ProgressText");
 
-        if (use_color) { /* a terminal: one live bar */
+        if (isatty(STDOUT_FILENO)) { /* a terminal: one live bar */
                 const int width = 30;
                 int filled = (int) (progress * width + 0.5);
 
@@ -1590,11 +1590,14 @@ static int on_properties_changed(sd_bus_message *m) {
                 _cleanup_free_ char *value = human_value(v);
                 size_t l = strlen(k);
 
+                /* The manager's job list repeats the "+ job" and "- job" lines. */
+                if (strcmp(iface, MANAGER) == 0 && strcmp(k, "Jobs") == 0)
+                        continue;
                 if (json_object_is_type(v, json_type_int) && ((l >= 4 && strcmp(k + l - 4, "Size") == 0) ||
                                                               (l >= 6 && strcmp(k + l - 6, "Extent") == 0)))
                         monitor_line("%s %s: %s", label ?: path, k, SIZE_FMT(json_object_get_uint64(v)));
                 else
-                        monitor_line("%s %s: %s", label ?: path, k, value ?: "?");
+                        monitor_line("%s %s: %s", label ?: path, k, value ? dash(value) : "?");
         }
         return 0;
 }
