@@ -171,6 +171,24 @@ int manager_reload(Manager *m, char **ret_error) {
         }
         for (size_t i = 0; warnings && warnings[i]; i++)
                 log_warning("%s", warnings[i]);
+        /* A placement names a program as people call it, "/usr/bin/python3", which is often a
+         * symlink (python3 → python3.11). What is placed, recorded and bound is the file it
+         * resolves to, so plan with that name too: otherwise the plan would never see the
+         * placement as made. Resolved at every load, so that an alternatives switch is seen. */
+        for (size_t i = 0; i < c->n_placements; i++) {
+                ConfigPlacement *p = &c->placements[i];
+                char *real = realpath(p->program, NULL);
+
+                if (!real)
+                        continue; /* missing: the PLACE step says so */
+                if (strcmp(real, p->program) == 0) {
+                        free(real);
+                        continue;
+                }
+                log_info("Placement %s: %s is %s; placing that.", p->name, p->program, real);
+                free(p->program);
+                p->program = real;
+        }
         config_free(m->config);
         m->config = TAKE_PTR(c);
         strv_free(m->config_warnings);

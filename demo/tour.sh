@@ -58,9 +58,8 @@ say "The persistent memory this guest has: two emulated 2 GiB NVDIMMs"
 show daxmgr list regions
 
 say "A configuration for daxmgrd, the daemon"
-# python3 by its real path: /usr/bin/python3 is a symlink, and daxmgrd (0.1) places the file it
-# points to but then looks for the link in the zone, and gives up ("changed nothing").
-PY=$(readlink -f /usr/bin/python3)
+# /usr/bin/python3 is a symlink (to python3.11): daxmgrd places, and binds, the file it names.
+PY=/usr/bin/python3
 mkdir -p /etc/daxmgr
 cat >/etc/daxmgr/daxmgr.conf <<CONF
 # 1 GiB of region0 as fsdax, xfs mounted with DAX at /mnt/pmem
