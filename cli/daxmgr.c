@@ -774,6 +774,8 @@ static int verb_plan(sd_bus *bus, char **args, size_t n) {
         return EXIT_OK;
 }
 
+static int verb_verify_path(sd_bus *bus, char **args, size_t n);
+
 static int verb_verify(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *rep = NULL;
         json_object *sum, *maps;
@@ -781,8 +783,12 @@ static int verb_verify(sd_bus *bus, char **args, size_t n) {
         char what[64];
         int r;
 
+        /* "verify PID|PATH": a path is anything with a slash in it ("./prog" for one here). */
+        if (strchr(args[0], '/'))
+                return verb_verify_path(bus, args, n);
         if (parse_u32(args[0], 10, &pid) < 0 || pid == 0)
-                return usage_error("\"%s\" is not a process ID", args[0]);
+                return usage_error("\"%s\" is neither a process ID nor a path (a path has a \"/\": ./%s)",
+                                   args[0], args[0]);
         snprintf(what, sizeof(what), "verifying process %" PRIu32, pid);
         r = call_json(bus, what, "VerifyProcess", &rep, "ua{sv}", pid, 0);
         if (r != EXIT_OK)
@@ -1755,7 +1761,7 @@ static const struct Verb {
         { "plan", 0, 0, OPT_JSON, verb_plan, "plan [--json]" },
         { "reconcile", 0, 0, OPT_NO_BLOCK, verb_reconcile, "reconcile [--no-block]" },
         { "reload", 0, 0, 0, verb_reload, "reload" },
-        { "verify", 1, 1, OPT_JSON, verb_verify, "verify PID [--json]" },
+        { "verify", 1, 1, OPT_JSON, verb_verify, "verify PID|PATH [--json]" },
         { "verify-path", 1, 1, OPT_JSON, verb_verify_path, "verify-path PATH [--json]" },
         { "create-namespace", 0, 0,
           OPT_REGION | OPT_MODE | OPT_SIZE | OPT_ALIGN | OPT_MAP | OPT_NAME | OPT_NO_BLOCK,

@@ -210,6 +210,8 @@ step "verify-path"
 daxmgr verify-path "/mnt/cli-data/xip/root$SLEEPER" | tee "$out/vp.txt"
 grep -q ": DAX (xfs on /dev/pmem[0-9]*, mounted at /mnt/cli-data, dax=always)$" "$out/vp.txt" || fail "verify-path"
 check_eq "verify-path --json dax" true "$(daxmgr verify-path --json "/mnt/cli-data/xip/root$SLEEPER" | jq .dax)"
+check_eq "verify PATH is verify-path" "$(daxmgr verify-path --json "/mnt/cli-data/xip/root$SLEEPER")" \
+    "$(daxmgr verify --json "/mnt/cli-data/xip/root$SLEEPER")"
 (cd /usr/bin && daxmgr verify-path true) | tee "$out/vp2.txt"
 grep -q "^/usr/bin/true: not DAX: " "$out/vp2.txt" || fail "a relative path on the root disk"
 check_eq "verify-path --json dax (root disk)" false "$(daxmgr verify-path --json /usr/bin/true | jq .dax)"
@@ -319,7 +321,7 @@ expect_rc 2 "--size" daxmgr create-namespace --size lots
 expect_rc 2 "--fs" daxmgr format data --fs btrfs
 expect_rc 2 "is not an option of mount" daxmgr mount data /mnt/x --force
 expect_rc 2 "usage: daxmgr mount" daxmgr mount data
-expect_rc 2 "not a process ID" daxmgr verify self
+expect_rc 2 "neither a process ID nor a path" daxmgr verify self
 expect_rc 2 "mode must be fsdax, devdax or raw" daxmgr create-namespace --mode sector
 expect_rc 2 "service must be a unit name" daxmgr place /mnt/cli-data/xip "$SLEEPER" --service nounit
 expect_rc 3 'no region "region9"' daxmgr create-namespace --region region9 --size 64M
