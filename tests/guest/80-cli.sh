@@ -208,7 +208,7 @@ wait $pid 2>/dev/null || true
 
 step "verify-path"
 daxmgr verify-path "/mnt/cli-data/xip/root$SLEEPER" | tee "$out/vp.txt"
-grep -q ": DAX (xfs on /dev/pmem[0-9]*, mounted at /mnt/cli-data, dax=always)$" "$out/vp.txt" || fail "verify-path"
+grep -q ": DAX (xfs on /dev/pmem[0-9.]*, mounted at /mnt/cli-data, dax=always)$" "$out/vp.txt" || fail "verify-path said: $(cat "$out/vp.txt")"
 check_eq "verify-path --json dax" true "$(daxmgr verify-path --json "/mnt/cli-data/xip/root$SLEEPER" | jq .dax)"
 check_eq "verify PATH is verify-path" "$(daxmgr verify-path --json "/mnt/cli-data/xip/root$SLEEPER")" \
     "$(daxmgr verify --json "/mnt/cli-data/xip/root$SLEEPER")"
