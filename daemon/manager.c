@@ -284,8 +284,8 @@ void manager_refresh(Manager *m) {
         manager_update_staleness(m);
 
         if (m->topology) {
-                r = reconcile_compute(m->ctx, m->config, m->topology, m->state, m->state_dir, m->dropin_root,
-                                      &p, &error);
+                r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+                                      m->dropin_root, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
                         free(m->plan_error);

@@ -162,8 +162,8 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                 dax_context_invalidate(c);
                 r = topology_snapshot(c, 0, &t, &error);
                 if (r >= 0)
-                        r = reconcile_compute(c, m->config, t, NULL, m->state_dir, m->dropin_root, &p,
-                                              &error);
+                        r = reconcile_compute(c, m->config ?: &(Config){}, t, NULL, m->state_dir,
+                                              m->dropin_root, &p, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);
 
