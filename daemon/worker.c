@@ -229,7 +229,9 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
         }
 }
 
-static int find_blockdev(DaxContext *c, const char *key, char **ret, char **ret_error) {
+/* The namespace @key names, in a fresh snapshot (*ret_t), and its block device. */
+static int find_blockdev(DaxContext *c, const char *key, Topology **ret_t, const TopoNamespace **ret_n,
+                         char **ret, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         const TopoNamespace *n;
         int r;
@@ -245,11 +247,13 @@ static int find_blockdev(DaxContext *c, const char *key, char **ret, char **ret_
                                  "namespace %s is %s and has no block device; only fsdax "
                                  "namespaces hold file systems",
                                  n->dev, namespace_mode_to_string(n->mode));
-        return asprintf(ret, "/dev/%s", n->blockdev) < 0 ? -ENOMEM : 0;
-}
-
-static int save_state(PlaceState *s, char **ret_error) {
-        return place_state_save(s, ret_error);
+        if (asprintf(ret, "/dev/%s", n->blockdev) < 0)
+                return -ENOMEM;
+        if (ret_n)
+                *ret_n = n;
+        if (ret_t)
+                *ret_t = TAKE_PTR(t);
+        return 0;
 }
 
 static bool mount_is_target(const char *path) {
@@ -336,15 +340,11 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 _cleanup_topology_ Topology *t = NULL;
                 const TopoNamespace *n = NULL;
 
-                r = find_blockdev(c, arg_str(a, "namespace"), &dev, &error);
+                r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, &error);
                 if (r < 0)
                         break;
                 progress(fd, 0, "formatting %s with %s", dev, fs_type_to_string(o.fs));
-                if (topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0 &&
-                    topology_find_namespace(t, arg_str(a, "namespace"), NULL, &n) >= 0)
-                        r = reconcile_format(n, dev, &o, m->state_dir, &uuid, &error);
-                else
-                        r = format_device(dev, &o, &uuid, &error);
+                r = reconcile_format(n, dev, &o, m->state_dir, &uuid, &error);
                 if (r >= 0 && uuid)
                         json_object_object_add(res, "uuid", json_object_new_string(uuid));
                 break;
@@ -356,7 +356,7 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                                        : DAX_MODE_ALWAYS,
                         .options = arg_str(a, "options"),
                 };
-                r = find_blockdev(c, arg_str(a, "namespace"), &dev, &error);
+                r = find_blockdev(c, arg_str(a, "namespace"), NULL, NULL, &dev, &error);
                 if (r < 0)
                         break;
                 progress(fd, 0, "mounting %s at %s with dax=%s", dev, arg_str(a, "mount_point"),
@@ -394,7 +394,7 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                                  arg_bool(a, "with_libraries", false) ? " with its libraries" : "", zone);
                         r = place_program(s, zone, program, arg_bool(a, "with_libraries", false), &error);
                         if (r >= 0)
-                                r = save_state(s, &error);
+                                r = place_state_save(s, &error);
                         if (r >= 0 && arg_bool(a, "entry_point", true)) {
                                 progress(fd, 1.0 / total, "writing the entry point of %s", program);
                                 r = place_write_entry_point(s, zone, program, &path, &error);
@@ -429,7 +429,7 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         r = place_remove(s, zone, program, arg_bool(a, "force", false), &error);
                 }
                 if (r >= 0)
-                        r = save_state(s, &error);
+                        r = place_state_save(s, &error);
                 break;
         }
         default:

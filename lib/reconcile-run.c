@@ -175,8 +175,23 @@ static int gather_devnodes(ReconcileGathered *g) {
         return 0;
 }
 
+/* "FILE:LINE: Owner: Namespace vm names the user "app", who does not exist on this host…" */
+static int warn_unknown(ReconcileGathered *g, const ConfigNamespace *ns, ConfigNamespaceKey key,
+                        const char *what, const char *value) {
+        char *w = NULL;
+
+        if (asprintf(&w,
+                     "%s:%u: %s: Namespace %s names the %s \"%s\", which does not exist on this host; it is "
+                     "left as it is",
+                     ns->where[key].file ?: "?", ns->where[key].line, config_namespace_key_to_string(key),
+                     ns->name, what, value) < 0)
+                return -ENOMEM;
+        return strv_push(&g->warnings, w);
+}
+
 static int gather_owners(ReconcileGathered *g, const Config *config) {
         size_t n = config ? config->n_namespaces : 0;
+        int r;
 
         g->owner_uids = calloc(n ?: 1, sizeof(uid_t));
         g->group_gids = calloc(n ?: 1, sizeof(gid_t));
@@ -189,33 +204,15 @@ static int gather_owners(ReconcileGathered *g, const Config *config) {
                 g->group_gids[i] = (gid_t) -1;
                 if (ns->owner && devdax_parse_user(ns->owner, &g->owner_uids[i]) < 0) {
                         g->owner_uids[i] = (uid_t) -1;
-                        if (strv_push(&g->warnings, (char *) ({
-                                    char *w = NULL;
-                                    (void) asprintf(&w,
-                                                    "%s:%u: Owner: Namespace %s names the user \"%s\", "
-                                                    "who does not exist on this host; the owner "
-                                                    "is left as it is",
-                                                    ns->where[CONFIG_NAMESPACE_OWNER].file ?: "?",
-                                                    ns->where[CONFIG_NAMESPACE_OWNER].line, ns->name,
-                                                    ns->owner);
-                                    w;
-                            })) < 0)
-                                return -ENOMEM;
+                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_OWNER, "user", ns->owner);
+                        if (r < 0)
+                                return r;
                 }
                 if (ns->group && devdax_parse_group(ns->group, &g->group_gids[i]) < 0) {
                         g->group_gids[i] = (gid_t) -1;
-                        if (strv_push(&g->warnings, (char *) ({
-                                    char *w = NULL;
-                                    (void) asprintf(&w,
-                                                    "%s:%u: Group: Namespace %s names the group "
-                                                    "\"%s\", which does not exist on this host; "
-                                                    "the group is left as it is",
-                                                    ns->where[CONFIG_NAMESPACE_GROUP].file ?: "?",
-                                                    ns->where[CONFIG_NAMESPACE_GROUP].line, ns->name,
-                                                    ns->group);
-                                    w;
-                            })) < 0)
-                                return -ENOMEM;
+                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_GROUP, "group", ns->group);
+                        if (r < 0)
+                                return r;
                 }
         }
         return 0;
