@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "fileio.h"
 #include "fs-util.h"
@@ -203,6 +204,24 @@ int holders_of_node(const char *node, Holders **ret) {
         m.node_dev = st.st_dev;
         m.node_ino = st.st_ino;
         return holders_scan(&m, ret);
+}
+
+int holders_of_node_lasting(const char *node, unsigned wait_ms, Holders **ret) {
+        const unsigned step_ms = 50;
+        Holders *h = NULL;
+        int r;
+
+        for (unsigned waited = 0;; waited += step_ms) {
+                r = holders_of_node(node, &h);
+                if (r < 0 || h->n == 0 || waited >= wait_ms)
+                        break;
+                h = holders_free(h);
+                (void) nanosleep(&(struct timespec){ .tv_nsec = step_ms * 1000000L }, NULL);
+        }
+        if (r < 0)
+                return r;
+        *ret = h;
+        return 0;
 }
 
 int holders_of_file(dev_t dev, ino_t ino, Holders **ret) {

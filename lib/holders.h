@@ -44,6 +44,11 @@ int holders_of_fs(dev_t fs_dev, Holders **ret);
 /* Processes with the device node @node (a character or block special file) open or mapped. */
 int holders_of_node(const char *node, Holders **ret);
 
+/* holders_of_node(), looked at again for up to @wait_ms while anyone holds @node: a prober
+ * that opens devices for a moment (udev's blkid, daxmgrd's own topology refresh) is gone by
+ * then, a program that keeps the device open is not. */
+int holders_of_node_lasting(const char *node, unsigned wait_ms, Holders **ret);
+
 /* Processes running, mapping or holding open the file (@dev, @ino): a placed copy in use. */
 int holders_of_file(dev_t dev, ino_t ino, Holders **ret);
 

@@ -364,7 +364,7 @@ static int check_disposable(const TopoNamespace *n, bool force, const char *verb
                                                  verb, n->name ?: n->dev, path);
                         (void) safe_close(fd);
                 }
-                if (holders_of_node(path, &h) >= 0 && h->n > 0) {
+                if (holders_of_node_lasting(path, 1500, &h) >= 0 && h->n > 0) {
                         (void) holders_describe(h, 3, &who);
                         return error_set(ret_error, -EBUSY, "cannot %s %s: %s is open in %s; stop it first",
                                          verb, n->name ?: n->dev, path, who ?: "a process");
