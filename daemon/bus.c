@@ -22,13 +22,13 @@
 #include "log.h"
 #include "manager.h"
 #include "namespace.h"
+#include "bus-options.h"
 #include "polkit.h"
 #include "reconcile-run.h"
 #include "xip-verify.h"
 
-#define BUS_NAME     "org.daxmgr1"
-#define ROOT_PATH    "/org/daxmgr1"
-#define ERROR_PREFIX "org.daxmgr1.Error."
+#define BUS_NAME  "org.daxmgr1"
+#define ROOT_PATH "/org/daxmgr1"
 
 typedef struct PropDef {
         const char *name;
@@ -648,95 +648,6 @@ static int object_enumerate(sd_bus *bus, const char *prefix, void *userdata, cha
 }
 
 /* ---------------------------------------------------------------- argument checks */
-
-typedef struct OptionSpec {
-        const char *key;
-        char type; /* 's', 'b', 't' */
-} OptionSpec;
-
-/* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name. */
-static int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into,
-                        sd_bus_error *e) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const OptionSpec *spec = NULL;
-                const char *key, *contents;
-                char type;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                for (const OptionSpec *s = specs; s && s->key; s++)
-                        if (strcmp(s->key, key) == 0)
-                                spec = s;
-                if (!spec) {
-                        _cleanup_free_ char *known = NULL;
-
-                        for (const OptionSpec *s = specs; s && s->key; s++) {
-                                char *k = NULL;
-
-                                (void) asprintf(&k, "%s%s%s", known ?: "", known ? ", " : "", s->key);
-                                free(known);
-                                known = k;
-                        }
-                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
-                                                 "%s has no option \"%.64s\"; it takes %s",
-                                                 sd_bus_message_get_member(msg), key, known ?: "no options");
-                }
-                r = sd_bus_message_peek_type(msg, &type, &contents);
-                if (r < 0)
-                        return r;
-                if (strlen(contents) != 1 || contents[0] != spec->type)
-                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
-                                                 "option \"%s\" of %s must be of type '%c', not '%s'", key,
-                                                 sd_bus_message_get_member(msg), spec->type, contents);
-                r = sd_bus_message_enter_container(msg, 'v', contents);
-                if (r < 0)
-                        return r;
-                switch (spec->type) {
-                case 's': {
-                        const char *s;
-
-                        r = sd_bus_message_read(msg, "s", &s);
-                        if (r >= 0)
-                                json_object_object_add(into, key, json_object_new_string(s));
-                        break;
-                }
-                case 'b': {
-                        int b;
-
-                        r = sd_bus_message_read(msg, "b", &b);
-                        if (r >= 0)
-                                json_object_object_add(into, key, json_object_new_boolean(b));
-                        break;
-                }
-                case 't': {
-                        uint64_t t;
-
-                        r = sd_bus_message_read(msg, "t", &t);
-                        if (r >= 0)
-                                json_object_object_add(into, key, json_object_new_uint64(t));
-                        break;
-                }
-                default:
-                        r = -EINVAL;
-                }
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(msg);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
-}
 
 static const char *opt_str(struct json_object *a, const char *key) {
         struct json_object *v;

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The options dictionary (a{sv}) every mutating method of org.daxmgr1 takes: read strictly into
+ * JSON. A file of its own so that fuzz/fuzz-dbus-options.c can drive it without a daemon. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-options.h"
+#include "macro.h"
+
+/* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name. */
+int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into, sd_bus_error *e) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const OptionSpec *spec = NULL;
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                for (const OptionSpec *s = specs; s && s->key; s++)
+                        if (strcmp(s->key, key) == 0)
+                                spec = s;
+                if (!spec) {
+                        _cleanup_free_ char *known = NULL;
+
+                        for (const OptionSpec *s = specs; s && s->key; s++) {
+                                char *k = NULL;
+
+                                (void) asprintf(&k, "%s%s%s", known ?: "", known ? ", " : "", s->key);
+                                free(known);
+                                known = k;
+                        }
+                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
+                                                 "%s has no option \"%.64s\"; it takes %s",
+                                                 sd_bus_message_get_member(msg), key, known ?: "no options");
+                }
+                r = sd_bus_message_peek_type(msg, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (strlen(contents) != 1 || contents[0] != spec->type)
+                        return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
+                                                 "option \"%s\" of %s must be of type '%c', not '%s'", key,
+                                                 sd_bus_message_get_member(msg), spec->type, contents);
+                r = sd_bus_message_enter_container(msg, 'v', contents);
+                if (r < 0)
+                        return r;
+                switch (spec->type) {
+                case 's': {
+                        const char *s;
+
+                        r = sd_bus_message_read(msg, "s", &s);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_string(s));
+                        break;
+                }
+                case 'b': {
+                        int b;
+
+                        r = sd_bus_message_read(msg, "b", &b);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_boolean(b));
+                        break;
+                }
+                case 't': {
+                        uint64_t t;
+
+                        r = sd_bus_message_read(msg, "t", &t);
+                        if (r >= 0)
+                                json_object_object_add(into, key, json_object_new_uint64(t));
+                        break;
+                }
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
