@@ -26,3 +26,21 @@ int fd_get_dax_flag(int fd);
  * directories created in it afterwards; on an existing file it takes effect only once the
  * inode is evicted from the cache. */
 int fd_set_dax_flag(int fd, bool on);
+
+/* Opens @path below the directory @dir_fd with openat2(): RESOLVE_BENEATH (no absolute path, no ".."
+ * out of it), RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS (no symbolic link in any component,
+ * the last one included, whenever it was planted or swapped in) and RESOLVE_NO_XDEV (no mount point
+ * crossed). Returns the fd or a negative errno: -ELOOP for a symbolic link, -EXDEV for an escape or
+ * a mount point, -ENOSYS when the kernel has no openat2() (Linux < 5.6). Retries the kernel's
+ * -EAGAIN (a concurrent rename). */
+int openat_beneath(int dir_fd, const char *path, int flags, mode_t mode);
+
+/* A sentence for an errno openat_beneath() returned on @what ("/mnt/pmem/z/root/usr" etc.), into
+ * *ret: the symbolic link and escape cases in words, else strerror. */
+int beneath_error(int r, const char *what, const char *zone, char **ret);
+
+/* Creates the relative directory path @path (components without "." or "..") below @dir_fd,
+ * each missing component with @mode, never following a symbolic link (a component that is one
+ * gives -ELOOP), and returns an fd of the last directory (O_DIRECTORY|O_CLOEXEC) or a negative
+ * errno. An empty @path gives a new fd of @dir_fd itself. */
+int mkdirat_beneath(int dir_fd, const char *path, mode_t mode);

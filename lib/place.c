@@ -8,9 +8,14 @@
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "dax-mount.h"
 #include "elf-closure.h"
@@ -137,9 +142,17 @@ static int json_u64(json_object *o, const char *key, uint64_t *ret) {
         return 0;
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+        size_t l = strlen(s), n = strlen(suffix);
+
+        return l >= n && strcmp(s + l - n, suffix) == 0;
+}
+
+/* Absolute and canonical: no "//", no "." or ".." component, no trailing slash. */
 static bool is_abs_clean_path(const char *p) {
         return p && p[0] == '/' && !strstr(p, "/../") && !strstr(p, "/./") && !strstr(p, "//") &&
-               (strlen(p) < 3 || strcmp(p + strlen(p) - 3, "/..") != 0);
+               !ends_with(p, "/..") && !ends_with(p, "/.") && (p[1] == '\0' || !ends_with(p, "/")) &&
+               strlen(p) < PATH_MAX;
 }
 
 int place_state_from_json(json_object *j, const char *file, PlaceState **ret, char **ret_error) {
@@ -237,24 +250,26 @@ int place_state_load(const char *state_dir, PlaceState **ret, char **ret_error) 
         return r;
 }
 
-/* Writes @data to @path atomically: temporary file in the same directory, fsync, rename,
- * fsync the directory. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, char **ret_error) {
-        _cleanup_free_ char *tmp = NULL, *dir = NULL;
-        _cleanup_close_ int fd = -1, dfd = -1;
-        char *slash;
+/* Writes @data to @name in the directory @dfd atomically: a new temporary file there (never
+ * following a symbolic link), fsync, rename over @name (which replaces a symbolic link rather
+ * than following it), fsync the directory. @path names the file in messages. */
+static int write_atomic_at(int dfd, const char *name, const char *path, const char *data, size_t len,
+                           mode_t mode, char **ret_error) {
+        static unsigned counter;
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
 
-        if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0 || !(dir = strdup(path)))
-                return -ENOMEM;
-        slash = strrchr(dir, '/');
-        if (!slash)
-                return -EINVAL;
-        *(slash == dir ? slash + 1 : slash) = '\0';
-
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return error_set(ret_error, negative_errno(),
-                                 "cannot create a temporary file next to %s: %m", path);
+        if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return error_set(ret_error, -EINVAL, "'%s' is not a file name", name);
+        for (int tries = 0; fd < 0; tries++) {
+                free(tmp);
+                if (asprintf(&tmp, ".%s.tmp-%d-%u", name, (int) getpid(), counter++) < 0)
+                        return -ENOMEM;
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && (errno != EEXIST || tries > 100))
+                        return error_set(ret_error, negative_errno(),
+                                         "cannot create a temporary file next to %s: %m", path);
+        }
         if (fchmod(fd, mode) < 0)
                 goto fail;
         for (size_t done = 0; done < len;) {
@@ -266,16 +281,33 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
                 }
                 done += (size_t) n;
         }
-        if (fsync(fd) < 0 || rename(tmp, path) < 0)
+        if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0)
                 goto fail;
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
+        if (fsync(dfd) < 0)
                 return error_set(ret_error, negative_errno(), "cannot sync the directory of %s: %m", path);
         return 0;
 fail:;
         int r = negative_errno();
-        (void) unlink(tmp);
+        (void) unlinkat(dfd, tmp, 0);
         return error_set(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+}
+
+/* The same for a path outside any zone (the state file, drop-ins), in a directory daxmgr owns. */
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, char **ret_error) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        char *slash;
+
+        if (!(dir = strdup(path)))
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return error_set(ret_error, negative_errno(), "cannot open the directory of %s: %m", path);
+        return write_atomic_at(dfd, strrchr(path, '/') + 1, path, data, len, mode, ret_error);
 }
 
 int place_state_save(const PlaceState *s, char **ret_error) {
@@ -314,8 +346,83 @@ bool place_state_has_zone(const PlaceState *s, const char *dir) {
         return false;
 }
 
+int zone_open(const char *zone, char **ret_error) {
+        struct open_how how = {
+                .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd;
+
+        if (!is_abs_clean_path(zone))
+                return error_set(ret_error, -EINVAL, "the zone '%s' is not an absolute canonical path",
+                                 zone ?: "");
+        /* Zones are recorded canonical (realpath() when made): a symbolic link anywhere on the way
+         * now was put there since. */
+        do
+                fd = syscall(SYS_openat2, AT_FDCWD, zone, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN);
+        if (fd < 0) {
+                int r = negative_errno();
+                struct stat st;
+
+                /* O_NOFOLLOW|O_DIRECTORY on a symbolic link gives ENOTDIR: say what it is. */
+                if (r == -ENOTDIR && lstat(zone, &st) == 0 && S_ISLNK(st.st_mode))
+                        r = -ELOOP;
+                if (r == -ELOOP)
+                        return error_set(ret_error, r,
+                                         "the zone %s is, or passes through, a symbolic link; refusing to "
+                                         "follow it",
+                                         zone);
+                if (r == -ENOSYS)
+                        return error_set(
+                                ret_error, r,
+                                "the kernel has no openat2() (Linux 5.6 or later is needed), so the "
+                                "zone %s cannot be used safely",
+                                zone);
+                return error_set(ret_error, r, "cannot open the zone %s: %s", zone, strerror(-r));
+        }
+        return (int) fd;
+}
+
+/* @path relative to @zone ("root/usr/bin/foo"), or NULL when it is not strictly inside. */
+static const char *zone_relative(const char *zone, const char *path) {
+        size_t n = strlen(zone);
+
+        if (!is_abs_clean_path(path) || strncmp(path, zone, n) != 0 || path[n] != '/' || path[n + 1] == '\0')
+                return NULL;
+        return path + n + 1;
+}
+
+/* Opens (creating it with @create) the directory holding @path, a file inside @zone_fd's zone,
+ * never following a symbolic link; *ret_name gets its last component. */
+static int zone_open_parent(int zone_fd, const char *zone, const char *path, bool create,
+                            const char **ret_name, char **ret_error) {
+        _cleanup_free_ char *dir = NULL, *msg = NULL;
+        const char *rel = zone_relative(zone, path), *slash;
+        int fd;
+
+        if (!rel)
+                return error_set(ret_error, -EXDEV, "%s is not inside the zone %s; refusing to write it",
+                                 path ?: "", zone);
+        slash = strrchr(rel, '/');
+        dir = strndup(rel, slash ? (size_t) (slash - rel) : 0);
+        if (!dir)
+                return -ENOMEM;
+        fd = create ? mkdirat_beneath(zone_fd, dir, 0755)
+                    : openat_beneath(zone_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0) {
+                _cleanup_free_ char *what = NULL;
+
+                if (asprintf(&what, "%s/%s", zone, dir) < 0 || beneath_error(fd, what, zone, &msg) < 0)
+                        return -ENOMEM;
+                return error_set(ret_error, fd, "%s", msg);
+        }
+        *ret_name = slash ? slash + 1 : rel;
+        return fd;
+}
+
 int zone_create(PlaceState *s, const char *dir, char **ret_error) {
-        _cleanup_free_ char *canon = NULL, *root = NULL, *bin = NULL;
+        _cleanup_free_ char *canon = NULL, *root = NULL;
         DaxPathInfo info = {};
         int r;
 
@@ -325,6 +432,16 @@ int zone_create(PlaceState *s, const char *dir, char **ret_error) {
         r = mkdir_parents(dir, 0755, NULL);
         if (r < 0)
                 return error_set(ret_error, r, "cannot create the zone directory %s: %s", dir, strerror(-r));
+        {
+                struct stat st;
+
+                if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+                        return error_set(
+                                ret_error, -ELOOP,
+                                "%s is a symbolic link; a zone must be a real directory, refusing to "
+                                "follow it",
+                                dir);
+        }
         canon = realpath(dir, NULL);
         if (!canon)
                 return error_set(ret_error, negative_errno(), "cannot resolve %s: %m", dir);
@@ -354,11 +471,22 @@ int zone_create(PlaceState *s, const char *dir, char **ret_error) {
         }
         dax_path_info_done(&info);
 
-        if (asprintf(&root, "%s/root", canon) < 0 || asprintf(&bin, "%s/bin", canon) < 0)
-                return -ENOMEM;
-        if ((mkdir(root, 0755) < 0 && errno != EEXIST) || (mkdir(bin, 0755) < 0 && errno != EEXIST))
-                return error_set(ret_error, negative_errno(), "cannot create the layout of zone %s: %m",
-                                 canon);
+        {
+                _cleanup_close_ int zfd = zone_open(canon, ret_error), rfd = -1, bfd = -1;
+                _cleanup_free_ char *msg = NULL;
+
+                if (zfd < 0)
+                        return zfd;
+                rfd = mkdirat_beneath(zfd, "root", 0755);
+                bfd = rfd < 0 ? rfd : mkdirat_beneath(zfd, "bin", 0755);
+                if (bfd < 0) {
+                        if (asprintf(&root, "%s/%s", canon, rfd < 0 ? "root" : "bin") < 0 ||
+                            beneath_error(bfd, root, canon, &msg) < 0)
+                                return -ENOMEM;
+                        return error_set(ret_error, bfd, "cannot create the layout of zone %s: %s", canon,
+                                         msg);
+                }
+        }
 
         if (!place_state_has_zone(s, canon)) {
                 char **a = reallocarray(s->zones, s->n_zones + 1, sizeof(char *));
@@ -518,7 +646,8 @@ static Placement *find_placement(PlaceState *s, const char *zone, const char *so
 }
 
 /* The copy itself: everything but the bookkeeping. Fills identity fields of @p. */
-static int copy_into_zone(const char *source, const char *copy, Placement *p, char **ret_error) {
+static int copy_into_zone(int zone_fd, const char *zone, const char *source, const char *copy, Placement *p,
+                          char **ret_error) {
         _cleanup_free_ char *dir = NULL, *tmpname = NULL, *procfd = NULL;
         _cleanup_close_ int in = -1, out = -1, dfd = -1;
         const char *name;
@@ -526,7 +655,15 @@ static int copy_into_zone(const char *source, const char *copy, Placement *p, ch
         struct stat st;
         int r;
 
-        in = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Opened once, and everything below read from this fd: a name swapped afterwards changes
+         * nothing. Not through a symbolic link (the caller resolved it), and not blocking on a FIFO
+         * swapped in since the caller's check. */
+        in = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (in < 0 && errno == ELOOP)
+                return error_set(
+                        ret_error, -ELOOP,
+                        "%s is a symbolic link; refusing to follow it (place the file it points to)",
+                        source);
         if (in < 0)
                 return error_set(ret_error, negative_errno(), "cannot open %s: %m", source);
         if (fstat(in, &st) < 0)
@@ -539,13 +676,9 @@ static int copy_into_zone(const char *source, const char *copy, Placement *p, ch
         if (!dir)
                 return -ENOMEM;
         *strrchr(dir, '/') = '\0';
-        name = strrchr(copy, '/') + 1;
-        r = mkdir_parents(dir, 0755, NULL);
-        if (r < 0)
-                return error_set(ret_error, r, "cannot create %s: %s", dir, strerror(-r));
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        dfd = zone_open_parent(zone_fd, zone, copy, true, &name, ret_error);
         if (dfd < 0)
-                return error_set(ret_error, negative_errno(), "cannot open %s: %m", dir);
+                return dfd;
         remove_stale_temporaries(dfd, name);
 
         /* An anonymous inode: if we die before the link, nothing is left anywhere. */
@@ -605,6 +738,7 @@ static int copy_into_zone(const char *source, const char *copy, Placement *p, ch
 int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole role, const char *program,
                char **ret_error) {
         _cleanup_free_ char *copy = NULL;
+        _cleanup_close_ int zone_fd = -1;
         Placement n = {}, *p;
         int r;
 
@@ -616,8 +750,11 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         r = place_copy_path(zone, source, &copy);
         if (r < 0)
                 return r;
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
 
-        r = copy_into_zone(source, copy, &n, ret_error);
+        r = copy_into_zone(zone_fd, zone, source, copy, &n, ret_error);
         if (r < 0)
                 return r;
 
@@ -699,7 +836,9 @@ int placement_refresh(PlaceState *s, Placement *p, char **ret_error) {
 static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
                        const char *program, char **ret_error) {
         _cleanup_free_ char *copy = NULL, *tmp = NULL;
+        _cleanup_close_ int zone_fd = -1, dfd = -1;
         const Placement *real = NULL;
+        const char *name;
         Placement *p;
         struct stat st;
         int r;
@@ -713,15 +852,20 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
         if (!real || stat(alias, &st) < 0)
                 return error_set(ret_error, -ENOENT, "cannot place %s: %s is not placed", alias,
                                  target_copy);
-        r = mkdir_parent_of(copy);
-        if (r < 0)
-                return error_set(ret_error, r, "cannot create the directory of %s: %s", copy, strerror(-r));
-        if (asprintf(&tmp, "%s.daxmgr-%d", copy, (int) getpid()) < 0)
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        dfd = zone_open_parent(zone_fd, zone, copy, true, &name, ret_error);
+        if (dfd < 0)
+                return dfd;
+        if (asprintf(&tmp, ".%s.daxmgr-%d", name, (int) getpid()) < 0)
                 return -ENOMEM;
-        (void) unlink(tmp);
-        if (symlink(target_copy, tmp) < 0 || rename(tmp, copy) < 0) {
+        (void) unlinkat(dfd, tmp, 0);
+        /* A symbolic link is what is wanted here; renameat() replaces whatever @name is without
+         * following it. */
+        if (symlinkat(target_copy, dfd, tmp) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
                 r = negative_errno();
-                (void) unlink(tmp);
+                (void) unlinkat(dfd, tmp, 0);
                 return error_set(ret_error, r, "cannot link %s in the zone: %s", alias, strerror(-r));
         }
 
@@ -815,7 +959,21 @@ static bool copy_shared(const PlaceState *s, const Placement *p) {
         return false;
 }
 
+/* lstat() of a file in a zone without following any symbolic link on the way. */
+static int zone_stat(const char *zone, const char *path, struct stat *ret) {
+        _cleanup_close_ int zone_fd = zone_open(zone, NULL), dfd = -1;
+        const char *name;
+
+        if (zone_fd < 0)
+                return zone_fd;
+        dfd = zone_open_parent(zone_fd, zone, path, false, &name, NULL);
+        if (dfd < 0)
+                return dfd;
+        return fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ? negative_errno() : 0;
+}
+
 int place_remove(PlaceState *s, const char *zone, const char *program, bool force, char **ret_error) {
+        _cleanup_close_ int zone_fd = -1;
         bool found = false;
 
         /* First refuse if anything runs from a copy, then remove. */
@@ -828,7 +986,7 @@ int place_remove(PlaceState *s, const char *zone, const char *program, bool forc
                 if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
                         continue;
                 found = true;
-                if (force || copy_shared(s, p) || stat(p->copy, &st) < 0)
+                if (force || copy_shared(s, p) || zone_stat(zone, p->copy, &st) < 0 || !S_ISREG(st.st_mode))
                         continue;
                 if (holders_of_file(st.st_dev, st.st_ino, &h) >= 0 && h->n > 0) {
                         (void) holders_describe(h, 3, &who);
@@ -841,6 +999,9 @@ int place_remove(PlaceState *s, const char *zone, const char *program, bool forc
         }
         if (!found)
                 return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
 
         for (size_t i = 0; i < s->n_placements;) {
                 Placement *p = &s->placements[i];
@@ -849,8 +1010,23 @@ int place_remove(PlaceState *s, const char *zone, const char *program, bool forc
                         i++;
                         continue;
                 }
-                if (!copy_shared(s, p) && unlink(p->copy) < 0 && errno != ENOENT)
-                        return error_set(ret_error, negative_errno(), "cannot remove %s: %m", p->copy);
+                if (!copy_shared(s, p)) {
+                        _cleanup_close_ int dfd = -1;
+                        _cleanup_free_ char *why = NULL;
+                        const char *name;
+
+                        /* unlinkat() in a directory reached without following anything: removes the
+                         * copy, or a symbolic link planted in its place, never what such a link names. */
+                        dfd = zone_open_parent(zone_fd, zone, p->copy, false, &name, &why);
+                        if (dfd == -ENOENT)
+                                ; /* its directory is gone: so is the copy */
+                        else if (dfd < 0)
+                                return error_set(ret_error, dfd, "cannot remove %s: %s", p->copy,
+                                                 why ?: strerror(-dfd));
+                        else if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+                                return error_set(ret_error, negative_errno(), "cannot remove %s: %m",
+                                                 p->copy);
+                }
                 placement_done(p);
                 memmove(p, p + 1, (s->n_placements - i - 1) * sizeof(*p));
                 s->n_placements--;
@@ -960,8 +1136,9 @@ static const Placement *find_role(const PlaceState *s, const char *zone, const c
 /* The entry point of a program placed with its loader: a copy of the static launcher with a
  * .NAME.launch file next to it (one exec, no shell), or, where the launcher was not built, a
  * two-line shell script doing the same. */
-static int write_launcher(const char *zone, const char *name, const char *path, const char *interp,
-                          const char *libdirs, const char *copy, const char *program, char **ret_error) {
+static int write_launcher(int bin_fd, const char *zone, const char *name, const char *path,
+                          const char *interp, const char *libdirs, const char *copy, const char *program,
+                          char **ret_error) {
         _cleanup_free_ char *conf = NULL, *conf_path = NULL, *text = NULL, *bin = NULL;
         size_t size = 0;
         int r;
@@ -970,16 +1147,19 @@ static int write_launcher(const char *zone, const char *name, const char *path, 
                 return error_set(ret_error, -EINVAL, "the paths of %s contain a newline", program);
 
         if (read_full_file(XIP_LAUNCHER, 16 * 1024 * 1024, &bin, &size) >= 0) {
+                _cleanup_free_ char *conf_name = NULL;
+
                 if (asprintf(&conf_path, "%s/bin/.%s.launch", zone, name) < 0 ||
+                    asprintf(&conf_name, ".%s.launch", name) < 0 ||
                     asprintf(&conf,
                              "# Generated by daxmgr for %s\ninterpreter=%s\nlibrary-path=%s\nprogram=%s\n",
                              program, interp, libdirs, copy) < 0)
                         return -ENOMEM;
                 /* The configuration first: the launcher must never be there without it. */
-                r = write_atomic(conf_path, conf, strlen(conf), 0644, ret_error);
+                r = write_atomic_at(bin_fd, conf_name, conf_path, conf, strlen(conf), 0644, ret_error);
                 if (r < 0)
                         return r;
-                return write_atomic(path, bin, size, 0755, ret_error);
+                return write_atomic_at(bin_fd, name, path, bin, size, 0755, ret_error);
         }
 
         if (!path_is_unit_safe(interp) || !path_is_unit_safe(copy) || strchr(libdirs, '\''))
@@ -991,12 +1171,13 @@ static int write_launcher(const char *zone, const char *name, const char *path, 
                      "exec '%s' --library-path '%s' --argv0 \"$0\" '%s' \"$@\"\n",
                      program, zone, interp, libdirs, copy) < 0)
                 return -ENOMEM;
-        return write_atomic(path, text, strlen(text), 0755, ret_error);
+        return write_atomic_at(bin_fd, name, path, text, strlen(text), 0755, ret_error);
 }
 
 int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
                             char **ret_error) {
         _cleanup_free_ char *path = NULL, *libdirs = NULL;
+        _cleanup_close_ int zone_fd = -1, bin_fd = -1;
         const Placement *prog = find_role(s, zone, program, PLACE_PROGRAM);
         const Placement *interp = find_role(s, zone, program, PLACE_INTERPRETER);
         const char *name;
@@ -1007,13 +1188,25 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
         if (!prog)
                 return error_set(ret_error, -ENOENT, "%s is not placed in %s", program, zone);
         name = strrchr(program, '/') + 1;
+        if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return error_set(ret_error, -EINVAL, "%s has no file name for an entry point", program);
         if (asprintf(&path, "%s/bin/%s", zone, name) < 0)
                 return -ENOMEM;
-        (void) unlink(path);
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        {
+                const char *n;
+
+                bin_fd = zone_open_parent(zone_fd, zone, path, true, &n, ret_error);
+                if (bin_fd < 0)
+                        return bin_fd;
+        }
+        (void) unlinkat(bin_fd, name, 0);
 
         if (!interp) {
                 /* Alone: the kernel maps the copy itself; libraries come from the host. */
-                if (symlink(prog->copy, path) < 0)
+                if (symlinkat(prog->copy, bin_fd, name) < 0)
                         return error_set(ret_error, negative_errno(), "cannot create the entry point %s: %m",
                                          path);
         } else {
@@ -1037,7 +1230,8 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
                 }
                 if (fclose(f) != 0)
                         return -ENOMEM;
-                r = write_launcher(zone, name, path, interp->copy, libdirs, prog->copy, program, ret_error);
+                r = write_launcher(bin_fd, zone, name, path, interp->copy, libdirs, prog->copy, program,
+                                   ret_error);
                 if (r < 0)
                         return r;
         }
@@ -1056,18 +1250,34 @@ static int bound_here(const char *copy, const char *target) {
 }
 
 int place_bind_host(const PlaceState *s, const char *zone, const char *program, char **ret_error) {
+        _cleanup_close_ int zone_fd = -1;
         bool any = false;
 
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
         for (size_t i = 0; i < s->n_placements; i++) {
                 const Placement *p = &s->placements[i];
-                _cleanup_free_ char *target = NULL;
+                _cleanup_free_ char *target = NULL, *procfd = NULL;
+                _cleanup_close_ int dfd = -1, cfd = -1;
+                const char *name;
                 struct stat st;
                 int r;
 
                 if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
                         continue;
-                if (lstat(p->copy, &st) < 0 || !S_ISREG(st.st_mode))
-                        continue; /* aliases resolve to a bound file */
+                dfd = zone_open_parent(zone_fd, zone, p->copy, false, &name, ret_error);
+                if (dfd < 0)
+                        return dfd;
+                /* The copy itself, by an fd: the bind mount's source cannot be redirected by a
+                 * symbolic link swapped in after this. */
+                cfd = openat_beneath(dfd, name, O_PATH, 0);
+                if (cfd == -ELOOP)
+                        continue; /* an alias: it resolves to a bound file */
+                if (cfd < 0)
+                        return error_set(ret_error, cfd, "cannot open %s: %s", p->copy, strerror(-cfd));
+                if (fstat(cfd, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
                 any = true;
                 target = realpath(p->source, NULL);
                 if (!target)
@@ -1075,7 +1285,9 @@ int place_bind_host(const PlaceState *s, const char *zone, const char *program, 
                 r = bound_here(p->copy, target);
                 if (r > 0)
                         continue;
-                if (mount(p->copy, target, NULL, MS_BIND, NULL) < 0)
+                if (asprintf(&procfd, "/proc/self/fd/%d", cfd) < 0)
+                        return -ENOMEM;
+                if (mount(procfd, target, NULL, MS_BIND, NULL) < 0)
                         return error_set(ret_error, negative_errno(), "cannot bind %s over %s: %m", p->copy,
                                          target);
                 if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {

@@ -116,3 +116,10 @@ int place_unbind_host(const PlaceState *s, const char *zone, const char *program
  * interpreter on the placed libraries, or a shell script where the launcher is not installed. */
 int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
                             char **ret_error);
+
+/* Opens the zone directory @zone (absolute and canonical, as zones are recorded) with
+ * O_DIRECTORY|O_NOFOLLOW and no symbolic link anywhere on its path (openat2()
+ * RESOLVE_NO_SYMLINKS): every write into the zone is then made relative to this fd with
+ * openat_beneath() and the *at() calls, so no symbolic link planted or swapped into the zone
+ * at any moment can make it land outside. Returns the fd, or a negative errno with a sentence. */
+int zone_open(const char *zone, char **ret_error);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -175,8 +177,138 @@ TEST(test_holders) {
         ASSERT_EQ(rmdir(base), 0);
 }
 
+/* openat_beneath() and mkdirat_beneath(): a fake zone with symbolic links planted in it, and one
+ * swapped in between a check and the write; the directory outside must stay empty. */
+TEST(test_open_beneath) {
+        char base[] = "/tmp/test-fs-util-beneath-XXXXXX";
+        _cleanup_free_ char *zone = NULL, *outside = NULL, *p = NULL, *cmd = NULL;
+        _cleanup_close_ int zfd = -1, fd = -1, d = -1;
+        _cleanup_free_ char *msg = NULL;
+        struct stat st;
+
+        ASSERT_TRUE(mkdtemp(base));
+        ASSERT_TRUE(asprintf(&zone, "%s/zone", base) > 0);
+        ASSERT_TRUE(asprintf(&outside, "%s/outside", base) > 0);
+        ASSERT_EQ(mkdir(zone, 0755), 0);
+        ASSERT_EQ(mkdir(outside, 0755), 0);
+        zfd = open(zone, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(zfd >= 0);
+
+        /* Plain files and directories below: fine. */
+        fd = openat_beneath(zfd, "f", O_WRONLY | O_CREAT | O_EXCL, 0644);
+        ASSERT_TRUE(fd >= 0);
+        fd = safe_close(fd);
+        d = mkdirat_beneath(zfd, "root/usr/bin", 0755);
+        ASSERT_TRUE(d >= 0);
+        ASSERT_EQ(fstat(d, &st), 0);
+        ASSERT_TRUE(S_ISDIR(st.st_mode));
+        ASSERT_EQ(st.st_mode & 07777, 0755);
+        d = safe_close(d);
+        d = mkdirat_beneath(zfd, "root/usr/bin", 0755); /* exists: opened again */
+        ASSERT_TRUE(d >= 0);
+        d = safe_close(d);
+        d = mkdirat_beneath(zfd, "", 0755); /* the zone itself */
+        ASSERT_TRUE(d >= 0);
+        d = safe_close(d);
+
+        /* Escapes: "..", absolute paths. */
+        ASSERT_EQ(openat_beneath(zfd, "../outside/x", O_WRONLY | O_CREAT, 0644), -EXDEV);
+        ASSERT_EQ(openat_beneath(zfd, "root/../../outside/x", O_WRONLY | O_CREAT, 0644), -EXDEV);
+        ASSERT_EQ(openat_beneath(zfd, "/tmp", O_RDONLY | O_DIRECTORY, 0), -EXDEV);
+        ASSERT_EQ(mkdirat_beneath(zfd, "root/../../outside/y", 0755), -EXDEV);
+
+        /* A symbolic link planted as a directory, as the last component, and a relative one
+         * that stays inside: all refused, nothing followed. */
+        ASSERT_TRUE(asprintf(&p, "%s/root/lib", zone) > 0);
+        ASSERT_EQ(symlink(outside, p), 0);
+        ASSERT_EQ(openat_beneath(zfd, "root/lib/x", O_WRONLY | O_CREAT, 0644), -ELOOP);
+        ASSERT_EQ(mkdirat_beneath(zfd, "root/lib/sub", 0755), -ELOOP);
+        ASSERT_EQ(openat_beneath(zfd, "root/lib", O_RDONLY | O_DIRECTORY, 0), -ELOOP);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/usr/bin/last", zone) > 0);
+        ASSERT_TRUE(asprintf(&cmd, "%s/victim", outside) > 0);
+        ASSERT_EQ(symlink(cmd, p), 0);
+        ASSERT_EQ(openat_beneath(zfd, "root/usr/bin/last", O_WRONLY | O_CREAT | O_TRUNC, 0644), -ELOOP);
+        ASSERT_EQ(access(cmd, F_OK), -1);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/inside", zone) > 0);
+        ASSERT_EQ(symlink("usr", p), 0);
+        ASSERT_EQ(openat_beneath(zfd, "root/inside/bin", O_RDONLY | O_DIRECTORY, 0), -ELOOP);
+        ASSERT_EQ(beneath_error(-ELOOP, "/z/root/lib", "/z", &msg), 0);
+        ASSERT_STREQ(msg,
+                     "/z/root/lib is, or passes through, a symbolic link inside the zone /z; refusing to "
+                     "follow it");
+
+        /* Check, then swap, then use: the directory was checked (opened beneath), a symbolic link
+         * to the outside is renamed over it, and the write by path below the zone fd is refused. */
+        {
+                _cleanup_free_ char *dir = NULL, *tmp = NULL;
+
+                ASSERT_TRUE(asprintf(&dir, "%s/swap", zone) > 0);
+                ASSERT_TRUE(asprintf(&tmp, "%s/swap.tmp", zone) > 0);
+                ASSERT_EQ(mkdir(dir, 0755), 0);
+                d = openat_beneath(zfd, "swap", O_RDONLY | O_DIRECTORY, 0); /* the check */
+                ASSERT_TRUE(d >= 0);
+                d = safe_close(d);
+                ASSERT_EQ(symlink(outside, tmp), 0); /* the swap */
+                ASSERT_EQ(rmdir(dir), 0);
+                ASSERT_EQ(rename(tmp, dir), 0);
+                ASSERT_EQ(openat_beneath(zfd, "swap/x", O_WRONLY | O_CREAT, 0644), -ELOOP); /* the use */
+                ASSERT_EQ(mkdirat_beneath(zfd, "swap/y", 0755), -ELOOP);
+        }
+
+        /* A child flips the name between a directory and a symbolic link to the outside as fast
+         * as it can while the parent creates files under it: some creations succeed (inside),
+         * the rest are refused, and the outside stays empty. */
+        {
+                _cleanup_free_ char *dir = NULL, *lnk = NULL;
+                unsigned made = 0, refused = 0;
+                pid_t child;
+                DIR *o;
+                int n = 0;
+
+                ASSERT_TRUE(asprintf(&dir, "%s/flip", zone) > 0);
+                ASSERT_TRUE(asprintf(&lnk, "%s/flip.lnk", zone) > 0);
+                ASSERT_EQ(mkdir(dir, 0755), 0);
+                ASSERT_EQ(symlink(outside, lnk), 0);
+                child = fork();
+                ASSERT_TRUE(child >= 0);
+                if (child == 0)
+                        for (;;) /* atomically: "flip" is the directory, then the link, then ... */
+                                (void) renameat2(AT_FDCWD, dir, AT_FDCWD, lnk, RENAME_EXCHANGE);
+                for (int i = 0; i < 3000; i++) {
+                        _cleanup_free_ char *name = NULL;
+                        int f;
+
+                        ASSERT_TRUE(asprintf(&name, "flip/f%d", i) > 0);
+                        f = openat_beneath(zfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+                        if (f >= 0) {
+                                made++;
+                                (void) close(f);
+                                (void) unlinkat(zfd, name, 0);
+                        } else
+                                refused++;
+                }
+                stop_child(child);
+                o = opendir(outside);
+                ASSERT_TRUE(o);
+                for (struct dirent *de; (de = readdir(o));)
+                        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                                n++;
+                (void) closedir(o);
+                fprintf(stderr, "flip race: %u created inside, %u refused, %d outside\n", made, refused, n);
+                ASSERT_EQ(n, 0);
+        }
+
+        zfd = safe_close(zfd);
+        free(cmd);
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", base) > 0);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void) {
         test_mkdir_parents();
         test_holders();
+        test_open_beneath();
         return 0;
 }

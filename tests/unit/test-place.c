@@ -4,8 +4,10 @@
  * DAX is not in effect (the build machine has none: nothing may be left behind), and the
  * smaps parser of the process verifier. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
 
@@ -94,6 +96,9 @@ TEST(test_copy_path) {
         ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/../etc/shadow", &p), -EINVAL);
         ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/bin/..", &p), -EINVAL);
         ASSERT_EQ(place_copy_path("/mnt/pmem//apps", "/x", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps/.", "/x", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps/", "/x", &p), -EINVAL);
+        ASSERT_EQ(place_copy_path("/mnt/pmem/apps", "/usr/bin/.", &p), -EINVAL);
 }
 
 /* No DAX on the build machine: a zone is refused with the reason, and a placement into a
@@ -159,8 +164,121 @@ TEST(test_smaps) {
         ASSERT_EQ(smaps_parse_pmd("not a mapping\n", pmd_cb, sum), -EBADMSG);
 }
 
+static int count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        int n = 0;
+
+        ASSERT_TRUE(d);
+        for (struct dirent *de; (de = readdir(d));)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        n++;
+        (void) closedir(d);
+        return n;
+}
+
+/* Symbolic links planted in a zone (a directory the state records as one, by hand: no DAX
+ * here): placing, unplacing and entry points refuse them in words and write nothing outside;
+ * a zone that is a symbolic link is refused. */
+TEST(test_symlinks_in_zone) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        char dir[] = "/tmp/daxmgr-test-place-links.XXXXXX";
+        _cleanup_free_ char *e = NULL, *zone = NULL, *outside = NULL, *p = NULL, *state = NULL,
+                            *victim = NULL, *cmd = NULL;
+        json_object *j;
+        int fd;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_TRUE(asprintf(&zone, "%s/zone", dir) > 0);
+        ASSERT_TRUE(asprintf(&outside, "%s/outside", dir) > 0);
+        ASSERT_EQ(mkdir(zone, 0755), 0);
+        ASSERT_EQ(mkdir(outside, 0755), 0);
+        ASSERT_TRUE(asprintf(&victim, "%s/true", outside) > 0);
+        fd = open(victim, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, "victim", 6), 6);
+        (void) close(fd);
+        ASSERT_TRUE(
+                asprintf(&state,
+                         "{\"zones\": [\"%s\"], \"placements\": [{\"zone\": \"%s\", \"source\": "
+                         "\"/bin/true\", \"copy\": \"%s/root/bin/true\", \"role\": \"program\", "
+                         "\"program\": \"/bin/true\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                         "\"sha256\": \"%064d\"}]}",
+                         zone, zone, zone, 0) > 0);
+        j = json_tokener_parse(state);
+        ASSERT_TRUE(j);
+        ASSERT_EQ(place_state_from_json(j, "/tmp/x.json", &s, NULL), 0);
+        json_object_put(j);
+
+        /* zone/root/bin -> outside: placing /bin/true would write outside/true. */
+        ASSERT_TRUE(asprintf(&p, "%s/root", zone) > 0);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/bin", zone) > 0);
+        ASSERT_EQ(symlink(outside, p), 0);
+        ASSERT_EQ(place_file(s, zone, "/bin/true", PLACE_PROGRAM, NULL, &e), -ELOOP);
+        ASSERT_TRUE(e && strstr(e, "is, or passes through, a symbolic link inside the zone") &&
+                    strstr(e, "refusing to follow it"));
+        ASSERT_EQ(count_entries(outside), 1);
+
+        /* Unplacing must not remove outside/true through it. */
+        free(e);
+        e = NULL;
+        ASSERT_EQ(place_remove(s, zone, "/bin/true", true, &e), -ELOOP);
+        ASSERT_TRUE(e && strstr(e, "refusing to follow it"));
+        ASSERT_EQ(access(victim, F_OK), 0);
+
+        /* The copy's own name a symbolic link to outside/true: unplacing removes the link only. */
+        ASSERT_EQ(unlink(p), 0);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/bin/true", zone) > 0);
+        ASSERT_EQ(symlink(victim, p), 0);
+
+        /* The entry point directory a symbolic link: refused. */
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/bin", zone) > 0);
+        ASSERT_EQ(symlink(outside, p), 0);
+        free(e);
+        e = NULL;
+        ASSERT_EQ(place_write_entry_point(s, zone, "/bin/true", NULL, &e), -ELOOP);
+        ASSERT_TRUE(e && strstr(e, "refusing to follow it"));
+        ASSERT_EQ(count_entries(outside), 1);
+
+        free(e);
+        e = NULL;
+        ASSERT_EQ(place_remove(s, zone, "/bin/true", false, &e), 0);
+        ASSERT_EQ(s->n_placements, 0);
+        ASSERT_EQ(access(victim, F_OK), 0);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/bin/true", zone) > 0);
+        ASSERT_TRUE(access(p, F_OK) < 0); /* the link went, its target stayed */
+
+        /* A zone that is itself a symbolic link, or is reached through one. */
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/zlink", dir) > 0);
+        ASSERT_EQ(symlink(zone, p), 0);
+        free(e);
+        e = NULL;
+        ASSERT_EQ(zone_open(p, &e), -ELOOP);
+        ASSERT_TRUE(e && strstr(e, "refusing to follow it"));
+        free(e);
+        e = NULL;
+        ASSERT_EQ(zone_create(s, p, &e), -ELOOP);
+        ASSERT_TRUE(e && strstr(e, "is a symbolic link"));
+        free(e);
+        e = NULL;
+        ASSERT_EQ(zone_open("/tmp/../etc", &e), -EINVAL);
+        fd = zone_open(zone, NULL);
+        ASSERT_TRUE(fd >= 0);
+        (void) close(fd);
+
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void) {
         test_state_round_trip();
+        test_symlinks_in_zone();
         test_state_hostile();
         test_copy_path();
         test_refused_without_dax();
