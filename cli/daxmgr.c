@@ -1966,12 +1966,65 @@ static int parse_argv(int argc, char **argv) {
         return 1;
 }
 
+/* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF): what D-Bus accepts
+ * in a string. */
+static bool utf8_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        while (*p) {
+                unsigned n, c;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0)
+                        n = 1, c = *p & 0x1f;
+                else if ((*p & 0xf0) == 0xe0)
+                        n = 2, c = *p & 0x0f;
+                else if ((*p & 0xf8) == 0xf0)
+                        n = 3, c = *p & 0x07;
+                else
+                        return false;
+                for (unsigned i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (p[i] & 0x3f);
+                }
+                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+                    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+                p += n + 1;
+        }
+        return true;
+}
+
+/* Every argument before anything else looks at it (and before any message quotes it): at most
+ * PATH_MAX - 1 bytes, valid UTF-8 (D-Bus strings must be). */
+static int check_argv(int argc, char **argv) {
+        for (int i = 1; i < argc; i++) {
+                size_t l = strlen(argv[i]);
+
+                if (l >= PATH_MAX)
+                        return usage_error("argument %d is %zu bytes long; at most %d are accepted", i, l,
+                                           PATH_MAX - 1);
+                if (!utf8_valid(argv[i]))
+                        return usage_error(
+                                "argument %d is not valid UTF-8; names and paths given to daxmgr must be",
+                                i);
+        }
+        return EXIT_OK;
+}
+
 int main(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const struct Verb *v = NULL;
         size_t n;
         int r;
 
+        r = check_argv(argc, argv);
+        if (r != EXIT_OK)
+                return r;
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return -r;

@@ -6,6 +6,7 @@
  * The interfaces' property lists below are the single source of the vtables and getters. */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -672,16 +673,68 @@ static bool string_ok(const char *s, size_t max) {
         return s && *s && strlen(s) <= max;
 }
 
-static bool path_ok(const char *p) {
-        /* Absolute, bounded, no ".." component (zones and placements are below known roots). */
-        const char *c;
+/* Why @p cannot be a path argument, or NULL if it can: absolute, canonical (no "//", no "." or
+ * ".." component, no trailing "/"), shorter than PATH_MAX, no control character. Zones and
+ * placements are recorded canonical, so anything else could only name them by accident. */
+static const char *path_problem(const char *p) {
+        size_t l = p ? strlen(p) : 0;
 
-        if (!p || p[0] != '/' || strlen(p) >= 4096)
-                return false;
-        for (c = p; (c = strstr(c, "..")); c += 2)
-                if ((c == p || c[-1] == '/') && (c[2] == '/' || c[2] == 0))
-                        return false;
-        return true;
+        if (l == 0)
+                return "is empty";
+        if (l >= PATH_MAX)
+                return "is longer than PATH_MAX (4096 bytes)";
+        if (p[0] != '/')
+                return "is not absolute";
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return "contains a control character";
+        if (strstr(p, "//"))
+                return "is not canonical (it contains \"//\")";
+        for (const char *c = p; (c = strchr(c, '/')); c++) {
+                if (c[1] == '.' && (c[2] == '/' || c[2] == 0))
+                        return "is not canonical (it has a \".\" component)";
+                if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == 0))
+                        return "has a \"..\" component";
+        }
+        if (l > 1 && p[l - 1] == '/')
+                return "is not canonical (it ends in \"/\")";
+        return NULL;
+}
+
+static bool path_ok(const char *p) {
+        return !path_problem(p);
+}
+
+/* InvalidArgument naming @what and why its path is refused; the path quoted at most 200 bytes. */
+static int invalid_path(sd_bus_error *e, const char *what, const char *p) {
+        return invalid(e, "%s \"%.200s%s\" %s; give an absolute canonical path", what, p ?: "",
+                       p && strlen(p) > 200 ? "…" : "", path_problem(p) ?: "is refused");
+}
+
+/* read_options(), then the bounds no option may exceed: a string at most PATH_MAX - 1 bytes, and
+ * an alignment that is a power of two between 4 KiB and 1 GiB (so no size arithmetic with it can
+ * overflow). */
+static int read_options_bounded(sd_bus_message *msg, const OptionSpec *specs, struct json_object *a,
+                                sd_bus_error *e) {
+        int r = read_options(msg, specs, a, e);
+
+        if (r < 0)
+                return r;
+        json_object_object_foreach(a, key, v) {
+                if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) >= PATH_MAX)
+                        return invalid(e, "the option %s is %d bytes long; at most %d are accepted", key,
+                                       json_object_get_string_len(v), PATH_MAX - 1);
+                if (strcmp(key, "align") == 0) {
+                        uint64_t x = json_object_get_uint64(v);
+
+                        if (x < 4096 || x > (UINT64_C(1) << 30) || (x & (x - 1)) != 0)
+                                return invalid(e,
+                                               "align must be a power of two from 4096 to 1073741824 bytes, "
+                                               "not %" PRIu64,
+                                               x);
+                }
+        }
+        return 0;
 }
 
 static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_error *e) {
@@ -689,7 +742,14 @@ static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_e
         int r;
 
         if (!string_ok(key, 256)) {
-                invalid(e, "a namespace must be named (label name, uuid, namespaceX.Y, pmemN or daxX.Y)");
+                if (key && *key)
+                        invalid(e,
+                                "a namespace key of %zu bytes is too long; at most 256 (label name, uuid, "
+                                "namespaceX.Y, pmemN or daxX.Y)",
+                                strlen(key));
+                else
+                        invalid(e, "a namespace must be named (label name, uuid, namespaceX.Y, pmemN or "
+                                   "daxX.Y)");
                 return NULL;
         }
         r = m->topology ? topology_find_namespace(m->topology, key, NULL, &n) : -ENOENT;
@@ -743,7 +803,7 @@ static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         struct json_object *a = json_object_new_object();
         int r;
 
-        r = read_options(msg, NULL, a, e);
+        r = read_options_bounded(msg, NULL, a, e);
         if (r < 0) {
                 json_object_put(a);
                 return r;
@@ -815,7 +875,7 @@ static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error
         NamespaceMode nm;
         int r;
 
-        r = read_options(msg, create_options, a, e);
+        r = read_options_bounded(msg, create_options, a, e);
         if (r < 0)
                 goto fail;
         region = opt_str(a, "region");
@@ -871,7 +931,7 @@ static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const Op
                 r = -ENOENT;
                 goto fail;
         }
-        r = read_options(msg, specs, a, e);
+        r = read_options_bounded(msg, specs, a, e);
         if (r < 0)
                 goto fail;
         json_object_object_add(a, "namespace", json_object_new_string(key));
@@ -923,11 +983,10 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 goto fail;
         }
         if (!path_ok(target) || strcmp(target, "/") == 0) {
-                r = invalid(e, "the mount point must be an absolute path without \"..\", not \"%.200s\"",
-                            target);
+                r = invalid_path(e, "the mount point", target);
                 goto fail;
         }
-        r = read_options(msg, mount_options, a, e);
+        r = read_options_bounded(msg, mount_options, a, e);
         if (r < 0)
                 goto fail;
         dax = opt_str(a, "dax");
@@ -956,7 +1015,12 @@ static int do_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         r = sd_bus_message_read(msg, "s", &target);
         if (r < 0)
                 goto fail;
-        r = read_options(msg, NULL, a, e);
+        if (!string_ok(target, PATH_MAX - 1)) {
+                r = invalid(e, "the target must be a mount point or a namespace, not %s",
+                            *target ? "a string that long" : "an empty string");
+                goto fail;
+        }
+        r = read_options_bounded(msg, NULL, a, e);
         if (r < 0)
                 goto fail;
         /* Only mounts of pmem namespaces: daxmgr does not unmount the host's other file systems. */
@@ -998,7 +1062,7 @@ static int zone_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error 
         if (r < 0)
                 goto fail;
         if (!path_ok(dir) || strcmp(dir, "/") == 0) {
-                r = invalid(e, "a zone is an absolute directory path without \"..\", not \"%.200s\"", dir);
+                r = invalid_path(e, "the zone", dir);
                 goto fail;
         }
         if (type == JOB_CREATE_ZONE && !path_is_mounted_dax(m->topology, dir)) {
@@ -1013,7 +1077,7 @@ static int zone_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error 
                 r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a zone", dir);
                 goto fail;
         }
-        r = read_options(msg, NULL, a, e);
+        r = read_options_bounded(msg, NULL, a, e);
         if (r < 0)
                 goto fail;
         json_object_object_add(a, "zone", json_object_new_string(dir));
@@ -1066,21 +1130,24 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
         r = sd_bus_message_read(msg, "ss", &zone, &program);
         if (r < 0)
                 goto fail;
-        if (!path_ok(zone) || !(m->state && place_state_has_zone(m->state, zone))) {
+        if (!path_ok(zone)) {
+                r = invalid_path(e, "the zone", zone);
+                goto fail;
+        }
+        if (!(m->state && place_state_has_zone(m->state, zone))) {
                 r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
                                       "\"%.200s\" is not a zone (CreateZone first)", zone);
                 goto fail;
         }
         if (!path_ok(program)) {
-                r = invalid(e, "the program must be an absolute path without \"..\", not \"%.200s\"",
-                            program);
+                r = invalid_path(e, "the program", program);
                 goto fail;
         }
         if (type == JOB_PLACE && (stat(program, &st) < 0 || !S_ISREG(st.st_mode))) {
                 r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a regular file", program);
                 goto fail;
         }
-        r = read_options(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
+        r = read_options_bounded(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
         if (r < 0)
                 goto fail;
         service = opt_str(a, "service");
@@ -1122,7 +1189,7 @@ static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *
 
         r = sd_bus_message_read(msg, "u", &pid);
         if (r >= 0)
-                r = read_options(msg, NULL, a, e);
+                r = read_options_bounded(msg, NULL, a, e);
         json_object_put(a);
         if (r < 0)
                 return r;
@@ -1148,7 +1215,9 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (pid == 0 || pid > (uint32_t) INT32_MAX)
-                return invalid(e, "%" PRIu32 " is not a process ID", pid);
+                return invalid(e,
+                               "%" PRIu32 " is not a process ID (1 to 2147483647; -1 arrives as 4294967295)",
+                               pid);
         snprintf(proc, sizeof(proc), "/proc/%" PRIu32, pid);
         if (stat(proc, &st) < 0)
                 return sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "there is no process %" PRIu32, pid);
@@ -1175,12 +1244,12 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
 
         r = sd_bus_message_read(msg, "s", &path);
         if (r >= 0)
-                r = read_options(msg, NULL, a, e);
+                r = read_options_bounded(msg, NULL, a, e);
         json_object_put(a);
         if (r < 0)
                 return r;
         if (!path_ok(path))
-                return invalid(e, "the path must be absolute, not \"%.200s\"", path);
+                return invalid_path(e, "the path", path);
         /* A directory is answered with a probe file created in it: only for root. */
         (void) bus_caller_uid(msg, &uid);
         if (uid != 0 && stat(path, &st) >= 0 && S_ISDIR(st.st_mode))
