@@ -896,6 +896,12 @@ static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error
                 r = invalid(e, "size: %s", error_message(error, -EINVAL));
                 goto fail;
         }
+        /* No region is near 8 EiB, and below that rounding up to any alignment cannot wrap. */
+        if (size && spec.kind == SIZE_BYTES && (spec.bytes == 0 || spec.bytes >= (UINT64_C(1) << 63))) {
+                r = invalid(e, "size: %s is %s; a namespace size is from 1 byte to below 8 EiB", size,
+                            spec.bytes == 0 ? "zero" : "8 EiB or more");
+                goto fail;
+        }
         if (name && !namespace_name_is_valid(name)) {
                 r = invalid(e, "\"%.80s\" cannot be a namespace name: at most %d printable characters", name,
                             NAMESPACE_NAME_MAX);
