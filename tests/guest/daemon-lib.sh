@@ -74,7 +74,9 @@ running_jobs() {
 # the test too.
 _SANITIZER_LOGS=/var/log/daxmgr-asan
 _SANITIZER_SINCE=$(date +%s)
-_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+# The last: a sanitizer that could not run (LeakSanitizer where ptrace is refused) ends the
+# program with status 1 just as a report does.
+_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Sanitizer has encountered a fatal error'
 _sanitizer_check() {
     local found=0 f text keep=${DAXMGR_TEST_OUT:-/tmp}/sanitizer
     # This test's output first: what is printed below lands in it too.
