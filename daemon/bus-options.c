@@ -10,6 +10,19 @@
 #include "bus-options.h"
 #include "macro.h"
 
+/* The length of at most @max bytes of the UTF-8 string @s that does not cut a character: an
+ * error message must be valid UTF-8, or sd-bus cannot send it and the caller gets no reply. */
+static int utf8_prefix_len(const char *s, size_t max) {
+        size_t n = strnlen(s, max + 1);
+
+        if (n <= max)
+                return (int) n;
+        n = max;
+        while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                n--;
+        return (int) n;
+}
+
 /* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name. */
 int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into, sd_bus_error *e) {
         int r;
@@ -39,8 +52,9 @@ int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_objec
                                 known = k;
                         }
                         return sd_bus_error_setf(e, ERROR_PREFIX "InvalidArgument",
-                                                 "%s has no option \"%.64s\"; it takes %s",
-                                                 sd_bus_message_get_member(msg), key, known ?: "no options");
+                                                 "%s has no option \"%.*s\"; it takes %s",
+                                                 sd_bus_message_get_member(msg), utf8_prefix_len(key, 64),
+                                                 key, known ?: "no options");
                 }
                 r = sd_bus_message_peek_type(msg, &type, &contents);
                 if (r < 0)
