@@ -8,8 +8,9 @@
 
 #include "context.h"
 
-static void ndctl_log_bridge(struct ndctl_ctx *ndctl, int priority, const char *file, int line,
-                             const char *fn, const char *format, va_list args) {
+/* libndctl's format strings, checked where libndctl calls its log function. */
+static _printf_(6, 0) void ndctl_log_bridge(struct ndctl_ctx *ndctl, int priority, const char *file,
+                                            int line, const char *fn, const char *format, va_list args) {
         DaxContext *c = ndctl_get_userdata(ndctl);
         _cleanup_free_ char *m = NULL;
 

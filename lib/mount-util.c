@@ -368,6 +368,16 @@ bool fstype_supports_dax(const char *fstype) {
                (strcmp(fstype, "ext4") == 0 || strcmp(fstype, "xfs") == 0 || strcmp(fstype, "ext2") == 0);
 }
 
+int blockdev_queue_dax_parse(const char *v) {
+        if (!v)
+                return -EBADMSG;
+        if (strcmp(v, "1") == 0)
+                return 1;
+        if (strcmp(v, "0") == 0)
+                return 0;
+        return -EBADMSG;
+}
+
 int blockdev_queue_dax(dev_t devno) {
         char path[sizeof("/sys/dev/block/:/../queue/dax") + 2 * 3 * sizeof(unsigned)];
         _cleanup_free_ char *v = NULL;
@@ -383,11 +393,7 @@ int blockdev_queue_dax(dev_t devno) {
         }
         if (r < 0)
                 return r;
-        if (strcmp(v, "1") == 0)
-                return 1;
-        if (strcmp(v, "0") == 0)
-                return 0;
-        return -EBADMSG;
+        return blockdev_queue_dax_parse(v);
 }
 
 int blockdev_name(dev_t devno, char **ret) {

@@ -108,5 +108,8 @@ bool fstype_supports_dax(const char *fstype) _pure_;
 /* "/sys/dev/block/MAJ:MIN/queue/dax" (or the parent disk's for a partition): 1, 0, or a
  * negative errno when the attribute is missing. */
 int blockdev_queue_dax(dev_t devno);
+/* The text of that attribute as read_one_line_at() returns it: "1" → 1, "0" → 0, anything
+ * else -EBADMSG. */
+int blockdev_queue_dax_parse(const char *v);
 /* The kernel name of a block device ("pmem0"), from /sys/dev/block/MAJ:MIN. */
 int blockdev_name(dev_t devno, char **ret);

@@ -143,6 +143,25 @@ int pmem_ranges_from_iomem(const char *path, PmemRanges **ret) {
         return pmem_ranges_parse_iomem(text, ret);
 }
 
+int pmem_region_parse(const char *resource, const char *size, uint64_t *ret_start, uint64_t *ret_end) {
+        uint64_t start, len;
+        int r;
+
+        r = parse_u64(resource, 16, &start);
+        if (r < 0)
+                return r;
+        r = parse_u64(size, 10, &len);
+        if (r < 0)
+                return r;
+        if (len == 0)
+                return 1;
+        if (start > UINT64_MAX - len)
+                return -ERANGE;
+        *ret_start = start;
+        *ret_end = start + len;
+        return 0;
+}
+
 int pmem_ranges_from_sysfs(const char *sysfs_root, PmemRanges **ret) {
         _cleanup_pmem_ranges_ PmemRanges *r = NULL;
         _cleanup_free_ char *dir_path = NULL;
@@ -168,7 +187,7 @@ int pmem_ranges_from_sysfs(const char *sysfs_root, PmemRanges **ret) {
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_free_ char *devtype = NULL, *res = NULL, *size = NULL;
                 _cleanup_close_ int reg_fd = -1;
-                uint64_t start, len;
+                uint64_t start, end;
 
                 if (strncmp(de->d_name, "region", 6) != 0)
                         continue;
@@ -185,19 +204,12 @@ int pmem_ranges_from_sysfs(const char *sysfs_root, PmemRanges **ret) {
                 k = read_one_line_at(reg_fd, "size", &size);
                 if (k < 0)
                         break;
-                k = parse_u64(res, 16, &start);
+                k = pmem_region_parse(res, size, &start, &end);
                 if (k < 0)
                         break;
-                k = parse_u64(size, 10, &len);
-                if (k < 0)
-                        break;
-                if (len == 0)
+                if (k > 0)
                         continue; /* a disabled or zero-sized region holds no memory */
-                if (start > UINT64_MAX - len) {
-                        k = -ERANGE;
-                        break;
-                }
-                k = pmem_ranges_add(r, start, start + len, de->d_name);
+                k = pmem_ranges_add(r, start, end, de->d_name);
                 if (k < 0)
                         break;
         }

@@ -42,6 +42,11 @@ int pmem_ranges_add(PmemRanges *r, uint64_t start, uint64_t end, const char *nam
 int pmem_ranges_parse_iomem(const char *text, PmemRanges **ret);
 int pmem_ranges_from_iomem(const char *path, PmemRanges **ret);
 
+/* The range of a region from its sysfs "resource" (hexadecimal, "0x…") and "size" (decimal)
+ * attributes as read_one_line_at() returns them. 0 with [*ret_start, *ret_end), 1 for a
+ * zero-sized (disabled) region, -EINVAL or -ERANGE for a malformed value or a range past 2^64. */
+int pmem_region_parse(const char *resource, const char *size, uint64_t *ret_start, uint64_t *ret_end);
+
 /* Reads <sysfs_root>/bus/nd/devices/region* of devtype nd_pmem; sysfs_root NULL means
  * "/sys". -ENOENT when there is no pmem region, -EPERM when resource is unreadable. */
 int pmem_ranges_from_sysfs(const char *sysfs_root, PmemRanges **ret);
