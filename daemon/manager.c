@@ -300,11 +300,20 @@ void manager_refresh(Manager *m) {
 
         /* Reconcile when asked to (start, reload, a call) or when the plan changed since the
          * last reconcile: a hot-added region, a namespace someone removed. A plan that is still
-         * what the last reconcile left (a step that failed) is not retried in a loop. */
+         * what the last reconcile left (a step that failed) is not retried in a loop. What an
+         * interrupted step left behind (its marker) is a reason to reconcile even when the plan
+         * is empty: the reconcile's recovery clears it now, while it is known to be stale. */
         key = plan_key(m->plan);
-        if (m->plan && m->plan->n_steps > 0 && !manager_has_queued_reconcile(m) && !m->running &&
+        if (m->plan &&
+            (m->plan->n_steps > 0 || (m->reconcile_wanted && reconcile_needs_recovery(m->state_dir))) &&
+            !manager_has_queued_reconcile(m) && !m->running &&
             (m->reconcile_wanted || !m->last_plan_key || !key || strcmp(key, m->last_plan_key) != 0)) {
-                log_info("%zu step(s) to carry out: reconciling.", m->plan->n_steps);
+                if (m->plan->n_steps > 0)
+                        log_info("%zu step(s) to carry out: reconciling.", m->plan->n_steps);
+                else
+                        log_info("An interrupted step left something behind in %s: reconciling to "
+                                 "recover.",
+                                 m->state_dir);
                 (void) manager_queue_job(m, JOB_RECONCILE, "", json_object_new_object(), 0, NULL);
         }
         m->reconcile_wanted = false;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <libmount.h>
+#include <ndctl/libndctl.h>
 #include <systemd/sd-bus.h>
 
 #include "dax-mount.h"
@@ -334,9 +335,15 @@ static int marker_set(const char *state_dir, const char *kind, const char *key, 
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0 || write(fd, content, strlen(content)) < 0 || fsync(fd) < 0)
                 return error_set(ret_error, -errno, "cannot write %s: %m", path);
+        /* The marker must survive a power cut before the step it guards begins: its directory
+         * entry too. */
         dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
+        if (dfd < 0 || fsync(dfd) < 0) {
+                r = -errno;
+                (void) unlink(path);
+                return error_set(ret_error, r, "cannot sync the state directory %s: %s", state_dir,
+                                 strerror(-r));
+        }
         return 0;
 }
 
@@ -369,6 +376,43 @@ int reconcile_format(const TopoNamespace *n, const char *device, const FormatOpt
         return r;
 }
 
+/* A temporary of placements.json (place_state_save() writes one, syncs it and renames it over
+ * the state) whose writer died before the rename. The state itself is whole: the old version or
+ * the new one. */
+static bool is_state_temporary(const char *name) {
+        return strncmp(name, "placements.json.tmp-", 20) == 0 ||
+               strncmp(name, ".placements.json.tmp-", 21) == 0;
+}
+
+/* Is the region a "creating" marker names (its content) in @t, and enabled? */
+static bool marker_region_present(const Topology *t, const char *marker) {
+        _cleanup_free_ char *region = NULL;
+
+        if (read_full_file(marker, 4096, &region, NULL) < 0)
+                return true; /* cannot tell: as before markers named their region */
+        region[strcspn(region, "\n")] = '\0';
+        if (!*region)
+                return true;
+        for (size_t i = 0; i < t->n_regions; i++)
+                if (streq(t->regions[i].dev, region))
+                        return t->regions[i].enabled;
+        return false;
+}
+
+bool reconcile_needs_recovery(const char *state_dir) {
+        DIR *d = opendir(state_dir);
+        struct dirent *de;
+        bool found = false;
+
+        if (!d)
+                return false;
+        while (!found && (de = readdir(d)))
+                found = strncmp(de->d_name, "creating-", 9) == 0 ||
+                        strncmp(de->d_name, "formatting-", 11) == 0 || is_state_temporary(de->d_name);
+        closedir(d);
+        return found;
+}
+
 int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         DIR *d = NULL;
@@ -386,6 +430,25 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                 const char *key;
                 bool creating;
 
+                if (is_state_temporary(de->d_name)) {
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+                                r = error_set(ret_error, -errno, "cannot remove %s/%s: %m", state_dir,
+                                              de->d_name);
+                                closedir(d);
+                                strv_free(done);
+                                return r;
+                        }
+                        if (asprintf(&msg,
+                                     "removed %s/%s, left behind by an interrupted write of the placement "
+                                     "state (the state itself is whole)",
+                                     state_dir, de->d_name) < 0 ||
+                            strv_push(&done, TAKE_PTR(msg)) < 0) {
+                                closedir(d);
+                                strv_free(done);
+                                return -ENOMEM;
+                        }
+                        continue;
+                }
                 if (strncmp(de->d_name, "creating-", 9) == 0)
                         creating = true;
                 else if (strncmp(de->d_name, "formatting-", 11) == 0)
@@ -398,6 +461,14 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                         return -ENOMEM;
                 }
                 if (!t) {
+                        struct ndctl_bus *bus;
+
+                        /* At boot udev starts the daemon as soon as a region appears, and the
+                         * region's namespaces are probed asynchronously: not finding the
+                         * namespace a marker names must mean it is not there, not "not yet". */
+                        dax_context_invalidate(c);
+                        ndctl_bus_foreach (c->ndctl, bus)
+                                (void) ndctl_bus_wait_probe(bus);
                         dax_context_invalidate(c);
                         r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
                         if (r < 0) {
@@ -407,7 +478,11 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                 }
                 r = topology_find_namespace(t, key, NULL, &n);
                 if (r < 0) {
-                        /* Nothing was made, or it is gone already. */
+                        /* Nothing was made, or it is gone already; unless the region it was
+                         * made in is not there (disabled, not probed): then nothing can be told
+                         * yet, and the marker waits for the next reconcile. */
+                        if (creating && !marker_region_present(t, path))
+                                continue;
                         (void) unlink(path);
                         continue;
                 }

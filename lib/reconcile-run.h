@@ -67,6 +67,12 @@ int reconcile_format(const TopoNamespace *n, const char *device, const FormatOpt
  * sentence per recovery (NULL if none). */
 int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, char **ret_error);
 
+/* Is there anything for reconcile_recover() to do (a marker, a temporary of the state)? The
+ * daemon reconciles at start when there is, even with nothing else to do: a marker left by a
+ * namespace create that was killed after the namespace was whole would otherwise wait for some
+ * later reconcile, which would destroy the namespace by then in use. */
+bool reconcile_needs_recovery(const char *state_dir);
+
 /* The section a step's section depends on: for "Zone Z" its namespace's ("Namespace N"), for
  * "Placement P" its zone's ("Zone Z"); *ret NULL for namespaces and unknown sections. */
 int reconcile_section_parent(const Config *config, const char *section, char **ret);
