@@ -332,8 +332,9 @@ raw() {
 # m METHOD SIG ARGS-JSON: the JSON of a Manager call for raw
 m() { jq -cn --arg m "$1" --arg s "$2" --argjson a "$3" '{method: $m, sig: $s, args: $a}'; }
 
-# as_nobody CMD...
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# as_nobody CMD... (NOBODY for where a function cannot go, after timeout)
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+as_nobody() { "${NOBODY[@]}" "$@"; }
 
 # cli NAME EXIT CMD...: the daxmgr command line must exit EXIT with one line "daxmgr: …" on
 # stderr (not counting the "Try 'daxmgr --help'." hint).
@@ -651,8 +652,8 @@ cli "daxmgr verify 0" 2 daxmgr verify 0
 cli "daxmgr verify -1" 2 daxmgr verify -1
 cli "daxmgr verify 4294967296" 2 daxmgr verify 4294967296
 cli "daxmgr verify 4194305" 3 daxmgr verify 4194305
-cli "daxmgr verify 1 as nobody" 4 as_nobody daxmgr verify 1
-cli "daxmgr place as nobody" 4 as_nobody daxmgr place "$Z" "$STATIC"
+cli "daxmgr verify 1 as nobody" 4 "${NOBODY[@]}" daxmgr verify 1
+cli "daxmgr place as nobody" 4 "${NOBODY[@]}" daxmgr place "$Z" "$STATIC"
 cli "daxmgr verify-path ''" 2 daxmgr verify-path ''
 cli "daxmgr place non-UTF-8 program" 2 daxmgr place "$Z" $'/usr/bin/\xff\xfe'
 cli "daxmgr status non-UTF-8 argument" 2 daxmgr status $'\xc0\xaf'
@@ -701,7 +702,7 @@ for c in $(seq 1 8); do
     flood_n=$((flood_n + $(jq '[.counts[]] | add' "$out/flood.$c.json" 2>/dev/null || echo 0)))
     flood_bad=$((flood_bad + $(jq '.n_bad' "$out/flood.$c.json" 2>/dev/null || echo 250)))
 done
-jq -c . "$out/flood.1.json"
+echo "flood answers: $(jq -sc 'map(.counts | to_entries[]) | group_by(.key) | map({(.[0].key): (map(.value) | add)}) | add' "$out"/flood.[1-8].json)"
 awk -v a="$t0" -v b="$t1" -v n="$flood_n" 'BEGIN { printf "flood: %d calls in %.1f s (%.0f calls/s)\n", n, b - a, n / (b - a) }'
 echo "property reads during the flood: $(jq -c . "$out/latency.json")"
 echo "daxmgrd RSS: ${rss_before} kB before the flood, ${rss_after} kB after"
