@@ -363,11 +363,31 @@ static const char *ns_key(const TopoNamespace *n) {
         return n->uuid ?: n->dev;
 }
 
+/* "region1" for "namespace1.3": the namespace's parent in sysfs. */
+static char *namespace_region(const char *dev) {
+        _cleanup_free_ char *link = NULL, *real = NULL;
+        char *slash;
+
+        if (asprintf(&link, "/sys/bus/nd/devices/%s", dev) < 0)
+                return NULL;
+        real = realpath(link, NULL);
+        if (!real || !(slash = strrchr(real, '/')))
+                return NULL;
+        *slash = '\0';
+        slash = strrchr(real, '/');
+        return slash && strncmp(slash + 1, "region", 6) == 0 ? strdup(slash + 1) : NULL;
+}
+
 int reconcile_format(const TopoNamespace *n, const char *device, const FormatOptions *o,
                      const char *state_dir, char **ret_uuid, char **ret_error) {
+        _cleanup_free_ char *region = namespace_region(n->dev), *content = NULL;
         int r;
 
-        r = marker_set(state_dir, "formatting", ns_key(n), device, ret_error);
+        /* The device, and the region: after a power cut the recovery may run before the
+         * region is back, and must then wait rather than take the marker for stale. */
+        if (asprintf(&content, "%s\n%s\n", device, region ?: "") < 0)
+                return -ENOMEM;
+        r = marker_set(state_dir, "formatting", ns_key(n), content, ret_error);
         if (r < 0)
                 return r;
         r = format_device(device, o, ret_uuid, ret_error);
@@ -384,14 +404,22 @@ static bool is_state_temporary(const char *name) {
                strncmp(name, ".placements.json.tmp-", 21) == 0;
 }
 
-/* Is the region a "creating" marker names (its content) in @t, and enabled? */
+/* Is the region a marker names (a line "regionN" of its content) in @t, and enabled? A marker
+ * that names none cannot tell: true. */
 static bool marker_region_present(const Topology *t, const char *marker) {
-        _cleanup_free_ char *region = NULL;
+        _cleanup_free_ char *text = NULL;
+        char *region = NULL;
 
-        if (read_full_file(marker, 4096, &region, NULL) < 0)
-                return true; /* cannot tell: as before markers named their region */
-        region[strcspn(region, "\n")] = '\0';
-        if (!*region)
+        if (read_full_file(marker, 4096, &text, NULL) < 0)
+                return true;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "region", 6) == 0)
+                        region = line;
+        }
+        if (!region)
                 return true;
         for (size_t i = 0; i < t->n_regions; i++)
                 if (streq(t->regions[i].dev, region))
@@ -481,7 +509,7 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                         /* Nothing was made, or it is gone already; unless the region it was
                          * made in is not there (disabled, not probed): then nothing can be told
                          * yet, and the marker waits for the next reconcile. */
-                        if (creating && !marker_region_present(t, path))
+                        if (!marker_region_present(t, path))
                                 continue;
                         (void) unlink(path);
                         continue;
