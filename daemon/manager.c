@@ -302,10 +302,10 @@ void manager_refresh(Manager *m) {
          * last reconcile: a hot-added region, a namespace someone removed. A plan that is still
          * what the last reconcile left (a step that failed) is not retried in a loop. What an
          * interrupted step left behind (its marker) is a reason to reconcile even when the plan
-         * is empty: the reconcile's recovery clears it now, while it is known to be stale. */
+         * has no step: the recovery clears a stale marker now, and undoes a half-made namespace
+         * whose region came back after the start (the plan then shows it as a conflict). */
         key = plan_key(m->plan);
-        if (m->plan &&
-            (m->plan->n_steps > 0 || (m->reconcile_wanted && reconcile_needs_recovery(m->state_dir))) &&
+        if (m->plan && (m->plan->n_steps > 0 || reconcile_needs_recovery(m->state_dir)) &&
             !manager_has_queued_reconcile(m) && !m->running &&
             (m->reconcile_wanted || !m->last_plan_key || !key || strcmp(key, m->last_plan_key) != 0)) {
                 if (m->plan->n_steps > 0)
