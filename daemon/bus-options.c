@@ -3,6 +3,9 @@
  * JSON. A file of its own so that fuzz/fuzz-dbus-options.c can drive it without a daemon. */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,50 @@ static int utf8_prefix_len(const char *s, size_t max) {
         return (int) n;
 }
 
-/* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name. */
+char *utf8_make_valid(char *s) {
+        unsigned char *p = (unsigned char *) s;
+
+        while (p && *p) {
+                size_t len = *p < 0x80             ? 1
+                             : (*p & 0xe0) == 0xc0 ? 2
+                             : (*p & 0xf0) == 0xe0 ? 3
+                             : (*p & 0xf8) == 0xf0 ? 4
+                                                   : 0;
+                size_t i = 1;
+
+                /* Overlong forms and surrogates are refused by sd-bus as well. */
+                if (len == 2 && *p < 0xc2)
+                        len = 0;
+                for (; len > 1 && i < len; i++)
+                        if ((p[i] & 0xc0) != 0x80)
+                                break;
+                if (len == 3 && i == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+                        len = 0;
+                if (len == 4 && i == 4 &&
+                    ((p[0] == 0xf0 && p[1] < 0x90) || p[0] > 0xf4 || (p[0] == 0xf4 && p[1] >= 0x90)))
+                        len = 0;
+                if (len == 0 || i < len) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += len;
+        }
+        return s;
+}
+
+int bus_error_setf_utf8(sd_bus_error *e, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return sd_bus_error_set(e, name, s ? utf8_make_valid(s) : "out of memory");
+}
+
+/* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name, and strings
+ * and alignments no caller can mean. */
 int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into, sd_bus_error *e) {
         int r;
 
@@ -71,6 +117,11 @@ int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_objec
                         const char *s;
 
                         r = sd_bus_message_read(msg, "s", &s);
+                        if (r >= 0 && strlen(s) >= PATH_MAX)
+                                return sd_bus_error_setf(
+                                        e, ERROR_PREFIX "InvalidArgument",
+                                        "the option %s is %zu bytes long; at most %d are accepted", key,
+                                        strlen(s), PATH_MAX - 1);
                         if (r >= 0)
                                 json_object_object_add(into, key, json_object_new_string(s));
                         break;
@@ -87,6 +138,14 @@ int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_objec
                         uint64_t t;
 
                         r = sd_bus_message_read(msg, "t", &t);
+                        /* So that no size arithmetic with it can overflow. */
+                        if (r >= 0 && strcmp(key, "align") == 0 &&
+                            (t < 4096 || t > (UINT64_C(1) << 30) || (t & (t - 1)) != 0))
+                                return sd_bus_error_setf(
+                                        e, ERROR_PREFIX "InvalidArgument",
+                                        "align must be a power of two from 4096 to 1073741824 "
+                                        "bytes, not %" PRIu64,
+                                        t);
                         if (r >= 0)
                                 json_object_object_add(into, key, json_object_new_uint64(t));
                         break;

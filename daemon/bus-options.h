@@ -11,7 +11,17 @@ typedef struct OptionSpec {
         char type; /* 's', 'b', 't' */
 } OptionSpec;
 
-/* Reads the a{sv} at the read position of @msg into @into, refusing unknown keys and wrong
- * types by name (org.daxmgr1.Error.InvalidArgument in @e). @specs ends with a NULL key; NULL
+/* Reads the a{sv} at the read position of @msg into @into, refusing by name (in @e,
+ * org.daxmgr1.Error.InvalidArgument) unknown keys, wrong types, strings of PATH_MAX bytes or
+ * more, and an "align" that is not a power of two from 4 KiB to 1 GiB. @specs ends with a NULL key; NULL
  * takes no options. Returns < 0 on error (with @e set for what the caller got wrong). */
 int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_object *into, sd_bus_error *e);
+
+/* Replaces in place each byte of @s that does not start a valid UTF-8 character (a character
+ * cut by "%.64s", say) with '?'. Returns @s. */
+char *utf8_make_valid(char *s);
+
+/* sd_bus_error_setf() whose message is made valid UTF-8 first: sd-bus cannot send an error
+ * whose text is not, and the caller would get no reply at all. */
+int bus_error_setf_utf8(sd_bus_error *e, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));

@@ -155,7 +155,7 @@ const char *bus_error_name_for_errno(int r) {
 }
 
 int bus_error_set_errno(sd_bus_error *e, int r, const char *message) {
-        sd_bus_error_set(e, bus_error_name_for_errno(r), message ?: strerror(-r));
+        (void) bus_error_setf_utf8(e, bus_error_name_for_errno(r), "%s", message ?: strerror(-r));
         return r;
 }
 
@@ -573,6 +573,30 @@ static BusObjectKind kind_of_interface(const char *interface) {
         return _BUS_OBJECT_KIND_MAX;
 }
 
+/* A string that came from the disk (a file name, a message with one) need not be UTF-8, which
+ * sd-bus refuses to send: such bytes go out as '?'. */
+static int append_string(sd_bus_message *reply, char type, const char *s) {
+        _cleanup_free_ char *copy = NULL;
+
+        if (type == 's' && s) {
+                copy = strdup(s);
+                if (!copy)
+                        return -ENOMEM;
+                s = utf8_make_valid(copy);
+        }
+        return sd_bus_message_append_basic(reply, type, s);
+}
+
+/* Replies with @j as JSON text, made valid UTF-8 (see append_string()). */
+static int reply_json(sd_bus_message *msg, struct json_object *j) {
+        _cleanup_free_ char *s =
+                strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY) ?: "null");
+
+        if (!s)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(msg, "s", utf8_make_valid(s));
+}
+
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -582,16 +606,16 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         const char *sig = NULL;
 
         if (k == _BUS_OBJECT_KIND_MAX || !(o = object_lookup(m, path, k)))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No object %s", path);
+                return bus_error_setf_utf8(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No object %s", path);
         for (const PropDef *p = kinds[k].props; p->name; p++)
                 if (strcmp(p->name, property) == 0)
                         sig = p->sig;
         if (!sig || !json_object_object_get_ex(o->props, property, &v))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "No property %s", property);
+                return bus_error_setf_utf8(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "No property %s", property);
 
         switch (sig[0]) {
         case 's':
-                return sd_bus_message_append(reply, "s", json_object_get_string(v));
+                return append_string(reply, 's', json_object_get_string(v));
         case 'o':
                 return sd_bus_message_append(reply, "o", json_object_get_string(v));
         case 'b':
@@ -608,8 +632,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 int r = sd_bus_message_open_container(reply, 'a', sig + 1);
 
                 for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++)
-                        r = sd_bus_message_append_basic(
-                                reply, sig[1], json_object_get_string(json_object_array_get_idx(v, i)));
+                        r = append_string(reply, sig[1],
+                                          json_object_get_string(json_object_array_get_idx(v, i)));
                 return r < 0 ? r : sd_bus_message_close_container(reply);
         }
         }
@@ -665,7 +689,7 @@ static int invalid(sd_bus_error *e, const char *fmt, ...) {
         if (vasprintf(&s, fmt, ap) < 0)
                 s = NULL;
         va_end(ap);
-        sd_bus_error_set(e, ERROR_PREFIX "InvalidArgument", s ?: "invalid argument");
+        sd_bus_error_set(e, ERROR_PREFIX "InvalidArgument", s ? utf8_make_valid(s) : "invalid argument");
         return -EINVAL;
 }
 
@@ -711,32 +735,6 @@ static int invalid_path(sd_bus_error *e, const char *what, const char *p) {
                        p && strlen(p) > 200 ? "…" : "", path_problem(p) ?: "is refused");
 }
 
-/* read_options(), then the bounds no option may exceed: a string at most PATH_MAX - 1 bytes, and
- * an alignment that is a power of two between 4 KiB and 1 GiB (so no size arithmetic with it can
- * overflow). */
-static int read_options_bounded(sd_bus_message *msg, const OptionSpec *specs, struct json_object *a,
-                                sd_bus_error *e) {
-        int r = read_options(msg, specs, a, e);
-
-        if (r < 0)
-                return r;
-        json_object_object_foreach(a, key, v) {
-                if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) >= PATH_MAX)
-                        return invalid(e, "the option %s is %d bytes long; at most %d are accepted", key,
-                                       json_object_get_string_len(v), PATH_MAX - 1);
-                if (strcmp(key, "align") == 0) {
-                        uint64_t x = json_object_get_uint64(v);
-
-                        if (x < 4096 || x > (UINT64_C(1) << 30) || (x & (x - 1)) != 0)
-                                return invalid(e,
-                                               "align must be a power of two from 4096 to 1073741824 bytes, "
-                                               "not %" PRIu64,
-                                               x);
-                }
-        }
-        return 0;
-}
-
 static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_error *e) {
         const TopoNamespace *n = NULL;
         int r;
@@ -754,14 +752,15 @@ static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_e
         }
         r = m->topology ? topology_find_namespace(m->topology, key, NULL, &n) : -ENOENT;
         if (r == -ENOTUNIQ)
-                sd_bus_error_setf(e, ERROR_PREFIX "Exists",
-                                  "several namespaces match \"%s\"; name it by its device (namespaceX.Y)",
-                                  key);
+                bus_error_setf_utf8(e, ERROR_PREFIX "Exists",
+                                    "several namespaces match \"%s\"; name it by its device (namespaceX.Y)",
+                                    key);
         else if (r < 0)
-                sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
-                                  "there is no namespace \"%.256s\"; GetManagedObjects or \"ndctl list -N\" "
-                                  "shows them",
-                                  key);
+                bus_error_setf_utf8(
+                        e, ERROR_PREFIX "NotFound",
+                        "there is no namespace \"%.256s\"; GetManagedObjects or \"ndctl list -N\" "
+                        "shows them",
+                        key);
         return r < 0 ? NULL : n;
 }
 
@@ -803,7 +802,7 @@ static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         struct json_object *a = json_object_new_object();
         int r;
 
-        r = read_options_bounded(msg, NULL, a, e);
+        r = read_options(msg, NULL, a, e);
         if (r < 0) {
                 json_object_put(a);
                 return r;
@@ -836,7 +835,7 @@ static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e)
         r = reconcile_plan_to_json(p, &j);
         if (r < 0)
                 return r;
-        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        r = reply_json(msg, j);
         json_object_put(j);
         return r;
 }
@@ -851,7 +850,7 @@ static int method_get_topology(sd_bus_message *msg, void *userdata, sd_bus_error
         j = topology_to_json(m->topology);
         if (!j)
                 return -ENOMEM;
-        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        r = reply_json(msg, j);
         json_object_put(j);
         return r;
 }
@@ -875,7 +874,7 @@ static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error
         NamespaceMode nm;
         int r;
 
-        r = read_options_bounded(msg, create_options, a, e);
+        r = read_options(msg, create_options, a, e);
         if (r < 0)
                 goto fail;
         region = opt_str(a, "region");
@@ -908,7 +907,7 @@ static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error
                 goto fail;
         }
         if (region && (!m->topology || !topology_find_region(m->topology, region))) {
-                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "there is no region \"%.64s\"", region);
+                r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound", "there is no region \"%.64s\"", region);
                 goto fail;
         }
         return reply_job(msg, m, JOB_CREATE_NAMESPACE, name ?: region ?: "", a, e);
@@ -937,7 +936,7 @@ static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const Op
                 r = -ENOENT;
                 goto fail;
         }
-        r = read_options_bounded(msg, specs, a, e);
+        r = read_options(msg, specs, a, e);
         if (r < 0)
                 goto fail;
         json_object_object_add(a, "namespace", json_object_new_string(key));
@@ -992,7 +991,7 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 r = invalid_path(e, "the mount point", target);
                 goto fail;
         }
-        r = read_options_bounded(msg, mount_options, a, e);
+        r = read_options(msg, mount_options, a, e);
         if (r < 0)
                 goto fail;
         dax = opt_str(a, "dax");
@@ -1026,7 +1025,7 @@ static int do_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                             *target ? "a string that long" : "an empty string");
                 goto fail;
         }
-        r = read_options_bounded(msg, NULL, a, e);
+        r = read_options(msg, NULL, a, e);
         if (r < 0)
                 goto fail;
         /* Only mounts of pmem namespaces: daxmgr does not unmount the host's other file systems. */
@@ -1042,10 +1041,11 @@ static int do_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 }
         if (!mp) {
                 sd_bus_error_free(e);
-                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
-                                      "\"%.200s\" is not the mount point of a pmem namespace, nor a mounted "
-                                      "namespace",
-                                      target);
+                r = bus_error_setf_utf8(
+                        e, ERROR_PREFIX "NotFound",
+                        "\"%.200s\" is not the mount point of a pmem namespace, nor a mounted "
+                        "namespace",
+                        target);
                 goto fail;
         }
         json_object_object_add(a, "mount_point", json_object_new_string(mp));
@@ -1072,7 +1072,7 @@ static int zone_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error 
                 goto fail;
         }
         if (type == JOB_CREATE_ZONE && !path_is_mounted_dax(m->topology, dir)) {
-                r = sd_bus_error_setf(
+                r = bus_error_setf_utf8(
                         e, ERROR_PREFIX "NotSupported",
                         "%.200s is not on a mounted pmem namespace; a zone must be on a DAX mount "
                         "(Mount first)",
@@ -1080,10 +1080,10 @@ static int zone_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error 
                 goto fail;
         }
         if (type == JOB_REMOVE_ZONE && !(m->state && place_state_has_zone(m->state, dir))) {
-                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a zone", dir);
+                r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound", "%.200s is not a zone", dir);
                 goto fail;
         }
-        r = read_options_bounded(msg, NULL, a, e);
+        r = read_options(msg, NULL, a, e);
         if (r < 0)
                 goto fail;
         json_object_object_add(a, "zone", json_object_new_string(dir));
@@ -1141,8 +1141,8 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
                 goto fail;
         }
         if (!(m->state && place_state_has_zone(m->state, zone))) {
-                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound",
-                                      "\"%.200s\" is not a zone (CreateZone first)", zone);
+                r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound",
+                                        "\"%.200s\" is not a zone (CreateZone first)", zone);
                 goto fail;
         }
         if (!path_ok(program)) {
@@ -1150,10 +1150,10 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
                 goto fail;
         }
         if (type == JOB_PLACE && (stat(program, &st) < 0 || !S_ISREG(st.st_mode))) {
-                r = sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "%.200s is not a regular file", program);
+                r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound", "%.200s is not a regular file", program);
                 goto fail;
         }
-        r = read_options_bounded(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
+        r = read_options(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
         if (r < 0)
                 goto fail;
         service = opt_str(a, "service");
@@ -1195,7 +1195,7 @@ static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *
 
         r = sd_bus_message_read(msg, "u", &pid);
         if (r >= 0)
-                r = read_options_bounded(msg, NULL, a, e);
+                r = read_options(msg, NULL, a, e);
         json_object_put(a);
         if (r < 0)
                 return r;
@@ -1205,7 +1205,7 @@ static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *
         j = xip_report_to_json(report);
         if (!j)
                 return -ENOMEM;
-        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        r = reply_json(msg, j);
         json_object_put(j);
         return r;
 }
@@ -1226,7 +1226,7 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
                                pid);
         snprintf(proc, sizeof(proc), "/proc/%" PRIu32, pid);
         if (stat(proc, &st) < 0)
-                return sd_bus_error_setf(e, ERROR_PREFIX "NotFound", "there is no process %" PRIu32, pid);
+                return bus_error_setf_utf8(e, ERROR_PREFIX "NotFound", "there is no process %" PRIu32, pid);
         r = sd_bus_message_rewind(msg, true);
         if (r < 0)
                 return r;
@@ -1250,7 +1250,7 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
 
         r = sd_bus_message_read(msg, "s", &path);
         if (r >= 0)
-                r = read_options_bounded(msg, NULL, a, e);
+                r = read_options(msg, NULL, a, e);
         json_object_put(a);
         if (r < 0)
                 return r;
@@ -1259,7 +1259,7 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
         /* A directory is answered with a probe file created in it: only for root. */
         (void) bus_caller_uid(msg, &uid);
         if (uid != 0 && stat(path, &st) >= 0 && S_ISDIR(st.st_mode))
-                return sd_bus_error_setf(
+                return bus_error_setf_utf8(
                         e, ERROR_PREFIX "AccessDenied",
                         "checking a directory creates a probe file in it, which only root may "
                         "ask for; check a file in %.200s instead",
@@ -1278,7 +1278,7 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
         add(j, "device", jstr(i.device));
         add(j, "why_not", jstr(i.why_not));
         dax_path_info_done(&i);
-        r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+        r = reply_json(msg, j);
         json_object_put(j);
         return r;
 }

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -566,6 +567,13 @@ static int model_accepts(const Entry *e, size_t n, const OptionSpec *specs) {
 
                 if (!spec || type_sig[e[i].type][1] != '\0' || type_sig[e[i].type][0] != spec->type)
                         return 0;
+                /* The bounds: no string of PATH_MAX bytes or more, an "align" that is a power of
+                 * two from 4 KiB to 1 GiB. */
+                if (e[i].type == T_S && strlen(e[i].s) >= PATH_MAX)
+                        return 0;
+                if (e[i].type == T_T && strcmp(e[i].key, "align") == 0 &&
+                    (e[i].t < 4096 || e[i].t > (UINT64_C(1) << 30) || (e[i].t & (e[i].t - 1)) != 0))
+                        return 0;
         }
         return 1;
 }
@@ -624,6 +632,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0)
                 return 0;
         setup();
+
+        /* utf8_make_valid() of the raw bytes: what comes out, sd-bus accepts as a string. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *t = NULL;
+                _cleanup_free_ char *raw = strndup((const char *) data, size);
+
+                if (!raw || sd_bus_message_new_method_call(client, &t, NULL, "/", "a.b", "C") < 0)
+                        abort();
+                if (sd_bus_message_append_basic(t, 's', utf8_make_valid(raw)) < 0)
+                        abort();
+        }
 
         member = take(&src) % 3;
         body = take(&src) % 16;
