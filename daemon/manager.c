@@ -411,7 +411,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 int manager_start(Manager *m) {
-        _cleanup_free_ char *error = NULL;
         sigset_t ss;
         int r;
 

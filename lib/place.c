@@ -929,7 +929,7 @@ int place_program(PlaceState *s, const char *zone, const char *program, bool wit
         }
         for (size_t i = 0; i < c->n_libraries; i++) {
                 const ElfLibrary *l = &c->libraries[i];
-                _cleanup_free_ char *copy = NULL, *alias_real = NULL;
+                _cleanup_free_ char *copy = NULL;
 
                 r = place_file(s, zone, l->realpath, PLACE_LIBRARY, real, ret_error);
                 if (r < 0)
