@@ -837,7 +837,7 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
                        const char *program, char **ret_error) {
         _cleanup_free_ char *copy = NULL, *tmp = NULL;
         _cleanup_close_ int zone_fd = -1, dfd = -1;
-        const Placement *real = NULL;
+        size_t real = SIZE_MAX; /* an index: the array may move when it grows below */
         const char *name;
         Placement *p;
         struct stat st;
@@ -848,8 +848,8 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
                 return r;
         for (size_t i = 0; i < s->n_placements; i++)
                 if (strcmp(s->placements[i].copy, target_copy) == 0)
-                        real = &s->placements[i];
-        if (!real || stat(alias, &st) < 0)
+                        real = i;
+        if (real == SIZE_MAX || stat(alias, &st) < 0)
                 return error_set(ret_error, -ENOENT, "cannot place %s: %s is not placed", alias,
                                  target_copy);
         zone_fd = zone_open(zone, ret_error);
@@ -883,7 +883,7 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
                           .ino = (uint64_t) st.st_ino,
                           .size = (uint64_t) st.st_size,
                           .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
-        memcpy(p->sha256, s->placements[real - s->placements].sha256, sizeof(p->sha256));
+        memcpy(p->sha256, s->placements[real].sha256, sizeof(p->sha256));
         p->zone = strdup(zone);
         p->source = strdup(alias);
         p->copy = TAKE_PTR(copy);
