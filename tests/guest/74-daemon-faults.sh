@@ -191,10 +191,10 @@ record_cell() { # step-index kind
 # settle SECS: like daemon-lib's wait_settled, with a deadline in real time (each look costs
 # several bus calls, seconds under TCG).  Non-zero, with what the daemon says, on timeout.
 settle() {
-    local end=$((SECONDS + $1)) state pending jobs
+    local end=$((SECONDS + $1)) state pending
     while ((SECONDS < end)); do
         state=$(mgr_prop State 2>/dev/null) || state=down
-        pending=$(mgr_prop PendingSteps 2>/dev/null) || pending=?
+        pending=$(mgr_prop PendingSteps 2>/dev/null) || pending='?'
         case $state in
             busy | starting | down) ;;
             *) [ "$pending" = 0 ] && [ -z "$(running_jobs)" ] && return 0 ;;
@@ -372,9 +372,10 @@ check_2() { fs_check "$(ns2 "$1")" "/mnt/$(ns2 "$1")"; }
 # exist before it): the gate stops the worker where it reads the state just before the step;
 # resumed, it is stopped again as soon as the mount appears (a builtin loop: no fork between
 # two looks), i.e. mounted and not yet proven, or proven and not yet reported.
+# The gate goes first: the unmount alone makes the daemon reconcile (its plan changed).
 setup_3() {
-    umount "/mnt/$(ns2 "$1")"
     gate_arm --mark "$STATE" --match '/placements\.json$' --comm '^daxmgrd-worker$'
+    umount "/mnt/$(ns2 "$1")"
 }
 hold_3() {
     local i line
