@@ -65,48 +65,6 @@ running_jobs() {
     done
 }
 
-# Sanitizer reports (a stage from tools/build-stage --sanitize; nothing to find otherwise).
-# The daemon's go to /var/log/daxmgr-asan/daxmgrd.PID (systemd/daxmgrd-sanitize.conf): each
-# one found fails the test and moves to DAXMGR_TEST_OUT, so that the host keeps it and the next
-# test does not fail on it again (one from the daxmgrd udev started at boot is found by the
-# first daemon test). A report that reached the daemon's journal instead, or the test's own log
-# (the CLI's and daxmgr-tool's reports go to stderr, and expect_fail shows what it got), fails
-# the test too.
-_SANITIZER_LOGS=/var/log/daxmgr-asan
-_SANITIZER_SINCE=$(date +%s)
-# The last: a sanitizer that could not run (LeakSanitizer where ptrace is refused) ends the
-# program with status 1 just as a report does.
-_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Sanitizer has encountered a fatal error'
-_sanitizer_check() {
-    local found=0 f text keep=${DAXMGR_TEST_OUT:-/tmp}/sanitizer
-    # This test's output first: what is printed below lands in it too.
-    if [ -n "${DAXMGR_TEST_OUT:-}" ] && [ -f "$DAXMGR_TEST_OUT.log" ]; then
-        text=$(grep -E -A40 "$_SANITIZER_RE" "$DAXMGR_TEST_OUT.log")
-        if [ -n "$text" ]; then
-            found=1
-            echo "--- sanitizer report in this test's output"
-            printf '%s\n' "$text"
-        fi
-    fi
-    journalctl --sync 2>/dev/null
-    text=$(journalctl -u daxmgrd --since "@$_SANITIZER_SINCE" --no-pager -o cat 2>/dev/null |
-        grep -E -A40 "$_SANITIZER_RE")
-    if [ -n "$text" ]; then
-        found=1
-        echo "--- sanitizer report in daxmgrd's journal"
-        printf '%s\n' "$text"
-    fi
-    for f in "$_SANITIZER_LOGS"/*; do
-        [ -f "$f" ] || continue
-        found=1
-        echo "--- sanitizer report $f (written $(date -r "$f" '+%T'))"
-        cat "$f"
-        mkdir -p "$keep" && mv "$f" "$keep/" || rm -f "$f"
-    done
-    [ $found -eq 0 ] || printf 'FAIL: %s\n' "a sanitizer reported an error (above)" >&2
-    return $found
-}
-
 # The daemon must be stopped, and its configuration gone, before lib.sh's cleanup destroys
 # what the test made: otherwise it would make it again.
 _daemon_cleanup() {
@@ -123,8 +81,7 @@ _daemon_cleanup() {
         rm -rf "/etc/systemd/system/$f" "/etc/systemd/system/$f.d"
     done
     systemctl daemon-reload
-    # After the stop: a report at exit is written by then.
-    _sanitizer_check || [ $rc -ne 0 ] || rc=1
+    # lib.sh's cleanup looks for sanitizer reports: after the stop, a report at exit is written.
     (exit $rc)
     _testbed_cleanup
 }

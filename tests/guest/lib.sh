@@ -62,9 +62,52 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ] || [ ! -f "$_testbed_initial" ]; then
     ndctl list -N 2>/dev/null | jq -r 'if type == "array" then .[] else . end | .dev' 2>/dev/null \
         >"$_testbed_initial" || true
 fi
+# Sanitizer reports (a stage from tools/build-stage --sanitize; nothing to find otherwise).
+# The daemon's go to /var/log/daxmgr-asan/daxmgrd.PID (systemd/daxmgrd-sanitize.conf): each
+# one found fails the test and moves to DAXMGR_TEST_OUT, so that the host keeps it and the next
+# test does not fail on it again (one from the daxmgrd udev started at boot is found by the
+# first test after it stopped). A report that reached the daemon's journal instead, or the test's own log
+# (the CLI's and daxmgr-tool's reports go to stderr, and expect_fail shows what it got), fails
+# the test too. Every test, whether it runs the daemon or only the CLI and daxmgr-tool.
+_SANITIZER_LOGS=/var/log/daxmgr-asan
+_SANITIZER_SINCE=$(date +%s)
+# The last: a sanitizer that could not run (LeakSanitizer where ptrace is refused) ends the
+# program with status 1 just as a report does.
+_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Sanitizer has encountered a fatal error'
+_sanitizer_check() {
+    local found=0 f text keep=${DAXMGR_TEST_OUT:-/tmp}/sanitizer
+    # This test's output first: what is printed below lands in it too.
+    if [ -n "${DAXMGR_TEST_OUT:-}" ] && [ -f "$DAXMGR_TEST_OUT.log" ]; then
+        text=$(grep -E -A40 "$_SANITIZER_RE" "$DAXMGR_TEST_OUT.log")
+        if [ -n "$text" ]; then
+            found=1
+            echo "--- sanitizer report in this test's output"
+            printf '%s\n' "$text"
+        fi
+    fi
+    journalctl --sync 2>/dev/null
+    text=$(journalctl -u daxmgrd --since "@$_SANITIZER_SINCE" --no-pager -o cat 2>/dev/null |
+        grep -E -A40 "$_SANITIZER_RE")
+    if [ -n "$text" ]; then
+        found=1
+        echo "--- sanitizer report in daxmgrd's journal"
+        printf '%s\n' "$text"
+    fi
+    for f in "$_SANITIZER_LOGS"/*; do
+        [ -f "$f" ] || continue
+        found=1
+        echo "--- sanitizer report $f (written $(date -r "$f" '+%T'))"
+        cat "$f"
+        mkdir -p "$keep" && mv "$f" "$keep/" || rm -f "$f"
+    done
+    [ $found -eq 0 ] || printf 'FAIL: %s\n' "a sanitizer reported an error (above)" >&2
+    return $found
+}
+
 _testbed_cleanup() {
     local rc=$? dev blk
     set +e
+    _sanitizer_check || [ $rc -ne 0 ] || rc=1
     for dev in $(ndctl list -N 2>/dev/null | jq -r 'if type == "array" then .[] else . end | .dev' 2>/dev/null); do
         grep -qx "$dev" "$_testbed_initial" 2>/dev/null && continue
         blk=$(ndctl list -n "$dev" 2>/dev/null | jq -r 'if type == "array" then .[0] else . end | .blockdev // empty')
