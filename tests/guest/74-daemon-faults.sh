@@ -302,12 +302,12 @@ EOF
 }
 hold_1() {
     local i
-    kill -CONT "$GATED_PID"
+    kill -CONT "$GATED_PID" 2>/dev/null || true
     for ((i = 0; i < 500; i++)); do
         grep -qx "$(ns1 "$1")" /sys/bus/nd/devices/namespace*/alt_name 2>/dev/null && break
         sleep 0.02
     done
-    kill -STOP "$GATED_PID"
+    kill -STOP "$GATED_PID" 2>/dev/null || true
 }
 evidence_1() {
     [ -e "$STATE/creating-$(ns1 "$1")" ] || { bad "the creating- marker is gone: the fault came after the step"; return; }
@@ -344,7 +344,7 @@ find_mkfs() {
 hold_2() {
     local end=$((SECONDS + 20))
     MKFS_PID=
-    kill -CONT "$GATED_PID"
+    kill -CONT "$GATED_PID" 2>/dev/null || true
     while ((SECONDS < end)); do
         find_mkfs && break
     done
@@ -379,13 +379,13 @@ setup_3() {
 }
 hold_3() {
     local i line
-    kill -CONT "$GATED_PID"
+    kill -CONT "$GATED_PID" 2>/dev/null || true
     for ((i = 0; i < 20000; i++)); do
         while read -r line; do
             [[ "$line" == *" /mnt/$(ns2 "$1") "* ]] && break 2
         done </proc/self/mountinfo
     done
-    kill -STOP "$GATED_PID"
+    kill -STOP "$GATED_PID" 2>/dev/null || true
 }
 evidence_3() {
     local st i
@@ -436,9 +436,9 @@ setup_5() {
     gate_arm --mark "/opt/daxmgr-big-$1" --match "^/opt/daxmgr-big-$1\$" --comm '^daxmgrd-worker$'
 }
 hold_5() {
-    kill -CONT "$GATED_PID"
+    kill -CONT "$GATED_PID" 2>/dev/null || true
     sleep 0.5
-    kill -STOP "$GATED_PID"
+    kill -STOP "$GATED_PID" 2>/dev/null || true
 }
 evidence_5() {
     if [ -e "$CELL/z$1/root/opt/daxmgr-big-$1" ]; then
