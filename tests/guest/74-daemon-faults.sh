@@ -24,8 +24,8 @@
 #                                                            name in sysfs (or 10 s), stopped
 #   mkfs               worker creates the formatting- marker  resumed until mkfs runs, + 0.2 s,
 #                                                            mkfs and worker stopped
-#   mount              worker reads placements.json just      resumed until the mount appears,
-#                      before the step                        stopped (see setup_3)
+#   mount              worker reads placements.json just      resumed under strace, held at the
+#                      before the step                        entry of move_mount() (setup_3)
 #   zone creation      worker creates placements.json's temp  directories made, not yet recorded
 #   placement copy     worker opens the program to copy       resumed 0.5 s, stopped mid-copy
 #   state write        worker creates placements.json's temp  copy renamed in place, not recorded
@@ -369,37 +369,39 @@ check_2() { fs_check "$(ns2 "$1")" "/mnt/$(ns2 "$1")"; }
 
 # Step 3 mounts the file system of step 2 again.  No open() of the mount step can be gated
 # (fanotify sends no permission events for device nodes, and the new mount's root does not
-# exist before it): the gate stops the worker where it reads the state just before the step;
-# resumed, it is stopped again as soon as the mount appears (a builtin loop: no fork between
-# two looks), i.e. mounted and not yet proven, or proven and not yet reported.
+# exist before it), and the step is over in a fraction of a second.  So the gate stops the
+# worker where it reads the state just before the step, strace attaches to it and delays its
+# move_mount() by a minute (strace's syscall fault injection), and the worker is let go: it
+# opens the file system (fsopen, fsconfig, the instance created by FSCONFIG_CMD_CREATE,
+# fsmount) and is held at the entry of move_mount(), which would attach it at the mount point.
 # The gate goes first: the unmount alone makes the daemon reconcile (its plan changed).
+NR_MOVE_MOUNT=429 # x86_64
 setup_3() {
     gate_arm --mark "$STATE" --match '/placements\.json$' --comm '^daxmgrd-worker$'
     umount "/mnt/$(ns2 "$1")"
 }
 hold_3() {
-    local i line
-    kill -CONT "$GATED_PID" 2>/dev/null || true
-    for ((i = 0; i < 20000; i++)); do
-        while read -r line; do
-            [[ "$line" == *" /mnt/$(ns2 "$1") "* ]] && break 2
-        done </proc/self/mountinfo
-    done
-    kill -STOP "$GATED_PID" 2>/dev/null || true
-}
-evidence_3() {
-    local st i
-    for ((i = 0; i < 20; i++)); do # a stop lands when the worker is back in user space
-        st=$(awk '{ print $3 }' "/proc/$GATED_PID/stat" 2>/dev/null || true)
-        [ "$st" != T ] || break
+    local i
+    strace -qq -p "$GATED_PID" -e trace=move_mount -e inject=move_mount:delay_enter=60s \
+        -o "$out/strace-3-$1.txt" 2>>"$out/strace-3-$1.txt" &
+    STRACE_PID=$!
+    for ((i = 0; i < 100; i++)); do # attached?
+        [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$GATED_PID/status" 2>/dev/null)" != 0 ] && break
         sleep 0.1
     done
-    if ! findmnt -rn "/mnt/$(ns2 "$1")" >/dev/null; then
-        bad "the mount never appeared"
-    elif [ "$st" != T ]; then
-        bad "the worker is not stopped (state '${st:-gone}'): its job had ended"
+    kill -CONT "$GATED_PID" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do # in move_mount()?
+        [ "$(cut -d' ' -f1 "/proc/$GATED_PID/syscall" 2>/dev/null)" = "$NR_MOVE_MOUNT" ] && break
+        sleep 0.1
+    done
+}
+evidence_3() {
+    if [ "$(cut -d' ' -f1 "/proc/$GATED_PID/syscall" 2>/dev/null)" != "$NR_MOVE_MOUNT" ]; then
+        bad "the worker never got to move_mount() (state $(awk '{ print $3 }' "/proc/$GATED_PID/stat" 2>/dev/null || echo gone))"
+    elif findmnt -rn "/mnt/$(ns2 "$1")" >/dev/null; then
+        bad "/mnt/$(ns2 "$1") is mounted already: the fault would come after the step"
     else
-        note "fault with the file system just mounted, the worker stopped inside its job"
+        note "fault inside the mount: the file system instance made, not yet attached"
     fi
 }
 check_3() { fs_check "$(ns2 "$1")" "/mnt/$(ns2 "$1")"; }
@@ -510,6 +512,12 @@ run_step() {
         fail "testbed-powercut returned"
     fi
     systemctl kill -s KILL daxmgrd
+    # strace (the mount's cell) keeps a tracee killed during its delay until the delay is over
+    # (strace 6.1: "pid N has delayed wait data set already"): let the dying worker go now.
+    if [ -n "${STRACE_PID:-}" ]; then
+        kill -KILL "$STRACE_PID" 2>/dev/null || true
+        STRACE_PID=
+    fi
     echo "killed daxmgrd (and its worker) mid-step"
     sleep 1.5
     check_all "$t0"
