@@ -165,3 +165,22 @@ int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_objec
                 return r;
         return sd_bus_message_exit_container(msg);
 }
+
+/* The options of each method that takes any (docs/dbus/): one table each, shared with the
+ * fuzzer. */
+const OptionSpec bus_create_options[] = {
+        { "region", 's' },
+        { "mode", 's' },
+        { "size", 's' },
+        { "align", 't' },
+        { "map", 's' },
+        { "name", 's' },
+        {},
+};
+const OptionSpec bus_destroy_options[] = { { "force", 'b' }, {} };
+const OptionSpec bus_format_options[] = { { "filesystem", 's' }, { "label", 's' }, { "force", 'b' }, {} };
+const OptionSpec bus_mount_options[] = { { "dax", 's' }, { "options", 's' }, {} };
+const OptionSpec bus_place_options[] = {
+        { "with_libraries", 'b' }, { "service", 's' }, { "entry_point", 'b' }, { "bind_host", 'b' }, {},
+};
+const OptionSpec bus_unplace_options[] = { { "force", 'b' }, {} };

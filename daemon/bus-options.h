@@ -11,6 +11,10 @@ typedef struct OptionSpec {
         char type; /* 's', 'b', 't' */
 } OptionSpec;
 
+/* The options of CreateNamespace, DestroyNamespace, Format, Mount, Place and Unplace. */
+extern const OptionSpec bus_create_options[], bus_destroy_options[], bus_format_options[],
+        bus_mount_options[], bus_place_options[], bus_unplace_options[];
+
 /* Reads the a{sv} at the read position of @msg into @into, refusing by name (in @e,
  * org.daxmgr1.Error.InvalidArgument) unknown keys, wrong types, strings of PATH_MAX bytes or
  * more, and an "align" that is not a power of two from 4 KiB to 1 GiB. @specs ends with a NULL key; NULL

@@ -855,16 +855,6 @@ static int method_get_topology(sd_bus_message *msg, void *userdata, sd_bus_error
         return r;
 }
 
-static const OptionSpec create_options[] = {
-        { "region", 's' },
-        { "mode", 's' },
-        { "size", 's' },
-        { "align", 't' },
-        { "map", 's' },
-        { "name", 's' },
-        {},
-};
-
 static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
         struct json_object *a = json_object_new_object();
@@ -874,7 +864,7 @@ static int do_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_error
         NamespaceMode nm;
         int r;
 
-        r = read_options(msg, create_options, a, e);
+        r = read_options(msg, bus_create_options, a, e);
         if (r < 0)
                 goto fail;
         region = opt_str(a, "region");
@@ -951,10 +941,8 @@ fail:
         return r;
 }
 
-static const OptionSpec destroy_options[] = { { "force", 'b' }, {} };
-
 static int do_destroy_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        return namespace_job(msg, userdata, JOB_DESTROY_NAMESPACE, destroy_options, e);
+        return namespace_job(msg, userdata, JOB_DESTROY_NAMESPACE, bus_destroy_options, e);
 }
 
 static int method_destroy_namespace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
@@ -962,17 +950,13 @@ static int method_destroy_namespace(sd_bus_message *msg, void *userdata, sd_bus_
                                 userdata, e);
 }
 
-static const OptionSpec format_options[] = { { "filesystem", 's' }, { "label", 's' }, { "force", 'b' }, {} };
-
 static int do_format(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        return namespace_job(msg, userdata, JOB_FORMAT, format_options, e);
+        return namespace_job(msg, userdata, JOB_FORMAT, bus_format_options, e);
 }
 
 static int method_format(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         return polkit_authorize(userdata, msg, "org.daxmgr1.format", do_format, userdata, e);
 }
-
-static const OptionSpec mount_options[] = { { "dax", 's' }, { "options", 's' }, {} };
 
 static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
@@ -991,7 +975,7 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 r = invalid_path(e, "the mount point", target);
                 goto fail;
         }
-        r = read_options(msg, mount_options, a, e);
+        r = read_options(msg, bus_mount_options, a, e);
         if (r < 0)
                 goto fail;
         dax = opt_str(a, "dax");
@@ -1121,11 +1105,6 @@ static bool unit_name_ok(const char *s) {
         return true;
 }
 
-static const OptionSpec place_options[] = {
-        { "with_libraries", 'b' }, { "service", 's' }, { "entry_point", 'b' }, { "bind_host", 'b' }, {},
-};
-static const OptionSpec unplace_options[] = { { "force", 'b' }, {} };
-
 static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error *e) {
         struct json_object *a = json_object_new_object();
         _cleanup_free_ char *target = NULL;
@@ -1153,7 +1132,7 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
                 r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound", "%.200s is not a regular file", program);
                 goto fail;
         }
-        r = read_options(msg, type == JOB_PLACE ? place_options : unplace_options, a, e);
+        r = read_options(msg, type == JOB_PLACE ? bus_place_options : bus_unplace_options, a, e);
         if (r < 0)
                 goto fail;
         service = opt_str(a, "service");

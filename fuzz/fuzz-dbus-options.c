@@ -45,27 +45,16 @@
 #include "fuzz.h"
 #include "macro.h"
 
-/* Copies of the tables in daemon/bus.c (static there); keep them in step. NULL is what the
- * methods that take no options yet pass (Reconcile, Unmount, CreateZone, RemoveZone, …). */
-static const OptionSpec create_options[] = {
-        { "region", 's' },
-        { "mode", 's' },
-        { "size", 's' },
-        { "align", 't' },
-        { "map", 's' },
-        { "name", 's' },
-        {},
-};
-static const OptionSpec destroy_options[] = { { "force", 'b' }, {} };
-static const OptionSpec format_options[] = { { "filesystem", 's' }, { "label", 's' }, { "force", 'b' }, {} };
-static const OptionSpec mount_options[] = { { "dax", 's' }, { "options", 's' }, {} };
-static const OptionSpec place_options[] = {
-        { "with_libraries", 'b' }, { "service", 's' }, { "entry_point", 'b' }, { "bind_host", 'b' }, {},
-};
-static const OptionSpec unplace_options[] = { { "force", 'b' }, {} };
-
+/* The daemon's own tables (daemon/bus-options.c). NULL is what the methods that take no options
+ * yet pass (Reconcile, Unmount, CreateZone, RemoveZone, …). */
 static const OptionSpec *const tables[] = {
-        create_options, destroy_options, format_options, mount_options, place_options, unplace_options, NULL,
+        bus_create_options,
+        bus_destroy_options,
+        bus_format_options,
+        bus_mount_options,
+        bus_place_options,
+        bus_unplace_options,
+        NULL,
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
