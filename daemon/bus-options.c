@@ -57,15 +57,22 @@ char *utf8_make_valid(char *s) {
         return s;
 }
 
-int bus_error_setf_utf8(sd_bus_error *e, const char *name, const char *fmt, ...) {
+int bus_error_setfv_utf8(sd_bus_error *e, const char *name, const char *fmt, va_list ap) {
         _cleanup_free_ char *s = NULL;
-        va_list ap;
 
-        va_start(ap, fmt);
         if (vasprintf(&s, fmt, ap) < 0)
                 s = NULL;
-        va_end(ap);
         return sd_bus_error_set(e, name, s ? utf8_make_valid(s) : "out of memory");
+}
+
+int bus_error_setf_utf8(sd_bus_error *e, const char *name, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = bus_error_setfv_utf8(e, name, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Reads the a{sv} into a JSON object, refusing unknown keys and wrong types by name, and strings

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 
@@ -27,5 +29,7 @@ char *utf8_make_valid(char *s);
 
 /* sd_bus_error_setf() whose message is made valid UTF-8 first: sd-bus cannot send an error
  * whose text is not, and the caller would get no reply at all. */
+int bus_error_setfv_utf8(sd_bus_error *e, const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
 int bus_error_setf_utf8(sd_bus_error *e, const char *name, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -682,14 +682,11 @@ static const char *opt_str(struct json_object *a, const char *key) {
 
 static int invalid(sd_bus_error *e, const char *fmt, ...) _printf_(2, 3);
 static int invalid(sd_bus_error *e, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        (void) bus_error_setfv_utf8(e, ERROR_PREFIX "InvalidArgument", fmt, ap);
         va_end(ap);
-        sd_bus_error_set(e, ERROR_PREFIX "InvalidArgument", s ? utf8_make_valid(s) : "invalid argument");
         return -EINVAL;
 }
 
