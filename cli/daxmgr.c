@@ -1471,9 +1471,9 @@ static void monitor_added(const char *path, const char *iface, json_object *prop
         k = kind ?: path;
         if (strcmp(iface, "org.daxmgr1.Namespace") == 0) {
                 if (*str(props, "Name"))
-                        (void) asprintf(&detail, " (name %s, %s)", str(props, "Name"), str(props, "Mode"));
+                        detail = asprintf_safe(" (name %s, %s)", str(props, "Name"), str(props, "Mode"));
                 else
-                        (void) asprintf(&detail, " (%s)", str(props, "Mode"));
+                        detail = asprintf_safe(" (%s)", str(props, "Mode"));
                 monitor_line("+ namespace %s%s", dash(str(props, "Device")), detail ?: "");
         } else if (strcmp(iface, "org.daxmgr1.Region") == 0)
                 monitor_line("+ region %s (%s)", dash(str(props, "Device")), SIZE_FMT(u64(props, "Size")));

@@ -100,7 +100,9 @@ int read_options(sd_bus_message *msg, const OptionSpec *specs, struct json_objec
                         for (const OptionSpec *s = specs; s && s->key; s++) {
                                 char *k = NULL;
 
-                                (void) asprintf(&k, "%s%s%s", known ?: "", known ? ", " : "", s->key);
+                                k = asprintf_safe("%s%s%s", known ?: "", known ? ", " : "", s->key);
+                                if (!k)
+                                        return -ENOMEM;
                                 free(known);
                                 known = k;
                         }

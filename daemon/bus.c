@@ -250,11 +250,18 @@ static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const
         _cleanup_free_ char *sec = NULL;
 
         if (n->blockdev)
-                (void) asprintf(&blk, "/dev/%s", n->blockdev);
+                blk = asprintf_safe("/dev/%s", n->blockdev);
         if (n->daxdev && n->daxdev->chardev)
-                (void) asprintf(&chr, "/dev/%s", n->daxdev->chardev);
+                chr = asprintf_safe("/dev/%s", n->daxdev->chardev);
         if (section)
-                (void) asprintf(&sec, "Namespace %s", section);
+                sec = asprintf_safe("Namespace %s", section);
+        if ((n->blockdev && !blk) || (n->daxdev && n->daxdev->chardev && !chr) || (section && !sec)) {
+                /* Out of memory: no object rather than one with empty properties
+                 * (objects_push() drops a NULL, as for any other allocation failure). */
+                json_object_put(mps);
+                json_object_put(o);
+                return NULL;
+        }
         add(o, "Device", jstr(n->dev));
         add(o, "Name", jstr(n->name));
         add(o, "UUID", jstr(n->uuid));
@@ -301,8 +308,15 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
         _cleanup_free_ char *sec = NULL;
 
         for (size_t i = 0; m->config && i < m->config->n_zones; i++)
-                if (strcmp(m->config->zones[i].path, dir) == 0)
-                        (void) asprintf(&sec, "Zone %s", m->config->zones[i].name);
+                if (strcmp(m->config->zones[i].path, dir) == 0) {
+                        free(sec);
+                        sec = asprintf_safe("Zone %s", m->config->zones[i].name);
+                        if (!sec) { /* out of memory: dropped by objects_push() */
+                                json_object_put(pl);
+                                json_object_put(o);
+                                return NULL;
+                        }
+                }
         add(o, "Directory", jstr(dir));
         add(o, "ConfigSection", jstr(sec));
         add(o, "Mounted", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)));
@@ -344,8 +358,15 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                 const ConfigPlacement *c = &m->config->placements[i];
 
                 if (strcmp(c->program, p->source) == 0 &&
-                    strcmp(m->config->zones[c->zone_index].path, p->zone) == 0)
-                        (void) asprintf(&sec, "Placement %s", c->name);
+                    strcmp(m->config->zones[c->zone_index].path, p->zone) == 0) {
+                        free(sec);
+                        sec = asprintf_safe("Placement %s", c->name);
+                        if (!sec) { /* out of memory: dropped by objects_push() */
+                                json_object_put(files);
+                                json_object_put(o);
+                                return NULL;
+                        }
+                }
         }
         add(o, "Zone", jstr(p->zone));
         add(o, "ZoneObject", jstr(zone ?: "/"));
@@ -410,15 +431,15 @@ static struct json_object *manager_json(Manager *m) {
         if (m->plan_error) {
                 _cleanup_free_ char *s = NULL;
 
-                (void) asprintf(&s, "error: %s", m->plan_error);
-                json_object_array_add(problems, jstr(s));
+                s = asprintf_safe("error: %s", m->plan_error);
+                json_object_array_add(problems, jstr(s ?: m->plan_error));
         }
         for (size_t i = 0; m->plan && i < m->plan->n_problems; i++) {
                 _cleanup_free_ char *s = NULL;
 
-                (void) asprintf(&s, "%s: %s", reconcile_problem_kind_to_string(m->plan->problems[i].kind),
-                                m->plan->problems[i].message);
-                json_object_array_add(problems, jstr(s));
+                s = asprintf_safe("%s: %s", reconcile_problem_kind_to_string(m->plan->problems[i].kind),
+                                  m->plan->problems[i].message);
+                json_object_array_add(problems, jstr(s ?: m->plan->problems[i].message));
         }
         add(o, "Problems", problems);
         add(o, "PendingSteps", json_object_new_int64(m->plan ? (int64_t) m->plan->n_steps : 0));

@@ -524,7 +524,8 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                 m->last_reconcile_usec = j->finished_usec;
                 free(m->last_reconcile_result);
                 if (error_name)
-                        (void) asprintf(&m->last_reconcile_result, "failed: %s", message ?: error_name);
+                        m->last_reconcile_result =
+                                asprintf_safe("failed: %s", message ?: error_name) ?: strdup(error_name);
                 else
                         m->last_reconcile_result = strdup("done");
         }
@@ -660,13 +661,14 @@ static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) 
                 job_finish(j, name, text, NULL);
         } else {
                 if (si->si_code == CLD_EXITED)
-                        (void) asprintf(
-                                &msg, "the worker of job %" PRIu32 " exited with status %d without a result",
-                                j->id, si->si_status);
+                        msg = asprintf_safe("the worker of job %" PRIu32
+                                            " exited with status %d without a result",
+                                            j->id, si->si_status);
                 else
-                        (void) asprintf(&msg, "the worker of job %" PRIu32 " was killed by signal %s", j->id,
-                                        strsignal(si->si_status));
-                job_finish(j, "org.daxmgr1.Error.Failed", msg, NULL);
+                        msg = asprintf_safe("the worker of job %" PRIu32 " was killed by signal %s", j->id,
+                                            strsignal(si->si_status));
+                /* Not enough memory for the sentence: the words without the numbers. */
+                job_finish(j, "org.daxmgr1.Error.Failed", msg ?: "the worker exited without a result", NULL);
         }
         return 0;
 }
@@ -728,9 +730,9 @@ static void manager_dispatch_queue(Manager *m) {
                 if (r < 0) {
                         _cleanup_free_ char *msg = NULL;
 
-                        (void) asprintf(&msg, "cannot start a worker for job %" PRIu32 ": %s", j->id,
-                                        strerror(-r));
-                        job_finish(j, "org.daxmgr1.Error.Failed", msg, NULL);
+                        msg = asprintf_safe("cannot start a worker for job %" PRIu32 ": %s", j->id,
+                                            strerror(-r));
+                        job_finish(j, "org.daxmgr1.Error.Failed", msg ?: strerror(-r), NULL);
                         return;
                 }
         }

@@ -27,23 +27,28 @@
 
 #define RECONCILE_MAX_ROUNDS 256
 
-static void emit(int fd, struct json_object *o) {
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        size_t n = strlen(s);
-
-        /* Lines are short; a pipe write of less than PIPE_BUF is atomic. */
+/* Writes all of @s, or stops at the first error: the daemon reading the other end is gone, and
+ * a worker has no one else to tell. */
+static void write_all(int fd, const char *s, size_t n) {
         while (n > 0) {
                 ssize_t k = write(fd, s, n);
 
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        break;
+                        return;
                 }
                 s += k;
                 n -= (size_t) k;
         }
-        (void) write(fd, "\n", 1);
+}
+
+static void emit(int fd, struct json_object *o) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+        /* Lines are short; a pipe write of less than PIPE_BUF is atomic. */
+        write_all(fd, s, strlen(s));
+        write_all(fd, "\n", 1);
         json_object_put(o);
 }
 
@@ -200,10 +205,12 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                         char *nf = NULL;
 
                         log_error("%s: %s", s->section ?: "?", msg);
-                        (void) asprintf(&nf, "%s%s%s: %s", failures ?: "", failures ? "; " : "",
-                                        s->section ?: "?", msg);
-                        free(failures);
-                        failures = nf;
+                        nf = asprintf_safe("%s%s%s: %s", failures ?: "", failures ? "; " : "",
+                                           s->section ?: "?", msg);
+                        if (nf) { /* out of memory: keep the failures listed so far */
+                                free(failures);
+                                failures = nf;
+                        }
                         (void) strv_add(&failed, s->section ?: "");
                         n_failed++;
                         if (!first_error)
@@ -217,9 +224,10 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
         if (n_failed > 0) {
                 _cleanup_free_ char *msg = NULL;
 
-                (void) asprintf(&msg, "%u step(s) done, %u section(s) failed: %s", done, n_failed,
-                                failures ?: "a step made no progress");
-                finish(fd, first_error, msg, NULL);
+                msg = asprintf_safe("%u step(s) done, %u section(s) failed: %s", done, n_failed,
+                                    failures ?: "a step made no progress");
+                /* Without memory for the summary, the failures alone (or the errno's words). */
+                finish(fd, first_error, msg ?: failures, NULL);
         }
         {
                 struct json_object *res = json_object_new_object();

@@ -351,7 +351,7 @@ static int mount_fsopen(const char *source, const char *target, const char *fsty
         fs_fd = fsopen(fstype, FSOPEN_CLOEXEC);
         if (fs_fd < 0) {
                 r = negative_errno();
-                (void) asprintf(ret_step, "opening the %s file system type", fstype);
+                *ret_step = asprintf_safe("opening the %s file system type", fstype);
                 return r;
         }
 
@@ -359,7 +359,7 @@ static int mount_fsopen(const char *source, const char *target, const char *fsty
         do {                                                                                                \
                 if ((call) < 0) {                                                                           \
                         r = negative_errno();                                                               \
-                        (void) asprintf(ret_step, __VA_ARGS__);                                             \
+                        *ret_step = asprintf_safe(__VA_ARGS__);                                             \
                         fs_log_drain(fs_fd, log);                                                           \
                         return r;                                                                           \
                 }                                                                                           \
@@ -407,7 +407,7 @@ static int mount_legacy(const char *source, const char *target, const char *fsty
                 return r;
         if (mount(source, target, fstype, mo->ms, data) < 0) {
                 r = negative_errno();
-                (void) asprintf(ret_step, "mount(2) with \"%s\"", data);
+                *ret_step = asprintf_safe("mount(2) with \"%s\"", data);
                 return r;
         }
         return 0;
@@ -453,8 +453,8 @@ static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, c
                         /* Nothing to ask the kernel about: trust the device's capability. */
                         if (queue_dax == 1)
                                 return 1;
-                        (void) asprintf(ret_why,
-                                        "the mount is read-only and the device reports no DAX support");
+                        *ret_why = asprintf_safe(
+                                "the mount is read-only and the device reports no DAX support");
                         return 0;
                 }
         } else if (dax == DAX_MODE_INODE)
@@ -463,24 +463,24 @@ static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, c
                 r = probe_new_file(root_fd, &reported);
 
         if (flag_error < 0) {
-                (void) asprintf(ret_why, "the file system refused FS_XFLAG_DAX on a directory (%s)",
-                                strerror(-flag_error));
+                *ret_why = asprintf_safe("the file system refused FS_XFLAG_DAX on a directory (%s)",
+                                         strerror(-flag_error));
                 return 0;
         }
         if (r < 0) {
-                (void) asprintf(ret_why, "creating a probe file failed (%s)", strerror(-r));
+                *ret_why = asprintf_safe("creating a probe file failed (%s)", strerror(-r));
                 return r;
         }
         if (!reported) {
-                (void) asprintf(ret_why,
-                                "the kernel does not report the DAX state of files (STATX_ATTR_DAX needs "
-                                "Linux 5.8 or later), so DAX cannot be proven");
+                *ret_why = asprintf_safe(
+                        "the kernel does not report the DAX state of files (STATX_ATTR_DAX needs "
+                        "Linux 5.8 or later), so DAX cannot be proven");
                 return 0;
         }
         if (r == 0)
-                (void) asprintf(ret_why, "a new file %s is not DAX",
-                                dax == DAX_MODE_INODE ? "in a directory carrying FS_XFLAG_DAX"
-                                                      : "in the mount");
+                *ret_why = asprintf_safe("a new file %s is not DAX",
+                                         dax == DAX_MODE_INODE ? "in a directory carrying FS_XFLAG_DAX"
+                                                               : "in the mount");
         return r;
 }
 

@@ -4,6 +4,7 @@
 /* The few helpers every file uses: scoped cleanup and ownership transfer. */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,6 +57,21 @@ static inline void fclosep(FILE **f) {
                 (void) fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* asprintf() that returns the string, or NULL when it cannot be made (no memory, or a format
+ * error). asprintf() leaves its pointer undefined on failure, so a "(void) asprintf(&s, ...)"
+ * followed by a use of s reads garbage; "s = asprintf_safe(...)" gives NULL, which the caller
+ * drops or replaces with words of its own. */
+_printf_(1, 2) static inline char *asprintf_safe(const char *format, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
 
 /* Return the negative errno of the last failed libc call, never 0 (callers rely on < 0). */
 static inline int negative_errno(void) {

@@ -70,7 +70,13 @@ int ns_lock_acquire(DaxContext *c, unsigned timeout_sec, char **ret_error) {
 void ns_lock_release(DaxContext *c, int fd) {
         if (fd < 0)
                 return;
-        (void) ftruncate(fd, 0);
+        /* The PID is only for "another process (PID N) holds it" messages: a stale one is no
+         * danger (the lock is the OFD lock, not the file's content), but say why it is there. */
+        if (ftruncate(fd, 0) < 0)
+                dax_log(c, LOG_WARNING,
+                        "Cannot clear this process's PID from the namespace lock (%m); a waiter may name "
+                        "PID %d although it no longer holds the lock.",
+                        (int) getpid());
         (void) safe_close(fd);
         (void) pthread_mutex_unlock(&c->mutation_lock);
 }

@@ -791,7 +791,7 @@ int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
         if (stat(p->source, &st) < 0) {
                 *ret_stale = true;
                 if (ret_why)
-                        (void) asprintf(ret_why, "%s is gone (%m)", p->source);
+                        *ret_why = asprintf_safe("%s is gone (%m)", p->source);
                 return 0;
         }
         if ((uint64_t) st.st_dev == p->dev && (uint64_t) st.st_ino == p->ino &&
@@ -806,10 +806,10 @@ int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
                 return r;
         *ret_stale = strcmp(sha, p->sha256) != 0;
         if (*ret_stale && ret_why)
-                (void) asprintf(ret_why,
-                                "%s changed since it was placed (content differs: sha256 %.12s… now, %.12s… "
-                                "placed)",
-                                p->source, sha, p->sha256);
+                *ret_why = asprintf_safe(
+                        "%s changed since it was placed (content differs: sha256 %.12s… now, %.12s… "
+                        "placed)",
+                        p->source, sha, p->sha256);
         return 0;
 }
 

@@ -520,17 +520,16 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                          * and the plan creates it afresh. */
                         r = namespace_destroy(c, n->dev, true, &error);
                         if (r >= 0)
-                                (void) asprintf(&msg,
-                                                "namespace \"%s\" (%s) was left half-made by an interrupted "
-                                                "create; destroyed it to make it again",
-                                                key, n->dev);
+                                msg = asprintf_safe(
+                                        "namespace \"%s\" (%s) was left half-made by an interrupted "
+                                        "create; destroyed it to make it again",
+                                        key, n->dev);
                 } else {
                         /* A half-written file system: wipe its signatures so that nothing
                          * mounts it, and the plan formats it again. */
                         r = n->blockdev ? namespace_wipe_signatures(n->blockdev) : -ENODEV;
                         if (r >= 0)
-                                (void) asprintf(
-                                        &msg,
+                                msg = asprintf_safe(
                                         "the file system on /dev/%s (namespace %s) was left "
                                         "half-made by an interrupted mkfs; wiped it to format it again",
                                         n->blockdev, n->name ?: n->dev);

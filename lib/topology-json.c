@@ -268,7 +268,9 @@ static int namespace_from_json(Reader *rd, json_object *o, TopoNamespace *n) {
 
 static int region_from_json(Reader *rd, json_object *o, TopoRegion *r) {
         json_object *aligns, *dimms, *nss;
-        char where[96];
+        /* The caller's location (at most 63 characters: its where[64]) + ".namespaces[N]" with a
+         * 20-digit N + NUL: 97. gcc 14 proves the sum and warns below that. */
+        char where[128];
         int v;
 
         TRY(get_str(rd, o, "dev", true, &r->dev));

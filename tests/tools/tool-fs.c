@@ -235,7 +235,7 @@ int verb_devdax_set(int argc, char *argv[]) {
                 case 'u':
                         r = devdax_parse_user(optarg, &uid);
                         if (r == -ESRCH) {
-                                (void) asprintf(&msg, "there is no user \"%s\"", optarg);
+                                msg = asprintf_safe("there is no user \"%s\"", optarg);
                                 return tool_fail(argv[0], msg, r);
                         }
                         if (r < 0) {
@@ -247,7 +247,7 @@ int verb_devdax_set(int argc, char *argv[]) {
                 case 'g':
                         r = devdax_parse_group(optarg, &gid);
                         if (r == -ESRCH) {
-                                (void) asprintf(&msg, "there is no group \"%s\"", optarg);
+                                msg = asprintf_safe("there is no group \"%s\"", optarg);
                                 return tool_fail(argv[0], msg, r);
                         }
                         if (r < 0) {
