@@ -28,6 +28,18 @@ distro_describe() {
         forky) echo "Debian testing (forky)" ;;
     esac
 }
+# distro_apt_sources DISTRO: its apt source lines, one per line: the stable releases with their
+# -updates and -security suites (as a user's, and a buildd's, system has them); testing has
+# neither.
+distro_apt_sources() {
+    local mirror=${DAXMGR_MIRROR:-http://deb.debian.org/debian}
+    local security=${DAXMGR_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+    printf 'deb %s %s main\n' "$mirror" "$1"
+    case "$1" in
+        forky) ;;
+        *) printf 'deb %s %s-updates main\ndeb %s %s-security main\n' "$mirror" "$1" "$security" "$1" ;;
+    esac
+}
 # Sets DISTRO and the per-distribution paths: CACHE_DIR (the guest's layers), GUEST_ENV.
 set_distro() {
     DISTRO=$(distro_canonical "$1") ||
