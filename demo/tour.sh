@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # boot: own
+# smoke: yes
 # timeout: 300
 #
 # The demo, run inside the emulated-pmem guest by demo/run (and by tests/run-all as a test): the

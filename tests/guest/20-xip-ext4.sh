@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# smoke: yes
 # timeout: 180
 #
 # The XIP proof on ext4: an fsdax namespace, 4 KiB blocks, mounted dax=always. The probe run

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# smoke: yes
 # timeout: 180
 #
 # The XIP proof on xfs (reflink off, 2 MiB stripe unit: what DAX needs).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# smoke: yes
 # timeout: 600
 #
 # daxmgrd under systemd realizes a declarative configuration: an fsdax namespace formatted and

@@ -6,7 +6,47 @@
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd -P)
-CACHE_DIR=${DAXMGR_CACHE:-$REPO_DIR/.cache}/vm
+CACHE_ROOT=${DAXMGR_CACHE:-$REPO_DIR/.cache}
+
+# The Debian releases the test bed boots, each from its own packages (kernel, systemd, udev,
+# dbus, polkit, ndctl). Debian 13, the current stable, is the default; DAXMGR_DISTRO or a
+# script's --distro picks another. Aliases: 12, 13, testing.
+DISTROS="bookworm trixie forky"
+DEFAULT_DISTRO=trixie
+distro_canonical() {
+    case "$1" in
+        bookworm | 12 | debian-12) echo bookworm ;;
+        trixie | 13 | debian-13) echo trixie ;;
+        forky | testing | debian-testing) echo forky ;;
+        *) return 1 ;;
+    esac
+}
+distro_describe() {
+    case "$1" in
+        bookworm) echo "Debian 12 (bookworm)" ;;
+        trixie) echo "Debian 13 (trixie)" ;;
+        forky) echo "Debian testing (forky)" ;;
+    esac
+}
+# distro_apt_sources DISTRO: its apt source lines, one per line: the stable releases with their
+# -updates and -security suites (as a user's, and a buildd's, system has them); testing has
+# neither.
+distro_apt_sources() {
+    local mirror=${DAXMGR_MIRROR:-http://deb.debian.org/debian}
+    local security=${DAXMGR_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+    printf 'deb %s %s main\n' "$mirror" "$1"
+    case "$1" in
+        forky) ;;
+        *) printf 'deb %s %s-updates main\ndeb %s %s-security main\n' "$mirror" "$1" "$security" "$1" ;;
+    esac
+}
+# Sets DISTRO and the per-distribution paths: CACHE_DIR (the guest's layers), GUEST_ENV.
+set_distro() {
+    DISTRO=$(distro_canonical "$1") ||
+        die "unknown distribution '$1'" "known: $DISTROS (aliases: 12, 13, testing)"
+    CACHE_DIR=$CACHE_ROOT/vm/$DISTRO
+    GUEST_ENV=$CACHE_DIR/guest.env
+}
 
 # An unexpected failure (set -e) says where it happened instead of ending silently; die()
 # exits with 2 after its own message, so that status is not reported twice.
@@ -38,9 +78,10 @@ free_mib() {
     df -Pk "$d" | awk 'NR == 2 { printf "%d", $4 / 1024 }'
 }
 
-# The guest's files, built by build-guest; run reads guest.env to find them.
-GUEST_ENV=$CACHE_DIR/guest.env
 # Per-run directories (root overlay, NVDIMM backing files, QMP fifos), removed after each run.
 # Kept apart from the guest's cache, so that `rm -rf .cache/vm` cannot pull them from under a
 # running QEMU.
-RUNS_DIR=${DAXMGR_CACHE:-$REPO_DIR/.cache}/vm-runs
+RUNS_DIR=$CACHE_ROOT/vm-runs
+
+# The guest's files, built by build-guest; run reads guest.env to find them.
+set_distro "${DAXMGR_DISTRO:-$DEFAULT_DISTRO}"
