@@ -359,8 +359,11 @@ static void marker_clear(const char *state_dir, const char *kind, const char *ke
                 (void) fsync(dfd);
 }
 
+/* A marker names the namespace by its label's uuid, which a mode change keeps (before the
+ * uuids followed ndctl's, this was the namespace's "uuid": markers of that version name the
+ * same), or by its kernel name on a label-less region. */
 static const char *ns_key(const TopoNamespace *n) {
-        return n->uuid ?: n->dev;
+        return n->raw_uuid ?: n->dev;
 }
 
 /* "region1" for "namespace1.3": the namespace's parent in sysfs. */
@@ -695,7 +698,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                 r = marker_set(state_dir, "creating", s->namespace, s->region ?: "", ret_error);
                 if (r < 0)
                         return r;
-                r = namespace_create(c, &req, NULL, NULL, ret_error);
+                r = namespace_create(c, &req, NULL, NULL, NULL, ret_error);
                 marker_clear(state_dir, "creating", s->namespace);
                 return r;
         }
