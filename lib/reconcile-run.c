@@ -133,11 +133,10 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                 if (cp && cp->service)
                         f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
                 {
-                        _cleanup_free_ char *base = basename_dup(p->source), *entry = NULL;
-                        struct stat st;
+                        _cleanup_free_ char *base = basename_dup(p->source);
 
-                        if (base && asprintf(&entry, "%s/bin/%s", p->zone, base) >= 0)
-                                f->entry_present = lstat(entry, &st) >= 0;
+                        /* An entry point of an earlier version counts as missing: written again. */
+                        f->entry_present = base && place_entry_point_current(p->zone, base);
                 }
                 f->bound = mounts && mount_table_find_target(mounts, p->source);
         }
