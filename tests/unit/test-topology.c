@@ -66,14 +66,14 @@ TEST(test_model) {
         ASSERT_STREQ(n->mounts[0].target, "/mnt/ref");
         ASSERT_STREQ(n->mounts[0].dax, "always");
         /* ndctl's two uuids: the pfn info block's, and the label's. */
-        ASSERT_STREQ(n->uuid, "c1a5e2d0-8f4b-4a3c-b7e6-95d0f1a2c348");
-        ASSERT_STREQ(n->raw_uuid, "4f67db7c-c0ca-4b7c-9bd5-11fd7866c273");
+        ASSERT_STREQ(n->uuid, "ecd51da4-bc8d-4fef-9bb6-33fcbe3c09c4");
+        ASSERT_STREQ(n->raw_uuid, "9228b211-c9f0-4868-a0f3-2a3e2379dfbf");
         ASSERT_EQ(n->sector_size, 512);
         ASSERT_EQ(n->target_node, 0);
         ASSERT_TRUE(n->enabled);
         const TopoNamespace *by_uuid, *by_raw, *by_blk, *by_dev;
         ASSERT_EQ(topology_find_namespace(t, n->uuid, NULL, &by_uuid), 0);
-        ASSERT_EQ(topology_find_namespace(t, "4F67DB7C-C0CA-4B7C-9BD5-11FD7866C273", NULL, &by_raw), 0);
+        ASSERT_EQ(topology_find_namespace(t, "9228B211-C9F0-4868-A0F3-2A3E2379DFBF", NULL, &by_raw), 0);
         ASSERT_EQ(topology_find_namespace(t, "/dev/pmem0", NULL, &by_blk), 0);
         ASSERT_EQ(topology_find_namespace(t, n->dev, NULL, &by_dev), 0);
         ASSERT_TRUE(by_uuid == n && by_raw == n && by_blk == n && by_dev == n);
