@@ -24,6 +24,7 @@
 #include "error.h"
 #include "format.h"
 #include "macro.h"
+#include "ns-key.h"
 #include "parse-util.h"
 #include "size.h"
 #include "table.h"
@@ -1138,23 +1139,36 @@ static int verb_create_namespace(sd_bus *bus, char **args, size_t n) {
         return run_job(bus, what, m);
 }
 
-/* The namespace @id names, as the daemon matches it: name, uuid, device, block or char device. */
-static json_object *find_namespace(json_object *all, const char *id) {
+/* The namespace @id names, matched as the daemon matches it (ns-key.h). NULL with a sentence in
+ * *ret_error and *ret_exit (not found, or a key that names several) when there is none. */
+static json_object *find_namespace(json_object *all, const char *id, char **ret_error, int *ret_exit) {
         json_object *list = objects_of(all, "org.daxmgr1.Namespace");
-        const char *base = strrchr(id, '/') ? strrchr(id, '/') + 1 : id;
+        size_t n = list ? json_object_array_length(list) : 0;
+        _cleanup_free_ NamespaceIdentity *ids = calloc(n ?: 1, sizeof(*ids));
+        int r;
 
-        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
-                json_object *o = json_object_array_get_idx(list, i);
-                const char *blk = str(o, "BlockDevice"), *chr = str(o, "CharDevice");
-
-                if (strcmp(str(o, "Name"), id) == 0 || strcmp(str(o, "UUID"), id) == 0 ||
-                    strcmp(str(o, "Device"), id) == 0 || (*blk && strcmp(blk, id) == 0) ||
-                    (*chr && strcmp(chr, id) == 0) ||
-                    (*blk && strcmp(strrchr(blk, '/') + 1, base) == 0 && !strchr(id, '/')) ||
-                    (*chr && strcmp(strrchr(chr, '/') + 1, base) == 0 && !strchr(id, '/')))
-                        return o;
+        if (!ids) {
+                *ret_exit = EXIT_FAILURE_;
+                return NULL;
         }
-        return NULL;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(list, i);
+
+                ids[i] = (NamespaceIdentity){
+                        .dev = str(o, "Device"),
+                        .name = str(o, "Name"),
+                        .blockdev = str(o, "BlockDevice"),
+                        .chardev = str(o, "CharDevice"),
+                        .uuid = str(o, "UUID"),
+                        .raw_uuid = str(o, "RawUUID"),
+                };
+        }
+        r = namespace_key_find(ids, n, id, ret_error);
+        if (r < 0) {
+                *ret_exit = r == -ENOENT ? EXIT_NOT_FOUND : r == -ENOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+                return NULL;
+        }
+        return json_object_array_get_idx(list, (size_t) r);
 }
 
 static int verb_destroy_namespace(sd_bus *bus, char **args, size_t n) {
@@ -1165,17 +1179,17 @@ static int verb_destroy_namespace(sd_bus *bus, char **args, size_t n) {
                 return bus_fail("destroy-namespace", NULL, -ENOMEM);
         if (!(arg.given & OPT_FORCE)) {
                 _cleanup_json_ json_object *all = NULL;
-                _cleanup_free_ char *mounts = NULL;
+                _cleanup_free_ char *mounts = NULL, *why = NULL;
                 json_object *ns;
                 int r;
 
                 r = get_objects(bus, &all);
                 if (r != EXIT_OK)
                         return r;
-                ns = find_namespace(all, args[0]);
+                ns = find_namespace(all, args[0], &why, &r);
                 if (!ns) {
-                        fprintf(stderr, "daxmgr: %s: there is no namespace \"%s\"\n", what, args[0]);
-                        return EXIT_NOT_FOUND;
+                        fprintf(stderr, "daxmgr: %s: %s\n", what, why ?: "out of memory");
+                        return r;
                 }
                 mounts = join(ns, "MountPoints");
                 fprintf(stderr,

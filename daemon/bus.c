@@ -69,12 +69,25 @@ static const PropDef region_props[] = {
 };
 
 static const PropDef namespace_props[] = {
-        { "Device", "s" },     { "Name", "s" },           { "UUID", "s" },
-        { "Region", "o" },     { "Mode", "s" },           { "Map", "s" },
-        { "Size", "t" },       { "Align", "t" },          { "BlockDevice", "s" },
-        { "Filesystem", "s" }, { "FilesystemUUID", "s" }, { "MountPoints", "as" },
-        { "Dax", "s" },        { "CharDevice", "s" },     { "DaxDeviceMode", "s" },
-        { "NumaNode", "i" },   { "ConfigSection", "s" },  {},
+        { "Device", "s" },
+        { "Name", "s" },
+        { "UUID", "s" },
+        { "RawUUID", "s" },
+        { "Region", "o" },
+        { "Mode", "s" },
+        { "Map", "s" },
+        { "Size", "t" },
+        { "Align", "t" },
+        { "BlockDevice", "s" },
+        { "Filesystem", "s" },
+        { "FilesystemUUID", "s" },
+        { "MountPoints", "as" },
+        { "Dax", "s" },
+        { "CharDevice", "s" },
+        { "DaxDeviceMode", "s" },
+        { "NumaNode", "i" },
+        { "ConfigSection", "s" },
+        {},
 };
 
 static const PropDef zone_props[] = {
@@ -265,6 +278,7 @@ static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const
         add(o, "Device", jstr(n->dev));
         add(o, "Name", jstr(n->name));
         add(o, "UUID", jstr(n->uuid));
+        add(o, "RawUUID", jstr(n->raw_uuid));
         add(o, "Region", jstr(region ?: "/"));
         add(o, "Mode", jstr(namespace_mode_to_string(n->mode)));
         add(o, "Map",
@@ -753,26 +767,27 @@ static int invalid_path(sd_bus_error *e, const char *what, const char *p) {
                        p && strlen(p) > 200 ? "…" : "", path_problem(p) ?: "is refused");
 }
 
+/* The namespace @key names (ns-key.h). Not found: NotFound; a key that names several: refused as
+ * an InvalidArgument naming the candidates. */
 static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_error *e) {
+        _cleanup_free_ char *why = NULL;
         const TopoNamespace *n = NULL;
         int r;
 
         if (!string_ok(key, 256)) {
                 if (key && *key)
                         invalid(e,
-                                "a namespace key of %zu bytes is too long; at most 256 (label name, uuid, "
-                                "namespaceX.Y, pmemN or daxX.Y)",
+                                "a namespace key of %zu bytes is too long; at most 256 (label name, kernel "
+                                "name, device, uuid or raw uuid)",
                                 strlen(key));
                 else
-                        invalid(e, "a namespace must be named (label name, uuid, namespaceX.Y, pmemN or "
-                                   "daxX.Y)");
+                        invalid(e, "a namespace must be named (label name, kernel name namespaceX.Y, device "
+                                   "pmemX, /dev/pmemX or daxX.Y, uuid or raw uuid)");
                 return NULL;
         }
-        r = m->topology ? topology_find_namespace(m->topology, key, NULL, &n) : -ENOENT;
+        r = m->topology ? topology_lookup_namespace(m->topology, key, NULL, &n, &why) : -ENOENT;
         if (r == -ENOTUNIQ)
-                bus_error_setf_utf8(e, ERROR_PREFIX "Exists",
-                                    "several namespaces match \"%s\"; name it by its device (namespaceX.Y)",
-                                    key);
+                invalid(e, "%s", why ?: "the key names several namespaces; give its uuid");
         else if (r < 0)
                 bus_error_setf_utf8(
                         e, ERROR_PREFIX "NotFound",
@@ -780,6 +795,23 @@ static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_e
                         "shows them",
                         key);
         return r < 0 ? NULL : n;
+}
+
+/* How the worker finds @n again: the key that names it alone, preferring the one that pins
+ * this very namespace (its uuid, which a new info block would change). The caller's key would
+ * name another namespace if, while the job waits in the queue, this one were destroyed and
+ * another made with its device name. */
+static const char *worker_key(Manager *m, const TopoNamespace *n) {
+        const char *keys[] = { n->uuid, n->raw_uuid, n->dev };
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const TopoNamespace *found = NULL;
+
+                if (keys[i] && topology_find_namespace(m->topology, keys[i], NULL, &found) >= 0 &&
+                    found == n)
+                        return keys[i];
+        }
+        return n->dev;
 }
 
 static int reply_job(sd_bus_message *msg, Manager *m, JobType type, const char *target,
@@ -933,6 +965,7 @@ static int method_create_namespace(sd_bus_message *msg, void *userdata, sd_bus_e
 static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const OptionSpec *specs,
                          sd_bus_error *e) {
         struct json_object *a = json_object_new_object();
+        const TopoNamespace *n;
         const char *key;
         const char *fs;
         int r;
@@ -940,14 +973,15 @@ static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const Op
         r = sd_bus_message_read(msg, "s", &key);
         if (r < 0)
                 goto fail;
-        if (!find_namespace(m, key, e)) {
+        n = find_namespace(m, key, e);
+        if (!n) {
                 r = -ENOENT;
                 goto fail;
         }
         r = read_options(msg, specs, a, e);
         if (r < 0)
                 goto fail;
-        json_object_object_add(a, "namespace", json_object_new_string(key));
+        json_object_object_add(a, "namespace", json_object_new_string(worker_key(m, n)));
         fs = opt_str(a, "filesystem");
         if (type == JOB_FORMAT && fs && fs_type_from_string(fs) < 0) {
                 r = invalid(e, "filesystem must be xfs or ext4, not \"%.64s\"", fs);
@@ -980,12 +1014,14 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
         struct json_object *a = json_object_new_object();
         const char *key, *target, *dax;
+        const TopoNamespace *n;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &key, &target);
         if (r < 0)
                 goto fail;
-        if (!find_namespace(m, key, e)) {
+        n = find_namespace(m, key, e);
+        if (!n) {
                 r = -ENOENT;
                 goto fail;
         }
@@ -1001,7 +1037,7 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 r = invalid(e, "dax must be always or inode, not \"%.64s\"", dax);
                 goto fail;
         }
-        json_object_object_add(a, "namespace", json_object_new_string(key));
+        json_object_object_add(a, "namespace", json_object_new_string(worker_key(m, n)));
         json_object_object_add(a, "mount_point", json_object_new_string(target));
         return reply_job(msg, m, JOB_MOUNT, target, a, e);
 fail:
@@ -1038,11 +1074,21 @@ static int do_unmount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                         for (size_t x = 0; x < n->n_mounts && !mp; x++)
                                 if (strcmp(n->mounts[x].target, target) == 0)
                                         mp = n->mounts[x].target;
-                        if (!mp && n->n_mounts > 0 && target[0] != '/' && find_namespace(m, target, e) == n)
-                                mp = n->mounts[0].target;
                 }
+        /* Else a namespace, by any of its keys ("/dev/pmem0" too); an ambiguous one is refused. */
+        if (!mp && m->topology) {
+                _cleanup_free_ char *why = NULL;
+                const TopoNamespace *n = NULL;
+
+                r = topology_lookup_namespace(m->topology, target, NULL, &n, &why);
+                if (r == -ENOTUNIQ) {
+                        r = invalid(e, "%s", why ?: "the key names several namespaces; give its uuid");
+                        goto fail;
+                }
+                if (r >= 0 && n->n_mounts > 0)
+                        mp = n->mounts[0].target;
+        }
         if (!mp) {
-                sd_bus_error_free(e);
                 r = bus_error_setf_utf8(
                         e, ERROR_PREFIX "NotFound",
                         "\"%.200s\" is not the mount point of a pmem namespace, nor a mounted "

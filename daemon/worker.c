@@ -247,9 +247,9 @@ static int find_blockdev(DaxContext *c, const char *key, Topology **ret_t, const
         r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
         if (r < 0)
                 return r;
-        r = topology_find_namespace(t, key, NULL, &n);
+        r = topology_lookup_namespace(t, key, NULL, &n, ret_error);
         if (r < 0)
-                return error_set(ret_error, r, "no namespace \"%s\" (ndctl list -N shows them)", key);
+                return r;
         if (!n->blockdev)
                 return error_set(ret_error, -ENODEV,
                                  "namespace %s is %s and has no block device; only fsdax "
@@ -272,7 +272,7 @@ static bool mount_is_target(const char *path) {
 
 _Noreturn void worker_run(Manager *m, Job *j, int fd) {
         _cleanup_dax_context_ DaxContext *c = NULL;
-        _cleanup_free_ char *error = NULL, *dev = NULL, *uuid = NULL;
+        _cleanup_free_ char *error = NULL, *dev = NULL, *uuid = NULL, *raw_uuid = NULL;
         struct json_object *a = j->args, *res = json_object_new_object();
         int r;
 
@@ -326,11 +326,13 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 }
                 progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.mode),
                          req.region);
-                r = namespace_create(c, &req, &dev, &uuid, &error);
+                r = namespace_create(c, &req, &dev, &uuid, &raw_uuid, &error);
                 if (r >= 0) {
                         json_object_object_add(res, "device", json_object_new_string(dev));
                         if (uuid)
                                 json_object_object_add(res, "uuid", json_object_new_string(uuid));
+                        if (raw_uuid)
+                                json_object_object_add(res, "raw_uuid", json_object_new_string(raw_uuid));
                 }
                 break;
         }

@@ -2,15 +2,23 @@
 
 /* daxmgr-xip-launch: the entry point of a program placed in an XIP zone with its loader and
  * libraries. A copy of this static program sits at ZONE/bin/NAME; next to it,
- * ZONE/bin/.NAME.launch names the placed loader, library directories and program:
+ * ZONE/bin/.NAME.launch names the placed loader, the link to it the process is started by,
+ * the library directories and the program:
  *
  *     interpreter=/mnt/pmem/zone/root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+ *     exec-as=/mnt/pmem/zone/bin/.exec/python3.11
  *     library-path=/mnt/pmem/zone/root/usr/lib/x86_64-linux-gnu
  *     program=/mnt/pmem/zone/root/usr/bin/python3.11
  *
- * It execs "INTERPRETER --library-path LIBRARY-PATH --argv0 ARGV0 PROGRAM ARGS...". Being
- * static it costs one exec and no loader of its own, unlike a shell script (measured: 22-25 ms
- * per start under emulation). It links nothing but libc. */
+ * It execs "EXEC-AS --library-path LIBRARY-PATH --argv0 ARGV0 PROGRAM ARGS...", EXEC-AS being a
+ * symbolic link to INTERPRETER named like the program: the kernel names the process after the
+ * last component of the path given to execve() (links not resolved), so /proc/PID/comm is NAME,
+ * not ld-linux-x86-64, and the first word of /proc/PID/cmdline ends in NAME; pidof, ps -C,
+ * killall and systemd then know the process by the program's name. The program sees ARGV0 as
+ * its argv[0] (ld.so's --argv0). Without exec-as (an entry point written before it existed),
+ * or when the link cannot be exec'd, it execs INTERPRETER itself as before: the program runs,
+ * under the loader's name. Being static it costs one exec and no loader of its own, unlike a
+ * shell script (measured: 22-25 ms per start under emulation). It links nothing but libc. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +42,7 @@ static char *config_path(void) {
 }
 
 int main(int argc, char *argv[]) {
-        char *interp = NULL, *libpath = NULL, *program = NULL, *line = NULL, *path, **args;
+        char *interp = NULL, *exec_as = NULL, *libpath = NULL, *program = NULL, *line = NULL, *path, **args;
         size_t cap = 0;
         ssize_t n;
         FILE *f;
@@ -53,6 +61,8 @@ int main(int argc, char *argv[]) {
                         line[n - 1] = '\0';
                 if (strncmp(line, "interpreter=", 12) == 0)
                         slot = &interp;
+                else if (strncmp(line, "exec-as=", 8) == 0)
+                        slot = &exec_as;
                 else if (strncmp(line, "library-path=", 13) == 0)
                         slot = &libpath;
                 else if (strncmp(line, "program=", 8) == 0)
@@ -73,7 +83,7 @@ int main(int argc, char *argv[]) {
         args = calloc((size_t) argc + 6, sizeof(char *));
         if (!args)
                 return 127;
-        args[0] = interp;
+        /* args[0] is the path exec'd: it is also the loader's own name in its link map. */
         args[1] = (char *) "--library-path";
         args[2] = libpath;
         args[3] = (char *) "--argv0";
@@ -81,6 +91,11 @@ int main(int argc, char *argv[]) {
         args[5] = program;
         for (int i = 1; i < argc; i++)
                 args[5 + i] = argv[i];
+        if (exec_as && exec_as[0] == '/') {
+                args[0] = exec_as;
+                execv(exec_as, args);
+        }
+        args[0] = interp;
         execv(interp, args);
         fprintf(stderr, "daxmgr-xip-launch: cannot start %s: %s\n", interp, strerror(errno));
         return 127;

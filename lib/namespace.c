@@ -97,15 +97,13 @@ int namespace_wipe_signatures(const char *blockdev) {
         return r;
 }
 
-/* Attaches a pfn (fsdax) or dax (devdax) claim to a disabled @ndns and enables it. */
+/* Attaches a pfn (fsdax) or dax (devdax) claim to a disabled @ndns and enables it. @uu is the
+ * claim's uuid (what `ndctl list -N` will show as the namespace's "uuid"). */
 static int claim_and_enable(DaxContext *c, struct ndctl_region *region, struct ndctl_namespace *ndns,
-                            NamespaceMode mode, PfnMap map, uint64_t align, char **ret_error) {
+                            NamespaceMode mode, PfnMap map, uint64_t align, uuid_t uu, char **ret_error) {
         const char *nsdev = ndctl_namespace_get_devname(ndns);
         enum ndctl_pfn_loc loc = map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
-        uuid_t uu;
         int r;
-
-        uuid_generate(uu);
 
         switch (mode) {
         case NAMESPACE_MODE_RAW:
@@ -178,7 +176,7 @@ static int claim_and_enable(DaxContext *c, struct ndctl_region *region, struct n
 }
 
 int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, char **ret_uuid,
-                     char **ret_error) {
+                     char **ret_raw_uuid, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         struct ndctl_namespace *ndns;
         struct ndctl_region *region;
@@ -186,9 +184,9 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
         const TopoNamespace *existing;
         NamespaceRequest plan_req;
         NamespacePlan plan;
-        char uuid_str[37];
+        char uuid_str[UUID_STR_LEN], claim_str[UUID_STR_LEN];
         int r, lock_fd;
-        uuid_t uu;
+        uuid_t uu, claim;
 
         if (!c || !req || !req->region)
                 return -EINVAL;
@@ -286,7 +284,14 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                                 ndctl_namespace_get_devname(ndns), strerror(-k));
         }
 
-        r = claim_and_enable(c, region, ndns, req->mode, req->map, plan.align, ret_error);
+        /* ndctl shows the claim's uuid as the namespace's, and the label's (raw mode: the
+         * only one) as its raw uuid. */
+        if (req->mode == NAMESPACE_MODE_RAW)
+                uuid_copy(claim, uu);
+        else
+                uuid_generate(claim);
+        uuid_unparse_lower(claim, claim_str);
+        r = claim_and_enable(c, region, ndns, req->mode, req->map, plan.align, claim, ret_error);
         if (r < 0)
                 goto undo;
 
@@ -316,8 +321,13 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                         r = -ENOMEM;
         }
         if (ret_uuid && r >= 0) {
-                *ret_uuid = strdup(uuid_str);
+                *ret_uuid = strdup(claim_str);
                 if (!*ret_uuid)
+                        r = -ENOMEM;
+        }
+        if (ret_raw_uuid && r >= 0) {
+                *ret_raw_uuid = strdup(uuid_str);
+                if (!*ret_raw_uuid)
                         r = -ENOMEM;
         }
         goto finish;
@@ -430,15 +440,7 @@ static int take_down(DaxContext *c, const char *key, bool force, const char *ver
         r = topology_snapshot(c, 0, &t, ret_error);
         if (r < 0)
                 return r;
-        r = topology_find_namespace(t, key, &tr, &n);
-        if (r == -ENOENT)
-                return error_set(
-                        ret_error, r,
-                        "there is no namespace '%s' (give a name, uuid, namespaceX.Y, pmemX or daxX.Y)",
-                        key);
-        if (r == -ENOTUNIQ)
-                return error_set(ret_error, r,
-                                 "'%s' names more than one namespace; use its uuid or namespaceX.Y", key);
+        r = topology_lookup_namespace(t, key, &tr, &n, ret_error);
         if (r < 0)
                 return r;
 
@@ -497,7 +499,8 @@ int namespace_destroy(DaxContext *c, const char *key, bool force, char **ret_err
                 r = error_set(ret_error, r, "the kernel did not delete %s: %s", n->dev, strerror(-r));
                 goto finish;
         }
-        dax_log(c, LOG_INFO, "destroyed namespace %s (%s) in %s", n->dev, n->name ?: n->uuid ?: "no name", tr->dev);
+        dax_log(c, LOG_INFO, "destroyed namespace %s (%s) in %s", n->dev, n->name ?: n->raw_uuid ?: "no name",
+                tr->dev);
 finish:
         ns_lock_release(c, lock_fd);
         return r;
@@ -511,6 +514,7 @@ int namespace_reconfigure(DaxContext *c, const char *key, NamespaceMode mode, Pf
         const TopoNamespace *n;
         const TopoRegion *tr;
         int r, lock_fd;
+        uuid_t claim;
 
         if (!c || !key)
                 return -EINVAL;
@@ -524,7 +528,8 @@ int namespace_reconfigure(DaxContext *c, const char *key, NamespaceMode mode, Pf
         region = ndctl_namespace_get_region(ndns);
         if (align == 0 && mode != NAMESPACE_MODE_RAW)
                 align = 2 * MiB;
-        r = claim_and_enable(c, region, ndns, mode, map, align, ret_error);
+        uuid_generate(claim);
+        r = claim_and_enable(c, region, ndns, mode, map, align, claim, ret_error);
         if (r < 0) {
                 /* Bring it back as raw rather than leaving it disabled. */
                 (void) ndctl_namespace_enable(ndns);

@@ -23,12 +23,14 @@ typedef struct NamespaceCreate {
         const char *name; /* stored in the label; optional but the only stable identity */
 } NamespaceCreate;
 
-/* Creates a namespace; on success *ret_dev (optional) is "namespaceX.Y" and *ret_uuid
- * (optional) its uuid. */
+/* Creates a namespace; on success *ret_dev (optional) is "namespaceX.Y", *ret_uuid (optional)
+ * the uuid `ndctl list -N` shows for it (the pfn or dax info block's; for raw, the label's) and
+ * *ret_raw_uuid (optional) its label's uuid. */
 int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, char **ret_uuid,
-                     char **ret_error);
+                     char **ret_raw_uuid, char **ret_error);
 
-/* Destroys the namespace found by @key (name, uuid, dev, block or char device). Refuses while it
+/* Destroys the namespace found by @key (any key of ns-key.h; an ambiguous one is refused, naming
+ * the candidates). Refuses while it
  * is mounted or its device is open, or its memory is online as system RAM; refuses a namespace
  * holding a filesystem or other signature unless @force (the data is lost). */
 int namespace_destroy(DaxContext *c, const char *key, bool force, char **ret_error);

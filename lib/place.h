@@ -116,6 +116,10 @@ int place_unbind_host(const PlaceState *s, const char *zone, const char *program
  * interpreter on the placed libraries, or a shell script where the launcher is not installed. */
 int place_write_entry_point(const PlaceState *s, const char *zone, const char *program, char **ret_path,
                             char **ret_error);
+/* Is <zone>/bin/<name> there, and of this version: a symlink, or a launcher (or script) with the
+ * link <zone>/bin/.exec/<name> it starts the loader by? One written by an earlier version, which
+ * started the loader under its own name, is not: the reconcile writes it again. */
+bool place_entry_point_current(const char *zone, const char *name);
 
 /* Opens the zone directory @zone (absolute and canonical, as zones are recorded) with
  * O_DIRECTORY|O_NOFOLLOW and no symbolic link anywhere on its path (openat2()

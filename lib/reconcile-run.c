@@ -133,11 +133,10 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                 if (cp && cp->service)
                         f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
                 {
-                        _cleanup_free_ char *base = basename_dup(p->source), *entry = NULL;
-                        struct stat st;
+                        _cleanup_free_ char *base = basename_dup(p->source);
 
-                        if (base && asprintf(&entry, "%s/bin/%s", p->zone, base) >= 0)
-                                f->entry_present = lstat(entry, &st) >= 0;
+                        /* An entry point of an earlier version counts as missing: written again. */
+                        f->entry_present = base && place_entry_point_current(p->zone, base);
                 }
                 f->bound = mounts && mount_table_find_target(mounts, p->source);
         }
@@ -359,8 +358,11 @@ static void marker_clear(const char *state_dir, const char *kind, const char *ke
                 (void) fsync(dfd);
 }
 
+/* A marker names the namespace by its label's uuid, which a mode change keeps (before the
+ * uuids followed ndctl's, this was the namespace's "uuid": markers of that version name the
+ * same), or by its kernel name on a label-less region. */
 static const char *ns_key(const TopoNamespace *n) {
-        return n->uuid ?: n->dev;
+        return n->raw_uuid ?: n->dev;
 }
 
 /* "region1" for "namespace1.3": the namespace's parent in sysfs. */
@@ -694,7 +696,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                 r = marker_set(state_dir, "creating", s->namespace, s->region ?: "", ret_error);
                 if (r < 0)
                         return r;
-                r = namespace_create(c, &req, NULL, NULL, ret_error);
+                r = namespace_create(c, &req, NULL, NULL, NULL, ret_error);
                 marker_clear(state_dir, "creating", s->namespace);
                 return r;
         }

@@ -33,11 +33,14 @@ static json_object *namespace_to_json(const TopoNamespace *n) {
         add(o, "size", json_object_new_uint64(n->size));
         add(o, "raw_size", json_object_new_uint64(n->raw_size));
         add(o, "uuid", jstr(n->uuid));
+        add(o, "raw_uuid", jstr(n->raw_uuid));
         add(o, "name", jstr(n->name));
         add(o, "align", n->align ? json_object_new_uint64(n->align) : NULL);
         add(o, "resource", json_object_new_uint64(n->resource));
+        add(o, "sector_size", n->sector_size ? json_object_new_uint64(n->sector_size) : NULL);
         add(o, "enabled", json_object_new_boolean(n->enabled));
         add(o, "numa_node", json_object_new_int(n->numa_node));
+        add(o, "target_node", json_object_new_int(n->target_node));
         add(o, "blockdev", jstr(n->blockdev));
         add(o, "chardev", n->daxdev ? jstr(n->daxdev->chardev) : NULL);
 
@@ -207,6 +210,7 @@ static int get_array(Reader *rd, json_object *o, const char *key, json_object **
 static int namespace_from_json(Reader *rd, json_object *o, TopoNamespace *n) {
         _cleanup_free_ char *mode = NULL, *map = NULL;
         json_object *fs = NULL, *dd = NULL, *mounts;
+        uint64_t sector_size;
         int ways;
 
         TRY(get_str(rd, o, "dev", true, &n->dev));
@@ -221,12 +225,18 @@ static int namespace_from_json(Reader *rd, json_object *o, TopoNamespace *n) {
         TRY(get_u64(rd, o, "size", &n->size));
         TRY(get_u64(rd, o, "raw_size", &n->raw_size));
         TRY(get_str(rd, o, "uuid", false, &n->uuid));
+        TRY(get_str(rd, o, "raw_uuid", false, &n->raw_uuid));
         TRY(get_str(rd, o, "name", false, &n->name));
         TRY(get_u64(rd, o, "align", &n->align));
         TRY(get_u64(rd, o, "resource", &n->resource));
         TRY(get_bool(rd, o, "enabled", &n->enabled));
+        TRY(get_u64(rd, o, "sector_size", &sector_size));
+        if (sector_size > UINT32_MAX)
+                return bad(rd, "sector_size", "a sector size");
+        n->sector_size = (unsigned) sector_size;
         TRY(get_int(rd, o, "numa_node", &ways));
         n->numa_node = ways;
+        TRY(get_int(rd, o, "target_node", &n->target_node));
         TRY(get_str(rd, o, "blockdev", false, &n->blockdev));
 
         if (json_object_object_get_ex(o, "filesystem", &fs) && fs) {

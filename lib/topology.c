@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "format.h"
+#include "ns-key.h"
 #include "topology.h"
 
 /* ---- freeing ---------------------------------------------------------------------------- */
@@ -22,6 +23,7 @@
 static void topo_namespace_done(TopoNamespace *n) {
         free(n->dev);
         free(n->uuid);
+        free(n->raw_uuid);
         free(n->name);
         free(n->blockdev);
         if (n->filesystem) {
@@ -253,6 +255,14 @@ static int collect_daxdev(struct ndctl_dax *dax, TopoNamespace *n) {
         return 0;
 }
 
+static int uuid_string(const uuid_t uu, char **ret) {
+        *ret = malloc(UUID_STR_LEN);
+        if (!*ret)
+                return -ENOMEM;
+        uuid_unparse_lower(uu, *ret);
+        return 0;
+}
+
 static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *tb, bool filesystems,
                              TopoNamespace *n) {
         struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
@@ -265,18 +275,32 @@ static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *
         if (strdup_opt(ndctl_namespace_get_devname(ndns), &n->dev) < 0)
                 return -ENOMEM;
 
+        /* Both uuids as `ndctl list -N -v` prints them: "uuid" is the claim's (the info block
+         * of a pfn, dax or btt device, even a null one), else the label's; "raw_uuid" the
+         * label's, which a label-less namespace does not have. */
         ndctl_namespace_get_uuid(ndns, uu);
-        if (!uuid_is_null(uu)) {
-                n->uuid = malloc(37);
-                if (!n->uuid)
+        if (!uuid_is_null(uu) && uuid_string(uu, &n->raw_uuid) < 0)
+                return -ENOMEM;
+        if (pfn || dax || btt) {
+                if (pfn)
+                        ndctl_pfn_get_uuid(pfn, uu);
+                else if (dax)
+                        ndctl_dax_get_uuid(dax, uu);
+                else
+                        ndctl_btt_get_uuid(btt, uu);
+                if (uuid_string(uu, &n->uuid) < 0)
                         return -ENOMEM;
-                uuid_unparse_lower(uu, n->uuid);
-        }
+        } else if (n->raw_uuid && strdup_opt(n->raw_uuid, &n->uuid) < 0)
+                return -ENOMEM;
         alt = ndctl_namespace_get_alt_name(ndns);
         if (alt && *alt && strdup_opt(alt, &n->name) < 0)
                 return -ENOMEM;
 
-        n->enabled = ndctl_namespace_is_enabled(ndns) > 0;
+        /* A claimed namespace is not itself bound to a driver, its claim is: ndctl's "state". */
+        n->enabled = ndctl_namespace_is_active(ndns);
+        n->target_node = ndctl_namespace_get_target_node(ndns);
+        if (n->target_node < 0)
+                n->target_node = -1;
         n->raw_size = ndctl_namespace_get_size(ndns);
         n->size = n->raw_size;
         n->resource = ndctl_namespace_get_resource(ndns);
@@ -305,6 +329,16 @@ static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *
                 blockdev = ndctl_btt_get_block_device(btt);
         } else
                 blockdev = ndctl_namespace_get_block_device(ndns);
+
+        /* Block namespaces have a sector size: the btt's, else the namespace's, which the
+         * kernel leaves out (and then uses 512) for old labels and label-less namespaces. */
+        if (btt)
+                n->sector_size = ndctl_btt_get_sector_size(btt);
+        else if (!dax) {
+                n->sector_size = ndctl_namespace_get_sector_size(ndns);
+                if (n->sector_size == 0 || n->sector_size == UINT_MAX)
+                        n->sector_size = 512;
+        }
 
         if (blockdev && *blockdev) {
                 if (strdup_opt(blockdev, &n->blockdev) < 0)
@@ -483,39 +517,51 @@ const TopoRegion *topology_find_region(const Topology *t, const char *dev) {
         return NULL;
 }
 
-static bool namespace_matches(const TopoNamespace *n, const char *key) {
-        const char *k = strncmp(key, "/dev/", 5) == 0 ? key + 5 : key;
+int topology_lookup_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
+                              const TopoNamespace **ret_ns, char **ret_error) {
+        _cleanup_free_ NamespaceIdentity *ids = NULL;
+        size_t n = 0, k = 0;
+        int r;
 
-        return (n->name && strcmp(n->name, key) == 0) || (n->uuid && strcasecmp(n->uuid, key) == 0) ||
-               strcmp(n->dev, key) == 0 || (n->blockdev && strcmp(n->blockdev, k) == 0) ||
-               (n->daxdev && n->daxdev->chardev && strcmp(n->daxdev->chardev, k) == 0);
+        if (!t)
+                return -EINVAL;
+        for (size_t i = 0; i < t->n_regions; i++)
+                n += t->regions[i].n_namespaces;
+        ids = calloc(n ?: 1, sizeof(*ids));
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_regions; i++)
+                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
+                        const TopoNamespace *ns = &t->regions[i].namespaces[j];
+
+                        ids[k++] = (NamespaceIdentity){
+                                .dev = ns->dev,
+                                .name = ns->name,
+                                .blockdev = ns->blockdev,
+                                .chardev = ns->daxdev ? ns->daxdev->chardev : NULL,
+                                .uuid = ns->uuid,
+                                .raw_uuid = ns->raw_uuid,
+                        };
+                }
+        r = namespace_key_find(ids, n, key, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->n_regions; i++) {
+                if ((size_t) r < t->regions[i].n_namespaces) {
+                        if (ret_region)
+                                *ret_region = &t->regions[i];
+                        if (ret_ns)
+                                *ret_ns = &t->regions[i].namespaces[r];
+                        return 0;
+                }
+                r -= (int) t->regions[i].n_namespaces;
+        }
+        return -ENOENT; /* not reached */
 }
 
 int topology_find_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
                             const TopoNamespace **ret_ns) {
-        const TopoRegion *found_r = NULL;
-        const TopoNamespace *found = NULL;
-
-        if (!t || !key || !*key)
-                return -EINVAL;
-        for (size_t i = 0; i < t->n_regions; i++)
-                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
-                        const TopoNamespace *n = &t->regions[i].namespaces[j];
-
-                        if (!namespace_matches(n, key))
-                                continue;
-                        if (found)
-                                return -ENOTUNIQ;
-                        found = n;
-                        found_r = &t->regions[i];
-                }
-        if (!found)
-                return -ENOENT;
-        if (ret_region)
-                *ret_region = found_r;
-        if (ret_ns)
-                *ret_ns = found;
-        return 0;
+        return topology_lookup_namespace(t, key, ret_region, ret_ns, NULL);
 }
 
 RegionShape topo_region_shape(const TopoRegion *r) {

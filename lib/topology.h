@@ -41,16 +41,24 @@ typedef struct TopoDaxDevice {
 } TopoDaxDevice;
 
 typedef struct TopoNamespace {
-        char *dev;  /* "namespace0.0": not stable across boots */
-        char *uuid; /* stable identity (labelled regions); NULL on label-less ones */
+        char *dev; /* "namespace0.0": not stable across boots */
+        /* The uuid `ndctl list -N` prints: the info block's of an fsdax (pfn), devdax (dax) or
+         * sector (btt) namespace, the label's of a raw one; NULL for a label-less raw one. A new
+         * info block (a mode change) gets a new one. */
+        char *uuid;
+        /* The label's uuid (`ndctl list -N -v`: "raw_uuid", which ndctl leaves out for raw
+         * namespaces, where it is "uuid"): stable across mode changes; NULL without a label. */
+        char *raw_uuid;
         char *name; /* alt_name from the label; NULL if none */
         NamespaceMode mode;
         PfnMap map;    /* fsdax/devdax: where the struct pages are */
         uint64_t size; /* usable size, as ndctl shows it (after the pfn info block) */
         uint64_t raw_size;
-        uint64_t align;    /* pfn/dax alignment; 0 for raw/sector */
-        uint64_t resource; /* physical start */
-        bool enabled;
+        uint64_t align;             /* pfn/dax alignment; 0 for raw/sector */
+        uint64_t resource;          /* physical start */
+        unsigned sector_size;       /* as ndctl shows it (512 when the kernel leaves it out); 0 for devdax */
+        int target_node;            /* -1 when unknown */
+        bool enabled;               /* active: itself or its claim (pfn, dax, btt) bound to a driver */
         char *blockdev;             /* "pmem0" (fsdax, raw, sector) */
         TopoFilesystem *filesystem; /* on blockdev, if any */
         TopoMount *mounts;
@@ -114,8 +122,13 @@ struct json_object *topology_to_json(const Topology *t);
 int topology_from_json(struct json_object *j, Topology **ret, char **ret_error);
 
 const TopoRegion *topology_find_region(const Topology *t, const char *dev);
-/* By name, uuid, kernel device ("namespace0.0") or block/char device ("pmem0", "/dev/pmem0",
- * "dax0.0"). -ENOENT if none, -ENOTUNIQ if a name matches several. */
+/* By any key ns-key.h accepts: label name, kernel name ("namespace0.0"), block or character
+ * device ("pmem0", "/dev/pmem0", "dax0.0", "/dev/dax0.0"), uuid or raw uuid. -ENOENT if none,
+ * -ENOTUNIQ if the key names several namespaces (in whatever forms), with a sentence naming
+ * them in *ret_error (optional). */
+int topology_lookup_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
+                              const TopoNamespace **ret_ns, char **ret_error);
+/* The same, without the sentence. */
 int topology_find_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
                             const TopoNamespace **ret_ns);
 

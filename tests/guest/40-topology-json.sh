@@ -42,18 +42,23 @@ check_eq "dimm devs" "$(jq -r '[.[].dev] | sort | join(" ")' "$out/ndctl-dimms.j
 
 step "namespaces"
 for n in ref-fsdax ref-devdax ref-raw; do
-    # ndctl calls the pfn/dax device's uuid "uuid" and the namespace's own "raw_uuid"; lib/'s
-    # "uuid" is always the namespace's (the label's), the identity that survives a mode change.
-    check_eq "$n uuid" "$(jq -r --arg n "$n" '.[] | select(.name == $n) | .raw_uuid // .uuid' "$out/ndctl-ns.json")" \
+    # ndctl calls the pfn/dax device's uuid "uuid" and the label's "raw_uuid" (which it leaves
+    # out for raw, whose "uuid" is the label's); lib/ says the same, raw_uuid always the label's.
+    check_eq "$n uuid" "$(jq -r --arg n "$n" '.[] | select(.name == $n) | .uuid' "$out/ndctl-ns.json")" \
         "$(jq -r --arg n "$n" '.regions[].namespaces[] | select(.name == $n) | .uuid' "$out/topology.json")"
+    check_eq "$n raw_uuid" "$(jq -r --arg n "$n" '.[] | select(.name == $n) | .raw_uuid // .uuid' "$out/ndctl-ns.json")" \
+        "$(jq -r --arg n "$n" '.regions[].namespaces[] | select(.name == $n) | .raw_uuid' "$out/topology.json")"
     # ndctl nests a devdax namespace's character device in its dax region.
     check_eq "$n chardev" "$(jq -r --arg n "$n" '.[] | select(.name == $n) | .chardev // .daxregion.devices[0].chardev // "null"' "$out/ndctl-ns.json")" \
         "$(jq -r --arg n "$n" '.regions[].namespaces[] | select(.name == $n) | .chardev // "null"' "$out/topology.json")"
-    for f in dev mode size blockdev; do
+    for f in dev mode size blockdev sector_size numa_node target_node; do
         want=$(jq -r --arg n "$n" ".[] | select(.name == \$n) | .$f // \"null\"" "$out/ndctl-ns.json")
         got=$(jq -r --arg n "$n" ".regions[].namespaces[] | select(.name == \$n) | .$f // \"null\"" "$out/topology.json")
         check_eq "$n $f" "$want" "$got"
     done
+    # ndctl says "state": "disabled" for an inactive namespace, nothing for an active one.
+    check_eq "$n enabled" "$(jq -r --arg n "$n" '.[] | select(.name == $n) | .state != "disabled"' "$out/ndctl-ns.json")" \
+        "$(jq -r --arg n "$n" '.regions[].namespaces[] | select(.name == $n) | .enabled' "$out/topology.json")"
 done
 for n in ref-fsdax ref-devdax; do
     for f in map align; do

@@ -16,7 +16,8 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     check_eq "mode" fsdax "$(ndctl_ns mode db-fsdax)"
     check_eq "map" mem "$(ndctl_ns map db-fsdax)"
     check_eq "align" $((2 << 20)) "$(ndctl_ns align db-fsdax)"
-    check_eq "uuid" "$(jq -r .uuid "$out/a.json")" "$(ndctl_ns raw_uuid db-fsdax)"
+    check_eq "uuid (ndctl's: the pfn info block's)" "$(jq -r .uuid "$out/a.json")" "$(ndctl_ns uuid db-fsdax)"
+    check_eq "raw uuid (the label's)" "$(jq -r .raw_uuid "$out/a.json")" "$(ndctl_ns raw_uuid db-fsdax)"
     raw=$(cat "/sys/bus/nd/devices/$(ndctl_ns dev db-fsdax)/size")
     check_eq "namespace size" $((512 << 20)) "$raw"
     # map=mem: the data starts after the 8 KiB info block, aligned to 2 MiB: 510 MiB usable.

@@ -8,6 +8,8 @@
 #    and a dax=inode mount without the flag are each explained; dax=inode gets the flag);
 #  - python3 placed with its loader and libraries and activated for a systemd service through
 #    a drop-in: 100% of its resident executable pages in pmem; the same program unplaced: 0%;
+#  - started through the zone's entry point, python3 keeps its name (comm, pidof, ps -C,
+#    killall) and its text is still 100% in pmem;
 #  - a static program placed and run without activation: 100%;
 #  - a changed source is reported stale, refreshed, and runs from pmem again;
 #  - SIGKILL in the middle of a large copy leaves no partial file, and the next placement works;
@@ -68,6 +70,36 @@ plain=$(systemctl show -P MainPID plain-py.service)
 check_eq "python3 (not placed): executable pages in pmem" 0 "$(jq .summary.exec_pmem "$out/plain-py.json")"
 check_eq "python3 (not placed): share in pmem (%)" 0 "$(jq '.summary.exec_pmem_percent | floor' "$out/plain-py.json")"
 [ "$(sha256sum </usr/bin/python3)" = "$(sha256sum <"$zone/root$py")" ] || fail "the copy differs from the original"
+# The drop-in binds the copy over the original path, which systemd execs: the name is kept.
+check_named "$pid" python3
+
+step "python3 through the zone's entry point: its own name, its text in pmem"
+"$TOOL" activate "$zone" "$py" | tee "$out/entry.txt"
+name=${py##*/}
+cat "$zone/bin/.$name.launch"
+check_eq "bin/.exec/$name: the placed loader" "$(jq -r '.[] | select(.role == "interpreter") | .copy' "$out/placements.json")" \
+    "$(readlink "$zone/bin/.exec/$name")"
+"$zone/bin/$name" -c "import sys, time; print(sys.argv[0], sys.executable, flush=True); time.sleep(600)" \
+    >"$out/entry.out" &
+epid=$!
+for _ in $(seq 100); do [ -s "$out/entry.out" ] && break; sleep 0.1; done
+echo "the program's own view (sys.argv[0], sys.executable): $(cat "$out/entry.out")"
+check_named "$epid" "$name"
+check_eq "/proc/$epid/exe: the placed loader" "$(readlink -f "$zone/bin/.exec/$name")" "$(readlink "/proc/$epid/exe")"
+check_eq "the first word of /proc/$epid/cmdline" "$zone/bin/.exec/$name" "$(tr '\0' '\n' <"/proc/$epid/cmdline" | head -1)"
+check_eq "sys.executable" "$zone/bin/$name" "$(cut -d' ' -f2 "$out/entry.out")"
+"$TOOL" verify "$epid" | head -3
+"$TOOL" verify --json "$epid" >"$out/entry.json"
+check_eq "python3 (entry point): executable pages in DRAM" 0 "$(jq .summary.exec_dram "$out/entry.json")"
+check_eq "python3 (entry point): share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/entry.json")"
+kill "$epid"
+wait "$epid" 2>/dev/null || true
+systemd-run --quiet --unit xip-entry.service "$zone/bin/$name" -c "import time; time.sleep(600)"
+sleep 2
+spid=$(systemctl show -P MainPID xip-entry.service)
+systemctl status --no-pager xip-entry.service | head -8 | tee "$out/entry-status.txt"
+grep -q "Main PID: $spid ($name)" "$out/entry-status.txt" || fail "systemctl status does not name $name"
+systemctl stop xip-entry.service
 
 step "unplace refuses while the copy runs"
 expect_fail "is in use by" "$TOOL" unplace "$zone" "$py"

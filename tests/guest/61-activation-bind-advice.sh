@@ -6,7 +6,8 @@
 # Activation (c), the host-wide bind mount, only when asked: every process then runs the placed
 # copy from the original path (100% in pmem), and the documented caveat is real: a package
 # manager's rename() onto the bound path fails with EBUSY until it is unbound. Activation (b),
-# the zone's bin/ entry point, with the loader and libraries placed. And the ELF advice.
+# the zone's bin/ entry point, with the loader and libraries placed. Both keep the program's
+# name (comm, pidof, ps -C, killall). And the ELF advice.
 . "$(dirname "$0")/lib.sh"
 out=$DAXMGR_TEST_OUT
 export DAXMGR_STATE_DIR=$out/state
@@ -32,6 +33,7 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     pid=$!
     for _ in $(seq 50); do grep -q ready "$out/bound.out" && break; sleep 0.1; done
     check_eq "run from the original path: share in pmem (%)" 100 "$("$TOOL" verify --json $pid | jq '.summary.exec_pmem_percent | floor')"
+    check_named $pid xip-bound
 
     step "the caveat: replacing the bound file by rename fails until it is unbound"
     cp "$STATIC" /usr/local/bin/.xip-bound.new
@@ -56,7 +58,20 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     "$TOOL" verify --json $pid >"$out/entry.json"
     check_eq "entry point: executable pages in DRAM" 0 "$(jq .summary.exec_dram "$out/entry.json")"
     check_eq "entry point: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/entry.json")"
+    check_named $pid sleep
     kill $pid; wait $pid 2>/dev/null || true
+
+    step "an entry point of the previous version (no bin/.exec link) still starts, under the loader's name"
+    rm "$zone/bin/.exec/sleep"
+    sed -i '/^exec-as=/d' "$zone/bin/.sleep.launch"
+    "$zone/bin/sleep" 300 &
+    pid=$!
+    sleep 1
+    check_eq "old entry point: comm (the loader's, as before)" ld-linux-x86-64 "$(cat /proc/$pid/comm)"
+    check_eq "old entry point: share in pmem (%)" 100 "$("$TOOL" verify --json $pid | jq '.summary.exec_pmem_percent | floor')"
+    kill $pid; wait $pid 2>/dev/null || true
+    "$TOOL" activate "$zone" /usr/bin/sleep >/dev/null
+    grep -q '^exec-as=' "$zone/bin/.sleep.launch" || fail "activate did not write exec-as= again"
 
     step "ELF advice"
     "$TOOL" advise /usr/bin/python3 | tee "$out/advice.txt"

@@ -184,3 +184,34 @@ check_eq "data mounted at /mnt/data" "/mnt/data" "$(findmnt -rno TARGET "/dev/$b
 check_eq "placed copy still there" 1 "$(test -f /mnt/data/xip/root$SLEEPER && echo 1)"
 check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
 journalctl -b -u daxmgrd --no-pager | tail -15
+
+step "an entry point written by the previous version is written again, and then keeps the name"
+# A program placed with its libraries gets a launcher that starts the loader through
+# bin/.exec/NAME; one of the previous version had neither that link nor exec-as=.
+cat >>/etc/daxmgr/daxmgr.conf <<CONF
+
+[Placement sleep]
+Zone=apps
+Program=/usr/bin/sleep
+WithLibraries=yes
+CONF
+call Reload '' >/dev/null
+wait_settled 120
+check_eq "bin/.exec/sleep" "$(readlink -f /mnt/data/xip/root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)" \
+    "$(readlink -f /mnt/data/xip/bin/.exec/sleep)"
+rm /mnt/data/xip/bin/.exec/sleep
+sed -i '/^exec-as=/d' /mnt/data/xip/bin/.sleep.launch
+call GetPlan | jq -c '[.steps[] | {type, description}]' | tee "$out/plan-old-entry.json"
+check_eq "the plan writes the old entry point again" 1 \
+    "$(jq '[.[] | select(.type == "write-entry-point")] | length' "$out/plan-old-entry.json")"
+job=$(call Reconcile 'a{sv}' 0)
+check_eq "reconcile job" done "$(wait_job "$job")"
+grep -q '^exec-as=/mnt/data/xip/bin/.exec/sleep$' /mnt/data/xip/bin/.sleep.launch || fail "no exec-as= after the reconcile"
+/mnt/data/xip/bin/sleep 300 &
+pid=$!
+sleep 1
+check_named $pid sleep
+call VerifyProcess 'ua{sv}' "$pid" 0 | jq -c .summary | tee "$out/verify-sleep.json"
+check_eq "sleep through the entry point: text pages in DRAM" 0 "$(jq .exec_dram "$out/verify-sleep.json")"
+kill $pid
+wait $pid 2>/dev/null || true

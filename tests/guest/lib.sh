@@ -54,6 +54,24 @@ ndctl_json() {
 
 TOOL=${TOOL:-/usr/libexec/daxmgr/daxmgr-tool}
 
+# check_named PID NAME: the process is known by NAME, as tools find processes: its comm (the
+# kernel keeps 15 characters), pidof, ps -C and killall; prints what each says, with its exe.
+check_named() {
+    local pid=$1 name=$2
+    check_eq "/proc/$pid/comm" "${name:0:15}" "$(cat "/proc/$pid/comm")"
+    printf '    exe: %s\n    cmdline: %s\n' "$(readlink "/proc/$pid/exe")" "$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+    printf '    $ pidof %s\n    %s\n' "$name" "$(pidof "$name")"
+    pidof "$name" | tr ' ' '\n' | grep -qx "$pid" || fail "pidof $name does not find $pid"
+    echo "ok: pidof $name finds $pid"
+    ps -C "$name" -o pid=,comm= | sed 's/^/    ps -C: /'
+    ps -C "$name" -o pid= | grep -qw "$pid" || fail "ps -C $name does not find $pid"
+    echo "ok: ps -C $name finds $pid"
+    if command -v killall >/dev/null; then
+        killall -v -0 "$name" 2>&1 | grep -q "($pid)" || fail "killall $name does not find $pid"
+        echo "ok: killall -0 $name finds $pid"
+    fi
+}
+
 # Tests of one topology share a boot: whatever namespaces and pmem mounts a test leaves behind
 # would change the next test's world. So each test records the namespaces there were when it
 # started (on its first boot) and, on exit, unmounts and destroys what it added.

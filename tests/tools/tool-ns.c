@@ -169,7 +169,7 @@ int verb_size_plan(int argc, char *argv[]) {
 
 int verb_create_namespace(int argc, char *argv[]) {
         _cleanup_dax_context_ DaxContext *c = NULL;
-        _cleanup_free_ char *e = NULL, *dev = NULL, *uuid = NULL;
+        _cleanup_free_ char *e = NULL, *dev = NULL, *uuid = NULL, *raw_uuid = NULL;
         NamespaceCreate req;
         NsArgs a;
 
@@ -187,9 +187,9 @@ int verb_create_namespace(int argc, char *argv[]) {
                 return tool_fail(argv[0], e, -EINVAL);
         if (context(&c) < 0)
                 return 1;
-        if (namespace_create(c, &req, &dev, &uuid, &e) < 0)
+        if (namespace_create(c, &req, &dev, &uuid, &raw_uuid, &e) < 0)
                 return tool_fail(argv[0], e, -EIO);
-        printf("{\"dev\":\"%s\",\"uuid\":\"%s\"}\n", dev, uuid);
+        printf("{\"dev\":\"%s\",\"uuid\":\"%s\",\"raw_uuid\":\"%s\"}\n", dev, uuid, raw_uuid);
         return 0;
 }
 
@@ -201,8 +201,8 @@ int verb_destroy_namespace(int argc, char *argv[]) {
         if (parse_ns_args(argc, argv, &a) < 0)
                 return 2;
         if (optind != argc - 1) {
-                fprintf(stderr, "daxmgr-tool destroy-namespace: give exactly one namespace (name, uuid or "
-                                "device)\n");
+                fprintf(stderr, "daxmgr-tool destroy-namespace: give exactly one namespace (name, "
+                                "kernel name, device, uuid or raw uuid)\n");
                 return 2;
         }
         if (context(&c) < 0)
@@ -281,7 +281,7 @@ int verb_provision(int argc, char *argv[]) {
                 return tool_fail(argv[0], e, -EINVAL);
         if (context(&c) < 0)
                 return 1;
-        r = namespace_create(c, &req, &dev, &uuid, &e);
+        r = namespace_create(c, &req, &dev, &uuid, NULL, &e);
         if (r < 0)
                 return tool_fail(argv[0], e, r);
         r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, &e);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
@@ -276,8 +277,100 @@ TEST(test_symlinks_in_zone) {
         ASSERT_EQ(system(cmd), 0);
 }
 
+/* The entry point of a program placed with its loader starts the loader through bin/.exec/NAME,
+ * a link to it named like the program (the name the process then gets); where the static
+ * launcher is not installed (here), the shell script does the same. An entry point without the
+ * link is one of an earlier version: not current, so the reconcile writes it again. */
+TEST(test_entry_point_keeps_name) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        char dir[] = "/tmp/daxmgr-test-entry.XXXXXX";
+        _cleanup_free_ char *zone = NULL, *state = NULL, *path = NULL, *link = NULL, *text = NULL,
+                            *want = NULL, *cmd = NULL, *e = NULL;
+        const char *interp_rel = "root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+        char target[PATH_MAX];
+        ssize_t n;
+        json_object *j;
+        FILE *f;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_TRUE(asprintf(&zone, "%s/zone", dir) > 0);
+        ASSERT_EQ(mkdir(zone, 0755), 0);
+        ASSERT_TRUE(!place_entry_point_current(zone, "python3.11"));
+        ASSERT_TRUE(
+                asprintf(
+                        &state,
+                        "{\"zones\": [\"%1$s\"], \"placements\": ["
+                        "{\"zone\": \"%1$s\", \"source\": \"/usr/bin/python3.11\", \"copy\": "
+                        "\"%1$s/root/usr/bin/python3.11\", \"role\": \"program\", \"program\": "
+                        "\"/usr/bin/python3.11\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                        "\"sha256\": \"%2$064d\"},"
+                        "{\"zone\": \"%1$s\", \"source\": "
+                        "\"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\", "
+                        "\"copy\": \"%1$s/%3$s\", \"role\": \"interpreter\", \"program\": "
+                        "\"/usr/bin/python3.11\", \"dev\": 1, \"ino\": 5, \"size\": 3, \"mtime_ns\": 4, "
+                        "\"sha256\": \"%2$064d\"},"
+                        "{\"zone\": \"%1$s\", \"source\": \"/usr/lib/x86_64-linux-gnu/libc.so.6\", "
+                        "\"copy\": \"%1$s/root/usr/lib/x86_64-linux-gnu/libc.so.6\", \"role\": \"library\", "
+                        "\"program\": \"/usr/bin/python3.11\", \"dev\": 1, \"ino\": 6, \"size\": 3, "
+                        "\"mtime_ns\": 4, \"sha256\": \"%2$064d\"}]}",
+                        zone, 0, interp_rel) > 0);
+        j = json_tokener_parse(state);
+        ASSERT_TRUE(j);
+        ASSERT_EQ(place_state_from_json(j, "/tmp/x.json", &s, NULL), 0);
+        json_object_put(j);
+
+        ASSERT_EQ(place_write_entry_point(s, zone, "/usr/bin/python3.11", &path, &e), 0);
+        ASSERT_TRUE(asprintf(&want, "%s/bin/python3.11", zone) > 0);
+        ASSERT_STREQ(path, want);
+        ASSERT_TRUE(asprintf(&link, "%s/bin/.exec/python3.11", zone) > 0);
+        n = readlink(link, target, sizeof(target) - 1);
+        ASSERT_TRUE(n > 0);
+        target[n] = '\0';
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/%s", zone, interp_rel) > 0);
+        ASSERT_STREQ(target, want);
+        ASSERT_TRUE(place_entry_point_current(zone, "python3.11"));
+
+        /* The launcher's configuration names the link; the fallback script (where the launcher
+         * is not installed, as on a build machine) execs it. Never the loader by its own name. */
+        if (access(XIP_LAUNCHER, F_OK) == 0) {
+                free(path);
+                ASSERT_TRUE(asprintf(&path, "%s/bin/.python3.11.launch", zone) > 0);
+        }
+        f = fopen(path, "re");
+        ASSERT_TRUE(f);
+        text = calloc(1, 4096);
+        ASSERT_TRUE(text && fread(text, 1, 4095, f) > 0);
+        (void) fclose(f);
+        free(want);
+        if (access(XIP_LAUNCHER, F_OK) == 0)
+                ASSERT_TRUE(asprintf(&want, "\nexec-as=%s/bin/.exec/python3.11\n", zone) > 0);
+        else
+                ASSERT_TRUE(asprintf(&want,
+                                     "exec '%1$s/bin/.exec/python3.11' --library-path "
+                                     "'%1$s/root/usr/lib/x86_64-linux-gnu' --argv0 \"$0\" "
+                                     "'%1$s/root/usr/bin/python3.11' \"$@\"\n",
+                                     zone) > 0);
+        if (!strstr(text, want)) {
+                fprintf(stderr, "the entry point lacks\n%s\nit is:\n%s\n", want, text);
+                abort();
+        }
+
+        /* Written again: the link is replaced, not followed or doubled. */
+        ASSERT_EQ(place_write_entry_point(s, zone, "/usr/bin/python3.11", NULL, NULL), 0);
+        ASSERT_EQ(readlink(link, target, sizeof(target) - 1), n);
+
+        /* An entry point of an earlier version: no link. */
+        ASSERT_EQ(unlink(link), 0);
+        ASSERT_TRUE(!place_entry_point_current(zone, "python3.11"));
+
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void) {
         test_state_round_trip();
+        test_entry_point_keeps_name();
         test_symlinks_in_zone();
         test_state_hostile();
         test_copy_path();

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "topology.h"
@@ -63,16 +65,46 @@ TEST(test_model) {
         ASSERT_EQ(n->n_mounts, 1);
         ASSERT_STREQ(n->mounts[0].target, "/mnt/ref");
         ASSERT_STREQ(n->mounts[0].dax, "always");
-        const TopoNamespace *by_uuid, *by_blk, *by_dev;
+        /* ndctl's two uuids: the pfn info block's, and the label's. */
+        ASSERT_STREQ(n->uuid, "ecd51da4-bc8d-4fef-9bb6-33fcbe3c09c4");
+        ASSERT_STREQ(n->raw_uuid, "9228b211-c9f0-4868-a0f3-2a3e2379dfbf");
+        ASSERT_EQ(n->sector_size, 512);
+        ASSERT_EQ(n->target_node, 0);
+        ASSERT_TRUE(n->enabled);
+        const TopoNamespace *by_uuid, *by_raw, *by_blk, *by_dev;
         ASSERT_EQ(topology_find_namespace(t, n->uuid, NULL, &by_uuid), 0);
+        ASSERT_EQ(topology_find_namespace(t, "9228B211-C9F0-4868-A0F3-2A3E2379DFBF", NULL, &by_raw), 0);
         ASSERT_EQ(topology_find_namespace(t, "/dev/pmem0", NULL, &by_blk), 0);
         ASSERT_EQ(topology_find_namespace(t, n->dev, NULL, &by_dev), 0);
-        ASSERT_TRUE(by_uuid == n && by_blk == n && by_dev == n);
+        ASSERT_TRUE(by_uuid == n && by_raw == n && by_blk == n && by_dev == n);
 
         ASSERT_EQ(topology_find_namespace(t, "dax0.1", NULL, &n), 0);
         ASSERT_EQ(n->mode, NAMESPACE_MODE_DEVDAX);
         ASSERT_STREQ(n->daxdev->mode, "devdax");
         ASSERT_STREQ(n->name, "ref-devdax");
+        ASSERT_EQ(n->sector_size, 0);
+        ASSERT_TRUE(topology_find_namespace(t, "/dev/dax0.1", NULL, &by_dev) == 0 && by_dev == n);
+
+        /* Raw: ndctl's uuid is the label's, and so is the raw uuid. */
+        ASSERT_EQ(topology_find_namespace(t, "pmem0.2", NULL, &n), 0);
+        ASSERT_STREQ(n->uuid, n->raw_uuid);
+        ASSERT_TRUE(topology_find_namespace(t, n->raw_uuid, NULL, &by_raw) == 0 && by_raw == n);
+
+        /* A key that names two namespaces is refused with both named. */
+        {
+                _cleanup_topology_ Topology *t2 = load(FIXTURE);
+                char *e = NULL;
+
+                free(t2->regions[0].namespaces[2].name);
+                t2->regions[0].namespaces[2].name = strdup("namespace0.2");
+                ASSERT_EQ(topology_lookup_namespace(t2, "namespace0.2", NULL, NULL, &e), -ENOTUNIQ);
+                ASSERT_TRUE(e && strstr(e, "namespace0.2 (its kernel name), namespace0.0 (its label name)"));
+                free(e);
+                e = NULL;
+                ASSERT_EQ(topology_lookup_namespace(t2, "nosuch", NULL, NULL, &e), -ENOENT);
+                ASSERT_TRUE(e && strstr(e, "there is no namespace \"nosuch\""));
+                free(e);
+        }
 
         ASSERT_EQ(topology_find_namespace(t, "nope", NULL, &n), -ENOENT);
         ASSERT_EQ(topology_find_namespace(t, "", NULL, &n), -EINVAL);
