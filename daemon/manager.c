@@ -275,7 +275,7 @@ const ReconcileStaleness *manager_staleness(Manager *m) {
         return &how;
 }
 
-void manager_refresh(Manager *m) {
+static void manager_refresh_internal(Manager *m, bool snapshot) {
         _cleanup_free_ char *error = NULL, *key = NULL;
         Topology *t = NULL;
         PlaceState *s = NULL;
@@ -283,6 +283,9 @@ void manager_refresh(Manager *m) {
         int r;
 
         m->refresh_pending = false;
+        if (!snapshot && m->topology)
+                goto state;
+        m->refresh_topology = false;
         /* A fresh library context for each refresh: ndctl_invalidate() drops libndctl's cached
          * buses, but objects reached through libdaxctl (device-dax instances of a namespace
          * made after the context) can stay as they were when first seen. */
@@ -304,6 +307,7 @@ void manager_refresh(Manager *m) {
                 m->topology = t;
         }
         error = mfree(error);
+state:
         r = place_state_load(m->state_dir, &s, &error);
         if (r < 0)
                 log_error("Cannot read the placement state: %s", error_message(error, r));
@@ -358,6 +362,14 @@ void manager_refresh(Manager *m) {
                 watch_request_check(m);
 }
 
+void manager_refresh(Manager *m) {
+        manager_refresh_internal(m, true);
+}
+
+void manager_replan(Manager *m) {
+        manager_refresh_internal(m, false);
+}
+
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -366,7 +378,8 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 m->refresh_pending = true;
                 return 0;
         }
-        manager_refresh(m);
+        /* A change of a placed file alone needs no new topology snapshot. */
+        manager_refresh_internal(m, m->refresh_topology);
         return 0;
 }
 
@@ -409,8 +422,10 @@ static int on_udev(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 }
                 udev_device_unref(d);
         }
-        if (any)
+        if (any) {
+                m->refresh_topology = true;
                 manager_schedule_refresh(m);
+        }
         return 0;
 }
 

@@ -65,6 +65,15 @@ typedef struct ClosureChange {
         char *zone, *program, *why;
 } ClosureChange;
 
+/* A copy's inode as seen once: after a refresh replaced it, processes that still map it are found
+ * by (dev, ino) whatever path their maps show (a BindReadOnlyPaths= mount of a deleted file). */
+typedef struct CopyInode {
+        uint64_t dev, ino;
+        char *zone, *program;
+} CopyInode;
+
+#define COPY_INODES_MAX 4096U
+
 typedef struct RestartNeeded {
         char *zone, *program; /* the placement whose superseded copy it runs */
         pid_t pid;
@@ -152,6 +161,8 @@ struct Manager {
         size_t n_closures;
         RestartNeeded *restart;
         size_t n_restart;
+        CopyInode *copy_inodes; /* a ring of COPY_INODES_MAX */
+        size_t n_copy_inodes, next_copy_inode;
         pid_t check_pid;
         int check_fd;
         sd_event_source *check_io_source, *check_child_source, *check_timer;
@@ -166,6 +177,7 @@ struct Manager {
                               * the same is not retried until something changes */
         bool started;
         bool refresh_pending;
+        bool refresh_topology; /* the scheduled refresh takes a topology snapshot (udev) */
         bool reconcile_wanted; /* reconcile once the topology is fresh */
 
         Job **jobs;
@@ -195,6 +207,9 @@ int manager_reload(Manager *m, char **ret_error);
  * updates the bus objects; queues a reconcile when it is wanted or when a udev event brought
  * something new to do. */
 void manager_refresh(Manager *m);
+/* The same without a new topology snapshot: the placement state, staleness and plan only (a
+ * placed file changed). */
+void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
 void manager_update_status(Manager *m);

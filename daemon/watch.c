@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -222,12 +223,14 @@ static char *watch_key(Manager *m) {
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static void copy_inodes_note(Manager *m);
 
 void watch_sync(Manager *m) {
         _cleanup_free_ char *key = watch_key(m);
         bool libs = false;
         int r = 0;
 
+        copy_inodes_note(m);
         if (!key || (m->watch_key && strcmp(key, m->watch_key) == 0 && m->inotify_fd >= 0))
                 return;
         free(m->watch_key);
@@ -395,15 +398,63 @@ static char *pid_unit(pid_t pid) {
         return u;
 }
 
-static const Placement *record_of_copy(const PlaceState *s, const char *copy, size_t from) {
-        for (size_t i = from; i < s->n_placements; i++)
-                if (strcmp(s->placements[i].copy, copy) == 0)
-                        return &s->placements[i];
-        return NULL;
+/* Remembers the inode of every copy now, so that it is known after a refresh replaced it. */
+static void copy_inodes_note(Manager *m) {
+        for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
+                const Placement *p = &m->state->placements[i];
+                struct stat st;
+                bool known = false;
+
+                if (lstat(p->copy, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                for (size_t k = 0; k < m->n_copy_inodes && !known; k++)
+                        known = m->copy_inodes[k].dev == (uint64_t) st.st_dev &&
+                                m->copy_inodes[k].ino == (uint64_t) st.st_ino &&
+                                strcmp(m->copy_inodes[k].program, p->program) == 0 &&
+                                strcmp(m->copy_inodes[k].zone, p->zone) == 0;
+                if (known)
+                        continue;
+                if (!m->copy_inodes && !(m->copy_inodes = calloc(COPY_INODES_MAX, sizeof(CopyInode))))
+                        return;
+                {
+                        CopyInode *c = &m->copy_inodes[m->next_copy_inode];
+
+                        free(c->zone);
+                        free(c->program);
+                        *c = (CopyInode){ .dev = (uint64_t) st.st_dev,
+                                          .ino = (uint64_t) st.st_ino,
+                                          .zone = strdup(p->zone),
+                                          .program = strdup(p->program) };
+                        if (!c->zone || !c->program) {
+                                c->zone = mfree(c->zone);
+                                c->program = mfree(c->program);
+                                return;
+                        }
+                }
+                m->next_copy_inode = (m->next_copy_inode + 1) % COPY_INODES_MAX;
+                if (m->n_copy_inodes < COPY_INODES_MAX)
+                        m->n_copy_inodes++;
+        }
 }
 
-/* Processes that map a copy that is no longer the one placed (replaced by a refresh: "(deleted)"
- * or another inode), or a copy of a stale program. */
+/* Is (@dev, @ino) the copy of @program in @zone now? */
+static bool is_current_copy(const PlaceState *s, const char *zone, const char *program, uint64_t dev,
+                            uint64_t ino) {
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                struct stat st;
+
+                if (strcmp(p->zone, zone) == 0 && strcmp(p->program, program) == 0 &&
+                    stat(p->copy, &st) >= 0 && (uint64_t) st.st_dev == dev && (uint64_t) st.st_ino == ino)
+                        return true;
+        }
+        return false;
+}
+
+/* Processes that map a copy that is no longer the one placed (replaced by a refresh), or the copy
+ * of a stale program. Found by device and inode, whatever path the process's maps show: a copy
+ * bound over the original in a service (BindReadOnlyPaths=) shows the original's name, or none
+ * that leads anywhere once the copy is replaced. */
 static void scan_processes(Manager *m, FILE *out, char **stale_programs) {
         const PlaceState *s = m->state;
         DIR *d = opendir("/proc");
@@ -424,24 +475,21 @@ static void scan_processes(Manager *m, FILE *out, char **stale_programs) {
                         continue;
                 for (size_t i = 0; i < maps->n; i++) {
                         const MapsEntry *e = &maps->entries[i];
-                        const Placement *p;
-                        struct stat st;
-                        bool superseded;
+                        uint64_t dev = (uint64_t) makedev(e->dev_major, e->dev_minor);
 
-                        if (!e->path || e->path[0] != '/' || !(p = record_of_copy(s, e->path, 0)))
+                        if (e->inode == 0)
                                 continue;
-                        superseded =
-                                e->deleted || stat(e->path, &st) < 0 || (uint64_t) st.st_ino != e->inode;
-                        for (size_t k = 0; k < s->n_placements; k++) {
-                                const Placement *q = &s->placements[k];
+                        for (size_t k = 0; k < m->n_copy_inodes; k++) {
+                                const CopyInode *c = &m->copy_inodes[k];
                                 _cleanup_free_ char *key = NULL, *unit = NULL, *comm = NULL, *cpath = NULL;
                                 struct json_object *o;
 
-                                if (strcmp(q->copy, e->path) != 0)
+                                if (c->dev != dev || c->ino != e->inode)
                                         continue;
-                                if (!superseded && !strv_has(stale_programs, q->program))
+                                if (is_current_copy(s, c->zone, c->program, dev, e->inode) &&
+                                    !strv_has(stale_programs, c->program))
                                         continue;
-                                if (asprintf(&key, "%s\n%s", q->zone, q->program) < 0 || strv_has(seen, key))
+                                if (asprintf(&key, "%s\n%s", c->zone, c->program) < 0 || strv_has(seen, key))
                                         continue;
                                 (void) strv_extend(&seen, key);
                                 unit = pid_unit(pid);
@@ -450,15 +498,14 @@ static void scan_processes(Manager *m, FILE *out, char **stale_programs) {
                                         comm[strcspn(comm, "\n")] = '\0';
                                 o = json_object_new_object();
                                 json_object_object_add(o, "restart", json_object_new_boolean(true));
-                                json_object_object_add(o, "zone", json_object_new_string(q->zone));
-                                json_object_object_add(o, "program", json_object_new_string(q->program));
+                                json_object_object_add(o, "zone", json_object_new_string(c->zone));
+                                json_object_object_add(o, "program", json_object_new_string(c->program));
                                 json_object_object_add(o, "pid", json_object_new_int((int) pid));
                                 json_object_object_add(o, "unit", json_object_new_string(unit ?: "-"));
                                 json_object_object_add(o, "comm", json_object_new_string(comm ?: "?"));
-                                json_object_object_add(o, "file", json_object_new_string(e->path));
+                                json_object_object_add(o, "file", json_object_new_string(e->path ?: ""));
                                 emit(out, o);
                         }
-                        (void) p;
                 }
                 strv_free(seen);
         }
@@ -561,6 +608,11 @@ void watch_done(Manager *m) {
         watches_clear(m);
         free(m->watch_key);
         checks_clear(m);
+        for (size_t i = 0; i < m->n_copy_inodes; i++) {
+                free(m->copy_inodes[i].zone);
+                free(m->copy_inodes[i].program);
+        }
+        free(m->copy_inodes);
         place_hash_cache_done(&m->hash_cache);
 }
 
@@ -669,9 +721,19 @@ static int on_check_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->check_ended_usec);
 
         checks_clear(m);
-        for (char *line = m->check_buf, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
-                *nl = '\0';
-                check_line(m, line);
+        {
+                unsigned lines = 0;
+
+                for (char *line = m->check_buf, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+                        *nl = '\0';
+                        check_line(m, line);
+                        lines++;
+                }
+                log_debug("Check of the placed originals (child %d, %s %d): %u finding(s), %zu closure "
+                          "change(s), "
+                          "%zu process(es) on superseded copies.",
+                          (int) si->si_pid, si->si_code == CLD_EXITED ? "status" : "signal", si->si_status,
+                          lines, m->n_closures, m->n_restart);
         }
         m->check_buf = mfree(m->check_buf);
         m->n_check_buf = 0;
@@ -684,7 +746,10 @@ static int on_check_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                          m->restart[i].program);
         /* What the hashes and closures say, planned. */
         m->check_done_refresh = true;
-        manager_refresh(m);
+        if (m->running)
+                m->refresh_pending = true;
+        else
+                manager_replan(m);
         m->check_done_refresh = false;
         watch_schedule_poll(m);
         if (m->check_wanted)
