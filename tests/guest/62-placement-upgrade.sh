@@ -16,7 +16,8 @@
 #    the placement before apt returns;
 #  - Refresh=manual: the upgrade makes the placement stale and a Problem, the drop-in and the
 #    entry point fall back to the original, the running process is named, a new start runs the
-#    original (not pmem); daxmgr refresh copies it again and the service runs from pmem again.
+#    original (not pmem); daxmgr refresh copies it again and the service runs from pmem again;
+#  - the same for a placement made by hand (daxmgr place --refresh-policy manual).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
@@ -246,3 +247,27 @@ check_eq "copy sha256 = xiphello 4.0" "$(sha $PROG)" "$(sha "$COPY")"
 systemctl restart xiphello.service
 verify_pmem "$(service_pid)"
 systemctl stop xiphello.service
+
+step "a placement made by hand with --refresh-policy manual is followed too"
+HAND=/usr/local/bin/xiphand
+cp "$SLEEPER" $HAND
+daxmgr place $ZONE $HAND --refresh-policy manual
+daxmgr list placements
+check_eq "RefreshPolicy of the hand placement" manual \
+    "$(daxmgr list placements --json | jq -r --arg p $HAND '.[] | select(.Program == $p) | .RefreshPolicy')"
+check_eq "entry point" "$ZONE/root$HAND" "$(readlink $ZONE/bin/xiphand)"
+printf 'changed by hand\n' >>$HAND
+for ((i = 0; i < 120; i++)); do
+    [ "$(readlink $ZONE/bin/xiphand)" = $HAND ] && break
+    sleep 0.25
+done
+check_eq "entry point of the stale hand placement" $HAND "$(readlink $ZONE/bin/xiphand)"
+check_eq "Stale" true "$(daxmgr list placements --json | jq -r --arg p $HAND '.[] | select(.Program == $p) | .Stale')"
+daxmgr status | grep "^  stale: $HAND: " || fail "no stale problem for $HAND"
+daxmgr refresh --all
+check_eq "Stale after refresh --all" false \
+    "$(daxmgr list placements --json | jq -r --arg p $HAND '.[] | select(.Program == $p) | .Stale')"
+check_eq "entry point after refresh" "$ZONE/root$HAND" "$(readlink $ZONE/bin/xiphand)"
+check_eq "copy sha256 = the changed original" "$(sha $HAND)" "$(sha $ZONE/root$HAND)"
+daxmgr unplace $ZONE $HAND
+rm -f $HAND
