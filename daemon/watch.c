@@ -231,7 +231,7 @@ void watch_sync(Manager *m) {
         int r = 0;
 
         copy_inodes_note(m);
-        if (!key || (m->watch_key && strcmp(key, m->watch_key) == 0 && m->inotify_fd >= 0))
+        if (!key || (m->watch_key && strcmp(key, m->watch_key) == 0))
                 return;
         free(m->watch_key);
         m->watch_key = TAKE_PTR(key);
