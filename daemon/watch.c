@@ -708,7 +708,18 @@ static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int on_check_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         Manager *m = userdata;
-        size_t n_before = m->n_restart;
+        _cleanup_free_ char *before = NULL;
+        size_t n_before = m->n_restart, len = 0;
+
+        /* What was known before, so that only news is logged (a check runs on every change). */
+        {
+                FILE *f = open_memstream(&before, &len);
+
+                for (size_t i = 0; f && i < m->n_restart; i++)
+                        fprintf(f, "\n%d %s\n", (int) m->restart[i].pid, m->restart[i].program);
+                if (f)
+                        (void) fclose(f);
+        }
 
         if (m->check_io_source)
                 (void) on_check_io(m->check_io_source, m->check_fd, EPOLLIN, m);
@@ -737,13 +748,19 @@ static int on_check_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         }
         m->check_buf = mfree(m->check_buf);
         m->n_check_buf = 0;
-        if (m->n_restart > 0 || n_before > 0)
-                log_info("%zu process(es) run a superseded copy of a placed file and need a restart.",
-                         m->n_restart);
-        for (size_t i = 0; i < m->n_restart; i++)
+        for (size_t i = 0; i < m->n_restart; i++) {
+                _cleanup_free_ char *k = NULL;
+
+                if (asprintf(&k, "\n%d %s\n", (int) m->restart[i].pid, m->restart[i].program) >= 0 &&
+                    before && strstr(before, k))
+                        continue;
                 log_info("Restart needed: PID %d (%s, unit %s) runs a superseded copy of %s.",
                          (int) m->restart[i].pid, m->restart[i].comm, m->restart[i].unit,
                          m->restart[i].program);
+        }
+        if (m->n_restart != n_before)
+                log_info("%zu process(es) run a superseded copy of a placed file and need a restart.",
+                         m->n_restart);
         /* What the hashes and closures say, planned. */
         m->check_done_refresh = true;
         if (m->running)
