@@ -65,21 +65,32 @@ enum {
         OPT_BIND_HOST = 1u << 16,
         OPT_ZONE = 1u << 17,
         OPT_ROOT = 1u << 18,
+        OPT_REFRESH_POLICY = 1u << 19,
+        OPT_ALL = 1u << 20,
 };
 
 static struct {
         unsigned given;
         bool ask_password;
-        const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root;
+        const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root,
+                *refresh_policy;
         uint64_t align;
 } arg = { .ask_password = true };
 
 static bool use_color;
 
 static const char *const option_names[] = {
-        "--json",    "--force",          "--no-block",  "--region", "--mode", "--size", "--align",
-        "--map",     "--name",           "--fs",        "--label",  "--dax",  "-o",     "--with-libraries",
-        "--service", "--no-entry-point", "--bind-host", "--zone",   "--root",
+        "--json",      "--force",
+        "--no-block",  "--region",
+        "--mode",      "--size",
+        "--align",     "--map",
+        "--name",      "--fs",
+        "--label",     "--dax",
+        "-o",          "--with-libraries",
+        "--service",   "--no-entry-point",
+        "--bind-host", "--zone",
+        "--root",      "--refresh-policy",
+        "--all",
 };
 
 static void json_putp(json_object **j) {
@@ -361,7 +372,7 @@ static int print_zones(json_object *list) {
 }
 
 static int print_placements(json_object *list) {
-        static const char *const h[] = { "PROGRAM", "ZONE", "FILES", "SIZE", "STALE" };
+        static const char *const h[] = { "PROGRAM", "ZONE", "FILES", "SIZE", "REFRESH", "STALE" };
         _cleanup_table_ Table *t = table_new(ELEMENTSOF(h), h);
 
         if (!t)
@@ -375,8 +386,8 @@ static int print_placements(json_object *list) {
                          json_object_object_get_ex(o, "Files", &f) ? json_object_array_length(f) : 0);
                 if (boolean(o, "Stale") && asprintf(&stale, "yes: %s", str(o, "StaleReason")) < 0)
                         return -ENOMEM;
-                const char *row[] = { str(o, "Program"), str(o, "Zone"), n, SIZE_FMT(u64(o, "Size")),
-                                      stale ?: "no" };
+                const char *row[] = { str(o, "Program"),        str(o, "Zone"),          n,
+                                      SIZE_FMT(u64(o, "Size")), str(o, "RefreshPolicy"), stale ?: "no" };
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
@@ -522,6 +533,46 @@ static int verb_status(sd_bus *bus, char **args, size_t n) {
                                        json_object_get_string(json_object_array_get_idx(problems, i)));
                 } else
                         printf("Problems: none\n");
+                {
+                        json_object *polled = NULL;
+                        size_t n_polled = json_object_object_get_ex(mgr, "PolledPaths", &polled)
+                                                  ? json_object_array_length(polled)
+                                                  : 0;
+
+                        printf("Watches: %" PRIu64 " inotify watch(es) of at most %" PRIu64
+                               " on the placed originals; %zu path(s) polled every %" PRIu64 " s\n",
+                               u64(mgr, "Watches"), u64(mgr, "WatchLimit"), n_polled,
+                               u64(mgr, "PollIntervalUSec") / 1000000);
+                        for (size_t i = 0; i < n_polled; i++)
+                                printf("  polled: %s\n",
+                                       json_object_get_string(json_object_array_get_idx(polled, i)));
+                }
+                {
+                        json_object *pl = objects_of(all, "org.daxmgr1.Placement");
+                        bool any = false;
+
+                        for (size_t i = 0; pl && i < json_object_array_length(pl); i++) {
+                                json_object *o = json_object_array_get_idx(pl, i), *rn;
+
+                                if (!json_object_object_get_ex(o, "RestartNeeded", &rn))
+                                        continue;
+                                for (size_t k = 0; k < json_object_array_length(rn); k++) {
+                                        const char *e =
+                                                json_object_get_string(json_object_array_get_idx(rn, k));
+                                        char unit[256] = "", comm[64] = "";
+                                        int pid = 0;
+
+                                        if (!any)
+                                                printf("Restart needed (running a superseded copy):\n");
+                                        any = true;
+                                        if (sscanf(e, "%d %255s %63[^\n]", &pid, unit, comm) >= 2)
+                                                printf("  PID %d (%s), unit %s: %s\n", pid, comm, unit,
+                                                       str(o, "Program"));
+                                        else
+                                                printf("  %s: %s\n", e, str(o, "Program"));
+                                }
+                        }
+                }
         }
         putchar('\n');
         heading("Regions");
@@ -1300,6 +1351,23 @@ static int verb_place(sd_bus *bus, char **args, size_t n) {
                 CHECK(opt_b(m, "entry_point", false));
         if (arg.given & OPT_BIND_HOST)
                 CHECK(opt_b(m, "bind_host", true));
+        CHECK(opt_s(m, "refresh_policy", arg.refresh_policy));
+        CHECK(sd_bus_message_close_container(m));
+        return run_job(bus, what, m);
+}
+
+static int verb_refresh(sd_bus *bus, char **args, size_t n) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_free_ char *what = NULL, *prog = n > 0 ? absolute(args[0]) : strdup(""),
+                            *zone = arg.zone ? absolute(arg.zone) : NULL;
+
+        if (!prog || (arg.zone && !zone) ||
+            asprintf(&what, "refresh %s", n > 0 ? prog : "every placement") < 0)
+                return bus_fail("refresh", NULL, -ENOMEM);
+        CHECK(new_call(bus, "Refresh", &m));
+        CHECK(sd_bus_message_append(m, "s", prog));
+        CHECK(sd_bus_message_open_container(m, 'a', "{sv}"));
+        CHECK(opt_s(m, "zone", zone));
         CHECK(sd_bus_message_close_container(m));
         return run_job(bus, what, m);
 }
@@ -1791,8 +1859,13 @@ static const struct Verb {
         { "unmount", 1, 1, OPT_NO_BLOCK, verb_unmount, "unmount DIR|NS" },
         { "zone", 2, 2, OPT_NO_BLOCK, verb_zone, "zone create|remove DIR" },
         { "place", 2, 2,
-          OPT_WITH_LIBRARIES | OPT_SERVICE | OPT_NO_ENTRY_POINT | OPT_BIND_HOST | OPT_NO_BLOCK, verb_place,
-          "place ZONE PROGRAM [--with-libraries] [--service UNIT] [--no-entry-point] [--bind-host]" },
+          OPT_WITH_LIBRARIES | OPT_SERVICE | OPT_NO_ENTRY_POINT | OPT_BIND_HOST | OPT_REFRESH_POLICY |
+                  OPT_NO_BLOCK,
+          verb_place,
+          "place ZONE PROGRAM [--with-libraries] [--service UNIT] [--no-entry-point] [--bind-host]\n"
+          "       [--refresh-policy auto|manual]" },
+        { "refresh", 0, 1, OPT_ALL | OPT_ZONE | OPT_NO_BLOCK, verb_refresh,
+          "refresh PROGRAM|--all [--zone DIR]" },
         { "unplace", 2, 2, OPT_FORCE | OPT_NO_BLOCK, verb_unplace, "unplace ZONE PROGRAM [--force]" },
 };
 
@@ -1810,7 +1883,7 @@ static void help(void) {
                "     --no-ask-password do not let polkit ask for a password\n"
                "     --region regionN  list: only the namespaces or devices of this region\n"
                "     --mode MODE       list: only the namespaces or devices of this mode\n"
-               "     --zone DIR        list: only the placements in this zone\n"
+               "     --zone DIR        list, refresh: only the placements in this zone\n"
                "     --root DIR        config check: read the configuration below DIR\n"
                "\nSizes: 512M, 2G, 50%%, rest. Namespaces: name, uuid, namespace0.0, pmem0, dax0.0.\n"
                "\nmonitor streams the daemon's events until Ctrl-C (--json: one object per line).\n"
@@ -1842,6 +1915,8 @@ enum {
         ARG_BIND_HOST,
         ARG_ZONE,
         ARG_ROOT,
+        ARG_REFRESH_POLICY,
+        ARG_ALL,
 };
 
 static int parse_argv(int argc, char **argv) {
@@ -1868,6 +1943,8 @@ static int parse_argv(int argc, char **argv) {
                 { "bind-host", no_argument, NULL, ARG_BIND_HOST },
                 { "zone", required_argument, NULL, ARG_ZONE },
                 { "root", required_argument, NULL, ARG_ROOT },
+                { "refresh-policy", required_argument, NULL, ARG_REFRESH_POLICY },
+                { "all", no_argument, NULL, ARG_ALL },
                 {},
         };
         _cleanup_free_ char *error = NULL;
@@ -1969,6 +2046,16 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_ROOT:
                         arg.given |= OPT_ROOT;
                         arg.root = optarg;
+                        break;
+                case ARG_REFRESH_POLICY:
+                        if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "manual") != 0)
+                                return -usage_error("--refresh-policy is auto or manual, not \"%s\"",
+                                                    optarg);
+                        arg.given |= OPT_REFRESH_POLICY;
+                        arg.refresh_policy = optarg;
+                        break;
+                case ARG_ALL:
+                        arg.given |= OPT_ALL;
                         break;
                 case '?':
                         if (optopt)
@@ -2072,6 +2159,8 @@ int main(int argc, char **argv) {
                 if ((arg.given & OPT_ZONE) & ~list_kinds[k].filters)
                         return usage_error("--zone filters placements, not %s", list_kinds[k].what);
         }
+        if (v->run == verb_refresh && (n > 0) == !!(arg.given & OPT_ALL))
+                return usage_error("refresh: name one PROGRAM, or --all (usage: daxmgr %s)", v->synopsis);
         if (v->run == verb_config && strcmp(argv[optind + 1], "check") != 0)
                 return usage_error("config %s: the config verb is: check", argv[optind + 1]);
         if (v->local)

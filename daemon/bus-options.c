@@ -190,6 +190,8 @@ const OptionSpec bus_destroy_options[] = { { "force", 'b' }, {} };
 const OptionSpec bus_format_options[] = { { "filesystem", 's' }, { "label", 's' }, { "force", 'b' }, {} };
 const OptionSpec bus_mount_options[] = { { "dax", 's' }, { "options", 's' }, {} };
 const OptionSpec bus_place_options[] = {
-        { "with_libraries", 'b' }, { "service", 's' }, { "entry_point", 'b' }, { "bind_host", 'b' }, {},
+        { "with_libraries", 'b' }, { "service", 's' },        { "entry_point", 'b' },
+        { "bind_host", 'b' },      { "refresh_policy", 's' }, {},
 };
+const OptionSpec bus_refresh_options[] = { { "zone", 's' }, {} };
 const OptionSpec bus_unplace_options[] = { { "force", 'b' }, {} };

@@ -15,7 +15,7 @@ typedef struct OptionSpec {
 
 /* The options of CreateNamespace, DestroyNamespace, Format, Mount, Place and Unplace. */
 extern const OptionSpec bus_create_options[], bus_destroy_options[], bus_format_options[],
-        bus_mount_options[], bus_place_options[], bus_unplace_options[];
+        bus_mount_options[], bus_place_options[], bus_unplace_options[], bus_refresh_options[];
 
 /* Reads the a{sv} at the read position of @msg into @into, refusing by name (in @e,
  * org.daxmgr1.Error.InvalidArgument) unknown keys, wrong types, strings of PATH_MAX bytes or

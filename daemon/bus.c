@@ -47,6 +47,10 @@ static const PropDef manager_props[] = {
         { "LastReconcileUSec", "t" },
         { "LastReconcileResult", "s" },
         { "Jobs", "ao" },
+        { "Watches", "u" },
+        { "WatchLimit", "u" },
+        { "PolledPaths", "as" },
+        { "PollIntervalUSec", "t" },
         {},
 };
 
@@ -95,11 +99,10 @@ static const PropDef zone_props[] = {
 };
 
 static const PropDef placement_props[] = {
-        { "Zone", "s" },          { "ZoneObject", "o" },
-        { "Program", "s" },       { "Copy", "s" },
-        { "Files", "as" },        { "Size", "t" },
-        { "Stale", "b" },         { "StaleReason", "s" },
-        { "ConfigSection", "s" }, {},
+        { "Zone", "s" },          { "ZoneObject", "o" },     { "Program", "s" },
+        { "Copy", "s" },          { "Files", "as" },         { "Size", "t" },
+        { "Stale", "b" },         { "StaleReason", "s" },    { "ConfigSection", "s" },
+        { "RefreshPolicy", "s" }, { "RestartNeeded", "as" }, {},
 };
 
 static const PropDef job_props[] = {
@@ -349,11 +352,12 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
 }
 
 static struct json_object *placement_json(Manager *m, const Placement *p) {
-        struct json_object *o = json_object_new_object(), *files = json_object_new_array();
+        struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
+                           *restart = json_object_new_array();
         _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL;
         const char *why = NULL;
         uint64_t size = 0;
-        bool stale = false;
+        bool stale = false, manual = false, configured = false;
 
         for (size_t i = 0; i < m->state->n_placements; i++) {
                 const Placement *q = &m->state->placements[i];
@@ -368,6 +372,10 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         why = m->placement_stale_why[i];
                 }
         }
+        if (!stale) {
+                watch_closure_why(m, p->zone, p->source, &why);
+                stale = why != NULL;
+        }
         for (size_t i = 0; m->config && i < m->config->n_placements; i++) {
                 const ConfigPlacement *c = &m->config->placements[i];
 
@@ -377,10 +385,25 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         sec = asprintf_safe("Placement %s", c->name);
                         if (!sec) { /* out of memory: dropped by objects_push() */
                                 json_object_put(files);
+                                json_object_put(restart);
                                 json_object_put(o);
                                 return NULL;
                         }
+                        manual = c->refresh_manual;
+                        configured = true;
                 }
+        }
+        if (!configured && p->has_activation)
+                manual = p->refresh_manual;
+        for (size_t i = 0; i < m->n_restart; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                if (strcmp(m->restart[i].zone, p->zone) != 0 ||
+                    strcmp(m->restart[i].program, p->source) != 0)
+                        continue;
+                s = asprintf_safe("%d %s %s", (int) m->restart[i].pid, m->restart[i].unit, m->restart[i].comm);
+                if (s)
+                        json_object_array_add(restart, jstr(s));
         }
         add(o, "Zone", jstr(p->zone));
         add(o, "ZoneObject", jstr(zone ?: "/"));
@@ -391,6 +414,8 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
         add(o, "Stale", json_object_new_boolean(stale));
         add(o, "StaleReason", jstr(stale ? why : NULL));
         add(o, "ConfigSection", jstr(sec));
+        add(o, "RefreshPolicy", jstr(manual ? "manual" : "auto"));
+        add(o, "RestartNeeded", restart);
         return o;
 }
 
@@ -430,7 +455,8 @@ static struct json_object *manager_json(Manager *m) {
                  * region without room needs someone. */
                 for (size_t i = 0; m->plan && i < m->plan->n_problems; i++)
                         if (m->plan->problems[i].kind == RECONCILE_CONFLICT ||
-                            m->plan->problems[i].kind == RECONCILE_NO_ROOM)
+                            m->plan->problems[i].kind == RECONCILE_NO_ROOM ||
+                            m->plan->problems[i].kind == RECONCILE_STALE)
                                 state = "degraded";
         }
         add(o, "Version", jstr(PACKAGE_VERSION));
@@ -462,6 +488,16 @@ static struct json_object *manager_json(Manager *m) {
         for (size_t i = 0; i < m->n_jobs; i++)
                 json_object_array_add(jobs, jstr(m->jobs[i]->path));
         add(o, "Jobs", jobs);
+        add(o, "Watches", ju64(m->n_watches));
+        add(o, "WatchLimit", ju64(WATCH_MAX));
+        {
+                struct json_object *polled = json_object_new_array();
+
+                for (size_t i = 0; m->polled && m->polled[i]; i++)
+                        json_object_array_add(polled, jstr(m->polled[i]));
+                add(o, "PolledPaths", polled);
+        }
+        add(o, "PollIntervalUSec", ju64(POLL_INTERVAL_USEC));
         return o;
 }
 
@@ -879,7 +915,7 @@ static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e)
         if (!m->topology)
                 return sd_bus_error_set(e, ERROR_PREFIX "Failed", "the pmem topology has not been read yet");
         r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
-                              m->dropin_root, &p, &error);
+                              m->dropin_root, manager_staleness(m), &p, &error);
         if (r < 0)
                 return bus_error_set_errno(e, r, error_message(error, r));
         r = reconcile_plan_to_json(p, &j);
@@ -1204,6 +1240,15 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
                 r = invalid(e, "service must be a unit name ending in .service, not \"%.200s\"", service);
                 goto fail;
         }
+        {
+                const char *policy = opt_str(a, "refresh_policy");
+
+                if (policy && strcmp(policy, "auto") != 0 && strcmp(policy, "manual") != 0) {
+                        r = invalid(e, "refresh_policy must be \"auto\" or \"manual\", not \"%.200s\"",
+                                    policy);
+                        goto fail;
+                }
+        }
         json_object_object_add(a, "zone", json_object_new_string(zone));
         json_object_object_add(a, "program", json_object_new_string(program));
         target = placement_key(zone, program);
@@ -1219,6 +1264,66 @@ static int do_place(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
 
 static int method_place(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         return polkit_authorize(userdata, msg, "org.daxmgr1.place", do_place, userdata, e);
+}
+
+static int do_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object();
+        const char *program, *zone;
+        bool found = false;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &program);
+        if (r < 0)
+                goto fail;
+        if (*program && !path_ok(program)) {
+                r = invalid_path(e, "the program", program);
+                goto fail;
+        }
+        r = read_options(msg, bus_refresh_options, a, e);
+        if (r < 0)
+                goto fail;
+        zone = opt_str(a, "zone");
+        if (zone && !path_ok(zone)) {
+                r = invalid_path(e, "the zone", zone);
+                goto fail;
+        }
+        for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
+                const Placement *p = &m->state->placements[i];
+
+                if (p->role == PLACE_PROGRAM && (!*program || strcmp(p->source, program) == 0) &&
+                    (!zone || strcmp(p->zone, zone) == 0))
+                        found = true;
+        }
+        if (*program && !found) {
+                _cleanup_free_ char *real = realpath(program, NULL);
+
+                /* Placed by the file it resolves to (python3 → python3.11). */
+                for (size_t i = 0; real && m->state && i < m->state->n_placements; i++)
+                        if (m->state->placements[i].role == PLACE_PROGRAM &&
+                            strcmp(m->state->placements[i].source, real) == 0 &&
+                            (!zone || strcmp(m->state->placements[i].zone, zone) == 0))
+                                found = true;
+                if (!found) {
+                        r = bus_error_setf_utf8(e, ERROR_PREFIX "NotFound",
+                                                "%.200s is not placed%s%.200s (daxmgr list placements shows "
+                                                "what is)",
+                                                program, zone ? " in " : "", zone ?: "");
+                        goto fail;
+                }
+                program = NULL;
+                json_object_object_add(a, "program", json_object_new_string(real));
+        } else
+                json_object_object_add(a, "program", json_object_new_string(program));
+        return reply_job(msg, m, JOB_REFRESH, json_object_get_string(json_object_object_get(a, "program")),
+                         a, e);
+fail:
+        json_object_put(a);
+        return r;
+}
+
+static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return polkit_authorize(userdata, msg, "org.daxmgr1.place", do_refresh, userdata, e);
 }
 
 static int do_unplace(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
@@ -1355,6 +1460,8 @@ static const sd_bus_vtable manager_methods[] = {
         SD_BUS_METHOD_WITH_NAMES("Place", "ssa{sv}",
                                  SD_BUS_PARAM(zone) SD_BUS_PARAM(program) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(job), method_place, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Refresh", "sa{sv}", SD_BUS_PARAM(program) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(job), method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Unplace", "ssa{sv}",
                                  SD_BUS_PARAM(zone) SD_BUS_PARAM(program) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(job), method_unplace, SD_BUS_VTABLE_UNPRIVILEGED),

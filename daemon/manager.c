@@ -35,6 +35,7 @@ static const char *const job_type_table[_JOB_TYPE_MAX] = {
         [JOB_REMOVE_ZONE] = "remove-zone",
         [JOB_PLACE] = "place",
         [JOB_UNPLACE] = "unplace",
+        [JOB_REFRESH] = "refresh",
 };
 
 const char *job_type_to_string(JobType t) {
@@ -93,6 +94,8 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->next_job_id = 1;
+        m->inotify_fd = -1;
+        m->check_fd = -1;
         m->config_root = strdup("");
         m->state_dir = strdup(getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr");
         m->dropin_root = strdup(getenv("DAXMGR_DROPIN_ROOT") ?: RECONCILE_DROPIN_ROOT);
@@ -127,6 +130,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->refresh_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->dispatch_source);
+        watch_done(m);
+        strv_free(m->config_programs);
         udev_monitor_unref(m->monitor);
         udev_unref(m->udev);
         sd_bus_flush_close_unref(m->bus);
@@ -175,9 +180,14 @@ int manager_reload(Manager *m, char **ret_error) {
          * symlink (python3 → python3.11). What is placed, recorded and bound is the file it
          * resolves to, so plan with that name too: otherwise the plan would never see the
          * placement as made. Resolved at every load, so that an alternatives switch is seen. */
+        strv_free(m->config_programs);
+        m->config_programs = calloc(c->n_placements + 1, sizeof(char *));
         for (size_t i = 0; i < c->n_placements; i++) {
                 ConfigPlacement *p = &c->placements[i];
                 char *real = realpath(p->program, NULL);
+
+                if (m->config_programs)
+                        m->config_programs[i] = strdup(p->program);
 
                 if (!real)
                         continue; /* missing: the PLACE step says so */
@@ -238,13 +248,34 @@ static void manager_update_staleness(Manager *m) {
                 return;
         }
         m->n_placement_stale = n;
-        for (size_t i = 0; i < n; i++)
-                if (placement_is_stale(&m->state->placements[i], &m->placement_stale[i],
-                                       &m->placement_stale_why[i]) < 0)
-                        m->placement_stale[i] = false;
+        m->stale_unknown = false;
+        /* stat() only: a changed identity whose content is not hashed yet is the check child's. */
+        for (size_t i = 0; i < n; i++) {
+                PlaceCheck c;
+
+                if (placement_check(&m->state->placements[i], &m->hash_cache, false, &c,
+                                    &m->placement_stale_why[i]) < 0)
+                        c = PLACE_CHECK_FRESH;
+                m->placement_stale[i] = c == PLACE_CHECK_STALE;
+                if (c == PLACE_CHECK_UNKNOWN)
+                        m->stale_unknown = true;
+        }
 }
 
-void manager_refresh(Manager *m) {
+const ReconcileStaleness *manager_staleness(Manager *m) {
+        static ReconcileStaleness how;
+
+        how = (ReconcileStaleness){
+                .cache = &m->hash_cache,
+                .may_hash = false,
+                .closures = false,
+                .closure_why = watch_closure_why,
+                .userdata = m,
+        };
+        return &how;
+}
+
+static void manager_refresh_internal(Manager *m, bool snapshot) {
         _cleanup_free_ char *error = NULL, *key = NULL;
         Topology *t = NULL;
         PlaceState *s = NULL;
@@ -252,6 +283,9 @@ void manager_refresh(Manager *m) {
         int r;
 
         m->refresh_pending = false;
+        if (!snapshot && m->topology)
+                goto state;
+        m->refresh_topology = false;
         /* A fresh library context for each refresh: ndctl_invalidate() drops libndctl's cached
          * buses, but objects reached through libdaxctl (device-dax instances of a namespace
          * made after the context) can stay as they were when first seen. */
@@ -273,6 +307,7 @@ void manager_refresh(Manager *m) {
                 m->topology = t;
         }
         error = mfree(error);
+state:
         r = place_state_load(m->state_dir, &s, &error);
         if (r < 0)
                 log_error("Cannot read the placement state: %s", error_message(error, r));
@@ -285,7 +320,7 @@ void manager_refresh(Manager *m) {
 
         if (m->topology) {
                 r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
-                                      m->dropin_root, &p, &error);
+                                      m->dropin_root, manager_staleness(m), &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
                         free(m->plan_error);
@@ -319,6 +354,20 @@ void manager_refresh(Manager *m) {
         m->reconcile_wanted = false;
         manager_update_status(m);
         bus_sync_objects(m);
+
+        /* The watches follow the placements; a changed original whose content is not hashed yet
+         * goes to the check child (not again right after a check: it could not read it). */
+        watch_sync(m);
+        if ((m->stale_unknown && !m->check_done_refresh) || m->check_wanted)
+                watch_request_check(m);
+}
+
+void manager_refresh(Manager *m) {
+        manager_refresh_internal(m, true);
+}
+
+void manager_replan(Manager *m) {
+        manager_refresh_internal(m, false);
 }
 
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -329,7 +378,8 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 m->refresh_pending = true;
                 return 0;
         }
-        manager_refresh(m);
+        /* A change of a placed file alone needs no new topology snapshot. */
+        manager_refresh_internal(m, m->refresh_topology);
         return 0;
 }
 
@@ -372,8 +422,10 @@ static int on_udev(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 }
                 udev_device_unref(d);
         }
-        if (any)
+        if (any) {
+                m->refresh_topology = true;
                 manager_schedule_refresh(m);
+        }
         return 0;
 }
 
@@ -442,8 +494,10 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
-        /* The initial enumeration: everything there is now, then reconcile it. */
+        /* The initial enumeration: everything there is now, then reconcile it; and a check of
+         * every placed original (it may have changed while the daemon was not running). */
         m->reconcile_wanted = true;
+        m->check_wanted = true;
         manager_refresh(m);
         (void) sd_notify(false, "READY=1");
         return 0;
@@ -536,7 +590,9 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
         (void) sd_event_add_time(m->event, &j->expire_source, CLOCK_MONOTONIC, now + JOB_LINGER_USEC, 0,
                                  on_job_expire, j);
 
-        /* What the job changed: one refresh (the plan after it is what it left undone). */
+        /* What the job changed: one refresh (the plan after it is what it left undone), and a check:
+         * a refresh leaves processes on the copies it replaced. */
+        m->check_wanted = true;
         manager_refresh(m);
         if (j->type == JOB_RECONCILE) {
                 free(m->last_plan_key);

@@ -15,6 +15,7 @@
 #include "context.h"
 #include "place.h"
 #include "reconcile.h"
+#include "reconcile-run.h"
 #include "topology.h"
 
 struct json_object;
@@ -32,6 +33,7 @@ typedef enum JobType {
         JOB_REMOVE_ZONE,
         JOB_PLACE,
         JOB_UNPLACE,
+        JOB_REFRESH,
         _JOB_TYPE_MAX,
         _JOB_TYPE_INVALID = -EINVAL,
 } JobType;
@@ -49,6 +51,38 @@ typedef enum JobState {
 const char *job_state_to_string(JobState s) _pure_;
 
 typedef struct Manager Manager;
+
+/* watch.c: an inotify watch, on a directory for some of its names, or on a file itself */
+typedef struct Watch {
+        int wd;
+        char *path;
+        char **names; /* the names in this directory that matter */
+        bool self;    /* the inode itself matters (a placed file) */
+} Watch;
+
+/* The check child's findings. */
+typedef struct ClosureChange {
+        char *zone, *program, *why;
+} ClosureChange;
+
+/* A copy's inode as seen once: after a refresh replaced it, processes that still map it are found
+ * by (dev, ino) whatever path their maps show (a BindReadOnlyPaths= mount of a deleted file). */
+typedef struct CopyInode {
+        uint64_t dev, ino;
+        char *zone, *program;
+} CopyInode;
+
+#define COPY_INODES_MAX 4096U
+
+typedef struct RestartNeeded {
+        char *zone, *program; /* the placement whose superseded copy it runs */
+        pid_t pid;
+        char *unit; /* "-" outside any service or scope */
+        char *comm;
+} RestartNeeded;
+
+#define WATCH_MAX          4096U             /* inotify watches the daemon sets up at most */
+#define POLL_INTERVAL_USEC (10 * 1000000ULL) /* how often what cannot be watched is polled */
 
 typedef struct Job {
         Manager *manager;
@@ -114,12 +148,36 @@ struct Manager {
                                 * hash a changed source: never on each bus update) */
         char **placement_stale_why;
         size_t n_placement_stale;
+        /* watch.c */
+        int inotify_fd;
+        sd_event_source *inotify_source, *poll_source;
+        Watch *watches;
+        size_t n_watches;
+        char **polled;          /* paths polled instead of watched */
+        char *watch_key;        /* what the watches were set up for */
+        char **config_programs; /* the configured programs as written (symbolic links) */
+        PlaceHashCache hash_cache;
+        ClosureChange *closures;
+        size_t n_closures;
+        RestartNeeded *restart;
+        size_t n_restart;
+        CopyInode *copy_inodes; /* a ring of COPY_INODES_MAX */
+        size_t n_copy_inodes, next_copy_inode;
+        pid_t check_pid;
+        int check_fd;
+        sd_event_source *check_io_source, *check_child_source, *check_timer;
+        char *check_buf;
+        size_t n_check_buf;
+        bool check_wanted, check_done_refresh, stale_unknown;
+        uint64_t check_ended_usec;
+
         ReconcilePlan *plan;
         char *plan_error;    /* the plan could not be computed */
         char *last_plan_key; /* the plan JSON after the last reconcile: a plan that is still
                               * the same is not retried until something changes */
         bool started;
         bool refresh_pending;
+        bool refresh_topology; /* the scheduled refresh takes a topology snapshot (udev) */
         bool reconcile_wanted; /* reconcile once the topology is fresh */
 
         Job **jobs;
@@ -149,9 +207,14 @@ int manager_reload(Manager *m, char **ret_error);
  * updates the bus objects; queues a reconcile when it is wanted or when a udev event brought
  * something new to do. */
 void manager_refresh(Manager *m);
+/* The same without a new topology snapshot: the placement state, staleness and plan only (a
+ * placed file changed). */
+void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
 void manager_update_status(Manager *m);
+/* How the event loop decides staleness: stat() and the hash cache, never a read of a file. */
+const ReconcileStaleness *manager_staleness(Manager *m);
 
 /* Queues a job; *ret (optional) borrows it. Takes @args. */
 int manager_queue_job(Manager *m, JobType type, const char *target, struct json_object *args, uid_t caller,
@@ -161,6 +224,13 @@ bool manager_has_queued_reconcile(Manager *m);
 
 /* Runs in the worker process; never returns. */
 _Noreturn void worker_run(Manager *m, Job *j, int fd);
+
+/* watch.c */
+void watch_sync(Manager *m);
+void watch_schedule_poll(Manager *m);
+void watch_request_check(Manager *m);
+void watch_closure_why(void *userdata, const char *zone, const char *program, const char **ret_why);
+void watch_done(Manager *m);
 
 /* bus.c */
 int bus_setup(Manager *m);

@@ -167,8 +167,11 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                 dax_context_invalidate(c);
                 r = topology_snapshot(c, 0, &t, &error);
                 if (r >= 0)
-                        r = reconcile_compute(c, m->config ?: &(Config){}, t, NULL, m->state_dir,
-                                              m->dropin_root, &p, &error);
+                        r = reconcile_compute(
+                                c, m->config ?: &(Config){}, t, NULL, m->state_dir, m->dropin_root,
+                                &(ReconcileStaleness){
+                                        .cache = &m->hash_cache, .may_hash = true, .closures = true },
+                                &p, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);
 
@@ -379,6 +382,45 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 r = dax_unmount(arg_str(a, "mount_point"), &error);
                 break;
 
+        case JOB_REFRESH: {
+                /* Copies again what changed, whatever the placement's policy, then reconciles:
+                 * what a stale Refresh=manual placement had deactivated comes back. */
+                _cleanup_place_state_ PlaceState *s = NULL;
+                const char *program = arg_str(a, "program"), *zone = arg_str(a, "zone");
+                unsigned total = 0;
+
+                r = place_state_load(m->state_dir, &s, &error);
+                if (r < 0)
+                        break;
+                for (size_t i = 0; r >= 0 && i < s->n_placements; i++) {
+                        _cleanup_free_ char *pz = NULL, *pp = NULL;
+                        unsigned n = 0;
+
+                        if (s->placements[i].role != PLACE_PROGRAM ||
+                            (program && *program && strcmp(s->placements[i].source, program) != 0) ||
+                            (zone && strcmp(s->placements[i].zone, zone) != 0))
+                                continue;
+                        /* The array may move while the program is placed again. */
+                        pz = strdup(s->placements[i].zone);
+                        pp = strdup(s->placements[i].source);
+                        if (!pz || !pp) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        progress(fd, 0, "checking %s in %s", pp, pz);
+                        r = placement_refresh_program(s, pz, pp, &n, &error);
+                        if (r >= 0 && n > 0)
+                                log_info("Refreshed %s in %s (%u file(s) copied again).", pp, pz, n);
+                        total += n;
+                }
+                if (r >= 0)
+                        r = place_state_save(s, &error);
+                if (r < 0)
+                        break;
+                progress(fd, 0.5, "%u file(s) copied again; reconciling the activations", total);
+                json_object_put(res);
+                run_reconcile(m, c, fd);
+        }
         case JOB_CREATE_ZONE:
         case JOB_REMOVE_ZONE:
         case JOB_PLACE:
@@ -403,8 +445,24 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         progress(fd, 0, "placing %s%s in %s", program,
                                  arg_bool(a, "with_libraries", false) ? " with its libraries" : "", zone);
                         r = place_program(s, zone, program, arg_bool(a, "with_libraries", false), &error);
-                        if (r >= 0)
+                        if (r >= 0) {
+                                /* Remembered, so that the daemon follows a change of the original as
+                                 * it does for a configured placement (refresh or fall back). */
+                                _cleanup_free_ char *real = realpath(program, NULL);
+                                Placement *p = real ? place_state_find_program(s, zone, real) : NULL;
+
+                                if (p) {
+                                        const char *policy = arg_str(a, "refresh_policy");
+
+                                        free(p->service);
+                                        p->service = service ? strdup(service) : NULL;
+                                        p->has_activation = true;
+                                        p->refresh_manual = policy && strcmp(policy, "manual") == 0;
+                                        p->entry_point = arg_bool(a, "entry_point", true);
+                                        p->bind_host = arg_bool(a, "bind_host", false);
+                                }
                                 r = place_state_save(s, &error);
+                        }
                         if (r >= 0 && arg_bool(a, "entry_point", true)) {
                                 progress(fd, 1.0 / total, "writing the entry point of %s", program);
                                 r = place_write_entry_point(s, zone, program, &path, &error);

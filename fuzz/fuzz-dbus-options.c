@@ -48,13 +48,8 @@
 /* The daemon's own tables (daemon/bus-options.c). NULL is what the methods that take no options
  * yet pass (Reconcile, Unmount, CreateZone, RemoveZone, …). */
 static const OptionSpec *const tables[] = {
-        bus_create_options,
-        bus_destroy_options,
-        bus_format_options,
-        bus_mount_options,
-        bus_place_options,
-        bus_unplace_options,
-        NULL,
+        bus_create_options, bus_destroy_options, bus_format_options,  bus_mount_options,
+        bus_place_options,  bus_unplace_options, bus_refresh_options, NULL,
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -82,6 +82,7 @@ static const char *const placement_key_table[_CONFIG_PLACEMENT_KEY_MAX] = {
         [CONFIG_PLACEMENT_SERVICE] = "Service",
         [CONFIG_PLACEMENT_ENTRY_POINT] = "EntryPoint",
         [CONFIG_PLACEMENT_BIND_HOST] = "BindHost",
+        [CONFIG_PLACEMENT_REFRESH] = "Refresh",
 };
 DEFINE_STRING_TABLE(config_placement_key, ConfigPlacementKey, placement_key_table, _CONFIG_PLACEMENT_KEY_MAX)
 
@@ -1203,6 +1204,16 @@ static int validate_placement(const Config *c, const RawSection *s, ConfigPlacem
         r = bool_value(s, CONFIG_PLACEMENT_BIND_HOST, false, &pl->bind_host, ret_error);
         if (r < 0)
                 return r;
+        if (v[CONFIG_PLACEMENT_REFRESH].value) {
+                static const char *const policies[] = { "auto", "manual" };
+                const char *p = v[CONFIG_PLACEMENT_REFRESH].value;
+
+                if (strcmp(p, "manual") == 0)
+                        pl->refresh_manual = true;
+                else if (strcmp(p, "auto") != 0)
+                        return choice_error(ret_error, s, CONFIG_PLACEMENT_REFRESH, policies,
+                                            ELEMENTSOF(policies), "a refresh policy");
+        }
 
         if (v[CONFIG_PLACEMENT_SERVICE].value) {
                 const char *u = v[CONFIG_PLACEMENT_SERVICE].value;
@@ -1759,6 +1770,7 @@ static json_object *placement_to_json(const ConfigPlacement *pl) {
         json_object_object_add(o, "service", json_string_or_null(pl->service));
         json_object_object_add(o, "entry_point", json_object_new_boolean(pl->entry_point));
         json_object_object_add(o, "bind_host", json_object_new_boolean(pl->bind_host));
+        json_object_object_add(o, "refresh", json_object_new_string(pl->refresh_manual ? "manual" : "auto"));
         json_object_object_add(o, "origins",
                                json_origins(pl->where, placement_key_table, _CONFIG_PLACEMENT_KEY_MAX));
         return o;

@@ -87,6 +87,7 @@ typedef enum ConfigPlacementKey {
         CONFIG_PLACEMENT_SERVICE,
         CONFIG_PLACEMENT_ENTRY_POINT,
         CONFIG_PLACEMENT_BIND_HOST,
+        CONFIG_PLACEMENT_REFRESH,
         _CONFIG_PLACEMENT_KEY_MAX,
         _CONFIG_PLACEMENT_KEY_INVALID = -EINVAL,
 } ConfigPlacementKey;
@@ -193,6 +194,9 @@ typedef struct ConfigPlacement {
         char *service;       /* a "….service" unit to write a BindReadOnlyPaths= drop-in for; NULL: none */
         bool entry_point;    /* ZONE/bin entry point; default yes */
         bool bind_host;      /* host-wide read-only bind mount; default no */
+        bool refresh_manual; /* Refresh=manual: a changed original makes the placement stale and a
+                              * problem (activation falls back to the original) instead of being
+                              * copied again at once (Refresh=auto, the default) */
 } ConfigPlacement;
 
 typedef struct Config {

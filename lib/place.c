@@ -31,6 +31,7 @@
 
 static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
                        const char *program, char **ret_error);
+static bool unit_name_is_valid(const char *unit);
 
 /* Creates the directory that will hold @path, and its parents. */
 static int mkdir_parent_of(const char *path) {
@@ -68,6 +69,7 @@ static void placement_done(Placement *p) {
         free(p->source);
         free(p->copy);
         free(p->program);
+        free(p->service);
         *p = (Placement){};
 }
 
@@ -113,7 +115,22 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                 (void) json_object_object_add(j, "ino", json_object_new_uint64(p->ino));
                 (void) json_object_object_add(j, "size", json_object_new_uint64(p->size));
                 (void) json_object_object_add(j, "mtime_ns", json_object_new_int64(p->mtime_ns));
+                if (p->ctime_ns != 0)
+                        (void) json_object_object_add(j, "ctime_ns", json_object_new_int64(p->ctime_ns));
                 (void) json_object_object_add(j, "sha256", json_object_new_string(p->sha256));
+                if (p->has_activation) {
+                        json_object *a = json_object_new_object();
+
+                        (void) json_object_object_add(
+                                a, "refresh", json_object_new_string(p->refresh_manual ? "manual" : "auto"));
+                        (void) json_object_object_add(a, "entry_point",
+                                                      json_object_new_boolean(p->entry_point));
+                        (void) json_object_object_add(a, "bind_host", json_object_new_boolean(p->bind_host));
+                        if (p->service)
+                                (void) json_object_object_add(a, "service",
+                                                              json_object_new_string(p->service));
+                        (void) json_object_object_add(j, "activation", a);
+                }
                 (void) json_object_array_add(ps, j);
         }
         (void) json_object_object_add(o, "version", json_object_new_int(1));
@@ -209,6 +226,35 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                                          "%s: placements[%zu] lacks a field or has a wrong type", file, i);
                 }
                 p->mtime_ns = json_object_get_int64(v);
+                if (json_object_object_get_ex(o, "ctime_ns", &v) && json_object_is_type(v, json_type_int))
+                        p->ctime_ns = json_object_get_int64(v);
+                if (json_object_object_get_ex(o, "activation", &v)) {
+                        json_object *w;
+
+                        if (!json_object_is_type(v, json_type_object))
+                                return error_set(ret_error, -EBADMSG,
+                                                 "%s: placements[%zu].activation is not an object", file, i);
+                        p->has_activation = true;
+                        if (json_object_object_get_ex(v, "refresh", &w))
+                                p->refresh_manual = json_object_is_type(w, json_type_string) &&
+                                                    strcmp(json_object_get_string(w), "manual") == 0;
+                        if (json_object_object_get_ex(v, "entry_point", &w))
+                                p->entry_point = json_object_get_boolean(w);
+                        if (json_object_object_get_ex(v, "bind_host", &w))
+                                p->bind_host = json_object_get_boolean(w);
+                        if (json_object_object_get_ex(v, "service", &w)) {
+                                if (!json_object_is_type(w, json_type_string) ||
+                                    !unit_name_is_valid(json_object_get_string(w)))
+                                        return error_set(
+                                                ret_error, -EBADMSG,
+                                                "%s: placements[%zu].activation.service is not a unit "
+                                                "name",
+                                                file, i);
+                                p->service = strdup(json_object_get_string(w));
+                                if (!p->service)
+                                        return -ENOMEM;
+                        }
+                }
                 p->role = place_role_from_string(role);
                 if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
                     !is_abs_clean_path(p->zone) || !is_abs_clean_path(p->source) ||
@@ -732,6 +778,7 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         p->ino = st.st_ino;
         p->size = (uint64_t) st.st_size;
         p->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        p->ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
         return 0;
 }
 
@@ -767,6 +814,12 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
                 p = &s->placements[s->n_placements++];
                 *p = (Placement){};
         } else {
+                /* What the program's record remembers of its activation stays. */
+                n.has_activation = p->has_activation;
+                n.refresh_manual = p->refresh_manual;
+                n.entry_point = p->entry_point;
+                n.bind_host = p->bind_host;
+                n.service = TAKE_PTR(p->service);
                 free(p->zone);
                 free(p->source);
                 free(p->copy);
@@ -783,33 +836,207 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         return 0;
 }
 
-int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
-        char sha[65];
-        struct stat st;
+void place_hash_cache_done(PlaceHashCache *c) {
+        free(c->entries);
+        *c = (PlaceHashCache){};
+}
+
+static bool identity_is(const PlaceHashEntry *e, const struct stat *st) {
+        return e->dev == (uint64_t) st->st_dev && e->ino == (uint64_t) st->st_ino &&
+               e->size == (uint64_t) st->st_size &&
+               e->mtime_ns == (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+               e->ctime_ns == (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+const PlaceHashEntry *place_hash_cache_find(const PlaceHashCache *c, const struct stat *st) {
+        for (size_t i = 0; c && i < c->n; i++)
+                if (identity_is(&c->entries[i], st))
+                        return &c->entries[i];
+        return NULL;
+}
+
+int place_hash_cache_add(PlaceHashCache *c, const PlaceHashEntry *e) {
+        for (size_t i = 0; i < c->n; i++)
+                if (c->entries[i].dev == e->dev && c->entries[i].ino == e->ino &&
+                    c->entries[i].size == e->size && c->entries[i].mtime_ns == e->mtime_ns &&
+                    c->entries[i].ctime_ns == e->ctime_ns) {
+                        c->entries[i] = *e;
+                        return 0;
+                }
+        if (!c->entries) {
+                c->entries = calloc(PLACE_HASH_CACHE_MAX, sizeof(*c->entries));
+                if (!c->entries)
+                        return -ENOMEM;
+        }
+        c->entries[c->next] = *e;
+        c->next = (c->next + 1) % PLACE_HASH_CACHE_MAX;
+        if (c->n < PLACE_HASH_CACHE_MAX)
+                c->n++;
+        return 0;
+}
+
+/* The file capabilities of @path (security.capability), or none. */
+static ssize_t get_caps(const char *path, char *buf, size_t size) {
+        ssize_t n = lgetxattr(path, "security.capability", buf, size);
+
+        return n < 0 ? 0 : n;
+}
+
+int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, PlaceCheck *ret,
+                    char **ret_why) {
+        const PlaceHashEntry *e;
+        PlaceHashEntry n;
+        struct stat st, cst;
+        int64_t mtime, ctime;
         int r;
 
+        if (ret_why)
+                *ret_why = NULL;
         if (stat(p->source, &st) < 0) {
-                *ret_stale = true;
+                *ret = PLACE_CHECK_STALE;
                 if (ret_why)
                         *ret_why = asprintf_safe("%s is gone (%m)", p->source);
                 return 0;
         }
+        mtime = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        ctime = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
         if ((uint64_t) st.st_dev == p->dev && (uint64_t) st.st_ino == p->ino &&
-            (uint64_t) st.st_size == p->size &&
-            (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == p->mtime_ns) {
-                *ret_stale = false;
+            (uint64_t) st.st_size == p->size && mtime == p->mtime_ns &&
+            (p->ctime_ns == 0 || ctime == p->ctime_ns)) {
+                *ret = PLACE_CHECK_FRESH;
                 return 0;
         }
-        /* Identity changed (a package upgrade renames a new file into place): compare the content. */
-        r = hash_file(p->source, sha);
+
+        /* The identity changed (a package upgrade renames a new file into place, an editor
+         * rewrites it, chmod changes the ctime): the content decides, hashed once per identity. */
+        e = place_hash_cache_find(cache, &st);
+        if (!e) {
+                if (!may_hash) {
+                        *ret = PLACE_CHECK_UNKNOWN;
+                        return 0;
+                }
+                n = (PlaceHashEntry){ .dev = (uint64_t) st.st_dev,
+                                      .ino = (uint64_t) st.st_ino,
+                                      .size = (uint64_t) st.st_size,
+                                      .mtime_ns = mtime,
+                                      .ctime_ns = ctime };
+                r = hash_file(p->source, n.sha256);
+                if (r < 0)
+                        return r;
+                if (cache)
+                        (void) place_hash_cache_add(cache, &n);
+                e = &n;
+        }
+        if (strcmp(e->sha256, p->sha256) != 0) {
+                *ret = PLACE_CHECK_STALE;
+                if (ret_why)
+                        *ret_why = asprintf_safe("%s changed since it was placed (content differs: sha256 %.12s… now, "
+                                "%.12s… placed)",
+                                p->source, e->sha256, p->sha256);
+                return 0;
+        }
+        /* Same bytes: what else the copy took from the original must still be the same. */
+        if (lstat(p->copy, &cst) < 0 || S_ISLNK(cst.st_mode)) {
+                *ret = PLACE_CHECK_FRESH; /* an alias: its file is checked on its own */
+                return 0;
+        }
+        if ((st.st_mode & 07777) != (cst.st_mode & 07777) || st.st_uid != cst.st_uid ||
+            st.st_gid != cst.st_gid) {
+                *ret = PLACE_CHECK_STALE;
+                if (ret_why)
+                        *ret_why = asprintf_safe("the owner or mode of %s changed since it was placed (%u:%u %04o now, "
+                                "%u:%u %04o placed)",
+                                p->source, (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                (unsigned) (st.st_mode & 07777), (unsigned) cst.st_uid,
+                                (unsigned) cst.st_gid, (unsigned) (cst.st_mode & 07777));
+                return 0;
+        }
+        {
+                char a[256], b[256];
+                ssize_t na = get_caps(p->source, a, sizeof(a)), nb = get_caps(p->copy, b, sizeof(b));
+
+                if (na != nb || memcmp(a, b, (size_t) na) != 0) {
+                        *ret = PLACE_CHECK_STALE;
+                        if (ret_why)
+                                *ret_why = asprintf_safe("the file capabilities of %s changed since it was placed",
+                                                p->source);
+                        return 0;
+                }
+        }
+        *ret = PLACE_CHECK_FRESH;
+        return 0;
+}
+
+int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
+        PlaceCheck c;
+        int r;
+
+        r = placement_check(p, NULL, true, &c, ret_why);
         if (r < 0)
                 return r;
-        *ret_stale = strcmp(sha, p->sha256) != 0;
-        if (*ret_stale && ret_why)
-                *ret_why = asprintf_safe(
-                        "%s changed since it was placed (content differs: sha256 %.12s… now, %.12s… "
-                        "placed)",
-                        p->source, sha, p->sha256);
+        *ret_stale = c == PLACE_CHECK_STALE;
+        return 0;
+}
+
+Placement *place_state_find_program(const PlaceState *s, const char *zone, const char *program) {
+        for (size_t i = 0; s && i < s->n_placements; i++)
+                if (s->placements[i].role == PLACE_PROGRAM && strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].source, program) == 0)
+                        return &s->placements[i];
+        return NULL;
+}
+
+bool place_state_with_libraries(const PlaceState *s, const char *zone, const char *program) {
+        for (size_t i = 0; s && i < s->n_placements; i++)
+                if (s->placements[i].role == PLACE_INTERPRETER && strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0)
+                        return true;
+        return false;
+}
+
+static bool placed_source(const PlaceState *s, const char *zone, const char *program, const char *source) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0 &&
+                    strcmp(s->placements[i].source, source) == 0)
+                        return true;
+        return false;
+}
+
+int placement_closure_changed(const PlaceState *s, const char *zone, const char *program, char **ret_why) {
+        _cleanup_elf_closure_ ElfClosure *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        *ret_why = NULL;
+        if (!place_state_with_libraries(s, zone, program))
+                return 0;
+        r = elf_closure(program, NULL, &c, &error);
+        if (r < 0)
+                return asprintf(ret_why, "the libraries of %s cannot be read now: %s", program,
+                                error_message(error, r)) < 0
+                               ? -ENOMEM
+                               : 0;
+        if (c->n_unresolved > 0)
+                return asprintf(ret_why, "%s would not find %s (needed by %s) now: %s", program,
+                                c->unresolved[0].name, c->unresolved[0].needed_by,
+                                c->unresolved[0].reason) < 0
+                               ? -ENOMEM
+                               : 0;
+        if (c->interpreter_realpath && !placed_source(s, zone, program, c->interpreter_realpath))
+                return asprintf(ret_why, "the loader of %s is %s now, which is not placed", program,
+                                c->interpreter_realpath) < 0
+                               ? -ENOMEM
+                               : 0;
+        for (size_t i = 0; i < c->n_libraries; i++) {
+                const ElfLibrary *l = &c->libraries[i];
+
+                if (!placed_source(s, zone, program, l->realpath))
+                        return asprintf(ret_why, "ld.so would now load %s as %s, which is not placed",
+                                        l->name, l->realpath) < 0
+                                       ? -ENOMEM
+                                       : 0;
+        }
         return 0;
 }
 
@@ -882,7 +1109,8 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
                           .dev = (uint64_t) st.st_dev,
                           .ino = (uint64_t) st.st_ino,
                           .size = (uint64_t) st.st_size,
-                          .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
+                          .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                          .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
         memcpy(p->sha256, s->placements[real].sha256, sizeof(p->sha256));
         p->zone = strdup(zone);
         p->source = strdup(alias);
@@ -1295,6 +1523,43 @@ bool place_entry_point_current(const char *zone, const char *name) {
                 return true;
         return asprintf(&link, "%s/bin/.exec/%s", zone, name) >= 0 && lstat(link, &st) >= 0 &&
                S_ISLNK(st.st_mode);
+}
+
+int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int zone_fd = -1, bin_fd = -1;
+        const char *name = strrchr(program, '/'), *n;
+
+        if (!name || !name[1])
+                return error_set(ret_error, -EINVAL, "%s has no file name for an entry point", program);
+        name++;
+        if (asprintf(&path, "%s/bin/%s", zone, name) < 0 || asprintf(&tmp, ".%s.daxmgr-fallback", name) < 0)
+                return -ENOMEM;
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        bin_fd = zone_open_parent(zone_fd, zone, path, true, &n, ret_error);
+        if (bin_fd < 0)
+                return bin_fd;
+        /* Replaced atomically: a start at this moment runs the old entry point or the original. */
+        (void) unlinkat(bin_fd, tmp, 0);
+        if (symlinkat(program, bin_fd, tmp) < 0 || renameat(bin_fd, tmp, bin_fd, name) < 0) {
+                int r = negative_errno();
+
+                (void) unlinkat(bin_fd, tmp, 0);
+                return error_set(ret_error, r, "cannot point the entry point %s at %s: %s", path, program,
+                                 strerror(-r));
+        }
+        return 0;
+}
+
+bool place_entry_point_is_fallback(const char *zone, const char *program) {
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        const char *name = strrchr(program, '/');
+
+        if (!name || asprintf(&path, "%s/bin/%s", zone, name + 1) < 0)
+                return false;
+        return readlinkat_malloc(AT_FDCWD, path, &target) >= 0 && strcmp(target, program) == 0;
 }
 
 /* Is @target a mount point whose source is the file (dev, ino) of @copy? */

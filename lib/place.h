@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct stat;
 
 typedef enum PlaceRole {
         PLACE_PROGRAM,
@@ -42,7 +43,18 @@ typedef struct Placement {
         char *program;           /* the program this file was placed for (itself for a program) */
         uint64_t dev, ino, size; /* the source's identity when placed */
         int64_t mtime_ns;
+        int64_t ctime_ns; /* 0 in a state written before it was recorded: not compared */
         char sha256[65];
+
+        /* The program's own record (role PLACE_PROGRAM) of a placement made by hand (daxmgr place)
+         * also remembers what it was asked for, so that the daemon can follow a change of the
+         * original as it does for a configured placement. Unset (has_activation false) in older
+         * states and in the records of libraries. */
+        bool has_activation;
+        bool refresh_manual; /* --refresh-policy=manual */
+        bool entry_point;
+        bool bind_host;
+        char *service; /* NULL: none */
 } Placement;
 
 typedef struct PlaceState {
@@ -85,8 +97,55 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
  * (read from the ELF, never by running anything). Unresolved libraries are an error. */
 int place_program(PlaceState *s, const char *zone, const char *program, bool with_libs, char **ret_error);
 
-/* Has the source changed since it was placed? *ret_why (optional) says how. */
+/* Has the source changed since it was placed? *ret_why (optional) says how. Hashes the source
+ * when its identity changed. */
 int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why);
+
+/* The SHA-256 of files by identity (device, inode, size, mtime, ctime), so that a file whose
+ * identity changed but whose content did not (touch, a package reinstalled) is hashed once, not
+ * at every check. Bounded: the oldest entries go first. */
+typedef struct PlaceHashEntry {
+        uint64_t dev, ino, size;
+        int64_t mtime_ns, ctime_ns;
+        char sha256[65];
+} PlaceHashEntry;
+
+typedef struct PlaceHashCache {
+        PlaceHashEntry *entries;
+        size_t n, next; /* a ring of PLACE_HASH_CACHE_MAX */
+} PlaceHashCache;
+
+#define PLACE_HASH_CACHE_MAX 4096
+
+void place_hash_cache_done(PlaceHashCache *c);
+const PlaceHashEntry *place_hash_cache_find(const PlaceHashCache *c, const struct stat *st);
+int place_hash_cache_add(PlaceHashCache *c, const PlaceHashEntry *e);
+
+typedef enum PlaceCheck {
+        PLACE_CHECK_FRESH,   /* the copy is what the original is */
+        PLACE_CHECK_STALE,   /* the original changed: content, owner, mode or capabilities */
+        PLACE_CHECK_UNKNOWN, /* the identity changed and the content is not hashed yet (!may_hash) */
+        _PLACE_CHECK_MAX,
+} PlaceCheck;
+
+/* placement_is_stale() in steps: stat() first; only when the identity changed, the content's
+ * SHA-256, from @cache (optional) or, when @may_hash, read now (and added to @cache). Without
+ * @may_hash an unknown hash gives PLACE_CHECK_UNKNOWN: the event loop of the daemon never reads a
+ * whole file. When the content is the same, the owner, mode and file capabilities are compared
+ * with the copy's. *ret_why (optional) says what changed. */
+int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, PlaceCheck *ret,
+                    char **ret_why);
+
+/* For a program placed with its loader and libraries: would ld.so now load other files than the
+ * placed ones (a new soname version, a changed ld.so.cache, a library that moved)? Reads the
+ * ELF closure again (libelf, never runs anything). *ret_why gets the first difference, or NULL
+ * when the closure is still the placed one. */
+int placement_closure_changed(const PlaceState *s, const char *zone, const char *program, char **ret_why);
+
+/* The program record of @program in @zone, or NULL. */
+Placement *place_state_find_program(const PlaceState *s, const char *zone, const char *program);
+/* Was @program placed with its loader (and so with its libraries)? */
+bool place_state_with_libraries(const PlaceState *s, const char *zone, const char *program);
 /* Copies the source again (after a package upgrade) and updates the record. */
 int placement_refresh(PlaceState *s, Placement *p, char **ret_error);
 
@@ -120,6 +179,12 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
  * link <zone>/bin/.exec/<name> it starts the loader by? One written by an earlier version, which
  * started the loader under its own name, is not: the reconcile writes it again. */
 bool place_entry_point_current(const char *zone, const char *name);
+
+/* While a placement is stale and its policy is manual, its entry point must not start the old
+ * copy: <zone>/bin/<name> becomes a symbolic link to the original program itself. */
+int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error);
+/* Is <zone>/bin/<name> that fallback (a symbolic link to @program)? */
+bool place_entry_point_is_fallback(const char *zone, const char *program);
 
 /* Opens the zone directory @zone (absolute and canonical, as zones are recorded) with
  * O_DIRECTORY|O_NOFOLLOW and no symbolic link anywhere on its path (openat2()

@@ -42,6 +42,7 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
         for (size_t i = 0; i < g->n_placement_facts; i++) {
                 free((char *) g->placement_facts[i].zone);
                 free((char *) g->placement_facts[i].program);
+                free((char *) g->placement_facts[i].stale_why);
         }
         free(g->placement_facts);
         strv_free(g->warnings);
@@ -84,7 +85,59 @@ static bool dropin_names(const char *dropin_root, const char *unit, const char *
         return strstr(text, copy) != NULL;
 }
 
-static int gather_placements(ReconcileGathered *g, const Config *config, const char *dropin_root) {
+int reconcile_program_stale(const PlaceState *s, const char *zone, const char *program,
+                            const ReconcileStaleness *how, bool *ret_stale, char **ret_why) {
+        static const ReconcileStaleness full = { .may_hash = true, .closures = true };
+        int r;
+
+        how = how ?: &full;
+        if (ret_why)
+                *ret_why = NULL;
+        for (size_t k = 0; k < s->n_placements; k++) {
+                const Placement *q = &s->placements[k];
+                _cleanup_free_ char *why = NULL;
+                PlaceCheck c;
+
+                if (strcmp(q->zone, zone) != 0 || !q->program || strcmp(q->program, program) != 0)
+                        continue;
+                r = placement_check(q, how->cache, how->may_hash, &c, &why);
+                if (r < 0 || c != PLACE_CHECK_STALE)
+                        continue; /* unreadable now: the copy stays until it can be compared */
+                *ret_stale = true;
+                if (ret_why)
+                        *ret_why = TAKE_PTR(why);
+                return 0;
+        }
+        if (how->closure_why) {
+                const char *why = NULL;
+
+                how->closure_why(how->userdata, zone, program, &why);
+                if (why) {
+                        *ret_stale = true;
+                        if (ret_why && !(*ret_why = strdup(why)))
+                                return -ENOMEM;
+                        return 0;
+                }
+        }
+        if (how->closures) {
+                _cleanup_free_ char *why = NULL;
+
+                r = placement_closure_changed(s, zone, program, &why);
+                if (r < 0)
+                        return r;
+                if (why) {
+                        *ret_stale = true;
+                        if (ret_why)
+                                *ret_why = TAKE_PTR(why);
+                        return 0;
+                }
+        }
+        *ret_stale = false;
+        return 0;
+}
+
+static int gather_placements(ReconcileGathered *g, const Config *config, const char *dropin_root,
+                             const ReconcileStaleness *how) {
         const PlaceState *s = g->input.state;
         _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
 
@@ -96,22 +149,17 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                 const Placement *p = &s->placements[i];
                 ReconcilePlacementFact *f, *nf;
                 const ConfigPlacement *cp = NULL;
+                _cleanup_free_ char *why = NULL;
                 bool stale = false;
+                int r;
 
                 if (p->role != PLACE_PROGRAM)
                         continue;
 
                 /* Stale when any file placed for this program changed. */
-                for (size_t k = 0; k < s->n_placements && !stale; k++) {
-                        const Placement *q = &s->placements[k];
-                        bool st = false;
-
-                        if (strcmp(q->zone, p->zone) != 0 || !q->program ||
-                            strcmp(q->program, p->source) != 0)
-                                continue;
-                        if (placement_is_stale(q, &st, NULL) >= 0 && st)
-                                stale = true;
-                }
+                r = reconcile_program_stale(s, p->zone, p->source, how, &stale, &why);
+                if (r == -ENOMEM)
+                        return r;
 
                 for (size_t k = 0; config && k < config->n_placements; k++)
                         if (streq(config->placements[k].program, p->source) &&
@@ -123,7 +171,7 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                         return -ENOMEM;
                 g->placement_facts = nf;
                 f = &nf[g->n_placement_facts];
-                *f = (ReconcilePlacementFact){ .stale = stale };
+                *f = (ReconcilePlacementFact){ .stale = stale, .stale_why = TAKE_PTR(why) };
                 f->zone = strdup(p->zone);
                 f->program = strdup(p->source);
                 g->n_placement_facts++;
@@ -132,11 +180,15 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
 
                 if (cp && cp->service)
                         f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
+                else if (!cp && p->has_activation && p->service)
+                        f->dropin_present = dropin_names(dropin_root, p->service, p->copy);
                 {
                         _cleanup_free_ char *base = basename_dup(p->source);
 
                         /* An entry point of an earlier version counts as missing: written again. */
                         f->entry_present = base && place_entry_point_current(p->zone, base);
+                        f->entry_fallback =
+                                f->entry_present && place_entry_point_is_fallback(p->zone, p->source);
                 }
                 f->bound = mounts && mount_table_find_target(mounts, p->source);
         }
@@ -219,8 +271,8 @@ static int gather_owners(ReconcileGathered *g, const Config *config) {
 }
 
 int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                     const char *state_dir, const char *dropin_root, ReconcileGathered **ret,
-                     char **ret_error) {
+                     const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
+                     ReconcileGathered **ret, char **ret_error) {
         ReconcileGathered *g;
         int r;
 
@@ -250,7 +302,7 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         if (r >= 0)
                 r = gather_devnodes(g);
         if (r >= 0)
-                r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT);
+                r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
         if (r < 0) {
                 error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
                 goto fail;
@@ -269,13 +321,13 @@ fail:
 }
 
 int reconcile_compute(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                      const char *state_dir, const char *dropin_root, ReconcilePlan **ret,
-                      char **ret_error) {
+                      const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
+                      ReconcilePlan **ret, char **ret_error) {
         _cleanup_reconcile_gathered_ ReconcileGathered *g = NULL;
         _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
         int r;
 
-        r = reconcile_gather(c, config, topology, state, state_dir, dropin_root, &g, ret_error);
+        r = reconcile_gather(c, config, topology, state, state_dir, dropin_root, how, &g, ret_error);
         if (r < 0)
                 return r;
         r = reconcile_plan(&g->input, &p, ret_error);
@@ -626,6 +678,77 @@ static int systemd_reload(char **ret_error) {
         return r;
 }
 
+int placement_refresh_program(PlaceState *st, const char *zone, const char *program, unsigned *ret_n,
+                              char **ret_error) {
+        _cleanup_free_ char *closure = NULL;
+        bool bound = false;
+        unsigned n = 0;
+        int r;
+
+        /* A host bind mount holds the old copy's inode: lift it first, bind the new copy after. */
+        {
+                _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
+
+                bound = mount_table_load(NULL, &mounts) >= 0 && mount_table_find_target(mounts, program);
+        }
+        if (bound) {
+                r = place_unbind_host(st, zone, program, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        r = placement_closure_changed(st, zone, program, &closure);
+        if (r < 0)
+                return r;
+        if (closure) {
+                /* ld.so would load other files now: place the closure as it is now. */
+                r = place_program(st, zone, program, true, ret_error);
+                n++;
+        } else
+                for (size_t i = 0; i < st->n_placements && r >= 0; i++) {
+                        Placement *p = &st->placements[i];
+                        PlaceCheck c;
+
+                        if (!streq(p->zone, zone) || !p->program || !streq(p->program, program))
+                                continue;
+                        r = placement_check(p, NULL, true, &c, NULL);
+                        if (r >= 0 && c == PLACE_CHECK_STALE) {
+                                r = placement_refresh(st, p, ret_error);
+                                n++;
+                        }
+                }
+        if (r >= 0 && bound)
+                r = place_bind_host(st, zone, program, ret_error);
+        if (r >= 0 && ret_n)
+                *ret_n = n;
+        return r;
+}
+
+int placement_deactivate(const PlaceState *st, const char *zone, const char *program, const char *service,
+                         const char *dropin_root, char **ret_error) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
+        _cleanup_free_ char *base = basename_dup(program), *entry = NULL;
+        struct stat sst;
+        int r;
+
+        /* Each part on its own: a drop-in removed even when the bind mount cannot be lifted. */
+        if (service) {
+                r = place_remove_dropin(service, dropin_root ?: RECONCILE_DROPIN_ROOT, ret_error);
+                if (r >= 0)
+                        r = systemd_reload(ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (base && asprintf(&entry, "%s/bin/%s", zone, base) >= 0 && lstat(entry, &sst) >= 0 &&
+            !place_entry_point_is_fallback(zone, program)) {
+                r = place_write_entry_point_fallback(zone, program, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (mount_table_load(NULL, &mounts) >= 0 && mount_table_find_target(mounts, program))
+                return place_unbind_host(st, zone, program, ret_error);
+        return 0;
+}
+
 static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
                           char **ret_error) {
         _cleanup_place_state_ PlaceState *st = NULL;
@@ -646,18 +769,10 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 r = place_program(st, s->zone, s->program, s->with_libraries, ret_error);
                 break;
         case RECONCILE_REFRESH:
-                r = 0;
-                for (size_t i = 0; i < st->n_placements && r >= 0; i++) {
-                        Placement *p = &st->placements[i];
-                        bool stale = false;
-
-                        if (!streq(p->zone, s->zone) || !p->program || !streq(p->program, s->program))
-                                continue;
-                        r = placement_is_stale(p, &stale, NULL);
-                        if (r >= 0 && stale)
-                                r = placement_refresh(st, p, ret_error);
-                }
+                r = placement_refresh_program(st, s->zone, s->program, NULL, ret_error);
                 break;
+        case RECONCILE_DEACTIVATE:
+                return placement_deactivate(st, s->zone, s->program, s->service, dropin_root, ret_error);
         case RECONCILE_WRITE_DROPIN:
                 r = place_write_dropin(st, s->zone, s->program, s->service, dropin_root, &path, ret_error);
                 if (r >= 0)
@@ -750,6 +865,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         case RECONCILE_WRITE_DROPIN:
         case RECONCILE_WRITE_ENTRY_POINT:
         case RECONCILE_BIND_HOST:
+        case RECONCILE_DEACTIVATE:
                 return step_placement(s, state_dir, dropin_root, ret_error);
         default:
                 return error_set(ret_error, -EINVAL, "unknown reconcile step type %d", (int) s->type);

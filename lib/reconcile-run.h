@@ -33,6 +33,19 @@ typedef struct ReconcileGathered {
         ReconcileInput input; /* points into the above */
 } ReconcileGathered;
 
+/* How the gathering decides that a placement is stale. NULL: hash what changed, and read the
+ * library closures again (the worker, daxmgr-tool). The daemon's event loop passes a cache and
+ * !may_hash (a changed file whose hash is not known yet counts as fresh until its check child has
+ * hashed it), and the closure changes its check child found through @closure_why. */
+typedef struct ReconcileStaleness {
+        PlaceHashCache *cache;
+        bool may_hash;
+        bool closures; /* placement_closure_changed() for programs placed with their libraries */
+        /* optional: a known change of the closure of @program in @zone (*ret_why NULL: none) */
+        void (*closure_why)(void *userdata, const char *zone, const char *program, const char **ret_why);
+        void *userdata;
+} ReconcileStaleness;
+
 ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g);
 static inline void reconcile_gathered_freep(ReconcileGathered **g) {
         reconcile_gathered_free(*g);
@@ -43,12 +56,30 @@ static inline void reconcile_gathered_freep(ReconcileGathered **g) {
  * state from @state_dir (or uses @state, borrowed) and gathers the facts (stat() of the devdax
  * nodes, staleness of placements, drop-ins, entry points and host binds). */
 int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                     const char *state_dir, const char *dropin_root, ReconcileGathered **ret,
-                     char **ret_error);
+                     const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
+                     ReconcileGathered **ret, char **ret_error);
 
 /* gather + reconcile_plan(), with the gathering's warnings added as problems. */
 int reconcile_compute(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                      const char *state_dir, const char *dropin_root, ReconcilePlan **ret, char **ret_error);
+                      const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
+                      ReconcilePlan **ret, char **ret_error);
+
+/* Is any file of @program in @zone stale (or its closure changed, with how->closures)? *ret_why
+ * (optional) says the first change. */
+int reconcile_program_stale(const PlaceState *s, const char *zone, const char *program,
+                            const ReconcileStaleness *how, bool *ret_stale, char **ret_why);
+
+/* Copies again every stale file of @program in @zone (whatever its policy), or its whole closure
+ * when ld.so would now load other libraries; a host bind mount is lifted first and made again
+ * on the new copy. *ret_n (optional): how many files (or closures) were copied. */
+int placement_refresh_program(PlaceState *st, const char *zone, const char *program, unsigned *ret_n,
+                              char **ret_error);
+
+/* While a placement is stale under Refresh=manual: no new process may start the copy. Removes
+ * @service's drop-in (and reloads systemd), points the entry point at the original, lifts the host
+ * bind mount (refused while a process runs the bound copy: the error names it). */
+int placement_deactivate(const PlaceState *st, const char *zone, const char *program, const char *service,
+                         const char *dropin_root, char **ret_error);
 
 /* Carries out one step. Namespace steps whose device is NULL find the namespace by name in
  * @topology. Placement steps load, change and save the state in @state_dir. Drop-ins are

@@ -48,12 +48,17 @@ typedef enum ReconcileStepType {
         RECONCILE_WRITE_DROPIN,      /* place_write_dropin() in /etc/systemd/system */
         RECONCILE_WRITE_ENTRY_POINT, /* place_write_entry_point() */
         RECONCILE_BIND_HOST,         /* place_bind_host() */
+        RECONCILE_DEACTIVATE,        /* a stale copy under Refresh=manual: remove the drop-in (and
+                                      * reload systemd), point the entry point at the original,
+                                      * lift the host bind mount, so that no new process starts
+                                      * the old copy */
         _RECONCILE_STEP_TYPE_MAX,
         _RECONCILE_STEP_TYPE_INVALID = -EINVAL,
 } ReconcileStepType;
 
 /* "create-namespace", "reconfigure", "format", "mount", "devdax-access", "devdax-mode",
- * "create-zone", "place", "refresh", "write-dropin", "write-entry-point", "bind-host". */
+ * "create-zone", "place", "refresh", "write-dropin", "write-entry-point", "bind-host",
+ * "deactivate". */
 const char *reconcile_step_type_to_string(ReconcileStepType t) _pure_;
 ReconcileStepType reconcile_step_type_from_string(const char *s) _pure_;
 
@@ -89,7 +94,7 @@ typedef struct ReconcileStep {
         char *zone;                 /* CREATE_ZONE, PLACE, REFRESH, activation: the zone directory */
         char *program;              /* PLACE, REFRESH, activation */
         bool with_libraries;        /* PLACE */
-        char *service;              /* WRITE_DROPIN: the unit */
+        char *service;              /* WRITE_DROPIN, DEACTIVATE: the unit */
 } ReconcileStep;
 
 typedef enum ReconcileProblemKind {
@@ -97,11 +102,12 @@ typedef enum ReconcileProblemKind {
         RECONCILE_CONFLICT, /* the system holds something else and Destroy= does not allow fixing it */
         RECONCILE_NO_ROOM,  /* no region that the section allows has room (namespace_plan_size's words) */
         RECONCILE_BLOCKED,  /* depends on something that has a problem */
+        RECONCILE_STALE,    /* a placed original changed and its policy is Refresh=manual */
         _RECONCILE_PROBLEM_KIND_MAX,
         _RECONCILE_PROBLEM_KIND_INVALID = -EINVAL,
 } ReconcileProblemKind;
 
-/* "waiting", "conflict", "no-room", "blocked". */
+/* "waiting", "conflict", "no-room", "blocked", "stale". */
 const char *reconcile_problem_kind_to_string(ReconcileProblemKind k) _pure_;
 ReconcileProblemKind reconcile_problem_kind_from_string(const char *s) _pure_;
 
@@ -137,12 +143,15 @@ typedef struct ReconcileDevNode {
 
 /* What the caller knows of a placed program beyond placements.json. */
 typedef struct ReconcilePlacementFact {
-        const char *zone;    /* zone directory */
-        const char *program; /* absolute path of the original */
-        bool stale;          /* placement_is_stale() of any of its files */
-        bool dropin_present; /* the service's drop-in exists and names this program's copies */
-        bool entry_present;  /* <zone>/bin/<basename> exists */
-        bool bound;          /* bind-mounted over the original (mountinfo) */
+        const char *zone;      /* zone directory */
+        const char *program;   /* absolute path of the original */
+        bool stale;            /* placement_is_stale() of any of its files, or its library closure
+                                * changed (placement_closure_changed()) */
+        const char *stale_why; /* what changed (optional) */
+        bool dropin_present;   /* the service's drop-in exists and names this program's copies */
+        bool entry_present;    /* <zone>/bin/<basename> exists */
+        bool entry_fallback;   /* …and is the fallback: a symbolic link to the original */
+        bool bound;            /* bind-mounted over the original (mountinfo) */
 } ReconcilePlacementFact;
 
 typedef struct ReconcileInput {
@@ -156,6 +165,10 @@ typedef struct ReconcileInput {
         const gid_t *group_gids;
         const ReconcileDevNode *devnodes;
         size_t n_devnodes;
+        /* One per program placed (state), configured or by hand. A placement made by hand
+         * (daxmgr place, not in the configuration) takes part in the plan through what its
+         * program record remembers (Placement.has_activation): refreshed or deactivated when
+         * stale, its activation restored after a refresh. */
         const ReconcilePlacementFact *placement_facts;
         size_t n_placement_facts;
 } ReconcileInput;

@@ -301,6 +301,14 @@ TEST(test_values) {
         ASSERT_TRUE(!p->entry_point);
         ASSERT_TRUE(p->bind_host);
         ASSERT_STREQ(p->service, "app@inst.service");
+        {
+                _cleanup_config_ Config *m =
+                        parse_ok(NS_DB ZONE "[Placement p]\nZone=apps\nProgram=/bin/true\n"
+                                            "Refresh=manual\n",
+                                 NULL);
+
+                ASSERT_TRUE(config_find_placement(m, "p")->refresh_manual);
+        }
 }
 
 TEST(test_defaults) {
@@ -327,6 +335,7 @@ TEST(test_defaults) {
         ASSERT_TRUE(p->entry_point);
         ASSERT_TRUE(!p->bind_host);
         ASSERT_TRUE(!p->service);
+        ASSERT_TRUE(!p->refresh_manual);
 
         /* An empty text is an empty configuration. */
         config_free(parse_ok("", NULL));
@@ -550,6 +559,11 @@ TEST(test_value_errors) {
                 NS_DB ZONE "[Placement p]\nZone=apps\nProgram=/opt/my:app\nService=a.service\n", F
                 ":11: Service: /opt/my:app or zone apps (/mnt/pmem/db/xip) holds a space, quote, '\\', '%' "
                 "or ':', which a BindReadOnlyPaths= line cannot carry");
+        parse_fails(NS_DB ZONE "[Placement p]\nZone=apps\nProgram=/bin/sh\nRefresh=never\n",
+                    F ":11: Refresh: 'never' is not a refresh policy: use auto or manual");
+        parse_fails(
+                NS_DB ZONE "[Placement p]\nZone=apps\nProgram=/bin/sh\nRefresh=manua\n",
+                F ":11: Refresh: 'manua' is not a refresh policy: use auto or manual; did you mean manual?");
 }
 
 TEST(test_cross_field_errors) {

@@ -368,7 +368,84 @@ TEST(test_entry_point_keeps_name) {
         ASSERT_EQ(system(cmd), 0);
 }
 
+static void write_text(const char *path, const char *text, mode_t mode) {
+        FILE *f = fopen(path, "we");
+
+        ASSERT_TRUE(f);
+        ASSERT_TRUE(fputs(text, f) >= 0);
+        ASSERT_EQ(fclose(f), 0);
+        ASSERT_EQ(chmod(path, mode), 0);
+}
+
+static PlaceCheck check(Placement *p, PlaceHashCache *cache, bool may_hash) {
+        PlaceCheck c;
+        char *why = NULL;
+
+        ASSERT_EQ(placement_check(p, cache, may_hash, &c, &why), 0);
+        free(why);
+        return c;
+}
+
+/* stat() first, the hash only when the identity changed, once per identity; owner and mode count. */
+TEST(test_check_steps) {
+        char dir[] = "/tmp/test-place-check-XXXXXX", src[64], copy[64];
+        PlaceHashCache cache = {};
+        const PlaceHashEntry *e;
+        Placement p = {};
+        struct stat st;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        (void) snprintf(src, sizeof(src), "%s/src", dir);
+        (void) snprintf(copy, sizeof(copy), "%s/copy", dir);
+        write_text(src, "version 1\n", 0755);
+        write_text(copy, "version 1\n", 0755);
+        ASSERT_EQ(stat(src, &st), 0);
+        p = (Placement){ .source = src,
+                         .copy = copy,
+                         .dev = (uint64_t) st.st_dev,
+                         .ino = (uint64_t) st.st_ino,
+                         .size = (uint64_t) st.st_size,
+                         .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                         .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
+        memset(p.sha256, 'f', 64);
+
+        /* Same identity: fresh without reading it (the recorded hash is not even right). */
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_FRESH);
+        ASSERT_EQ(cache.n, 0U);
+
+        /* Identity changed: unknown without hashing, then hashed once into the cache. */
+        p.ino++;
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_UNKNOWN);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_STALE); /* 'fff…' is not its hash */
+        ASSERT_EQ(cache.n, 1U);
+        e = place_hash_cache_find(&cache, &st);
+        ASSERT_TRUE(e);
+        memcpy(p.sha256, e->sha256, 65);
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_FRESH); /* same bytes: from the cache */
+        ASSERT_EQ(cache.n, 1U);
+
+        /* chmod: a new ctime, the same bytes, another mode than the copy's. */
+        ASSERT_EQ(chmod(src, 0700), 0);
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_UNKNOWN);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_STALE);
+        ASSERT_EQ(cache.n, 2U);
+        ASSERT_EQ(chmod(src, 0755), 0);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_FRESH);
+
+        /* Rewritten in place: content differs. */
+        write_text(src, "version 2\n", 0755);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_STALE);
+
+        /* Gone. */
+        ASSERT_EQ(unlink(src), 0);
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_STALE);
+        (void) unlink(copy);
+        (void) rmdir(dir);
+        place_hash_cache_done(&cache);
+}
+
 int main(void) {
+        test_check_steps();
         test_state_round_trip();
         test_entry_point_keeps_name();
         test_symlinks_in_zone();

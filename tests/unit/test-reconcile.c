@@ -790,6 +790,103 @@ TEST(test_placements) {
         p = reconcile_plan_free(p);
 }
 
+TEST(test_refresh_policy) {
+        _cleanup_topology_ Topology *t = fixture();
+        _cleanup_config_ Config *c = conf(CONF_MATCHING "Refresh=manual\n" /* 24 */);
+        _cleanup_place_state_ PlaceState *s = state(STATE_MATCHING);
+        ReconcilePlacementFact fact = matching_fact();
+        ReconcileInput in = matching_input(c, t, s, &fact);
+        ReconcilePlan *p;
+
+        /* Fresh: nothing, whatever the policy. */
+        p = plan_in(&in);
+        expect_steps(p, "");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+
+        /* Stale under Refresh=manual: a problem, and no new process may get the copy. */
+        fact.stale = true;
+        fact.stale_why = "/usr/bin/python3 changed since it was placed";
+        p = plan_in(&in);
+        expect_steps(p, "deactivate");
+        ASSERT_STREQ(p->steps[0].service, "web.service");
+        ASSERT_STREQ(p->steps[0].section, "Placement py");
+        expect_problem(p, 0, RECONCILE_STALE, "Placement py",
+                       F ":24: /usr/bin/python3: the copy in /mnt/ref/tools is stale and Refresh=manual: "
+                         "/usr/bin/python3 changed since it was placed. New starts run the original; run "
+                         "'daxmgr refresh /usr/bin/python3' to copy it again");
+        p = reconcile_plan_free(p);
+
+        /* Deactivated: the problem stays, no step (the plan is stable). */
+        fact.dropin_present = false;
+        fact.entry_fallback = true;
+        fact.bound = false;
+        p = plan_in(&in);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1U);
+        p = reconcile_plan_free(p);
+
+        /* Refreshed by hand: activation back, the entry point rewritten. */
+        fact.stale = false;
+        p = plan_in(&in);
+        expect_steps(p, "write-dropin write-entry-point bind-host");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+}
+
+TEST(test_hand_placements) {
+        _cleanup_topology_ Topology *t = fixture();
+        _cleanup_config_ Config *c = conf("");
+        /* placed by hand with daxmgr place: the state remembers its activation */
+        _cleanup_place_state_ PlaceState *s = state(
+                "{\"zones\": [\"/mnt/ref/tools\"], \"placements\": [{\"zone\": \"/mnt/ref/tools\", "
+                "\"source\": "
+                "\"/usr/bin/vim\", \"copy\": \"/mnt/ref/tools/root/usr/bin/vim\", \"role\": \"program\", "
+                "\"program\": \"/usr/bin/vim\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                "\"ctime_ns\": 5, \"sha256\": \"" SHA "\", \"activation\": {\"refresh\": \"manual\", "
+                "\"entry_point\": true, \"bind_host\": false, \"service\": \"ed.service\"}}]}");
+        _cleanup_place_state_ PlaceState *old = state(STATE_MATCHING);
+        ReconcilePlacementFact fact = { .zone = "/mnt/ref/tools",
+                                        .program = "/usr/bin/vim",
+                                        .dropin_present = true,
+                                        .entry_present = true };
+        ReconcileInput in = {
+                .config = c, .topology = t, .state = s, .placement_facts = &fact, .n_placement_facts = 1
+        };
+        ReconcilePlan *p;
+
+        ASSERT_TRUE(s->placements[0].has_activation);
+        ASSERT_TRUE(s->placements[0].refresh_manual);
+        ASSERT_EQ(s->placements[0].ctime_ns, 5);
+        ASSERT_STREQ(s->placements[0].service, "ed.service");
+
+        p = plan_in(&in);
+        expect_steps(p, "");
+        p = reconcile_plan_free(p);
+
+        fact.stale = true;
+        p = plan_in(&in);
+        expect_steps(p, "deactivate");
+        ASSERT_STREQ(p->steps[0].section, "Placed /usr/bin/vim");
+        expect_problem(p, 0, RECONCILE_STALE, "Placed /usr/bin/vim",
+                       "/usr/bin/vim: the copy in /mnt/ref/tools is stale…");
+        p = reconcile_plan_free(p);
+
+        s->placements[0].refresh_manual = false;
+        p = plan_in(&in);
+        expect_steps(p, "refresh");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+
+        /* A state written before activations were remembered: left alone. */
+        in.state = old;
+        in.placement_facts = NULL;
+        in.n_placement_facts = 0;
+        p = plan_in(&in);
+        expect_steps(p, "");
+        p = reconcile_plan_free(p);
+}
+
 TEST(test_blocked) {
         _cleanup_topology_ Topology *t = fixture();
         /* ref-fsdax is mounted elsewhere: its zone and placements wait; the other zone goes on. */
@@ -1069,6 +1166,8 @@ int main(void) {
         test_devdax();
         test_devdax_back_from_ram();
         test_placements();
+        test_refresh_policy();
+        test_hand_placements();
         test_blocked();
         test_labelless();
         test_duplicate_names();
