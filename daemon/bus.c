@@ -401,7 +401,8 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                 if (strcmp(m->restart[i].zone, p->zone) != 0 ||
                     strcmp(m->restart[i].program, p->source) != 0)
                         continue;
-                s = asprintf_safe("%d %s %s", (int) m->restart[i].pid, m->restart[i].unit, m->restart[i].comm);
+                s = asprintf_safe("%d %s %s", (int) m->restart[i].pid, m->restart[i].unit,
+                                  m->restart[i].comm);
                 if (s)
                         json_object_array_add(restart, jstr(s));
         }

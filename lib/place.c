@@ -930,7 +930,8 @@ int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, Pl
         if (strcmp(e->sha256, p->sha256) != 0) {
                 *ret = PLACE_CHECK_STALE;
                 if (ret_why)
-                        *ret_why = asprintf_safe("%s changed since it was placed (content differs: sha256 %.12s… now, "
+                        *ret_why = asprintf_safe(
+                                "%s changed since it was placed (content differs: sha256 %.12s… now, "
                                 "%.12s… placed)",
                                 p->source, e->sha256, p->sha256);
                 return 0;
@@ -944,7 +945,8 @@ int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, Pl
             st.st_gid != cst.st_gid) {
                 *ret = PLACE_CHECK_STALE;
                 if (ret_why)
-                        *ret_why = asprintf_safe("the owner or mode of %s changed since it was placed (%u:%u %04o now, "
+                        *ret_why = asprintf_safe(
+                                "the owner or mode of %s changed since it was placed (%u:%u %04o now, "
                                 "%u:%u %04o placed)",
                                 p->source, (unsigned) st.st_uid, (unsigned) st.st_gid,
                                 (unsigned) (st.st_mode & 07777), (unsigned) cst.st_uid,
@@ -958,8 +960,9 @@ int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, Pl
                 if (na != nb || memcmp(a, b, (size_t) na) != 0) {
                         *ret = PLACE_CHECK_STALE;
                         if (ret_why)
-                                *ret_why = asprintf_safe("the file capabilities of %s changed since it was placed",
-                                                p->source);
+                                *ret_why = asprintf_safe(
+                                        "the file capabilities of %s changed since it was placed",
+                                        p->source);
                         return 0;
                 }
         }
