@@ -30,7 +30,6 @@ MAX_WATCHES=$(sysctl -n fs.inotify.max_user_watches)
 
 cleanup_pkg() {
     sysctl -q -w fs.inotify.max_user_watches="$MAX_WATCHES" || true
-    rm -f /etc/apt/apt.conf.d/80daxmgr
     dpkg --purge xiphello >/dev/null 2>&1 || true
 }
 trap 'rc=$?; cleanup_pkg; (exit $rc); _daemon_cleanup' EXIT
@@ -186,7 +185,9 @@ daxmgr status | sed -n '/^Watches:/,/^$/p' | head -8 | tee "$out/polled.txt"
 echo "watches with max_user_watches=1: $(mgr_prop Watches)"
 check_ge "polled paths" 1 "$(mgr_prop PolledPaths | jq length)"
 journalctl -u daxmgrd --no-pager -o cat | grep 'polling it every' | tail -2
-install -m 0644 "$DAXMGR_SRC/apt/80daxmgr" /etc/apt/apt.conf.d/80daxmgr
+# The hook comes with the package, as a conffile.
+check_eq "the apt hook, from the package" "daxmgr: /etc/apt/apt.conf.d/80daxmgr" \
+    "$(dpkg -S /etc/apt/apt.conf.d/80daxmgr 2>&1)"
 t0=$(now)
 if apt-get install -y /var/tmp/xiphello_3.0.deb >"$out/apt.log" 2>&1; then
     t_apt=$(elapsed "$t0")
