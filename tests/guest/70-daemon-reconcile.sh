@@ -3,6 +3,7 @@
 # topology: labelled
 # smoke: yes
 # timeout: 600
+# expect: 200
 #
 # daxmgrd under systemd realizes a declarative configuration: an fsdax namespace formatted and
 # mounted with DAX, a zone on it, a placed program activated for a service through a drop-in, and
