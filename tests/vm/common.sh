@@ -100,6 +100,14 @@ slot_others_want() { # dir
     done
     return 1
 }
+slot_held() { # dir: is a slot taken?
+    local f
+    for f in "$1"/slot.*; do
+        [ -e "$f" ] || continue
+        flock -n "$f" true || return 0
+    done
+    return 1
+}
 slot_acquire() { # dir first(0|1)
     local dir=$1 first=$2 f fd want=
     if [ "$first" = 1 ]; then
