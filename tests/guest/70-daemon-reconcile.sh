@@ -80,8 +80,8 @@ UNIT
 
     step "the program runs in place, as the daemon's own VerifyProcess says"
     systemctl start xip-sleeper.service
-    sleep 1
     pid=$(systemctl show -P MainPID xip-sleeper.service)
+    wait_asleep "$pid"
     call VerifyProcess 'ua{sv}' "$pid" 0 >"$out/verify.json"
     jq -c .summary "$out/verify.json"
     check_ge "text pages in pmem" 1 "$(jq .summary.exec_pmem "$out/verify.json")"
@@ -139,10 +139,19 @@ UNIT
 
     gdbus monitor --system --dest org.daxmgr1 >"$out/monitor.txt" 2>&1 &
     mon=$!
-    sleep 1
+    # gdbus prints whose the name is after it subscribed (the answer to a call sent after the
+    # AddMatch): from then on no signal is missed.
+    for ((i = 0; i < 200; i++)); do grep -q "is owned by" "$out/monitor.txt" && break; sleep 0.05; done
     job=$(call Reconcile 'a{sv}' 0)
     wait_job "$job" >/dev/null
-    sleep 1
+    # Until the signals the checks below look for are written (at most 10 s; they fail if not).
+    for ((i = 0; i < 200; i++)); do
+        grep -q "org.daxmgr1.Job.Completed (true" "$out/monitor.txt" &&
+            grep -q "org.daxmgr1.Manager.JobRemoved" "$out/monitor.txt" &&
+            grep -q "org.freedesktop.DBus.ObjectManager.InterfacesAdded" "$out/monitor.txt" &&
+            grep -q "PropertiesChanged ('org.daxmgr1.Job'" "$out/monitor.txt" && break
+        sleep 0.05
+    done
     kill $mon
     grep -q "org.daxmgr1.Job.Completed (true" "$out/monitor.txt" || { cat "$out/monitor.txt"; fail "no Completed signal"; }
     grep -q "org.daxmgr1.Manager.JobRemoved" "$out/monitor.txt" || fail "no JobRemoved signal"
@@ -160,7 +169,8 @@ UNIT
     cp /etc/daxmgr/daxmgr.conf "$out/good.conf"
     printf '[Namespace broken]\nMode=fsdax\nSize=lots\n' >>/etc/daxmgr/daxmgr.conf
     systemctl reload daxmgrd
-    sleep 2
+    # ExecReload= sends SIGHUP and returns: until the daemon read the file (at most 20 s).
+    for ((i = 0; i < 100; i++)); do [ "$(mgr_prop State)" = degraded ] && break; sleep 0.2; done
     check_eq "daemon active" active "$(systemctl is-active daxmgrd)"
     mgr_prop ConfigError
     mgr_prop ConfigError | grep -q "daxmgr.conf:[0-9]*:" || fail "ConfigError does not name the file and line"
@@ -213,7 +223,7 @@ check_eq "reconcile job" done "$(wait_job "$job")"
 grep -q '^exec-as=/mnt/data/xip/bin/.exec/sleep$' /mnt/data/xip/bin/.sleep.launch || fail "no exec-as= after the reconcile"
 /mnt/data/xip/bin/sleep 300 &
 pid=$!
-sleep 1
+wait_asleep $pid
 check_named $pid sleep
 call VerifyProcess 'ua{sv}' "$pid" 0 | jq -c .summary | tee "$out/verify-sleep.json"
 check_eq "sleep through the entry point: text pages in DRAM" 0 "$(jq .exec_dram "$out/verify-sleep.json")"
