@@ -50,6 +50,10 @@ SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 main_pid() { systemctl show -P MainPID daxmgrd; }
+# tstamp WHAT: where the time of this boot part goes (seconds since the test started on this
+# boot, and the guest's uptime: the boot itself is the difference).
+T_BOOT0=$(now)
+tstamp() { echo "time: +$(since "$T_BOOT0") s (uptime $(cut -d' ' -f1 /proc/uptime) s): $*"; }
 
 # ---------------------------------------------------------------- the gate
 GATE=/run/daxmgr-test-gate.py
@@ -491,7 +495,9 @@ run_step() {
     local i=$1 kind=$2 t0
     step "${STEPS[$i]} × $([ "$kind" = k ] && echo SIGKILL || echo "power cut")"
     settle 240 || fail "the daemon is not settled before the step"
+    tstamp "settled before the step"
     "setup_$((i + 1))" "$kind"
+    tstamp "set up (gate armed)"
     reload_daemon
     if ! gate_wait; then
         bad "the daemon never got to the step (the gate did not fire)"
@@ -503,8 +509,10 @@ run_step() {
         fi
         return
     fi
+    tstamp "gate fired"
     "hold_$((i + 1))" "$kind"
     "evidence_$((i + 1))" "$kind"
+    tstamp "held mid-step"
     t0=$(now)
     if [ "$kind" = p ]; then
         printf '%s\n%s\n' "$t0" "$(IFS=$'\x1f'; echo "${notes[*]}")" >"$out/cut-pending"
@@ -522,8 +530,10 @@ run_step() {
     echo "killed daxmgrd (and its worker) mid-step"
     sleep 1.5
     check_all "$t0"
+    tstamp "converged and checked"
     "check_$((i + 1))" "$kind"
     [ "$i" -lt 3 ] || check_cell_fs
+    tstamp "file systems checked"
     record_cell "$i" "$kind"
 }
 
@@ -539,9 +549,11 @@ after_cut() {
     IFS=$'\x1f' read -r -a notes <<<"$(sed -n 2p "$out/cut-pending")"
     while IFS= read -r n; do [ -z "$n" ] || errs+=("$n"); done <"$out/cut-errs"
     check_all "$t0"
+    tstamp "converged and checked"
     notes=("${notes[@]/#converged in/converged (reboot included) in}")
     "check_$((i + 1))" p
     [ "$i" -lt 3 ] || check_cell_fs
+    tstamp "file systems checked"
     record_cell "$i" p
 }
 
@@ -604,7 +616,9 @@ if [ "$boot" = 1 ]; then
             head -c 64K /dev/urandom >>"/opt/daxmgr-small-$s$k"
         done
     done
+    tstamp "programs written"
     for f in /opt/daxmgr-big-* /opt/daxmgr-small-*; do sha "$f" >"$out/sha-$(basename "$f")"; done
+    tstamp "programs hashed"
     write_config <<CONF
 [Namespace cell]
 Region=region0
@@ -619,6 +633,7 @@ Namespace=cell
 CONF
     systemctl enable --now daxmgrd
     wait_settled 300
+    tstamp "daemon enabled and settled"
     head -c 4M /dev/urandom >"$CELL/userfile"
     sync "$CELL/userfile"
     sha "$CELL/userfile" >"$out/sha-userfile"
@@ -626,7 +641,11 @@ CONF
 fi
 
 # ---------------------------------------------------------------- every boot
+tstamp "boot $boot: the test starts"
 if [ "$boot" -gt 1 ]; then
+    dmesg | grep -E 'Run /init|EXT4-fs \(vda\)|systemd\[1\]: systemd [0-9]' | sed 's/^/boot: /' || true
+    t=$(systemd-analyze time 2>/dev/null | head -1) && echo "boot: $t"
+    systemd-analyze blame --no-pager 2>/dev/null | head -8 | sed 's/^/boot: blame: /' || true
     after_cut $((boot - 2))
 fi
 if [ "$boot" -le "$NSTEPS" ]; then
