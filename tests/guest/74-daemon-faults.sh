@@ -28,7 +28,8 @@
 #   mount              worker reads placements.json just      resumed under strace, held at the
 #                      before the step                        entry of move_mount() (setup_3)
 #   zone creation      worker creates placements.json's temp  directories made, not yet recorded
-#   placement copy     worker opens the program to copy       resumed 0.5 s, stopped mid-copy
+#   placement copy     worker opens the program to copy       resumed until it wrote 1 MiB of the
+#                                                            copy (of 64 MiB), stopped mid-copy
 #   state write        worker creates placements.json's temp  copy renamed in place, not recorded
 #   config reload      daemon's main process opens            inside the reload (SIGHUP)
 #                      daxmgr.conf
@@ -46,6 +47,7 @@ CELL=/mnt/cell # the file system every zone and placement lives on
 STEPS=("namespace creation" "mkfs" "mount" "zone creation" "placement copy" "state write" "config reload")
 NSTEPS=${#STEPS[@]}
 SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
+BIG_MIB=64 # the program of the copy's cell: the copy is stopped after its first MiB (hold_5)
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -442,16 +444,32 @@ setup_5() {
     placement "e$1" "z$1" "/opt/daxmgr-big-$1"
     gate_arm --mark "/opt/daxmgr-big-$1" --match "^/opt/daxmgr-big-$1\$" --comm '^daxmgrd-worker$'
 }
+# wchar PID: WCHAR := the bytes PID has written so far (/proc/PID/io); builtins only, no fork.
+wchar() {
+    local k v
+    WCHAR=
+    while read -r k v; do [ "$k" != wchar: ] || { WCHAR=$v; return 0; }; done <"/proc/$1/io"
+    return 1
+}
+# The copy goes in 1 MiB chunks (read, hash, write): the worker is let go until it has written
+# the first MiB of the copy, and stopped there, far from the end of the program (BIG_MIB).
+# Polled without sleeps or forks: on one vCPU it takes turns with the worker.
 hold_5() {
+    local w0=0 end=$((SECONDS + 30))
+    COPY_WRITTEN=
+    wchar "$GATED_PID" 2>/dev/null && w0=$WCHAR
     kill -CONT "$GATED_PID" 2>/dev/null || true
-    sleep 0.5
+    while ((SECONDS < end)) && wchar "$GATED_PID" 2>/dev/null && ((WCHAR - w0 < 1048576)); do :; done
     kill -STOP "$GATED_PID" 2>/dev/null || true
+    if wchar "$GATED_PID" 2>/dev/null; then COPY_WRITTEN=$(((WCHAR - w0) / 1048576)); fi
 }
 evidence_5() {
     if [ -e "$CELL/z$1/root/opt/daxmgr-big-$1" ]; then
         bad "the copy was in place already: the fault came after the copy"
+    elif [ -z "$COPY_WRITTEN" ] || [ "$COPY_WRITTEN" -lt 1 ] || [ "$COPY_WRITTEN" -ge "$BIG_MIB" ]; then
+        bad "the worker was not stopped mid-copy: ${COPY_WRITTEN:-?} MiB of $BIG_MIB MiB written"
     else
-        note "fault mid-copy"
+        note "fault mid-copy (${COPY_WRITTEN} MiB of ${BIG_MIB} MiB written)"
     fi
     [ -z "$(find "$CELL/z$1" -name '.*daxmgr*' 2>/dev/null)" ] || bad "a temporary copy is visible during the copy"
 }
@@ -610,7 +628,7 @@ if [ "$boot" = 1 ]; then
     mkdir -p /opt
     for k in k p; do
         cp "$SLEEPER" "/opt/daxmgr-big-$k"
-        head -c 200M /dev/urandom >>"/opt/daxmgr-big-$k"
+        head -c "${BIG_MIB}M" /dev/urandom >>"/opt/daxmgr-big-$k"
         for s in f g; do
             cp "$SLEEPER" "/opt/daxmgr-small-$s$k"
             head -c 64K /dev/urandom >>"/opt/daxmgr-small-$s$k"
