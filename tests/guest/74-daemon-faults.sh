@@ -23,8 +23,8 @@
 #   step               gate (the open that stops it)          where the step then is
 #   namespace creation worker creates the creating- marker    resumed until the namespace has its
 #                                                            name in sysfs (or 10 s), stopped
-#   mkfs               worker creates the formatting- marker  resumed until mkfs runs, + 0.2 s,
-#                                                            mkfs and worker stopped
+#   mkfs               worker creates the formatting- marker  resumed until mkfs runs and has
+#                                                            written, mkfs and worker stopped
 #   mount              worker reads placements.json just      resumed under strace, held at the
 #                      before the step                        entry of move_mount() (setup_3)
 #   zone creation      worker creates placements.json's temp  directories made, not yet recorded
@@ -339,6 +339,13 @@ MountPoint=/mnt/$(ns2 "$1")
 EOF
     gate_arm --mark "$STATE" --match '/formatting-' --comm '^daxmgrd-worker$'
 }
+# wchar PID: WCHAR := the bytes PID has written so far (/proc/PID/io); builtins only, no fork.
+wchar() {
+    local k v
+    WCHAR=
+    while read -r k v; do [ "$k" != wchar: ] || { WCHAR=$v; return 0; }; done <"/proc/$1/io"
+    return 1
+}
 # find_mkfs: MKFS_PID := the mkfs in daxmgrd's cgroup (builtins only: no fork between looks).
 find_mkfs() {
     local p c
@@ -356,7 +363,10 @@ hold_2() {
         find_mkfs && break
     done
     [ -n "$MKFS_PID" ] || { kill -STOP "$GATED_PID"; return 0; }
-    sleep 0.2
+    # Until mkfs has written something (polled without forks or sleeps).  A fixed 0.2 s here
+    # (a sleep that is itself a fork) sometimes let a fast mkfs of 512M finish, and the worker
+    # end the step: "no formatting- marker" (a run of 2026-12-04, loaded host).
+    while ((SECONDS < end)) && wchar "$MKFS_PID" 2>/dev/null && ((WCHAR == 0)); do :; done
     kill -STOP "$MKFS_PID" "$GATED_PID" 2>/dev/null || true
 }
 evidence_2() {
@@ -443,13 +453,6 @@ EOF
 setup_5() {
     placement "e$1" "z$1" "/opt/daxmgr-big-$1"
     gate_arm --mark "/opt/daxmgr-big-$1" --match "^/opt/daxmgr-big-$1\$" --comm '^daxmgrd-worker$'
-}
-# wchar PID: WCHAR := the bytes PID has written so far (/proc/PID/io); builtins only, no fork.
-wchar() {
-    local k v
-    WCHAR=
-    while read -r k v; do [ "$k" != wchar: ] || { WCHAR=$v; return 0; }; done <"/proc/$1/io"
-    return 1
 }
 # The copy goes in 1 MiB chunks (read, hash, write): the worker is let go until it has written
 # the first MiB of the copy, and stopped there, far from the end of the program (BIG_MIB).
