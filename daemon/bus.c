@@ -899,6 +899,8 @@ static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                         json_object_put(a);
                         return sd_bus_reply_method_return(msg, "o", m->jobs[i]->path);
                 }
+        /* An explicit call tries again what the kernel refused (EBUSY) before. */
+        (void) reconcile_clear_mode_refusals(m->state_dir);
         return reply_job(msg, m, JOB_RECONCILE, "", a, e);
 }
 

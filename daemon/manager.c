@@ -283,6 +283,10 @@ static void manager_refresh_internal(Manager *m, bool snapshot) {
         int r;
 
         m->refresh_pending = false;
+        /* Asked to reconcile (start, reload, a call): the mode changes the kernel refused in
+         * this boot are tried again; a refresh on an event does not retry them. */
+        if (m->reconcile_wanted && reconcile_clear_mode_refusals(m->state_dir) > 0)
+                log_info("Trying again the memory mode changes the kernel refused before.");
         if (!snapshot && m->topology)
                 goto state;
         m->refresh_topology = false;

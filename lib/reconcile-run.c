@@ -45,6 +45,11 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
                 free((char *) g->placement_facts[i].stale_why);
         }
         free(g->placement_facts);
+        for (size_t i = 0; i < g->n_mode_refusals; i++) {
+                free((char *) g->mode_refusals[i].chardev);
+                free((char *) g->mode_refusals[i].message);
+        }
+        free(g->mode_refusals);
         strv_free(g->warnings);
         free(g);
         return NULL;
@@ -195,8 +200,21 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
         return 0;
 }
 
+/* Is the content of a devdax device worth reading: some section wants a devdax namespace as
+ * system RAM without Destroy=yes? (Reading maps 2 MiB of every devdax device; skip it when no
+ * plan could need it.) */
+static bool content_needed(const Config *config) {
+        for (size_t i = 0; config && i < config->n_namespaces; i++)
+                if (config->namespaces[i].mode == NAMESPACE_MODE_DEVDAX &&
+                    config->namespaces[i].system_ram != CONFIG_SYSTEM_RAM_NO &&
+                    !config->namespaces[i].destroy)
+                        return true;
+        return false;
+}
+
 static int gather_devnodes(ReconcileGathered *g) {
         const Topology *t = g->input.topology;
+        bool probe = content_needed(g->input.config);
 
         for (size_t i = 0; i < t->n_regions; i++)
                 for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
@@ -221,6 +239,13 @@ static int gather_devnodes(ReconcileGathered *g) {
                                 .gid = st.st_gid,
                                 .mode = st.st_mode & 07777,
                         };
+                        if (probe && S_ISCHR(st.st_mode)) {
+                                int c = devdax_probe_content(n->daxdev->chardev, NULL);
+
+                                nd[g->n_devnodes].content = c == 0  ? RECONCILE_CONTENT_BLANK
+                                                            : c > 0 ? RECONCILE_CONTENT_DATA
+                                                                    : RECONCILE_CONTENT_UNKNOWN;
+                        }
                         if (!nd[g->n_devnodes++].chardev)
                                 return -ENOMEM;
                 }
@@ -270,6 +295,112 @@ static int gather_owners(ReconcileGathered *g, const Config *config) {
         return 0;
 }
 
+/* ---------------------------------------------------------------- refused mode changes
+ *
+ * "refused-mode-daxX.Y" in the state directory: "BOOT-ID\nSYSTEMRAM\nMESSAGE\n". Device names
+ * are not stable across boots and a reboot gives the memory back, so a record of another boot
+ * is stale and removed. */
+
+#define REFUSAL_PREFIX "refused-mode-"
+
+static int marker_set(const char *state_dir, const char *kind, const char *key, const char *content,
+                      char **ret_error);
+
+static int boot_id(char **ret) {
+        return read_one_line_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", ret);
+}
+
+static int mode_refusal_record(const char *state_dir, const char *chardev, ConfigSystemRam want,
+                               const char *message) {
+        _cleanup_free_ char *id = NULL, *content = NULL;
+        int r;
+
+        _cleanup_free_ char *line = strdup(message ?: "");
+
+        if (!line)
+                return -ENOMEM;
+        for (char *p = line; *p; p++)
+                if (*p == '\n')
+                        *p = ' '; /* one line per field */
+        r = boot_id(&id);
+        if (r < 0)
+                return r;
+        if (asprintf(&content, "%s\n%s\n%s\n", id, config_system_ram_to_string(want), line) < 0)
+                return -ENOMEM;
+        return marker_set(state_dir, "refused-mode", chardev, content, NULL);
+}
+
+int reconcile_clear_mode_refusals(const char *state_dir) {
+        DIR *d = opendir(state_dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) == 0 &&
+                    unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static int gather_mode_refusals(ReconcileGathered *g, const char *state_dir) {
+        _cleanup_free_ char *id = NULL;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!state_dir || boot_id(&id) < 0)
+                return 0;
+        d = opendir(state_dir);
+        if (!d)
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *text = NULL;
+                char *want, *msg, *end;
+                ConfigSystemRam sr;
+                ReconcileModeRefusal *a;
+
+                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) != 0)
+                        continue;
+                if (read_full_file_at(dirfd(d), de->d_name, 64 * 1024, &text, NULL) < 0)
+                        continue;
+                want = strchr(text, '\n');
+                msg = want ? strchr(want + 1, '\n') : NULL;
+                if (!msg) {
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                *want++ = '\0';
+                *msg++ = '\0';
+                end = strchr(msg, '\n');
+                if (end)
+                        *end = '\0';
+                sr = config_system_ram_from_string(want);
+                if (strcmp(text, id) != 0 || sr < 0) { /* another boot's */
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                a = reallocarray(g->mode_refusals, g->n_mode_refusals + 1, sizeof(*a));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                g->mode_refusals = a;
+                a[g->n_mode_refusals] = (ReconcileModeRefusal){
+                        .chardev = strdup(de->d_name + strlen(REFUSAL_PREFIX)),
+                        .system_ram = sr,
+                        .message = strdup(msg),
+                };
+                if (!a[g->n_mode_refusals].chardev || !a[g->n_mode_refusals].message)
+                        r = -ENOMEM;
+                g->n_mode_refusals++;
+        }
+        closedir(d);
+        return r;
+}
+
 int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
                      const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
                      ReconcileGathered **ret, char **ret_error) {
@@ -302,6 +433,8 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         if (r >= 0)
                 r = gather_devnodes(g);
         if (r >= 0)
+                r = gather_mode_refusals(g, state_dir);
+        if (r >= 0)
                 r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
         if (r < 0) {
                 error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
@@ -313,6 +446,8 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         g->input.n_devnodes = g->n_devnodes;
         g->input.placement_facts = g->placement_facts;
         g->input.n_placement_facts = g->n_placement_facts;
+        g->input.mode_refusals = g->mode_refusals;
+        g->input.n_mode_refusals = g->n_mode_refusals;
         *ret = g;
         return 0;
 fail:
@@ -855,10 +990,16 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                 r = step_chardev(t, s, &dev, ret_error);
                 if (r < 0)
                         return r;
-                return devdax_set_mode(dev,
-                                       s->system_ram == CONFIG_SYSTEM_RAM_NO ? DEVDAX_MODE_DEVDAX
-                                                                             : DEVDAX_MODE_SYSTEM_RAM,
-                                       s->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, ret_error);
+                r = devdax_set_mode(dev,
+                                    s->system_ram == CONFIG_SYSTEM_RAM_NO ? DEVDAX_MODE_DEVDAX
+                                                                          : DEVDAX_MODE_SYSTEM_RAM,
+                                    s->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, ret_error);
+                /* Memory the kernel would not take offline: remembered, so that the plan shows a
+                 * problem instead of trying again at every event (not for a device a process
+                 * holds open: that clears when the process ends). */
+                if (r == -EBUSY && ret_error && *ret_error && strstr(*ret_error, "in use by") == NULL)
+                        (void) mode_refusal_record(state_dir, dev, s->system_ram, *ret_error);
+                return r;
         case RECONCILE_CREATE_ZONE:
         case RECONCILE_PLACE:
         case RECONCILE_REFRESH:

@@ -773,6 +773,77 @@ static const ReconcileDevNode *find_devnode(const ReconcileInput *in, const char
         return NULL;
 }
 
+static const ReconcileModeRefusal *find_refusal(const ReconcileInput *in, const char *chardev,
+                                                ConfigSystemRam want) {
+        for (size_t k = 0; chardev && k < in->n_mode_refusals; k++)
+                if (in->mode_refusals[k].chardev && strcmp(in->mode_refusals[k].chardev, chardev) == 0 &&
+                    in->mode_refusals[k].system_ram == want)
+                        return &in->mode_refusals[k];
+        return NULL;
+}
+
+/* The kernel refused this very change before (EBUSY): one problem, no step, until someone asks
+ * again (daxmgr reload) or the device changes. */
+static int plan_mode_refused(Planner *pl, size_t i, const char *section, const TopoDaxDevice *d) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const char *zone = d->movable ? "ZONE_MOVABLE" : "ZONE_NORMAL";
+        _cleanup_free_ char *msg = NULL;
+        int k;
+
+        if (cn->system_ram == CONFIG_SYSTEM_RAM_NO)
+                k = asprintf(
+                        &msg,
+                        "Namespace %s: the memory of %s is online in %s and the kernel refused to take "
+                        "it offline (EBUSY), so it stays system RAM until a reboot; reboot to get the "
+                        "device back (daxmgr then keeps it devdax), and for memory you want back later "
+                        "use SystemRAM=online-movable and boot with memhp_default_state=offline so that "
+                        "nothing onlines it into %s before daxmgr runs ('daxmgr reload' tries again)",
+                        cn->name, d->chardev, zone, zone);
+        else
+                k = asprintf(&msg,
+                             "Namespace %s: the memory of %s is already online in %s (onlined before daxmgr "
+                             "ran: the kernel's memory auto-onlining or a udev rule) and the kernel refused "
+                             "to take it offline (EBUSY) to online it as SystemRAM=%s asks; boot with "
+                             "memhp_default_state=offline (or keep daxctl's udev rule from reconfiguring "
+                             "the device) so that daxmgr onlines it first, then reboot ('daxmgr reload' "
+                             "tries again)",
+                             cn->name, d->chardev, zone, config_system_ram_to_string(cn->system_ram));
+        if (k < 0)
+                return -ENOMEM;
+        return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM),
+                          msg);
+}
+
+/* devdax → system-ram gives the device's capacity to the kernel, which overwrites it: refused
+ * unless the namespace visibly holds nothing or the section says Destroy=yes. */
+static int plan_ram_over_data(Planner *pl, size_t i, const char *section, const TopoDaxDevice *d) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const ReconcileDevNode *node = find_devnode(pl->in, d ? d->chardev : NULL);
+        ReconcileContent content = node ? node->content : RECONCILE_CONTENT_UNKNOWN;
+        const char *dev = d && d->chardev ? d->chardev : "its device";
+        _cleanup_free_ char *msg = NULL;
+        int k;
+
+        if (content == RECONCILE_CONTENT_DATA)
+                k = asprintf(&msg,
+                             "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which "
+                             "overwrites what it holds, and it holds data (its first 2 MiB are not blank); "
+                             "set Destroy=yes in its section to let daxmgr do it (the data is lost), or "
+                             "SystemRAM=no",
+                             cn->name, config_system_ram_to_string(cn->system_ram), dev);
+        else
+                k = asprintf(&msg,
+                             "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which "
+                             "overwrites what it holds, and daxmgr cannot read it to see that it is blank; "
+                             "set Destroy=yes in its section to let daxmgr do it (any data is lost), or "
+                             "SystemRAM=no",
+                             cn->name, config_system_ram_to_string(cn->system_ram), dev);
+        if (k < 0)
+                return -ENOMEM;
+        return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM),
+                          msg);
+}
+
 static int plan_existing_devdax(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
                                 const TopoNamespace *tn) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
@@ -788,6 +859,13 @@ static int plan_existing_devdax(Planner *pl, size_t i, const char *section, cons
         if (want_ram != is_ram ||
             (want_ram &&
              (!d->online || d->movable != (cn->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE)))) {
+                if (want_ram && !is_ram) {
+                        const ReconcileDevNode *n = find_devnode(pl->in, chardev);
+
+                        if (!cn->destroy && (!n || n->content != RECONCILE_CONTENT_BLANK))
+                                return plan_ram_over_data(pl, i, section, d);
+                } else if (d && d->online && find_refusal(pl->in, chardev, cn->system_ram))
+                        return plan_mode_refused(pl, i, section, d);
                 r = plan_devdax_mode(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
                 if (r < 0)
                         return r;

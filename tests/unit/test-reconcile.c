@@ -617,6 +617,8 @@ TEST(test_devdax) {
         _cleanup_config_ Config *c = conf(CONF_MATCHING);
         _cleanup_config_ Config *ram = conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\n"
                                             "SystemRAM=online-movable\n");
+        _cleanup_config_ Config *ram_destroy = conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\n"
+                                                    "SystemRAM=online-movable\nDestroy=yes\n");
         _cleanup_config_ Config *fresh = conf("[Namespace dd]\nMode=devdax\nSize=128M\nRegion=region1\n"
                                               "Owner=app\nGroup=app\nPermissions=0600\n"
                                               "[Namespace ram]\nMode=devdax\nSize=128M\nRegion=region1\n"
@@ -654,13 +656,51 @@ TEST(test_devdax) {
         expect_steps(p, "devdax-access");
         p = reconcile_plan_free(p);
 
-        /* Hand it to the kernel: a mode step, no access step (no node then). */
+        /* Hand it to the kernel: a mode step, no access step (no node then), only while its
+         * first 2 MiB are blank. */
+        {
+                ReconcileDevNode blank = { .chardev = "dax0.1",
+                                           .mode = 0600,
+                                           .content = RECONCILE_CONTENT_BLANK };
+
+                p = plan_in(&(ReconcileInput){
+                        .config = ram, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].device, "dax0.1");
+                ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
+                ASSERT_STREQ(p->steps[0].description,
+                             "hand the memory of dax0.1 to the kernel as system RAM, online movable");
+                p = reconcile_plan_free(p);
+
+                /* Something was written to it: refused unless Destroy=yes, at the SystemRAM= line. */
+                blank.content = RECONCILE_CONTENT_DATA;
+                p = plan_in(&(ReconcileInput){
+                        .config = ram, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                        F ":4: Namespace ref-devdax: SystemRAM=online-movable would hand dax0.1 to "
+                          "the kernel as memory, which overwrites what it holds, and it holds data (its "
+                          "first 2 MiB are not blank); set Destroy=yes in its section to let daxmgr do "
+                          "it (the data is lost), or SystemRAM=no");
+                p = reconcile_plan_free(p);
+
+                p = plan_in(&(ReconcileInput){
+                        .config = ram_destroy, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
+        }
+
+        /* Not read (no node, or it could not be mapped): counts as data. */
         p = plan(ram, t, NULL);
-        expect_steps(p, "devdax-mode");
-        ASSERT_STREQ(p->steps[0].device, "dax0.1");
-        ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
-        ASSERT_STREQ(p->steps[0].description,
-                     "hand the memory of dax0.1 to the kernel as system RAM, online movable");
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                       F
+                       ":4: Namespace ref-devdax: SystemRAM=online-movable would hand dax0.1 to the kernel "
+                       "as memory, which overwrites what it holds, and daxmgr cannot read it to see that it "
+                       "is blank; set Destroy=yes…");
         p = reconcile_plan_free(p);
 
         /* New ones: access or mode after the create, on a device not known yet. */
@@ -702,6 +742,48 @@ TEST(test_devdax_back_from_ram) {
         expect_steps(c, "devdax-mode devdax-access");
         ASSERT_EQ(c->steps[0].system_ram, CONFIG_SYSTEM_RAM_NO);
         ASSERT_STREQ(c->steps[1].device, "dax0.0");
+
+        /* The kernel refused to take it offline before (EBUSY): a problem at SystemRAM= (the
+         * section when it is not set), no step, so no retry at every event. */
+        {
+                static const ReconcileModeRefusal refused[] = {
+                        { .chardev = "dax0.0", .system_ram = CONFIG_SYSTEM_RAM_NO, .message = "busy" },
+                        { .chardev = "dax0.0",
+                          .system_ram = CONFIG_SYSTEM_RAM_ONLINE_MOVABLE,
+                          .message = "busy" },
+                };
+                ReconcilePlan *p;
+
+                p = plan_in(&(ReconcileInput){
+                        .config = back, .topology = t, .mode_refusals = refused, .n_mode_refusals = 1 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace mem",
+                        F ":1: Namespace mem: the memory of dax0.0 is online in ZONE_NORMAL and the "
+                          "kernel refused to take it offline (EBUSY), so it stays system RAM until a "
+                          "reboot; reboot to get the device back (daxmgr then keeps it devdax), and for "
+                          "memory you want back later use SystemRAM=online-movable and boot with "
+                          "memhp_default_state=offline so that nothing onlines it into ZONE_NORMAL "
+                          "before daxmgr runs ('daxmgr reload' tries again)");
+                p = reconcile_plan_free(p);
+
+                /* A refusal of another change does not stop this one. */
+                p = plan_in(&(ReconcileInput){
+                        .config = back, .topology = t, .mode_refusals = refused + 1, .n_mode_refusals = 1 });
+                expect_steps(p, "devdax-mode devdax-access");
+                p = reconcile_plan_free(p);
+
+                /* Onlined by someone else into ZONE_NORMAL, wanted movable, refused. */
+                p = plan_in(&(ReconcileInput){
+                        .config = movable, .topology = t, .mode_refusals = refused, .n_mode_refusals = 2 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace mem",
+                        F ":4: Namespace mem: the memory of dax0.0 is already online in ZONE_NORMAL "
+                          "(onlined before daxmgr ran: the kernel's memory auto-onlining or a udev rule) "
+                          "and the kernel refused…");
+                p = reconcile_plan_free(p);
+        }
 }
 
 TEST(test_placements) {
