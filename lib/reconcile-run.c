@@ -50,6 +50,9 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
                 free((char *) g->mode_refusals[i].message);
         }
         free(g->mode_refusals);
+        memory_platform_free(g->memory);
+        free(g->dax_owner_uids);
+        free(g->dax_group_gids);
         strv_free(g->warnings);
         free(g);
         return NULL;
@@ -212,6 +215,82 @@ static bool content_needed(const Config *config) {
         return false;
 }
 
+static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
+                           const char *name, const char *what, const char *value);
+
+static int devnode_add(ReconcileGathered *g, const char *chardev, bool probe) {
+        _cleanup_free_ char *node = NULL;
+        ReconcileDevNode *nd;
+        struct stat st;
+
+        if (asprintf(&node, "/dev/%s", chardev) < 0)
+                return -ENOMEM;
+        if (stat(node, &st) < 0)
+                return 0; /* system-ram, or udev has not made it yet */
+        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
+        if (!nd)
+                return -ENOMEM;
+        g->devnodes = nd;
+        nd[g->n_devnodes] = (ReconcileDevNode){
+                .chardev = strdup(chardev),
+                .uid = st.st_uid,
+                .gid = st.st_gid,
+                .mode = st.st_mode & 07777,
+        };
+        if (probe && S_ISCHR(st.st_mode)) {
+                int c = devdax_probe_content(chardev, NULL);
+
+                nd[g->n_devnodes].content = c == 0  ? RECONCILE_CONTENT_BLANK
+                                            : c > 0 ? RECONCILE_CONTENT_DATA
+                                                    : RECONCILE_CONTENT_UNKNOWN;
+        }
+        return nd[g->n_devnodes++].chardev ? 0 : -ENOMEM;
+}
+
+/* [DaxDevice] sections: every dax device, and the nodes and owners of the ones not in an nd
+ * namespace (those come with the topology). */
+static int gather_dax_devices(ReconcileGathered *g, const Config *config) {
+        size_t n = config ? config->n_dax_devices : 0;
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = memory_platform_read("/", &g->memory, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0; /* no dax devices known: the sections wait */
+        for (size_t i = 0; i < g->memory->n_devs; i++)
+                if (g->memory->devs[i].provider != DAX_PROVIDER_ND && !g->memory->devs[i].system_ram) {
+                        r = devnode_add(g, g->memory->devs[i].name, false);
+                        if (r < 0)
+                                return r;
+                }
+        g->dax_owner_uids = calloc(n, sizeof(uid_t));
+        g->dax_group_gids = calloc(n, sizeof(gid_t));
+        if (!g->dax_owner_uids || !g->dax_group_gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const ConfigDaxDevice *d = &config->dax_devices[i];
+
+                g->dax_owner_uids[i] = (uid_t) -1;
+                g->dax_group_gids[i] = (gid_t) -1;
+                if (d->owner && devdax_parse_user(d->owner, &g->dax_owner_uids[i]) < 0) {
+                        g->dax_owner_uids[i] = (uid_t) -1;
+                        r = warn_unknown_at(g, &d->where[CONFIG_DAX_DEVICE_OWNER], "Owner", "DaxDevice",
+                                            d->name, "user", d->owner);
+                        if (r < 0)
+                                return r;
+                }
+                if (d->group && devdax_parse_group(d->group, &g->dax_group_gids[i]) < 0) {
+                        g->dax_group_gids[i] = (gid_t) -1;
+                        r = warn_unknown_at(g, &d->where[CONFIG_DAX_DEVICE_GROUP], "Group", "DaxDevice",
+                                            d->name, "group", d->group);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 static int gather_devnodes(ReconcileGathered *g) {
         const Topology *t = g->input.topology;
         bool probe = content_needed(g->input.config);
@@ -219,35 +298,13 @@ static int gather_devnodes(ReconcileGathered *g) {
         for (size_t i = 0; i < t->n_regions; i++)
                 for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
                         const TopoNamespace *n = &t->regions[i].namespaces[j];
-                        _cleanup_free_ char *node = NULL;
-                        ReconcileDevNode *nd;
-                        struct stat st;
+                        int r;
 
                         if (!n->daxdev || !n->daxdev->chardev)
                                 continue;
-                        if (asprintf(&node, "/dev/%s", n->daxdev->chardev) < 0)
-                                return -ENOMEM;
-                        if (stat(node, &st) < 0)
-                                continue; /* system-ram, or udev has not made it yet */
-                        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
-                        if (!nd)
-                                return -ENOMEM;
-                        g->devnodes = nd;
-                        nd[g->n_devnodes] = (ReconcileDevNode){
-                                .chardev = strdup(n->daxdev->chardev),
-                                .uid = st.st_uid,
-                                .gid = st.st_gid,
-                                .mode = st.st_mode & 07777,
-                        };
-                        if (probe && S_ISCHR(st.st_mode)) {
-                                int c = devdax_probe_content(n->daxdev->chardev, NULL);
-
-                                nd[g->n_devnodes].content = c == 0  ? RECONCILE_CONTENT_BLANK
-                                                            : c > 0 ? RECONCILE_CONTENT_DATA
-                                                                    : RECONCILE_CONTENT_UNKNOWN;
-                        }
-                        if (!nd[g->n_devnodes++].chardev)
-                                return -ENOMEM;
+                        r = devnode_add(g, n->daxdev->chardev, probe);
+                        if (r < 0)
+                                return r;
                 }
         return 0;
 }
@@ -262,6 +319,19 @@ static int warn_unknown(ReconcileGathered *g, const ConfigNamespace *ns, ConfigN
                      "left as it is",
                      ns->where[key].file ?: "?", ns->where[key].line, config_namespace_key_to_string(key),
                      ns->name, what, value) < 0)
+                return -ENOMEM;
+        return strv_push(&g->warnings, w);
+}
+
+static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
+                           const char *name, const char *what, const char *value) {
+        char *w = NULL;
+
+        if (asprintf(
+                    &w,
+                    "%s:%u: %s: %s %s names the %s \"%s\", which does not exist on this host; it is left as "
+                    "it is",
+                    at->file ?: "?", at->line, key, type, name, what, value) < 0)
                 return -ENOMEM;
         return strv_push(&g->warnings, w);
 }
@@ -435,6 +505,8 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         if (r >= 0)
                 r = gather_mode_refusals(g, state_dir);
         if (r >= 0)
+                r = gather_dax_devices(g, config);
+        if (r >= 0)
                 r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
         if (r < 0) {
                 error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
@@ -448,6 +520,9 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         g->input.n_placement_facts = g->n_placement_facts;
         g->input.mode_refusals = g->mode_refusals;
         g->input.n_mode_refusals = g->n_mode_refusals;
+        g->input.memory = g->memory;
+        g->input.dax_owner_uids = g->dax_owner_uids;
+        g->input.dax_group_gids = g->dax_group_gids;
         *ret = g;
         return 0;
 fail:

@@ -31,6 +31,9 @@ typedef struct ReconcileGathered {
         size_t n_placement_facts;
         ReconcileModeRefusal *mode_refusals;
         size_t n_mode_refusals;
+        MemoryPlatform *memory; /* read when the configuration has [DaxDevice] sections */
+        uid_t *dax_owner_uids;
+        gid_t *dax_group_gids;
         char **warnings;      /* an Owner= that names no user…: reported with the plan's problems */
         ReconcileInput input; /* points into the above */
 } ReconcileGathered;

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "memory.h"
 #include "place.h"
 #include "size.h"
 #include "topology.h"
@@ -196,6 +197,11 @@ typedef struct ReconcileInput {
         size_t n_placement_facts;
         const ReconcileModeRefusal *mode_refusals;
         size_t n_mode_refusals;
+        /* Every dax device (lib/memory.h), for [DaxDevice] sections; NULL: none known. Their
+         * Owner=/Group= resolved like the namespaces', indexed like config->dax_devices. */
+        const MemoryPlatform *memory;
+        const uid_t *dax_owner_uids;
+        const gid_t *dax_group_gids;
 } ReconcileInput;
 
 int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);

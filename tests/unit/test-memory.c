@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "sysfs-fixture.h"
 #include "test-macro.h"
 
 TEST(test_nodelist) {
@@ -27,10 +28,11 @@ TEST(test_nodelist) {
 
 TEST(test_fixture) {
         _cleanup_memory_platform_ MemoryPlatform *p = NULL;
-        _cleanup_free_ char *error = NULL, *line = NULL;
+        _cleanup_free_ char *error = NULL, *line = NULL, *root = sysfs_fixture("fixtures/sysfs-modes.tree");
         const DaxDev *d;
 
-        ASSERT_EQ(memory_platform_read("fixtures/sysfs-modes", &p, &error), 0);
+        ASSERT_EQ(memory_platform_read(root, &p, &error), 0);
+        sysfs_fixture_remove(root);
         ASSERT_STREQ(p->auto_online, "offline");
         ASSERT_EQ_U64(p->block_size, 128u << 20);
         ASSERT_EQ(p->n_tiers, 2);

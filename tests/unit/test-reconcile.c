@@ -13,6 +13,7 @@
 #include "place.h"
 #include "reconcile.h"
 #include "topology.h"
+#include "sysfs-fixture.h"
 #include "test-macro.h"
 
 #define FIXTURE "fixtures/topology-labelled.json"
@@ -786,6 +787,118 @@ TEST(test_devdax_back_from_ram) {
         }
 }
 
+static void round_trip(const ReconcilePlan *p);
+
+/* [DaxDevice]: the recorded platform of fixtures/sysfs-modes.tree (hmem dax0.0 system-ram movable on node
+ * 1, nd dax1.0 devdax, cxl dax2.0 unbound on node 2). */
+TEST(test_dax_devices) {
+        _cleanup_memory_platform_ MemoryPlatform *mp = NULL;
+        _cleanup_topology_ Topology *t = topo("{\"regions\": []}");
+        _cleanup_free_ char *error = NULL, *root = sysfs_fixture("fixtures/sysfs-modes.tree");
+        ReconcilePlan *p;
+
+        ASSERT_EQ(memory_platform_read(root, &mp, &error), 0);
+        sysfs_fixture_remove(root);
+
+        /* As it is: nothing to do. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice hbm]\nResource=0x140000000\n"
+                                                  "SystemRAM=online-movable\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
+        }
+        /* Back to devdax, then the access of its node. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice hbm]\nProvider=hmem\nTargetNode=1\n"
+                                                  "Permissions=0600\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode devdax-access");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].section, "DaxDevice hbm");
+                ASSERT_STREQ(p->steps[0].device, "dax0.0");
+                ASSERT_STREQ(p->steps[0].region, "hmem.0");
+                ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_NO);
+                ASSERT_STREQ(p->steps[0].description,
+                             "make dax0.0 (hmem, hmem.0) a devdax character device, taking its memory back "
+                             "from the kernel");
+                ASSERT_STREQ(p->steps[1].description, "give /dev/dax0.0 mode 0600");
+                round_trip(p);
+                p = reconcile_plan_free(p);
+
+                /* Refused before (EBUSY): a problem at the section, not a step. */
+                {
+                        static const ReconcileModeRefusal rf = { .chardev = "dax0.0",
+                                                                 .system_ram = CONFIG_SYSTEM_RAM_NO };
+
+                        p = plan_in(&(ReconcileInput){ .config = c,
+                                                       .topology = t,
+                                                       .memory = mp,
+                                                       .mode_refusals = &rf,
+                                                       .n_mode_refusals = 1 });
+                        expect_steps(p, "");
+                        expect_problem(
+                                p, 0, RECONCILE_CONFLICT, "DaxDevice hbm",
+                                F ":1: DaxDevice hbm: the memory of dax0.0 is online in ZONE_MOVABLE and "
+                                  "the kernel refused to take it offline (EBUSY)…");
+                        p = reconcile_plan_free(p);
+                }
+        }
+        /* Online in ZONE_NORMAL asked: a mode step (offline, online again). */
+        {
+                _cleanup_config_ Config *c =
+                        conf("[DaxDevice hbm]\nResource=0x140000000\nSystemRAM=online\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode");
+                ASSERT_STREQ(p->steps[0].description,
+                             "hand the memory of dax0.0 (hmem, hmem.0) to the kernel as system RAM, online");
+                p = reconcile_plan_free(p);
+        }
+        /* The unbound CXL device: bound as devdax. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice far]\nProvider=cxl\nTargetNode=2\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode");
+                ASSERT_STREQ(p->steps[0].description,
+                             "make dax2.0 (cxl, region0) a devdax character device");
+                p = reconcile_plan_free(p);
+        }
+        /* A namespace's device is not taken; several matches; none. */
+        {
+                _cleanup_config_ Config *nd = conf("[DaxDevice x]\nResource=0x180200000\n");
+                _cleanup_config_ Config *two = conf("[DaxDevice x]\nTargetNode=1\nSystemRAM=online-movable\n"
+                                                    "[DaxDevice y]\nTargetNode=1\n"
+                                                    "Size=1G\n");
+                _cleanup_config_ Config *none = conf("[DaxDevice x]\nResource=0x990000000\nSize=1G\n");
+
+                p = plan_in(&(ReconcileInput){ .config = nd, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                expect_problem(p, 0, RECONCILE_CONFLICT, "DaxDevice x",
+                               F ":1: DaxDevice x matches dax1.0, which belongs to a namespace of region1: "
+                                 "configure it in that namespace's [Namespace NAME] section (Mode=devdax, "
+                                 "SystemRAM=)");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){ .config = two, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                ASSERT_EQ(p->n_problems, 1); /* x matches dax0.0; y (1 GiB) waits */
+                expect_problem(p, 0, RECONCILE_WAITING, "DaxDevice y",
+                               "no dax device on node 1 of 1 GiB is present; DaxDevice y is applied when it "
+                               "appears");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){ .config = none, .topology = t, .memory = NULL });
+                expect_problem(
+                        p, 0, RECONCILE_WAITING, "DaxDevice x",
+                        "no dax device at 0x990000000 of 1 GiB is present; DaxDevice x is applied when it "
+                        "appears");
+                p = reconcile_plan_free(p);
+        }
+}
+
 TEST(test_placements) {
         _cleanup_topology_ Topology *t = fixture();
         _cleanup_config_ Config *c = conf(CONF_MATCHING);
@@ -1247,6 +1360,7 @@ int main(void) {
         test_remount_rechecks_zone();
         test_devdax();
         test_devdax_back_from_ram();
+        test_dax_devices();
         test_placements();
         test_refresh_policy();
         test_hand_placements();
