@@ -53,6 +53,7 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
         memory_platform_free(g->memory);
         free(g->dax_owner_uids);
         free(g->dax_group_gids);
+        free(g->auto_online);
         strv_free(g->warnings);
         free(g);
         return NULL;
@@ -506,6 +507,9 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
                 r = gather_mode_refusals(g, state_dir);
         if (r >= 0)
                 r = gather_dax_devices(g, config);
+        if (r >= 0 && read_one_line_at(AT_FDCWD, "/sys/devices/system/memory/auto_online_blocks",
+                                       &g->auto_online) == -ENOMEM)
+                r = -ENOMEM;
         if (r >= 0)
                 r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
         if (r < 0) {
@@ -523,6 +527,7 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         g->input.memory = g->memory;
         g->input.dax_owner_uids = g->dax_owner_uids;
         g->input.dax_group_gids = g->dax_group_gids;
+        g->input.auto_online = g->auto_online;
         *ret = g;
         return 0;
 fail:

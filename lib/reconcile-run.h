@@ -34,6 +34,7 @@ typedef struct ReconcileGathered {
         MemoryPlatform *memory; /* read when the configuration has [DaxDevice] sections */
         uid_t *dax_owner_uids;
         gid_t *dax_group_gids;
+        char *auto_online;    /* auto_online_blocks, NULL when the kernel has none */
         char **warnings;      /* an Owner= that names no user…: reported with the plan's problems */
         ReconcileInput input; /* points into the above */
 } ReconcileGathered;

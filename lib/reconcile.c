@@ -358,13 +358,50 @@ static int plan_mount(Planner *pl, size_t i, const char *section, const char *re
                              cn->mount_options ?: "");
 }
 
+static int ns_problem(Planner *pl, size_t i, ReconcileProblemKind kind, const char *section,
+                      const ConfigSource *where, const char *message);
+
+/* Would the kernel's auto-online policy online a device's memory outside ZONE_MOVABLE the moment
+ * it becomes system RAM? ("online", "online_kernel"; "offline" and "online_movable" do not.) */
+static bool policy_onlines_elsewhere(const char *policy) {
+        return policy && (strcmp(policy, "online") == 0 || strcmp(policy, "online_kernel") == 0);
+}
+
+/* The sentence for SystemRAM=online-movable under such a policy: what, why, what to do. */
+static int movable_blocked_message(const char *what, const char *device, const char *policy, char **ret) {
+        if (asprintf(ret,
+                     "%s: SystemRAM=online-movable cannot be done while the kernel's memory auto-online "
+                     "policy is '%s' (/sys/devices/system/memory/auto_online_blocks): the kernel would "
+                     "online the memory of %s outside ZONE_MOVABLE the moment it became system RAM, "
+                     "where it may never give it back, so it stays devdax; boot with "
+                     "memhp_default_state=offline (or write offline to that file and run 'daxmgr "
+                     "reload'), or use SystemRAM=online",
+                     what, policy, device ?: "its device") < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int plan_devdax_mode(Planner *pl, size_t i, const char *section, const char *region,
                             const char *device, const char *key) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *what = NULL, *blocked = NULL, *name = NULL;
         ReconcileStep *s;
         int r;
 
+        /* Only ever called to change the mode: a device that is system RAM already is not turned
+         * into system RAM again, so "movable" here means from devdax. */
+        if (cn->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE &&
+            policy_onlines_elsewhere(pl->in->auto_online)) {
+                if (asprintf(&name, "Namespace %s", cn->name) < 0)
+                        return -ENOMEM;
+                r = movable_blocked_message(name, device, pl->in->auto_online, &blocked);
+                if (r < 0)
+                        return r;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section,
+                                  ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM), blocked);
+        }
         r = target_phrase(cn, key, device, &what);
         if (r < 0)
                 return r;
@@ -1338,6 +1375,13 @@ static int plan_dax_device(Planner *pl, size_t i) {
                 if (rf) {
                         r = refused_message(section, d->name, d->movable > 0 && d->movable == d->online,
                                             cd->system_ram, &msg);
+                        if (r < 0)
+                                return r;
+                        return plan_problem(pl->plan, RECONCILE_CONFLICT, section,
+                                            dd_where(cd, CONFIG_DAX_DEVICE_SYSTEM_RAM), "%s", msg);
+                }
+                if (want_movable && !d->system_ram && policy_onlines_elsewhere(pl->in->auto_online)) {
+                        r = movable_blocked_message(section, d->name, pl->in->auto_online, &msg);
                         if (r < 0)
                                 return r;
                         return plan_problem(pl->plan, RECONCILE_CONFLICT, section,

@@ -202,6 +202,11 @@ typedef struct ReconcileInput {
         const MemoryPlatform *memory;
         const uid_t *dax_owner_uids;
         const gid_t *dax_group_gids;
+        /* The kernel's memory auto-online policy (/sys/devices/system/memory/auto_online_blocks);
+         * NULL: unknown. While it is "online" or "online_kernel" the kernel onlines a device's
+         * memory outside ZONE_MOVABLE the moment it becomes system RAM, so SystemRAM=online-movable
+         * of a devdax device is a problem, not a step (devdax_set_mode() refuses it too). */
+        const char *auto_online;
 } ReconcileInput;
 
 int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);

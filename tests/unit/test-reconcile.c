@@ -692,6 +692,44 @@ TEST(test_devdax) {
                 expect_steps(p, "devdax-mode");
                 expect_no_problems(p);
                 p = reconcile_plan_free(p);
+
+                /* The kernel's auto-online policy would online it outside ZONE_MOVABLE: a problem
+                 * at the SystemRAM= line, no step (devdax_set_mode() would refuse it at every
+                 * event); "offline" and "online_movable" do not stop it, and neither does a policy
+                 * for SystemRAM=online. */
+                blank.content = RECONCILE_CONTENT_BLANK;
+                static const char *const policies[] = { "online", "online_kernel" };
+                for (size_t k = 0; k < 2; k++) {
+                        _cleanup_free_ char *want = NULL;
+
+                        ASSERT_TRUE(asprintf(&want,
+                                             F
+                                             ":4: Namespace ref-devdax: SystemRAM=online-movable cannot be "
+                                             "done while the kernel's memory auto-online policy is '%s' "
+                                             "(/sys/devices/system/memory/auto_online_blocks): the kernel "
+                                             "would online the memory of dax0.1 outside ZONE_MOVABLE the "
+                                             "moment it became system RAM, where it may never give it "
+                                             "back, so it stays devdax; boot with "
+                                             "memhp_default_state=offline (or write offline to that file "
+                                             "and run 'daxmgr reload'), or use SystemRAM=online",
+                                             policies[k]) > 0);
+                        p = plan_in(&(ReconcileInput){ .config = ram,
+                                                       .topology = t,
+                                                       .devnodes = &blank,
+                                                       .n_devnodes = 1,
+                                                       .auto_online = policies[k] });
+                        expect_steps(p, "");
+                        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax", want);
+                        p = reconcile_plan_free(p);
+                }
+                p = plan_in(&(ReconcileInput){ .config = ram,
+                                               .topology = t,
+                                               .devnodes = &blank,
+                                               .n_devnodes = 1,
+                                               .auto_online = "online_movable" });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
         }
 
         /* Not read (no node, or it could not be mapped): counts as data. */
@@ -856,6 +894,26 @@ TEST(test_dax_devices) {
                 expect_steps(p, "devdax-mode");
                 ASSERT_STREQ(p->steps[0].description,
                              "hand the memory of dax0.0 (hmem, hmem.0) to the kernel as system RAM, online");
+                p = reconcile_plan_free(p);
+        }
+        /* Back to devdax, then movable again while the policy is "online": the planner does not
+         * turn devdax into system RAM, but memory that is system RAM already is left to the
+         * executor (no new memory is hot-added). */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice far]\nProvider=cxl\nTargetNode=2\n"
+                                                  "SystemRAM=online-movable\n");
+
+                p = plan_in(&(ReconcileInput){
+                        .config = c, .topology = t, .memory = mp, .auto_online = "online" });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "DaxDevice far",
+                        F ":4: DaxDevice far: SystemRAM=online-movable cannot be done while the kernel's "
+                          "memory auto-online policy is 'online'…");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){
+                        .config = c, .topology = t, .memory = mp, .auto_online = "offline" });
+                expect_steps(p, "devdax-mode");
                 p = reconcile_plan_free(p);
         }
         /* The unbound CXL device: bound as devdax. */
