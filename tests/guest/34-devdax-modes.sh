@@ -98,11 +98,39 @@ esac
 check_eq "mode after the refusal" devdax "$(daxctl_field mode)"
 daxmgr status | grep -A3 '^Problems' | tee "$out/status-refusal.txt"
 
+# The kernel's memory auto-online policy: "offline" on Debian 12, "online" on Debian 13 and
+# later. Under "online" (or "online_kernel") the kernel would online the memory outside
+# ZONE_MOVABLE the moment kmem took the device, so the plan shows a problem at the SystemRAM=
+# line and the device stays devdax; the test then does what the problem says (the runtime form
+# of memhp_default_state=offline) and reloads.
+AUTO_ONLINE=/sys/devices/system/memory/auto_online_blocks
+saved_policy=
+case "$policy" in
+    online | online_kernel)
+        step "Destroy=yes: movable refused while the auto-online policy is '$policy'"
+        ns_conf "SystemRAM=online-movable
+Destroy=yes"
+        reload
+        msg=$(problem "auto-online policy is")
+        printf 'policy refusal: %s\n' "$msg" | tee -a "$out/transcript.txt"
+        case "$msg" in
+            "conflict: $CONF:5: Namespace modes: SystemRAM=online-movable cannot be done while the kernel's memory auto-online policy is '$policy' (/sys/devices/system/memory/auto_online_blocks)"*) ;;
+            *) fail "no auto-online policy problem at $CONF:5: $(mgr_prop Problems)" ;;
+        esac
+        check_eq "mode after the policy refusal" devdax "$(daxctl_field mode)"
+        check_eq "no step pending (no retry)" 0 "$(mgr_prop PendingSteps)"
+        echo offline >"$AUTO_ONLINE"
+        saved_policy=$policy
+        printf 'auto_online_blocks: %s -> offline (as the problem says)\n' "$policy" | tee -a "$out/transcript.txt"
+        ;;
+esac
+
 step "Destroy=yes: devdax → system-ram (movable)"
 ns_conf "SystemRAM=online-movable
 Destroy=yes"
 reload
 show system-ram-movable
+[ -z "$saved_policy" ] || check_eq "Manager.MemoryAutoOnline after the reload" offline "$(mgr_prop MemoryAutoOnline)"
 check_eq "mode" system-ram "$(daxctl_field mode)"
 check_eq "movable" true "$(daxctl_field movable)"
 check_eq "all blocks online" "$(daxctl_field total_memblocks)" "$(daxctl_field online_memblocks)"
@@ -125,7 +153,12 @@ show devdax-2
 check_eq "mode" devdax "$(daxctl_field mode)"
 [ -c "/dev/$dax" ] || fail "/dev/$dax is missing after going back"
 
-step "ZONE_NORMAL: SystemRAM=online (Destroy=yes: the kernel used it as memory)"
+if [ -n "$saved_policy" ]; then
+    echo "$saved_policy" >"$AUTO_ONLINE"
+    saved_policy=
+fi
+
+step "ZONE_NORMAL: SystemRAM=online (Destroy=yes: the kernel used it as memory), policy $policy"
 ns_conf "SystemRAM=online
 Destroy=yes"
 reload
