@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# topology: labelled
-# timeout: 600
+# topology: hmem
+# timeout: 900
 # boot: own
 #
 # The mode of a devdax namespace, declared and held by daxmgrd, driven by configuration changes
@@ -13,6 +13,11 @@
 #     names the SystemRAM= line;
 #   - memory onlined into ZONE_NORMAL that the kernel will not take back (EBUSY): one problem
 #     with FILE:LINE and what to do, no retry loop, and `daxmgr reload` tries once more.
+#   - a dax device daxmgr did not make: the topology "hmem" (tests/vm/run) is "labelled" plus
+#     512 MiB of soft-reserved memory (memmap=512M%1G+0xefffffff) that dax_hmem makes a dax
+#     device of. A [DaxDevice] section found by Provider=hmem and Resource= declares its mode:
+#     refused movable under an "online" auto-online policy, then system-ram movable (node, tier),
+#     then devdax with Permissions=0600.
 # Its own boot: the ZONE_NORMAL memory stays online until the guest is powered off.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
@@ -47,11 +52,17 @@ reload() {
 # problem WORDS: the Manager's problem that contains WORDS
 problem() { mgr_prop Problems | jq -r --arg w "$1" '.[] | select(contains($w))'; }
 
+# The second NVDIMM's region: region1 on "labelled", but nd regions and dax_hmem's devices take
+# their numbers from one kernel allocator (memregion), in the order the drivers load.
+REGION=$(ndctl_json list -R | jq -r '[.[].dev] | sort_by(ltrimstr("region") | tonumber) | last // empty')
+[ -n "$REGION" ] || fail "no nd region"
+printf 'nd regions: %s; the namespace goes to %s\n' "$(ndctl_json list -R | jq -r '[.[].dev] | join(" ")')" "$REGION"
+
 step "the platform as the daemon sees it"
 ns_conf() { # ns_conf EXTRA-LINES
     write_config <<CONF_EOF
 [Namespace modes]
-Region=region1
+Region=$REGION
 Mode=devdax
 Size=512M
 $1
@@ -136,7 +147,7 @@ check_eq "movable" true "$(daxctl_field movable)"
 check_eq "all blocks online" "$(daxctl_field total_memblocks)" "$(daxctl_field online_memblocks)"
 check_eq "the daemon's zone" movable "$(dax_kv zone)"
 node=$(dax_kv node)
-[ -n "$node" ] && [ "$node" != none ] || fail "the daemon names no node for $dax: $(dax_line)"
+{ [ -n "$node" ] && [ "$node" != none ]; } || fail "the daemon names no node for $dax: $(dax_line)"
 block=$(($(cat /sys/bus/dax/devices/"$dax"/resource) / $((16#$(cat /sys/devices/system/memory/block_size_bytes)))))
 ls -d /sys/devices/system/memory/memory$((block + 1))/node"$node" >/dev/null ||
     fail "memory block $((block + 1)) is not on node $node"
@@ -194,5 +205,71 @@ else
     check_eq "attempts after a second reload" 2 "$attempts"
     [ -n "$(problem EBUSY)" ] || fail "the problem is gone after the second refusal"
 fi
+
+step "soft-reserved memory (hmem): a dax device daxmgr did not make"
+grep -i 'soft reserved' /proc/iomem | tee "$out/iomem-soft-reserved.txt" || true
+hline=$(mgr_prop DaxDevices | jq -r '.[] | select(split(" ")[1] == "hmem")' | head -n 1)
+if [ -z "$hline" ]; then
+    printf 'hmem: no hmem dax device on this kernel (soft reserved: %s; platform devices: %s)\n' \
+        "$(paste -sd' ' "$out/iomem-soft-reserved.txt")" "$(cd /sys/bus/platform/devices && printf '%s ' hmem*)" |
+        tee -a "$out/transcript.txt"
+else
+    nd_mode=$(daxctl_field mode)
+    dax=${hline%% *}
+    hres=$(printf '%s\n' "$hline" | tr ' ' '\n' | sed -n 's/^resource=//p')
+    printf 'hmem: %s\n' "$hline" | tee -a "$out/transcript.txt"
+    # The namespace's section as the device is now, so that it asks for nothing.
+    nd_keys=""
+    [ "$nd_mode" != system-ram ] || nd_keys="SystemRAM=online
+Destroy=yes"
+    dd_conf() { # dd_conf KEY-LINES: [DaxDevice hbm] at line 1, its keys from line 4
+        write_config <<CONF_EOF
+[DaxDevice hbm]
+Provider=hmem
+Resource=$hres
+$1
+
+[Namespace modes]
+Region=$REGION
+Mode=devdax
+Size=512M
+$nd_keys
+CONF_EOF
+    }
+    show hmem-devdax-1
+    check_eq "hmem mode at boot" devdax "$(daxctl_field mode)"
+    hpolicy=$(cat "$AUTO_ONLINE")
+    case "$hpolicy" in
+        online | online_kernel)
+            dd_conf "SystemRAM=online-movable"
+            reload
+            msg=$(problem "DaxDevice hbm: SystemRAM=online-movable cannot be done")
+            printf 'hmem policy refusal: %s\n' "$msg" | tee -a "$out/transcript.txt"
+            case "$msg" in
+                "conflict: $CONF:4: DaxDevice hbm: SystemRAM=online-movable cannot be done while the kernel's memory auto-online policy is '$hpolicy'"*) ;;
+                *) fail "no auto-online policy problem at $CONF:4: $(mgr_prop Problems)" ;;
+            esac
+            check_eq "hmem mode after the policy refusal" devdax "$(daxctl_field mode)"
+            echo offline >"$AUTO_ONLINE"
+            ;;
+    esac
+    step "[DaxDevice hbm] SystemRAM=online-movable"
+    dd_conf "SystemRAM=online-movable"
+    reload
+    show hmem-system-ram-movable
+    check_eq "hmem mode" system-ram "$(daxctl_field mode)"
+    check_eq "hmem movable" true "$(daxctl_field movable)"
+    check_eq "hmem zone (daemon)" movable "$(dax_kv zone)"
+    [ -n "$(dax_kv node)" ] || fail "the daemon names no node for $dax: $(dax_line)"
+    daxmgr status | sed -n '/^Platform/,/^Watches/p' | tee "$out/status-hmem.txt"
+    step "[DaxDevice hbm] devdax again, Permissions=0600"
+    dd_conf "Permissions=0600"
+    reload
+    show hmem-devdax-2
+    check_eq "hmem mode" devdax "$(daxctl_field mode)"
+    check_eq "hmem permissions" 600 "$(stat -c %a "/dev/$dax")"
+    echo "$hpolicy" >"$AUTO_ONLINE"
+fi
+
 cp "$out/transcript.txt" "$out/transcript.final.txt"
 cat "$out/transcript.txt"
