@@ -72,9 +72,9 @@ int devdax_name_normalize(const char *s, char **ret) {
         return 0;
 }
 
-/* Runs getpwnam_r()/getgrnam_r() with a growing buffer. */
 #define AUTO_ONLINE_BLOCKS "/sys/devices/system/memory/auto_online_blocks"
 
+/* Runs getpwnam_r()/getgrnam_r() with a growing buffer. */
 #define LOOKUP_BY_NAME(func, type, field, name, ret)                                                        \
         ({                                                                                                  \
                 size_t _size = 4096;                                                                        \

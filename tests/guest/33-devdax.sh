@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 480
+# expect: 60
 #
 # lib/devdax through daxmgr-tool, checked with stat and daxctl list:
 #   - owner, group and mode of /dev/daxX.Y, by name and by number;

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 240
+# expect: 150
 #
 # Namespaces created through lib/ appear in ndctl with the name, mode, size and alignment
 # asked for; sizes given as bytes, a percentage or "rest" are planned and rounded as promised;

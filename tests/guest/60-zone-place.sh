@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 420
+# expect: 50
 #
 # XIP zones and placement, end to end:
 #  - a zone exists only where DAX is really in effect (the tmpfs/ramfs "dax" mistake, dax=never

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 300
+# expect: 130
 #
 # Activation (c), the host-wide bind mount, only when asked: every process then runs the placed
 # copy from the original path (100% in pmem), and the documented caveat is real: a package

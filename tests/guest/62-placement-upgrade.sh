@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 600
+# expect: 90
 #
 # A placed program never runs superseded code. A real Debian package (xiphello, built here in
 # four versions with dpkg-deb: the static sleeper of the test tools with a version line appended,

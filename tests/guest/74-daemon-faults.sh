@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: own
 # timeout: 1800
+# expect: 1200
 #
 # (The timeout is per boot part; tests/vm/run gives QEMU 120 + it + 30 s for all 8 boots.)
 # Fault injection (issue 7, item 2): SIGKILL of daxmgrd (systemd restarts it), and separately a

@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: daemon
 # timeout: 1500
+# expect: 410
 #
 # Hostile input over the bus and the command line (issue 7, item 3): wrong signatures, empty,
 # huge and non-UTF-8 strings, non-canonical and ".." paths, symbolic links planted in a zone

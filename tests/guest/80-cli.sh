@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: daemon
 # timeout: 600
+# expect: 80
 #
 # The daxmgr CLI against daxmgrd under systemd: every verb in human and --json form; the JSON
 # parses and agrees with ndctl and with busctl; a namespace created, formatted, mounted, used as

@@ -4,6 +4,7 @@
 # install: no
 # smoke: yes
 # timeout: 900
+# expect: 120
 #
 # The daxmgr package through its life on a host, as apt does it: install (a lower version),
 # configure a namespace, a zone and python3 placed for a service, upgrade to this build's version
