@@ -3,6 +3,7 @@
 # topology: hmem
 # timeout: 900
 # boot: own
+# expect: 110
 #
 # The mode of a devdax namespace, declared and held by daxmgrd, driven by configuration changes
 # and `daxmgr reload` only:
