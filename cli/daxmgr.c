@@ -496,6 +496,51 @@ static int print_jobs(json_object *list) {
 
 /* ---------------------------------------------------------------- read verbs */
 
+/* What the kernel's auto-online policy means for a dax device handed to kmem. */
+static const char *auto_online_meaning(const char *policy) {
+        if (strcmp(policy, "offline") == 0)
+                return "hot-added memory stays offline until daxmgr (or another agent) onlines it";
+        if (strcmp(policy, "online") == 0)
+                return "the kernel onlines hot-added memory at once, in the zone it picks (usually "
+                       "ZONE_NORMAL, which it may never give back)";
+        if (strcmp(policy, "online_kernel") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_NORMAL, which it may never "
+                       "give back";
+        if (strcmp(policy, "online_movable") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_MOVABLE";
+        return "unknown policy";
+}
+
+/* The memory half of the Platform block of `daxmgr status`: the auto-online policy, the memory
+ * tiers and every dax device with its node and tier (Manager.MemoryAutoOnline, MemoryTiers,
+ * DaxDevices). Prints nothing of what the daemon does not know. */
+static void print_platform_memory(json_object *mgr) {
+        json_object *tiers = NULL, *devs = NULL;
+        const char *policy = str(mgr, "MemoryAutoOnline");
+
+        if (*policy)
+                printf("  Memory auto-online: %s (%s)\n", policy, auto_online_meaning(policy));
+        else
+                printf("  Memory auto-online: unknown (no /sys/devices/system/memory/auto_online_blocks)\n");
+        if (json_object_object_get_ex(mgr, "MemoryTiers", &tiers) && json_object_array_length(tiers) > 0) {
+                printf("  Memory tiers:");
+                for (size_t i = 0; i < json_object_array_length(tiers); i++) {
+                        const char *t = json_object_get_string(json_object_array_get_idx(tiers, i));
+                        const char *sp = strchr(t, ' ');
+
+                        printf("%s %.*s nodes %s", i > 0 ? ";" : "", sp ? (int) (sp - t) : (int) strlen(t),
+                               t, sp ? sp + 1 : "?");
+                }
+                putchar('\n');
+        } else
+                printf("  Memory tiers: none shown (Linux 6.1 or later shows them)\n");
+        if (json_object_object_get_ex(mgr, "DaxDevices", &devs) && json_object_array_length(devs) > 0) {
+                printf("  Dax devices:\n");
+                for (size_t i = 0; i < json_object_array_length(devs); i++)
+                        printf("    %s\n", json_object_get_string(json_object_array_get_idx(devs, i)));
+        }
+}
+
 static int verb_status(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *all = NULL;
         json_object *mgr, *problems;
@@ -533,6 +578,8 @@ static int verb_status(sd_bus *bus, char **args, size_t n) {
                                        json_object_get_string(json_object_array_get_idx(problems, i)));
                 } else
                         printf("Problems: none\n");
+                printf("Platform:\n");
+                print_platform_memory(mgr);
                 {
                         json_object *polled = NULL;
                         size_t n_polled = json_object_object_get_ex(mgr, "PolledPaths", &polled)
