@@ -121,6 +121,7 @@ slot_acquire() { # dir first(0|1)
                 exec {fd}>>"$f"
                 if flock -n "$fd"; then
                     [ -z "$want" ] || rm -f "$want"
+                    SLOT_FD=$fd # held while this fd is open, in this process or a child
                     return 0
                 fi
                 exec {fd}>&-
