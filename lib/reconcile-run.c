@@ -216,8 +216,9 @@ static bool content_needed(const Config *config) {
         return false;
 }
 
-static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
-                           const char *name, const char *what, const char *value);
+static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
+                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
+                               uid_t *ret_uid, gid_t *ret_gid);
 
 static int devnode_add(ReconcileGathered *g, const char *chardev, bool probe) {
         _cleanup_free_ char *node = NULL;
@@ -272,22 +273,11 @@ static int gather_dax_devices(ReconcileGathered *g, const Config *config) {
         for (size_t i = 0; i < n; i++) {
                 const ConfigDaxDevice *d = &config->dax_devices[i];
 
-                g->dax_owner_uids[i] = (uid_t) -1;
-                g->dax_group_gids[i] = (gid_t) -1;
-                if (d->owner && devdax_parse_user(d->owner, &g->dax_owner_uids[i]) < 0) {
-                        g->dax_owner_uids[i] = (uid_t) -1;
-                        r = warn_unknown_at(g, &d->where[CONFIG_DAX_DEVICE_OWNER], "Owner", "DaxDevice",
-                                            d->name, "user", d->owner);
-                        if (r < 0)
-                                return r;
-                }
-                if (d->group && devdax_parse_group(d->group, &g->dax_group_gids[i]) < 0) {
-                        g->dax_group_gids[i] = (gid_t) -1;
-                        r = warn_unknown_at(g, &d->where[CONFIG_DAX_DEVICE_GROUP], "Group", "DaxDevice",
-                                            d->name, "group", d->group);
-                        if (r < 0)
-                                return r;
-                }
+                r = resolve_owner_group(
+                        g, "DaxDevice", d->name, d->owner, &d->where[CONFIG_DAX_DEVICE_OWNER], d->group,
+                        &d->where[CONFIG_DAX_DEVICE_GROUP], &g->dax_owner_uids[i], &g->dax_group_gids[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -311,19 +301,6 @@ static int gather_devnodes(ReconcileGathered *g) {
 }
 
 /* "FILE:LINE: Owner: Namespace vm names the user "app", who does not exist on this host…" */
-static int warn_unknown(ReconcileGathered *g, const ConfigNamespace *ns, ConfigNamespaceKey key,
-                        const char *what, const char *value) {
-        char *w = NULL;
-
-        if (asprintf(&w,
-                     "%s:%u: %s: Namespace %s names the %s \"%s\", which does not exist on this host; it is "
-                     "left as it is",
-                     ns->where[key].file ?: "?", ns->where[key].line, config_namespace_key_to_string(key),
-                     ns->name, what, value) < 0)
-                return -ENOMEM;
-        return strv_push(&g->warnings, w);
-}
-
 static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
                            const char *name, const char *what, const char *value) {
         char *w = NULL;
@@ -337,6 +314,30 @@ static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const c
         return strv_push(&g->warnings, w);
 }
 
+/* The uid and gid a section's Owner= and Group= name ((uid_t) -1 and (gid_t) -1 when unset, or
+ * unknown here: warned about at their lines). */
+static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
+                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
+                               uid_t *ret_uid, gid_t *ret_gid) {
+        int r;
+
+        *ret_uid = (uid_t) -1;
+        *ret_gid = (gid_t) -1;
+        if (owner && devdax_parse_user(owner, ret_uid) < 0) {
+                *ret_uid = (uid_t) -1;
+                r = warn_unknown_at(g, owner_at, "Owner", type, name, "user", owner);
+                if (r < 0)
+                        return r;
+        }
+        if (group && devdax_parse_group(group, ret_gid) < 0) {
+                *ret_gid = (gid_t) -1;
+                r = warn_unknown_at(g, group_at, "Group", type, name, "group", group);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int gather_owners(ReconcileGathered *g, const Config *config) {
         size_t n = config ? config->n_namespaces : 0;
         int r;
@@ -348,20 +349,11 @@ static int gather_owners(ReconcileGathered *g, const Config *config) {
         for (size_t i = 0; i < n; i++) {
                 const ConfigNamespace *ns = &config->namespaces[i];
 
-                g->owner_uids[i] = (uid_t) -1;
-                g->group_gids[i] = (gid_t) -1;
-                if (ns->owner && devdax_parse_user(ns->owner, &g->owner_uids[i]) < 0) {
-                        g->owner_uids[i] = (uid_t) -1;
-                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_OWNER, "user", ns->owner);
-                        if (r < 0)
-                                return r;
-                }
-                if (ns->group && devdax_parse_group(ns->group, &g->group_gids[i]) < 0) {
-                        g->group_gids[i] = (gid_t) -1;
-                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_GROUP, "group", ns->group);
-                        if (r < 0)
-                                return r;
-                }
+                r = resolve_owner_group(
+                        g, "Namespace", ns->name, ns->owner, &ns->where[CONFIG_NAMESPACE_OWNER], ns->group,
+                        &ns->where[CONFIG_NAMESPACE_GROUP], &g->owner_uids[i], &g->group_gids[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

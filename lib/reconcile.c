@@ -870,25 +870,20 @@ static int plan_mode_refused(Planner *pl, size_t i, const char *section, const T
 static int plan_ram_over_data(Planner *pl, size_t i, const char *section, const TopoDaxDevice *d) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
         const ReconcileDevNode *node = find_devnode(pl->in, d ? d->chardev : NULL);
-        ReconcileContent content = node ? node->content : RECONCILE_CONTENT_UNKNOWN;
+        bool data = node && node->content == RECONCILE_CONTENT_DATA;
         const char *dev = d && d->chardev ? d->chardev : "its device";
         _cleanup_free_ char *msg = NULL;
         int k;
 
-        if (content == RECONCILE_CONTENT_DATA)
-                k = asprintf(&msg,
-                             "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which "
-                             "overwrites what it holds, and it holds data (its first 2 MiB are not blank); "
-                             "set Destroy=yes in its section to let daxmgr do it (the data is lost), or "
-                             "SystemRAM=no",
-                             cn->name, config_system_ram_to_string(cn->system_ram), dev);
-        else
-                k = asprintf(&msg,
-                             "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which "
-                             "overwrites what it holds, and daxmgr cannot read it to see that it is blank; "
-                             "set Destroy=yes in its section to let daxmgr do it (any data is lost), or "
-                             "SystemRAM=no",
-                             cn->name, config_system_ram_to_string(cn->system_ram), dev);
+        k = asprintf(
+                &msg,
+                "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which overwrites what "
+                "it holds, and %s; set Destroy=yes in its section to let daxmgr do it (%s data is lost), "
+                "or SystemRAM=no",
+                cn->name, config_system_ram_to_string(cn->system_ram), dev,
+                data ? "it holds data (its first 2 MiB are not blank)"
+                     : "daxmgr cannot read it to see that it is blank",
+                data ? "the" : "any");
         if (k < 0)
                 return -ENOMEM;
         return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM),
