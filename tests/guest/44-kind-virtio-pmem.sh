@@ -59,6 +59,8 @@ check_eq "namespaces (daxmgr)" 1 "$(jq '.regions[0].namespaces | length' "$out/t
 for f in dev mode map size blockdev uuid raw_uuid align sector_size numa_node target_node; do
     want=$(jq -r ".[0].$f // \"null\"" "$out/ndctl-ns.json")
     got=$(jq -r ".regions[0].namespaces[0].$f // \"null\"" "$out/topology.json")
+    # ndctl leaves out a node the kernel does not know (NUMA_NO_NODE); daxmgr says -1.
+    case "$f:$want:$got" in numa_node:null:-1 | target_node:null:-1) want=-1 ;; esac
     check_eq "namespace $f (daxmgr = ndctl)" "$want" "$got"
 done
 check_eq "namespace enabled" "$(jq -r '.[0].state != "disabled"' "$out/ndctl-ns.json")" \
