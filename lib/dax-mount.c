@@ -218,8 +218,6 @@ static int fd_statx_dax(int fd, bool *ret_reported) {
         return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 
-/* Creates an unnamed file in @dir_fd (O_TMPFILE, or a named one unlinked at once where
- * O_TMPFILE is unsupported) and reports whether it is DAX. */
 int fd_map_sync(int fd) {
         struct stat st;
         void *p;
@@ -236,6 +234,9 @@ int fd_map_sync(int fd) {
         return errno == EOPNOTSUPP ? 0 : -1;
 }
 
+/* Creates an unnamed file in @dir_fd (O_TMPFILE, or a named one unlinked at once where
+ * O_TMPFILE is unsupported) and reports whether it is DAX (and, with @ret_map_sync,
+ * whether the kernel grants MAP_SYNC on it). */
 static int probe_new_file(int dir_fd, bool *ret_reported, int *ret_map_sync) {
         _cleanup_close_ int fd = -1;
 
