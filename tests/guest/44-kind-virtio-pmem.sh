@@ -103,10 +103,12 @@ cat >/etc/systemd/system/xip-py.service <<UNIT
 ExecStart=/usr/bin/python3 -c "import time; time.sleep(600)"
 UNIT
 systemctl daemon-reload
-daxmgr plan | tee "$out/plan.txt"
-grep -q "reconfigure" "$out/plan.txt" && fail "the namespace the kernel offers was to be reconfigured"
+since=$(date '+%Y-%m-%d %H:%M:%S')
 systemctl enable --now daxmgrd
 wait_settled 360
+# The steps it took, as its journal says them ("Job N: STEP (i/n)"): no reconfigure.
+journalctl -u daxmgrd --since "$since" --no-pager -o cat | grep "^Job [0-9]*: " | tee "$out/steps.txt"
+grep -q "reconfigure" "$out/steps.txt" && fail "the namespace the kernel offers was reconfigured"
 daxmgr plan | tee "$out/plan-after.txt"
 ndctl_json list -N -v >"$out/ndctl-ns-after.json"
 check_eq "mode after" fsdax "$(jq -r '.[0].mode' "$out/ndctl-ns-after.json")"

@@ -103,10 +103,12 @@ cat >/etc/systemd/system/xip-py.service <<UNIT
 ExecStart=/usr/bin/python3 -c "import time; time.sleep(600)"
 UNIT
 systemctl daemon-reload
-daxmgr plan | tee "$out/plan.txt"
-grep -q "reconfigure $ns of $reg from fsdax map=mem to map=dev" "$out/plan.txt" || fail "the plan does not reconfigure $ns"
+since=$(date '+%Y-%m-%d %H:%M:%S')
 systemctl enable --now daxmgrd
 wait_settled 360
+# The steps it took, as its journal says them ("Job N: STEP (i/n)").
+journalctl -u daxmgrd --since "$since" --no-pager -o cat | grep "^Job [0-9]*: " | tee "$out/steps.txt"
+grep -q "reconfigure $ns of $reg from fsdax map=mem to map=dev" "$out/steps.txt" || fail "daxmgrd did not reconfigure $ns"
 daxmgr plan | tee "$out/plan-after.txt"
 ndctl_json list -N -v >"$out/ndctl-ns-after.json"
 check_eq "mode after" fsdax "$(jq -r '.[0].mode' "$out/ndctl-ns-after.json")"
