@@ -371,36 +371,6 @@ static bool kind_unknown(json_object *o) {
         return strcmp(str(o, "Kind"), "unknown") == 0;
 }
 
-/* The "Platform" block of status: what kinds of pmem this machine has and what they promise.
- * One line per fact, so that more facts (auto-online policy, memory tiers) fit in. */
-static int print_platform(json_object *all) {
-        json_object *regions = objects_of(all, "org.daxmgr1.Region");
-        _cleanup_free_ char *kinds = NULL, *domains = NULL, *async = NULL, *unknown = NULL;
-
-        heading("Platform");
-        if (!regions || json_object_array_length(regions) == 0) {
-                printf("  Kinds: none (no pmem region)\n");
-                return 0;
-        }
-        kinds = regions_by(regions, "Kind", NULL);
-        domains = regions_by(regions, "PersistenceDomain", NULL);
-        async = regions_by(regions, "Kind", flush_asynchronous);
-        unknown = regions_by(regions, "Provider", kind_unknown);
-        if (!kinds || !domains || !async || !unknown)
-                return -ENOMEM;
-        printf("  Kinds: %s\n", kinds);
-        printf("  Persistence domain: %s\n", domains);
-        if (*async)
-                printf("  MAP_SYNC: refused on %s: the flush is asynchronous (a request to the host), so "
-                       "only fsync() or msync() make writes durable\n",
-                       async);
-        if (*unknown)
-                printf("  Left alone: nd bus provider %s: a kind of pmem daxmgr does not know; it shows "
-                       "it and never changes it\n",
-                       unknown);
-        return 0;
-}
-
 static int print_namespaces(json_object *list) {
         static const char *const h[] = {
                 "NAMESPACE", "NAME", "MODE", "SIZE", "DEVICE", "FS", "MOUNT", "DAX"
@@ -577,6 +547,84 @@ static int print_jobs(json_object *list) {
 
 /* ---------------------------------------------------------------- read verbs */
 
+/* What the kernel's auto-online policy means for a dax device handed to kmem. */
+static const char *auto_online_meaning(const char *policy) {
+        if (strcmp(policy, "offline") == 0)
+                return "hot-added memory stays offline until daxmgr (or another agent) onlines it";
+        if (strcmp(policy, "online") == 0)
+                return "the kernel onlines hot-added memory at once, in the zone it picks (usually "
+                       "ZONE_NORMAL, which it may never give back)";
+        if (strcmp(policy, "online_kernel") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_NORMAL, which it may never "
+                       "give back";
+        if (strcmp(policy, "online_movable") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_MOVABLE";
+        return "unknown policy";
+}
+
+/* The memory half of the Platform block of `daxmgr status`: the auto-online policy, the memory
+ * tiers and every dax device with its node and tier (Manager.MemoryAutoOnline, MemoryTiers,
+ * DaxDevices). */
+static void print_platform_memory(json_object *mgr) {
+        json_object *tiers = NULL, *devs = NULL;
+        const char *policy = str(mgr, "MemoryAutoOnline");
+
+        if (*policy)
+                printf("  Memory auto-online: %s (%s)\n", policy, auto_online_meaning(policy));
+        else
+                printf("  Memory auto-online: unknown (no /sys/devices/system/memory/auto_online_blocks)\n");
+        if (json_object_object_get_ex(mgr, "MemoryTiers", &tiers) && json_object_array_length(tiers) > 0) {
+                printf("  Memory tiers:");
+                for (size_t i = 0; i < json_object_array_length(tiers); i++) {
+                        const char *t = json_object_get_string(json_object_array_get_idx(tiers, i));
+                        const char *sp = strchr(t, ' ');
+
+                        printf("%s %.*s nodes %s", i > 0 ? ";" : "", sp ? (int) (sp - t) : (int) strlen(t),
+                               t, sp ? sp + 1 : "?");
+                }
+                putchar('\n');
+        } else
+                printf("  Memory tiers: none shown (Linux 6.1 or later shows them)\n");
+        if (json_object_object_get_ex(mgr, "DaxDevices", &devs) && json_object_array_length(devs) > 0) {
+                printf("  Dax devices:\n");
+                for (size_t i = 0; i < json_object_array_length(devs); i++)
+                        printf("    %s\n", json_object_get_string(json_object_array_get_idx(devs, i)));
+        }
+}
+
+/* The "Platform" block of status, one line per fact: which kinds of pmem the regions are, their
+ * persistence domains, what a kind cannot do (MAP_SYNC on an asynchronous flush) and which
+ * regions daxmgr leaves alone; then the memory half (print_platform_memory). */
+static int print_platform(json_object *all, json_object *mgr) {
+        json_object *regions = objects_of(all, "org.daxmgr1.Region");
+
+        heading("Platform");
+        if (!regions || json_object_array_length(regions) == 0) {
+                printf("  Kinds: none (no pmem region)\n");
+        } else {
+                _cleanup_free_ char *kinds = regions_by(regions, "Kind", NULL),
+                                    *domains = regions_by(regions, "PersistenceDomain", NULL),
+                                    *async = regions_by(regions, "Kind", flush_asynchronous),
+                                    *unknown = regions_by(regions, "Provider", kind_unknown);
+
+                if (!kinds || !domains || !async || !unknown)
+                        return -ENOMEM;
+                printf("  Kinds: %s\n", kinds);
+                printf("  Persistence domain: %s\n", domains);
+                if (*async)
+                        printf("  MAP_SYNC: refused on %s: the flush is asynchronous (a request to the "
+                               "host), so only fsync() or msync() make writes durable\n",
+                               async);
+                if (*unknown)
+                        printf("  Left alone: nd bus provider %s: a kind of pmem daxmgr does not know; it "
+                               "shows it and never changes it\n",
+                               unknown);
+        }
+        if (mgr)
+                print_platform_memory(mgr);
+        return 0;
+}
+
 static int verb_status(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *all = NULL;
         json_object *mgr, *problems;
@@ -656,7 +704,7 @@ static int verb_status(sd_bus *bus, char **args, size_t n) {
                 }
         }
         putchar('\n');
-        if (print_platform(all) < 0)
+        if (print_platform(all, mgr) < 0)
                 return bus_fail("status", NULL, -ENOMEM);
         putchar('\n');
         heading("Regions");

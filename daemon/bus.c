@@ -51,6 +51,9 @@ static const PropDef manager_props[] = {
         { "WatchLimit", "u" },
         { "PolledPaths", "as" },
         { "PollIntervalUSec", "t" },
+        { "MemoryAutoOnline", "s" },
+        { "MemoryTiers", "as" },
+        { "DaxDevices", "as" },
         {},
 };
 
@@ -453,6 +456,30 @@ static struct json_object *job_json(const Job *j) {
         return o;
 }
 
+/* The platform's memory facts (lib/memory.h): the kernel's auto-online policy, the memory tiers
+ * ("memory_tier4 0-1": the tier and its nodes) and every dax device, daxmgr's or not, one line
+ * each (dax_dev_describe()). */
+static void add_memory_platform(struct json_object *o, const MemoryPlatform *mp) {
+        struct json_object *tiers = json_object_new_array(), *devs = json_object_new_array();
+
+        add(o, "MemoryAutoOnline", jstr(mp ? mp->auto_online : NULL));
+        for (size_t i = 0; mp && i < mp->n_tiers; i++) {
+                _cleanup_free_ char *s =
+                        asprintf_safe("memory_tier%u %s", mp->tiers[i].id, mp->tiers[i].nodelist);
+
+                if (s)
+                        json_object_array_add(tiers, jstr(s));
+        }
+        add(o, "MemoryTiers", tiers);
+        for (size_t i = 0; mp && i < mp->n_devs; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                if (dax_dev_describe(&mp->devs[i], &s) >= 0)
+                        json_object_array_add(devs, jstr(s));
+        }
+        add(o, "DaxDevices", devs);
+}
+
 static struct json_object *manager_json(Manager *m) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
                            *warnings = json_object_new_array(), *problems = json_object_new_array(),
@@ -514,6 +541,7 @@ static struct json_object *manager_json(Manager *m) {
                 add(o, "PolledPaths", polled);
         }
         add(o, "PollIntervalUSec", ju64(POLL_INTERVAL_USEC));
+        add_memory_platform(o, m->memory);
         return o;
 }
 
@@ -934,6 +962,8 @@ static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                         json_object_put(a);
                         return sd_bus_reply_method_return(msg, "o", m->jobs[i]->path);
                 }
+        /* An explicit call tries again what the kernel refused (EBUSY) before. */
+        (void) reconcile_clear_mode_refusals(m->state_dir);
         return reply_job(msg, m, JOB_RECONCILE, "", a, e);
 }
 

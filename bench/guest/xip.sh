@@ -55,7 +55,10 @@ ns_field() { ndctl list -N | jq -r --arg n "$1" "if type == \"array\" then .[] e
 meminfo_kb() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-# page_cache_kb FILE...: page-cache KiB held by the files (fincore)
+# page_cache_kb FILE...: page-cache KiB held by the files (fincore). Without fincore every file
+# would count 0 KiB: refuse to print such figures.
+command -v fincore >/dev/null ||
+    { echo "xip.sh: fincore is not installed (util-linux, or util-linux-extra since Debian 13): the page-cache figures need it" >&2; exit 1; }
 page_cache_kb() { fincore -b -n -o RES "$@" 2>/dev/null | awk '{s += $1} END {printf "%d", s / 1024}'; }
 
 stop_all() {
