@@ -132,8 +132,9 @@ grep -qF "MAP_SYNC: refused on virtio-pmem ($reg)" "$out/status.txt" || fail "st
 
 step "python3 runs from pmem"
 systemctl start xip-py.service
-sleep 2
 pid=$(systemctl show -P MainPID xip-py.service)
+[ "$pid" -gt 0 ] || fail "xip-py.service has no main process"
+wait_asleep "$pid"
 daxmgr verify "$pid" | tee "$out/verify.txt"
 daxmgr verify "$pid" --json >"$out/verify.json"
 pct=$(jq '.summary.exec_pmem_percent' "$out/verify.json")

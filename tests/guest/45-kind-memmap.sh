@@ -133,8 +133,9 @@ grep -q "MAP_SYNC: refused" "$out/status.txt" && fail "status says MAP_SYNC is r
 
 step "python3 runs from pmem"
 systemctl start xip-py.service
-sleep 2
 pid=$(systemctl show -P MainPID xip-py.service)
+[ "$pid" -gt 0 ] || fail "xip-py.service has no main process"
+wait_asleep "$pid"
 daxmgr verify "$pid" | tee "$out/verify.txt"
 daxmgr verify "$pid" --json >"$out/verify.json"
 pct=$(jq '.summary.exec_pmem_percent' "$out/verify.json")
