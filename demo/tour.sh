@@ -29,6 +29,8 @@ settled() {
         and ([.["org.daxmgr1.Job"][]? | select(.State == "queued" or .State == "running")] | length == 0)' \
         >/dev/null
 }
+# asleep PID: the process went to sleep (nanosleep or clock_nanosleep): it has loaded what it runs.
+asleep() { local nr rest; read -r nr rest <"/proc/$1/syscall" && { [ "$nr" = 35 ] || [ "$nr" = 230 ]; }; }
 wait_until() { # SECS CMD...: until CMD succeeds, for at most SECS seconds
     local end=$((SECONDS + $1))
     shift
@@ -164,8 +166,8 @@ placed=$(systemctl show -P MainPID xip-demo.service)
 echo "\$ $PY -c 'import time; time.sleep(600)' &"
 "$PY" -c 'import time; time.sleep(600)' &
 control=$!
-sleep 2
 [ "$placed" -gt 0 ] && kill -0 "$placed" || fail "xip-demo.service is not running"
+wait_until 30 asleep "$placed" && wait_until 30 asleep "$control" || fail "python3 did not start in 30 s"
 
 say "Where are their executable pages? daxmgr verify PID"
 show daxmgr verify "$placed" | tee "$out/verify-placed.txt"
@@ -185,9 +187,9 @@ printf 'placed_pct=%s\ncontrol_pct=%s\nhotadd_seconds=%s\n' "$a" "$b" "$hotadd" 
 say "The VM case: python3 placed on the virtio-pmem device executes in place from the host's memory"
 show systemctl start xip-vm.service
 vm=$(systemctl show -P MainPID xip-vm.service)
-sleep 2
 [ "$vm" -gt 0 ] && kill -0 "$vm" || fail "xip-vm.service is not running"
-show daxmgr verify "$vm" | head -n 1 | tee "$out/verify-vm.txt"
+wait_until 30 asleep "$vm" || fail "python3 of xip-vm.service did not start in 30 s"
+show daxmgr verify "$vm" | tee "$out/verify-vm.txt" | sed -n 1,2p
 daxmgr verify --json "$vm" >"$out/verify-vm.json"
 c=$(pct "$out/verify-vm.json")
 echo "python3 placed on virtio-pmem: $c% of its resident executable pages in pmem (the guest keeps no copy)."
