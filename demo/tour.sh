@@ -4,7 +4,7 @@
 # boot: own
 # smoke: yes
 # timeout: 300
-# expect: 60
+# expect: 75
 #
 # The demo, run inside the emulated-pmem guest by demo/run (and by tests/run-all as a test): the
 # pmem this guest has (two NVDIMMs and a virtio-pmem device, the VM case); daxmgrd under systemd

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: virtio
 # timeout: 600
+# expect: 35
 #
 # virtio-pmem, the VM case, end to end through daxmgrd:
 #  - the region's kind is virtio-pmem (nd bus provider "virtio-pmem"), label-less, holding the one

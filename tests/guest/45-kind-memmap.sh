@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: memmap
 # timeout: 600
+# expect: 35
 #
 # memmap= (legacy e820 pmem carved out of RAM by the kernel command line), end to end through
 # daxmgrd:

@@ -3,6 +3,7 @@
 # topology: virtio
 # boot: own
 # timeout: 300
+# expect: 15
 #
 # A virtio-pmem-pci device hot-plugged through QMP (testbed-hotadd-virtio-pmem): QEMU's answer
 # is recorded word for word. When the guest gets the device, its region shows up with the kind
