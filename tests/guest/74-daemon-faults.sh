@@ -7,7 +7,7 @@
 #
 # (The timeout is per boot part; tests/vm/run gives QEMU 120 + it + 30 s for all 8 boots.)
 # Fault injection (issue 7, item 2): SIGKILL of daxmgrd (systemd restarts it), and separately a
-# power cut of the whole guest (testbed-powercut: QMP quit and a fresh QEMU, the page cache is lost), at
+# power cut of the whole guest (testbed-powercut: QMP system_reset, the page cache is lost), at
 # each step of its work: namespace creation, mkfs, mount, zone creation, placement copy, state
 # write, configuration reload.  After the restart or reboot: the state converges to the
 # configuration, no placed copy is partial, the user's file and the file systems are intact,
