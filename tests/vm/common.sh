@@ -92,9 +92,8 @@ set_distro "${DAXMGR_DISTRO:-$DEFAULT_DISTRO}"
 # to the longest of the waiting boots (on a tie, the one that asked first), whichever release's
 # run it belongs to: the long boots of every release start first, and the short ones fill in at
 # the end, so that no long boot is left to run alone while the other slot idles.
-slot_first_in_line() { # dir want-file: is no other live waiter longer (or as long and earlier)?
-    local w mine other
-    mine=$(cat "$2")
+slot_first_in_line() { # dir want-file seconds: is no other live waiter longer (or as long and earlier)?
+    local w mine=$3 other
     for w in "$1"/want.*; do
         [ -e "$w" ] && [ "$w" != "$2" ] || continue
         if ! kill -0 "${w##*.}" 2>/dev/null; then
@@ -114,7 +113,7 @@ slot_acquire() { # dir expected-seconds
     [[ "$2" =~ ^[0-9]+$ ]] || die "slot_acquire: expected seconds '$2' is not a number"
     printf '%s\n' "$2" >"$want"
     while :; do
-        if slot_first_in_line "$dir" "$want"; then
+        if slot_first_in_line "$dir" "$want" "$2"; then
             for f in "$dir"/slot.*; do
                 [ -e "$f" ] || die "$dir has no slot.* files"
                 exec {fd}>>"$f"
