@@ -9,7 +9,7 @@
 # clean-clone run of 0e5c745 needed more than 2010 s, the boot after each power cut stalling
 # for minutes under TCG.)
 # Fault injection (issue 7, item 2): SIGKILL of daxmgrd (systemd restarts it), and separately a
-# power cut of the whole guest (testbed-powercut: QMP system_reset, the page cache is lost), at
+# power cut of the whole guest (testbed-powercut: QMP quit and a fresh QEMU, the page cache is lost), at
 # each step of its work: namespace creation, mkfs, mount, zone creation, placement copy, state
 # write, configuration reload.  After the restart or reboot: the state converges to the
 # configuration, no placed copy is partial, the user's file and the file systems are intact,
