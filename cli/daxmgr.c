@@ -1054,7 +1054,10 @@ static int verb_verify_path(sd_bus *bus, char **args, size_t n) {
                 json_object *ms = NULL;
 
                 if (json_object_object_get_ex(rep, "map_sync", &ms) && ms) {
-                        if (json_object_get_boolean(ms))
+                        if (json_object_get_boolean(ms) && *str(rep, "map_sync_warning"))
+                                printf("MAP_SYNC: granted, but NOT durable: %s\n",
+                                       str(rep, "map_sync_warning"));
+                        else if (json_object_get_boolean(ms))
                                 puts("MAP_SYNC: granted (writes through a MAP_SYNC mapping are durable once "
                                      "flushed from the CPU cache)");
                         else if (strcmp(str(rep, "flush"), "asynchronous") == 0)

@@ -1454,8 +1454,8 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
 }
 
 /* The region (and its kind) whose namespace's block device is @blockdev: what MAP_SYNC's answer
- * comes from. */
-static void path_region_json(Manager *m, const char *blockdev, struct json_object *j) {
+ * comes from. Returns the kind (REGION_KIND_UNKNOWN when no region has that device). */
+static RegionKind path_region_json(Manager *m, const char *blockdev, struct json_object *j) {
         const TopoRegion *found = NULL;
 
         for (size_t i = 0; blockdev && m->topology && i < m->topology->n_regions && !found; i++)
@@ -1470,12 +1470,14 @@ static void path_region_json(Manager *m, const char *blockdev, struct json_objec
         add(j, "region", found ? jstr(found->dev) : NULL);
         add(j, "kind", found ? jstr(region_kind_to_string(found->kind)) : NULL);
         add(j, "flush", found ? jstr(region_flush(found->kind)) : NULL);
+        return found ? found->kind : REGION_KIND_UNKNOWN;
 }
 
 static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         struct json_object *a = json_object_new_object(), *j;
         _cleanup_free_ char *error = NULL;
         DaxPathInfo i = {};
+        RegionKind kind;
         const char *path;
         struct stat st;
         uid_t uid = (uid_t) -1;
@@ -1511,7 +1513,10 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
         add(j, "device", jstr(i.device));
         add(j, "why_not", jstr(i.why_not));
         add(j, "map_sync", i.map_sync < 0 ? NULL : json_object_new_boolean(i.map_sync > 0));
-        path_region_json(userdata, i.device, j);
+        kind = path_region_json(userdata, i.device, j);
+        /* The kernel's answer is reported as it is; where it contradicts the region's kind
+         * (MAP_SYNC granted on virtio-pmem), what that means is said next to it. */
+        add(j, "map_sync_warning", jstr(region_kind_map_sync_contradiction(kind, i.map_sync)));
         dax_path_info_done(&i);
         r = reply_json(msg, j);
         json_object_put(j);

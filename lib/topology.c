@@ -157,6 +157,16 @@ int region_kind_map_sync(RegionKind k) {
         return -1;
 }
 
+const char *region_kind_map_sync_contradiction(RegionKind k, int granted) {
+        if (granted > 0 && region_kind_map_sync(k) == 0)
+                return "the kernel grants MAP_SYNC, yet the region's flush is asynchronous (a request "
+                       "to the host): stores through a MAP_SYNC mapping are not durable once flushed "
+                       "from the CPU cache, only after fsync() or msync(); the kernel marked the "
+                       "region's dax device synchronous, a flag it can leave behind when that device "
+                       "reuses the memory of a freed NVDIMM's (see daxmgr(8), BUGS)";
+        return NULL;
+}
+
 static const char *persistence_domain_to_string(enum ndctl_persistence_domain d) {
         switch (d) {
         case PERSISTENCE_NONE:

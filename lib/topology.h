@@ -88,6 +88,14 @@ RegionKind region_kind_from_provider(const char *provider);
  * its flush is asynchronous, a request to the host, so the kernel refuses MAP_SYNC with EOPNOTSUPP and
  * only fsync()/msync() make writes durable), -1 not known. */
 int region_kind_map_sync(RegionKind k);
+/* When the kernel's answer to a MAP_SYNC mapping of a DAX file on a region of kind @k (@granted: 1
+ * granted, 0 refused, negative not tried) contradicts the kind, what it means for a program, in
+ * one sentence; NULL when it does not. The one contradiction seen: the kernel grants MAP_SYNC on
+ * virtio-pmem when the region's dax device carries a stale "synchronous" flag (the kernel's
+ * dax_cache does not clear the flags of a recycled dax device, so one that reuses a freed
+ * NVDIMM's comes up synchronous). Stores through such a mapping are still not durable without
+ * fsync() or msync(). */
+const char *region_kind_map_sync_contradiction(RegionKind k, int granted);
 
 typedef struct TopoRegion {
         char *dev;  /* "region0" */

@@ -206,6 +206,15 @@ TEST(test_kinds) {
         ASSERT_EQ(region_kind_map_sync(REGION_KIND_CXL), 1);
         ASSERT_EQ(region_kind_map_sync(REGION_KIND_VIRTIO_PMEM), 0);
         ASSERT_EQ(region_kind_map_sync(REGION_KIND_UNKNOWN), -1);
+        /* The kernel granting MAP_SYNC on virtio-pmem contradicts the kind (a stale synchronous
+         * flag on its dax device): said; the kernel's expected answers, or none, are not. */
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_VIRTIO_PMEM, 1) != NULL);
+        ASSERT_TRUE(strstr(region_kind_map_sync_contradiction(REGION_KIND_VIRTIO_PMEM, 1), "fsync()"));
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_VIRTIO_PMEM, 0) == NULL);
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_VIRTIO_PMEM, -1) == NULL);
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_NVDIMM, 1) == NULL);
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_NVDIMM, 0) == NULL);
+        ASSERT_TRUE(region_kind_map_sync_contradiction(REGION_KIND_UNKNOWN, 1) == NULL);
 
         t = parse("{\"regions\": [{\"dev\": \"region0\", \"kind\": \"virtio-pmem\", \"provider\": "
                   "\"virtio-pmem\"}, {\"dev\": \"region1\", \"provider\": \"e820\"}, {\"dev\": \"region2\", "
