@@ -196,10 +196,32 @@ echo "python3 placed on virtio-pmem: $c% of its resident executable pages in pme
 [ "$c" -ge 90 ] || fail "python3 on virtio-pmem has only $c% of its executable pages in pmem"
 echo "vm_placed_pct=$c" >>"$out/figures.txt"
 echo
-echo "What virtio-pmem cannot do: its flush is a request to the host, so the kernel refuses MAP_SYNC;"
-echo "only fsync() and msync() make writes durable there."
+echo "What virtio-pmem cannot do: its flush is a request to the host, so only fsync() and msync() make"
+echo "writes durable there, and the kernel should refuse MAP_SYNC. verify-path asks the kernel:"
 show daxmgr verify-path /mnt/vm/xip | tee "$out/verify-path-vm.txt"
-grep -q "^MAP_SYNC: refused" "$out/verify-path-vm.txt" || fail "verify-path does not show MAP_SYNC refused on virtio-pmem"
+# verify-path reports the kernel's answer, which is not always the kind's: a kernel can leave the
+# "synchronous" flag of a freed NVDIMM's dax device on the virtio-pmem one that reuses its memory
+# (the test bed's label initialisation frees some before this boot's virtio-pmem namespace comes
+# back), and then grants MAP_SYNC there. Asked directly, the kernel must agree with verify-path,
+# and a grant on virtio-pmem must come with the warning that it is not durable.
+kernel=$(python3 - /mnt/vm/xip <<'PY'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_TMPFILE | os.O_RDWR, 0o600)
+os.ftruncate(fd, 4096)  # Python maps no more than the file holds
+try:
+    mmap.mmap(fd, 4096, flags=0x03 | 0x80000, prot=mmap.PROT_READ).close()  # MAP_SHARED_VALIDATE | MAP_SYNC
+    print("granted")
+except OSError:
+    print("refused")
+PY
+)
+echo "(the kernel, asked directly: MAP_SYNC $kernel)"
+case $kernel in
+refused) grep -q "^MAP_SYNC: refused: the region's flush is asynchronous" "$out/verify-path-vm.txt" ||
+    fail "the kernel refuses MAP_SYNC on virtio-pmem, verify-path does not say so" ;;
+*) grep -q "^MAP_SYNC: granted, but NOT durable: " "$out/verify-path-vm.txt" ||
+    fail "the kernel grants MAP_SYNC on virtio-pmem, verify-path does not warn that it is not durable" ;;
+esac
 show systemctl stop xip-vm.service
 
 say "Clean up: stop the services, disable daxmgrd, remove the configuration"
