@@ -72,6 +72,9 @@ static const PropDef region_props[] = {
         { "Dimms", "as" },
         { "DimmSerials", "as" },
         { "Namespaces", "ao" },
+        { "Kind", "s" },
+        { "Provider", "s" },
+        { "Flush", "s" },
         {},
 };
 
@@ -230,6 +233,15 @@ static const char *ns_config_section(Manager *m, const TopoRegion *r, const Topo
         return NULL;
 }
 
+/* How a store to this region's pmem becomes durable: "synchronous" (a CPU cache flush is enough,
+ * so the kernel grants MAP_SYNC), "asynchronous" (virtio-pmem: a flush request to the host that
+ * fsync()/msync() make; MAP_SYNC is refused), "unknown". */
+static const char *region_flush(RegionKind k) {
+        int s = region_kind_map_sync(k);
+
+        return s > 0 ? "synchronous" : s == 0 ? "asynchronous" : "unknown";
+}
+
 static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
                            *serials = json_object_new_array(), *nss = json_object_new_array();
@@ -259,6 +271,9 @@ static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         for (size_t i = 0; i < r->n_namespaces; i++)
                 array_add_path(nss, ROOT_PATH "/namespace", r->namespaces[i].dev);
         add(o, "Namespaces", nss);
+        add(o, "Kind", jstr(region_kind_to_string(r->kind)));
+        add(o, "Provider", jstr(r->provider));
+        add(o, "Flush", jstr(region_flush(r->kind)));
         return o;
 }
 
@@ -1438,10 +1453,31 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
         return polkit_authorize(userdata, msg, "org.daxmgr1.verify-process", do_verify_process, userdata, e);
 }
 
+/* The region (and its kind) whose namespace's block device is @blockdev: what MAP_SYNC's answer
+ * comes from. Returns the kind (REGION_KIND_UNKNOWN when no region has that device). */
+static RegionKind path_region_json(Manager *m, const char *blockdev, struct json_object *j) {
+        const TopoRegion *found = NULL;
+
+        for (size_t i = 0; blockdev && m->topology && i < m->topology->n_regions && !found; i++)
+                for (size_t k = 0; k < m->topology->regions[i].n_namespaces; k++) {
+                        const TopoNamespace *n = &m->topology->regions[i].namespaces[k];
+
+                        if (n->blockdev && strcmp(n->blockdev, blockdev) == 0) {
+                                found = &m->topology->regions[i];
+                                break;
+                        }
+                }
+        add(j, "region", found ? jstr(found->dev) : NULL);
+        add(j, "kind", found ? jstr(region_kind_to_string(found->kind)) : NULL);
+        add(j, "flush", found ? jstr(region_flush(found->kind)) : NULL);
+        return found ? found->kind : REGION_KIND_UNKNOWN;
+}
+
 static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         struct json_object *a = json_object_new_object(), *j;
         _cleanup_free_ char *error = NULL;
         DaxPathInfo i = {};
+        RegionKind kind;
         const char *path;
         struct stat st;
         uid_t uid = (uid_t) -1;
@@ -1476,6 +1512,11 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
         add(j, "dax_mode", jstr(dax_mode_to_string(i.dax_mode)));
         add(j, "device", jstr(i.device));
         add(j, "why_not", jstr(i.why_not));
+        add(j, "map_sync", i.map_sync < 0 ? NULL : json_object_new_boolean(i.map_sync > 0));
+        kind = path_region_json(userdata, i.device, j);
+        /* The kernel's answer is reported as it is; where it contradicts the region's kind
+         * (MAP_SYNC granted on virtio-pmem), what that means is said next to it. */
+        add(j, "map_sync_warning", jstr(region_kind_map_sync_contradiction(kind, i.map_sync)));
         dax_path_info_done(&i);
         r = reply_json(msg, j);
         json_object_put(j);

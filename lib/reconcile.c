@@ -517,7 +517,7 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
         _cleanup_free_ char *why = NULL, *msg = NULL, *spec = NULL;
         const TopoRegion *picked = NULL;
         NamespacePlan np = {};
-        size_t n_candidates = 0;
+        size_t n_candidates = 0, n_unknown = 0;
         ReconcileStep *s;
         int r;
 
@@ -529,7 +529,16 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
                 if (!region_matches(t, reg, &cn->region))
                         continue;
                 n_candidates++;
-                if (!reg->labelled) {
+                if (reg->kind == REGION_KIND_UNKNOWN) {
+                        /* Shown, never changed: not even Region=any puts a namespace there. */
+                        n_unknown++;
+                        r = asprintf(&e,
+                                     "%s is of a kind daxmgr does not know (nd bus provider \"%s\") and is "
+                                     "left alone",
+                                     reg->dev, reg->provider ?: "?");
+                        if (r < 0)
+                                return -ENOMEM;
+                } else if (!reg->labelled) {
                         /* Its single namespace belongs to a section that names the region. */
                         if (cn->region.kind == CONFIG_REGION_ID)
                                 r = asprintf(&e, "%s has no label area and shows no namespace to take over",
@@ -595,6 +604,21 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
                 return ns_problem(pl, i, RECONCILE_WAITING, section, NULL, msg);
         }
 
+        if (!picked && n_unknown == n_candidates && cn->region.kind != CONFIG_REGION_ID) {
+                /* Only regions daxmgr leaves alone: as if none were there (yet). */
+                if (asprintf(&msg,
+                             "no pmem region daxmgr manages is present (%s); Namespace %s will be created "
+                             "when one appears",
+                             why, cn->name) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_WAITING, section, NULL, msg);
+        }
+        if (!picked && n_unknown == n_candidates) {
+                if (asprintf(&msg, "Namespace %s cannot be created: %s", cn->name, why) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_REGION),
+                                  msg);
+        }
         if (!picked) {
                 if (asprintf(&msg, "Namespace %s cannot be created: %s", cn->name, why) < 0)
                         return -ENOMEM;
@@ -709,9 +733,23 @@ static int plan_layout_change(Planner *pl, size_t i, const char *section, const 
         s->map = cn->map;
         s->align = cn->align;
         s->force = cn->destroy;
-        r = step_describe(s, "reconfigure %s of %s from %s to %s%s", tn->dev ?: "the namespace", tr->dev,
-                          namespace_mode_to_string(tn->mode) ?: "?", namespace_mode_to_string(cn->mode),
-                          cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        if (key == CONFIG_NAMESPACE_MAP)
+                /* Same mode, the struct pages elsewhere: name the maps, not "fsdax to fsdax". */
+                r = step_describe(s, "reconfigure %s of %s from %s map=%s to map=%s%s",
+                                  tn->dev ?: "the namespace", tr->dev,
+                                  namespace_mode_to_string(tn->mode) ?: "?",
+                                  pfn_map_to_string(tn->map) ?: "?", pfn_map_to_string(cn->map),
+                                  cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        else if (key == CONFIG_NAMESPACE_ALIGN)
+                r = step_describe(
+                        s, "reconfigure %s of %s from %s aligned to %s to %s%s", tn->dev ?: "the namespace",
+                        tr->dev, namespace_mode_to_string(tn->mode) ?: "?", SIZE_FMT(tn->align),
+                        SIZE_FMT(cn->align), cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        else
+                r = step_describe(s, "reconfigure %s of %s from %s to %s%s", tn->dev ?: "the namespace",
+                                  tr->dev, namespace_mode_to_string(tn->mode) ?: "?",
+                                  namespace_mode_to_string(cn->mode),
+                                  cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
         if (r < 0)
                 return r;
         return plan_new_contents(pl, i, section, tr->dev, ns_key(cn, tr, tn), cn->destroy);
@@ -949,6 +987,16 @@ static int plan_namespace(Planner *pl, size_t i) {
         }
         if (!tn)
                 return plan_create(pl, i, section);
+        if (tr->kind == REGION_KIND_UNKNOWN) {
+                /* Its namespace carries the section's name, but daxmgr changes nothing there. */
+                if (asprintf(&msg,
+                             "Namespace %s is %s in %s, a region of a kind daxmgr does not know (nd bus "
+                             "provider \"%s\"): daxmgr leaves it as it is; manage it with ndctl, or remove "
+                             "the section",
+                             cn->name, tn->dev ?: "?", tr->dev, tr->provider ?: "?") < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, &cn->section, msg);
+        }
 
         key = ns_layout_differs(cn, tn);
         if (key >= 0)

@@ -158,7 +158,7 @@ if [ -d /sys/devices/virtual/memory_tiering ]; then
     tier=$(dax_kv tier)
     grep -q "^memory_tier$tier nodes" "$out/tiers-sysfs.txt" || fail "tier $tier is not a tier of sysfs"
 fi
-daxmgr status | tee "$out/status-ram.txt" | sed -n '/^Platform/,/^Watches/p'
+daxmgr status | tee "$out/status-ram.txt" | sed -n '/^Platform/,/^$/p'
 
 step "SystemRAM=no: system-ram → devdax"
 ns_conf ""
@@ -299,7 +299,7 @@ CONF_EOF
         check_eq "hmem movable" true "$(daxctl_field movable)"
         check_eq "hmem zone (daemon)" movable "$(dax_kv zone)"
         [ -n "$(dax_kv node)" ] || fail "the daemon names no node for $dax: $(dax_line)"
-        daxmgr status | sed -n '/^Platform/,/^Watches/p' | tee "$out/status-hmem.txt"
+        daxmgr status | sed -n '/^Platform/,/^$/p' | tee "$out/status-hmem.txt"
         step "[DaxDevice hbm] devdax again, Permissions=0600"
         dd_conf "Permissions=0600"
         reload

@@ -71,10 +71,12 @@ wait_settled 240
 step "status: one screen"
 daxmgr status | tee "$out/status.txt"
 for want in "daxmgrd 0.1: idle" "Problems: none" region0 region1 "data" "/mnt/cli-data" always \
-    "/mnt/cli-data/xip" "$SLEEPER"; do
+    "/mnt/cli-data/xip" "$SLEEPER" "Kinds: nvdimm (region0, region1)" "Persistence domain: " \
+    "Memory auto-online: "; do
     grep -qF -- "$want" "$out/status.txt" || fail "status lacks '$want'"
 done
 grep -q $'\033' "$out/status.txt" && fail "colour when stdout is not a tty"
+check_eq "status: Platform blocks" 1 "$(grep -c '^Platform$' "$out/status.txt")"
 daxmgr status --json >"$out/status.json"
 check_eq "status --json: manager state" idle "$(jq -r '.["org.daxmgr1.Manager"][0].State' "$out/status.json")"
 check_eq "status --json: manager path" /org/daxmgr1 "$(jq -r '.["org.daxmgr1.Manager"][0].Path' "$out/status.json")"

@@ -1232,6 +1232,136 @@ TEST(test_labelless) {
         p = reconcile_plan_free(p);
 }
 
+/* A labelled region of a kind daxmgr does not know (nd bus provider "of_pmem"), with room and a
+ * blank fsdax namespace "pm0", and (KNOWN_TOO) an NVDIMM region with room after it. */
+#define TOPO_UNKNOWN_KIND(more)                                                                             \
+        "{\"regions\": [{\"dev\": \"region0\", \"provider\": \"of_pmem\", \"size\": 4294967296,"            \
+        " \"available_size\": 2147483648, \"max_available_extent\": 2147483648, \"align\": 16777216,"       \
+        " \"resource\": 68719476736, \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": true,"         \
+        " \"enabled\": true, \"supported_alignments\": [4096, 2097152], \"namespaces\": [{\"dev\":"         \
+        " \"namespace0.0\", \"mode\": \"fsdax\", \"map\": \"dev\", \"size\": 2113929216, \"name\": "        \
+        "\"pm0\","                                                                                          \
+        " \"align\": 2097152, \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}" more "]}"
+#define KNOWN_TOO                                                                                           \
+        ", {\"dev\": \"region1\", \"kind\": \"nvdimm\", \"size\": 4294967296, \"available_size\": "         \
+        "4294967296,"                                                                                       \
+        " \"max_available_extent\": 4294967296, \"align\": 16777216, \"resource\": 137438953472,"           \
+        " \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": true, \"enabled\": true,"                 \
+        " \"supported_alignments\": [4096, 2097152], \"namespaces\": []}"
+/* A label-less region of kind @kind whose one namespace is as the kernel offers it. */
+#define TOPO_LABELLESS_KIND(kind, mode, map)                                                                \
+        "{\"regions\": [{\"dev\": \"region0\", \"kind\": \"" kind "\", \"size\": 1073741824,"               \
+        " \"available_size\": 0, \"max_available_extent\": 0, \"align\": 16777216, \"resource\": "          \
+        "4294967296,"                                                                                       \
+        " \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": false, \"enabled\": true,"                \
+        " \"namespaces\": [{\"dev\": \"namespace0.0\", \"mode\": \"" mode "\", \"map\": " map ","           \
+        " \"size\": 1073741824, \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}]}"
+
+/* Unknown kinds are left alone: shown, never changed, whatever the configuration matches. */
+TEST(test_unknown_kind) {
+        _cleanup_topology_ Topology *alone = topo(TOPO_UNKNOWN_KIND("")),
+                                    *both = topo(TOPO_UNKNOWN_KIND(KNOWN_TOO));
+        _cleanup_topology_ Topology *ll = topo(TOPO_LABELLESS_KIND("unknown", "raw", "null"));
+        _cleanup_config_ Config *any = conf("[Namespace new]\nMode=fsdax\nSize=1G\n");
+        _cleanup_config_ Config *named = conf("[Namespace new]\nRegion=region0\nMode=fsdax\nSize=1G\n");
+        _cleanup_config_ Config *owned = conf("[Namespace pm0]\nMode=devdax\nSize=1G\nDestroy=yes\n");
+        _cleanup_config_ Config *fs = conf("[Namespace pm0]\nMode=fsdax\nSize=1G\nMountPoint=/mnt/pm0\n");
+        _cleanup_config_ Config *take = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                             "MountPoint=/mnt/pm\nDestroy=yes\n");
+        ReconcilePlan *p;
+
+        ASSERT_EQ(alone->regions[0].kind, REGION_KIND_UNKNOWN);
+
+        /* Region=any with room there: no namespace is created; waiting for a region daxmgr manages. */
+        p = plan(any, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(
+                p, 0, RECONCILE_WAITING, "Namespace new",
+                "no pmem region daxmgr manages is present (region0 is of a kind daxmgr does not know "
+                "(nd bus provider \"of_pmem\") and is left alone); Namespace new will be created when "
+                "one appears");
+        p = reconcile_plan_free(p);
+
+        /* With an NVDIMM region after it, Region=any goes there. */
+        p = plan(any, both, NULL);
+        expect_steps(p, "create-namespace format");
+        expect_no_problems(p);
+        ASSERT_STREQ(p->steps[0].region, "region1");
+        p = reconcile_plan_free(p);
+
+        /* Named explicitly: a conflict at Region=. */
+        p = plan(named, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace new",
+                       F
+                       ":2: Namespace new cannot be created: region0 is of a kind daxmgr does not know (nd "
+                       "bus provider \"of_pmem\") and is left alone");
+        p = reconcile_plan_free(p);
+
+        /* Its namespace carries a configured name: not reconfigured even with Destroy=yes, not
+         * formatted, not mounted. */
+        p = plan(owned, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace pm0",
+                       F ":1: Namespace pm0 is namespace0.0 in region0, a region of a kind daxmgr does not "
+                         "know (nd bus provider \"of_pmem\"): daxmgr leaves it as it is; manage it with "
+                         "ndctl, or remove the section");
+        p = reconcile_plan_free(p);
+        p = plan(fs, both, NULL);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1);
+        ASSERT_EQ(p->problems[0].kind, RECONCILE_CONFLICT);
+        p = reconcile_plan_free(p);
+
+        /* A label-less one named by Region=: its namespace is not taken over. */
+        p = plan(take, ll, NULL);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1);
+        ASSERT_EQ(p->problems[0].kind, RECONCILE_CONFLICT);
+        p = reconcile_plan_free(p);
+}
+
+/* virtio-pmem and e820 (memmap=) come up as one fsdax namespace with its struct pages in RAM
+ * (map=mem, no info block): used as the kernel offers it unless the section asks otherwise. */
+TEST(test_labelless_kinds) {
+        _cleanup_config_ Config *c = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                          "MountPoint=/mnt/pm\n");
+        _cleanup_config_ Config *dev = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                            "Map=dev\nMountPoint=/mnt/pm\n");
+        static const char *const kinds[] = { "virtio-pmem", "e820" };
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                _cleanup_topology_ Topology *t = NULL;
+                ReconcilePlan *p;
+                char text[2048];
+
+                (void) snprintf(
+                        text, sizeof(text),
+                        "{\"regions\": [{\"dev\": \"region0\", \"kind\": \"%s\", \"size\": 1073741824,"
+                        " \"labelled\": false, \"enabled\": true, \"namespaces\": [{\"dev\": "
+                        "\"namespace0.0\", \"mode\": \"fsdax\", \"map\": \"mem\", \"size\": 1073741824,"
+                        " \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}]}",
+                        kinds[k]);
+                t = topo(text);
+
+                p = plan(c, t, NULL);
+                expect_steps(p, "format mount");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].device, "/dev/pmem0");
+                p = reconcile_plan_free(p);
+
+                /* Map=dev: the mode change the kernel requires, a new info block on the whole
+                 * namespace (blank, so no Destroy= needed). */
+                p = plan(dev, t, NULL);
+                expect_steps(p, "reconfigure format mount");
+                expect_no_problems(p);
+                ASSERT_EQ(p->steps[0].map, PFN_MAP_DEV);
+                ASSERT_STREQ(p->steps[0].description,
+                             "reconfigure namespace0.0 of region0 from fsdax map=mem to map=dev");
+                p = reconcile_plan_free(p);
+        }
+}
+
 TEST(test_duplicate_names) {
         _cleanup_topology_ Topology *t =
                 topo("{\"regions\": [{\"dev\": \"region0\", \"labelled\": true, \"namespaces\": ["
@@ -1425,6 +1555,8 @@ int main(void) {
         test_blocked();
         test_labelless();
         test_duplicate_names();
+        test_unknown_kind();
+        test_labelless_kinds();
         test_json();
         return 0;
 }
