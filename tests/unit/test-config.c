@@ -395,7 +395,7 @@ TEST(test_tables) {
 TEST(test_syntax_errors) {
         parse_fails("Mode=fsdax\n",
                     F ":1: Mode: assignment outside of a section: put it below a [Namespace NAME], "
-                      "[Zone NAME] or [Placement NAME] header");
+                      "[Zone NAME], [Placement NAME] or [CXLRegion NAME] header");
         parse_fails("[Namespace db]\nMode fsdax\n",
                     F ":2: expected a [Type NAME] section header or a Key=Value assignment");
         parse_fails("[Namespace db]\n=fsdax\n", F ":2: an assignment needs a key before '='");
@@ -403,10 +403,11 @@ TEST(test_syntax_errors) {
                 "[Namespace db]\nMount Point=/x\n",
                 F ":2: 'Mount Point' is not a key: keys are letters and digits, as in MountPoint=/mnt/pmem");
         parse_fails("[Namespace db\n",
-                    F ":1: a section header ends with ']': write [Namespace NAME], [Zone NAME] "
-                      "or [Placement NAME]");
+                    F ":1: a section header ends with ']': write [Namespace NAME], [Zone NAME], "
+                      "[Placement NAME] or [CXLRegion NAME]");
         parse_fails("[]\n",
-                    F ":1: empty section header: write [Namespace NAME], [Zone NAME] or [Placement NAME]");
+                    F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME] "
+                      "or [CXLRegion NAME]");
         parse_fails("[Namespace [db]]\n", F ":1: a section header holds one '[' and one ']'");
         parse_fails("\n\n[Namespace]\n", F ":3: [Namespace] needs a name: write [Namespace NAME]");
         parse_fails("[Zone a b]\n",
@@ -420,10 +421,11 @@ TEST(test_section_errors) {
         parse_fails(
                 "[Namepsace db]\n",
                 F ":1: unknown section type 'Namepsace'; did you mean Namespace?; the types are Namespace, "
-                  "Zone and Placement");
+                  "Zone, Placement and CXLRegion");
         parse_fails("[namespace db]\n", F ":1: unknown section type 'namespace'; did you mean Namespace?…");
-        parse_fails("[Pool db]\n",
-                    F ":1: unknown section type 'Pool'; the types are Namespace, Zone and Placement");
+        parse_fails(
+                "[Pool db]\n",
+                F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement and CXLRegion");
         parse_fails(
                 "[Namespace a/b]\n", F
                 ":1: 'a/b' is not a valid namespace name: 1 to 63 printable ASCII characters, no spaces or "
@@ -483,9 +485,9 @@ TEST(test_value_errors) {
                     F ":2: Mode: 'FSDAX' is not a mode: use fsdax, devdax or raw; did you mean fsdax?");
         parse_fails("[Namespace db]\nMode=sector\nSize=1G\n",
                     F ":2: Mode: sector mode (BTT) is not managed by daxmgr: use fsdax, devdax or raw");
-        parse_fails("[Namespace db]\nRegion=region\nMode=fsdax\nSize=1G\n", F
-                    ":2: Region: 'region' is not a region: use any, regionN, numa:N or dimm:SERIAL (hex, as "
-                    "ndctl shows it)");
+        parse_fails("[Namespace db]\nRegion=region\nMode=fsdax\nSize=1G\n",
+                    F ":2: Region: 'region' is not a region: use any, regionN, numa:N, dimm:SERIAL (hex, as "
+                      "ndctl shows it) or cxl:NAME (a [CXLRegion NAME] section)");
         parse_fails("[Namespace db]\nRegion=numa:-1\nMode=fsdax\nSize=1G\n",
                     F ":2: Region: 'numa:-1' is not a region…");
         parse_fails("[Namespace db]\nRegion=region99999999999\nMode=fsdax\nSize=1G\n",
