@@ -1091,8 +1091,69 @@ TEST(test_hostile) {
         }
 }
 
+TEST(test_cxl_region) {
+        _cleanup_config_ Config *c = parse_ok("[CXLRegion fast]\n"
+                                              "Memdevs=mem0, serial:0xc0de0001\n"
+                                              "Size=1G\n"
+                                              "Decoder=decoder0.0\n"
+                                              "[CXLRegion slow]\n"
+                                              "[Namespace pm]\nRegion=cxl:fast\nMode=fsdax\nSize=rest\n",
+                                              NULL);
+        _cleanup_free_ char *region = NULL;
+        char uuid[37];
+
+        ASSERT_EQ(c->n_cxl_regions, 2);
+        ASSERT_STREQ(c->cxl_regions[0].name, "fast");
+        ASSERT_EQ(c->cxl_regions[0].n_memdevs, 2);
+        ASSERT_STREQ(c->cxl_regions[0].memdevs[0], "mem0");
+        ASSERT_STREQ(c->cxl_regions[0].memdevs[1], "serial:0xc0de0001");
+        ASSERT_EQ_U64(c->cxl_regions[0].size, 1024 * MiB);
+        ASSERT_STREQ(c->cxl_regions[0].decoder, "decoder0.0");
+        /* Defaults: any one device, all its free capacity, any window. */
+        ASSERT_EQ(c->cxl_regions[1].n_memdevs, 0);
+        ASSERT_EQ_U64(c->cxl_regions[1].size, 0);
+        ASSERT_TRUE(!c->cxl_regions[1].decoder);
+        /* The uuid comes from the name: the same on every boot, different per name. */
+        cxl_region_uuid_from_name("fast", uuid);
+        ASSERT_STREQ(c->cxl_regions[0].uuid, uuid);
+        ASSERT_TRUE(strcmp(c->cxl_regions[0].uuid, c->cxl_regions[1].uuid) != 0);
+        ASSERT_EQ(c->namespaces[0].region.kind, CONFIG_REGION_CXL);
+        ASSERT_STREQ(c->namespaces[0].region.cxl_uuid, uuid);
+        ASSERT_EQ(config_region_format(&c->namespaces[0].region, &region), 0);
+        ASSERT_STREQ(region, "cxl:fast");
+        ASSERT_TRUE(config_find_cxl_region(c, "slow") == &c->cxl_regions[1]);
+
+        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem0\n",
+                    F ":2: Memdevs: mem0 is named twice: a region interleaves distinct devices");
+        parse_fails("[CXLRegion r]\nMemdevs=nvme0\n",
+                    F ":2: Memdevs: 'nvme0' is not a CXL memory device: use memN (as cxl list shows it) or "
+                      "serial:HEX, or any");
+        parse_fails("[CXLRegion r]\nMemdevs=serial:xyz\n",
+                    F ":2: Memdevs: 'serial:xyz' is not a serial number: give it in hex as cxl list shows it, "
+                      "e.g. serial:0xc0de0000");
+        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem1 mem2 mem3 mem4\n",
+                    F ":2: Memdevs: 5 memory devices cannot be interleaved: CXL interleaves 1, 2, 3, 4, 6, 8, 12 "
+                      "or 16");
+        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem1\nSize=256M\n",
+                    F ":3: Size: '256M' is not a multiple of 2 × 256 MiB: a CXL region is made of 256 MiB "
+                      "blocks on each of its 2 memory devices; use a multiple, or rest");
+        parse_fails("[CXLRegion r]\nSize=12XB\n", F ":2: Size: '12XB' has an unknown unit 'XB'…");
+        parse_fails("[CXLRegion r]\nDecoder=decoder0\n",
+                    F ":2: Decoder: 'decoder0' is not a root decoder: use decoderX.Y (a CXL fixed memory "
+                      "window, as cxl list -D shows it) or any");
+        parse_fails("[CXLRegion r]\nMode=fsdax\n", F ":2: Mode: not a key of [CXLRegion] sections: it belongs in a "
+                                                     "[Namespace NAME] section");
+        parse_fails("[Namespace pm]\nRegion=cxl:nope\nMode=fsdax\nSize=1G\n",
+                    F ":2: Region: no [CXLRegion nope] is configured: Region=cxl:NAME names the CXL region of a "
+                      "[CXLRegion NAME] section");
+        parse_fails("[CXLRegion a]\nMemdevs=mem0\n[CXLRegion b]\nMemdevs=mem0\nSize=256M\n",
+                    F ":4: Memdevs: mem0 is also in [CXLRegion a] (" F ":1), and one of the two takes all its "
+                      "free capacity (Size=rest): give both a Size=");
+}
+
 int main(void) {
         test_sample();
+        test_cxl_region();
         test_values();
         test_defaults();
         test_merge();
