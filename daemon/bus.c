@@ -851,6 +851,25 @@ static const char *worker_key(Manager *m, const TopoNamespace *n) {
         return n->dev;
 }
 
+/* Who asked for a job, in the journal: "apt's hook ran a reconcile" or "a user's script did" is
+ * then a fact an administrator can look up, not a guess. */
+static void log_job_caller(sd_bus_message *msg, const Job *j) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *c = NULL;
+        const char *comm = NULL;
+        pid_t pid = 0;
+        uid_t uid = 0;
+
+        if (sd_bus_query_sender_creds(
+                    msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_COMM | SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT,
+                    &c) < 0)
+                return;
+        (void) sd_bus_creds_get_pid(c, &pid);
+        (void) sd_bus_creds_get_comm(c, &comm);
+        (void) sd_bus_creds_get_euid(c, &uid);
+        log_info("Job %" PRIu32 " asked for by %s[%d], uid %u.", j->id, comm ?: "?", (int) pid,
+                 (unsigned) uid);
+}
+
 static int reply_job(sd_bus_message *msg, Manager *m, JobType type, const char *target,
                      struct json_object *args, sd_bus_error *e) {
         uid_t uid = 0;
@@ -861,6 +880,7 @@ static int reply_job(sd_bus_message *msg, Manager *m, JobType type, const char *
         r = manager_queue_job(m, type, target, args, uid, &j);
         if (r < 0)
                 return bus_error_set_errno(e, r, "cannot queue the job");
+        log_job_caller(msg, j);
         return sd_bus_reply_method_return(msg, "o", j->path);
 }
 

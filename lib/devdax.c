@@ -14,6 +14,7 @@
 
 #include "devdax.h"
 #include "error.h"
+#include "fileio.h"
 #include "fs-util.h"
 #include "holders.h"
 #include "parse-util.h"
@@ -70,6 +71,8 @@ int devdax_name_normalize(const char *s, char **ret) {
 }
 
 /* Runs getpwnam_r()/getgrnam_r() with a growing buffer. */
+#define AUTO_ONLINE_BLOCKS "/sys/devices/system/memory/auto_online_blocks"
+
 #define LOOKUP_BY_NAME(func, type, field, name, ret)                                                        \
         ({                                                                                                  \
                 size_t _size = 4096;                                                                        \
@@ -413,6 +416,25 @@ static int to_system_ram(DaxctlSession *s, struct daxctl_dev *dev, const char *n
                         "Refusing to switch %s to system-ram: it is in use by %s. Stop those processes "
                         "first.",
                         name, who ?: "some processes");
+        }
+
+        /* The kernel's memory auto-online policy onlines the memory the moment kmem takes the
+         * device; "online" and "online_kernel" put it outside ZONE_MOVABLE, from where the kernel
+         * may never give it back (Debian 13's kernel is built so). Refuse, as daxctl does, while
+         * nothing has changed yet. */
+        if (movable) {
+                _cleanup_free_ char *policy = NULL;
+
+                if (read_one_line_at(AT_FDCWD, AUTO_ONLINE_BLOCKS, &policy) >= 0 &&
+                    strcmp(policy, "offline") != 0 && strcmp(policy, "online_movable") != 0)
+                        return error_set(
+                                ret_error, -EBUSY,
+                                "Refusing to switch %s to system-ram in ZONE_MOVABLE: the kernel's memory "
+                                "auto-online policy (%s: %s) would online its memory outside ZONE_MOVABLE "
+                                "first, where the kernel may never give it back. %s stays devdax. Boot "
+                                "with memhp_default_state=offline (or write offline to that file), or "
+                                "ask for system-ram without movable (SystemRAM=online).",
+                                name, AUTO_ONLINE_BLOCKS, policy, name);
         }
 
         if (daxctl_dev_is_enabled(dev)) {

@@ -6,20 +6,24 @@
 # lib/devdax through daxmgr-tool, checked with stat and daxctl list:
 #   - owner, group and mode of /dev/daxX.Y, by name and by number;
 #   - a device a process holds open is not taken away;
-#   - system-ram (movable) and back to devdax; again with --no-movable. Going back offlines
+#   - system-ram (movable) and back to devdax; again with --no-movable. Under the kernel's
+#     auto-online policy "online" (Debian 13+), movable is first refused with the device left
+#     devdax. Going back offlines
 #     the memory first: if the kernel cannot (it happens with ZONE_NORMAL), the tool must fail
 #     with one clean sentence (exit 1), never crash, and leave the memory online. The guest
 #     then reboots to get the device back (the tests after this one share the boot), and the
 #     second boot checks that it is devdax again.
 . "$(dirname "$0")/lib.sh"
 out=$DAXMGR_TEST_OUT
-holder= dax=
+holder= dax= saved_policy=
+AUTO_ONLINE=/sys/devices/system/memory/auto_online_blocks
 
 # Back to devdax if something left the device as system-ram, so that the namespace can go.
 cleanup() {
     local rc=$?
     set +e
     [ -n "$holder" ] && kill "$holder" 2>/dev/null
+    [ -z "$saved_policy" ] || echo "$saved_policy" >"$AUTO_ONLINE"
     if [ -n "$dax" ] && [ "$(daxctl_field mode)" = system-ram ]; then
         for _ in 1 2 3; do
             echo 1 >/proc/sys/vm/compact_memory 2>/dev/null
@@ -97,6 +101,27 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
         return 1
     }
 
+    # The kernel's memory auto-online policy: "offline" on Debian 12, "online" on Debian 13 and
+    # later (their kernels set CONFIG_MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO). Under "online" the
+    # kernel onlines the memory outside ZONE_MOVABLE as soon as kmem takes the device, so a
+    # movable switch is refused before anything changes; the test then does what the refusal
+    # advises (the runtime form of memhp_default_state=offline) and puts the policy back for the
+    # switch without movable, which the policy does not stop.
+    policy=$(cat "$AUTO_ONLINE")
+    printf "the kernel's memory auto-online policy: %s\n" "$policy" | tee "$out/auto-online.txt"
+    case "$policy" in
+        offline | online_movable) ;;
+        *)
+            step "system-ram, movable: refused while the policy is '$policy'"
+            expect_fail "Refusing to switch $dax to system-ram in ZONE_MOVABLE: the kernel's memory auto-online policy ($AUTO_ONLINE: $policy)" \
+                "$TOOL" devdax-mode "$dax" system-ram --movable
+            check_eq "daxctl mode after the refusal" devdax "$(daxctl_field mode)"
+            [ -c "$node" ] || fail "$node is missing after the refusal"
+            echo offline >"$AUTO_ONLINE"
+            saved_policy=$policy
+            ;;
+    esac
+
     step "system-ram, movable"
     "$TOOL" devdax-mode "$dax" system-ram --movable | tee "$out/ram-movable.json"
     daxctl list -d "$dax" | tee "$out/daxctl-movable.json"
@@ -113,8 +138,13 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     movable_back=ok normal_back=ok
     to_devdax movable || movable_back=refused
 
+    if [ -n "$saved_policy" ]; then
+        echo "$saved_policy" >"$AUTO_ONLINE"
+        saved_policy=
+    fi
+
     if [ "$movable_back" = ok ]; then
-        step "system-ram, not movable (ZONE_NORMAL)"
+        step "system-ram, not movable (ZONE_NORMAL), under the kernel's own policy ($policy)"
         "$TOOL" devdax-mode "$dax" system-ram --no-movable | tee "$out/ram-normal.json"
         check_eq "daxctl mode" system-ram "$(daxctl_field mode)"
         check_eq "online blocks" "$(daxctl_field total_memblocks)" "$(daxctl_field online_memblocks)"

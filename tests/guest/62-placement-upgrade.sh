@@ -30,7 +30,6 @@ MAX_WATCHES=$(sysctl -n fs.inotify.max_user_watches)
 
 cleanup_pkg() {
     sysctl -q -w fs.inotify.max_user_watches="$MAX_WATCHES" || true
-    rm -f /etc/apt/apt.conf.d/80daxmgr
     dpkg --purge xiphello >/dev/null 2>&1 || true
 }
 trap 'rc=$?; cleanup_pkg; (exit $rc); _daemon_cleanup' EXIT
@@ -186,21 +185,21 @@ daxmgr status | sed -n '/^Watches:/,/^$/p' | head -8 | tee "$out/polled.txt"
 echo "watches with max_user_watches=1: $(mgr_prop Watches)"
 check_ge "polled paths" 1 "$(mgr_prop PolledPaths | jq length)"
 journalctl -u daxmgrd --no-pager -o cat | grep 'polling it every' | tail -2
-install -m 0644 "$DAXMGR_SRC/apt/80daxmgr" /etc/apt/apt.conf.d/80daxmgr
+# The hook comes with the package, as a conffile.
+check_eq "the apt hook, from the package" "daxmgr: /etc/apt/apt.conf.d/80daxmgr" \
+    "$(dpkg -S /etc/apt/apt.conf.d/80daxmgr 2>&1)"
+since=$(date '+%Y-%m-%d %H:%M:%S')
 t0=$(now)
-if apt-get install -y /var/tmp/xiphello_3.0.deb >"$out/apt.log" 2>&1; then
-    t_apt=$(elapsed "$t0")
-    echo "installed: $(dpkg-query -W -f '${Package} ${Version}' xiphello) (apt-get install ./xiphello_3.0.deb, ${t_apt}s with the hook)"
-    # The hook waited for the reconcile: the copy is new when apt returns, before a poll could see it.
-    check_eq "copy sha256 when apt-get returned = xiphello 3.0" "$(sha $PROG)" "$(sha "$COPY")"
-else
-    cat "$out/apt.log"
-    echo "apt-get install of a local .deb did not work offline here; the hook run by hand instead"
-    dpkg -i /var/tmp/xiphello_3.0.deb >/dev/null
-    t0=$(now)
-    sh -c "$(apt-config dump DPkg::Post-Invoke | sed -n 's/^DPkg::Post-Invoke:: "\(.*daxmgr.*\)";$/\1/p' | sed 's/\\"/"/g')"
-    check_eq "copy sha256 after the hook = xiphello 3.0" "$(sha $PROG)" "$(sha "$COPY")"
-fi
+apt-get install -y /var/tmp/xiphello_3.0.deb >"$out/apt.log" 2>&1 ||
+    { cat "$out/apt.log"; fail "apt-get install ./xiphello_3.0.deb failed (offline, from the file)"; }
+t_apt=$(elapsed "$t0")
+echo "installed: $(dpkg-query -W -f '${Package} ${Version}' xiphello) (apt-get install ./xiphello_3.0.deb, ${t_apt}s with the hook)"
+# The hook waited for the reconcile: the copy is new when apt returns. And it was the hook, not a
+# poll: the daemon names who asked for each job.
+check_eq "copy sha256 when apt-get returned = xiphello 3.0" "$(sha $PROG)" "$(sha "$COPY")"
+asked=$(journalctl -u daxmgrd --since "$since" --no-pager -o cat | grep -E 'asked for by daxmgr\[' | head -n 1)
+[ -n "$asked" ] || fail "no job asked for by the daxmgr CLI during apt-get: the hook did not run"
+echo "ok: the hook asked: $asked"
 sysctl -q -w fs.inotify.max_user_watches="$MAX_WATCHES"
 systemctl restart daxmgrd
 wait_settled 120

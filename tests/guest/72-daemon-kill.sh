@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# boot: daemon
 # timeout: 600
 #
 # kill -9 of daxmgrd in the middle of its work: systemd restarts it, it converges, and nothing

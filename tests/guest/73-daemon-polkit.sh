@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# boot: daemon
 # timeout: 300
 #
 # Authorization, with the guest's real polkitd: anyone may read (properties, GetManagedObjects,

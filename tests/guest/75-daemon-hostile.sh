@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# boot: daemon
 # timeout: 1500
 #
 # Hostile input over the bus and the command line (issue 7, item 3): wrong signatures, empty,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# boot: daemon
 # timeout: 600
 #
 # The daxmgr CLI against daxmgrd under systemd: every verb in human and --json form; the JSON

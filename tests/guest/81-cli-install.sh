@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
+# boot: daemon
 # timeout: 120
 #
 # What the CLI installs besides its binary: the man pages daxmgr(8), daxmgrd(8) and
