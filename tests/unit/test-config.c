@@ -1128,12 +1128,13 @@ TEST(test_cxl_region) {
         parse_fails("[CXLRegion r]\nMemdevs=nvme0\n",
                     F ":2: Memdevs: 'nvme0' is not a CXL memory device: use memN (as cxl list shows it) or "
                       "serial:HEX, or any");
-        parse_fails("[CXLRegion r]\nMemdevs=serial:xyz\n",
-                    F ":2: Memdevs: 'serial:xyz' is not a serial number: give it in hex as cxl list shows it, "
-                      "e.g. serial:0xc0de0000");
-        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem1 mem2 mem3 mem4\n",
-                    F ":2: Memdevs: 5 memory devices cannot be interleaved: CXL interleaves 1, 2, 3, 4, 6, 8, 12 "
-                      "or 16");
+        parse_fails("[CXLRegion r]\nMemdevs=serial:xyz\n", F
+                    ":2: Memdevs: 'serial:xyz' is not a serial number: give it in hex as cxl list shows it, "
+                    "e.g. serial:0xc0de0000");
+        parse_fails(
+                "[CXLRegion r]\nMemdevs=mem0 mem1 mem2 mem3 mem4\n", F
+                ":2: Memdevs: 5 memory devices cannot be interleaved: CXL interleaves 1, 2, 3, 4, 6, 8, 12 "
+                "or 16");
         parse_fails("[CXLRegion r]\nMemdevs=mem0 mem1\nSize=256M\n",
                     F ":3: Size: '256M' is not a multiple of 2 × 256 MiB: a CXL region is made of 256 MiB "
                       "blocks on each of its 2 memory devices; use a multiple, or rest");
@@ -1141,14 +1142,16 @@ TEST(test_cxl_region) {
         parse_fails("[CXLRegion r]\nDecoder=decoder0\n",
                     F ":2: Decoder: 'decoder0' is not a root decoder: use decoderX.Y (a CXL fixed memory "
                       "window, as cxl list -D shows it) or any");
-        parse_fails("[CXLRegion r]\nMode=fsdax\n", F ":2: Mode: not a key of [CXLRegion] sections: it belongs in a "
-                                                     "[Namespace NAME] section");
-        parse_fails("[Namespace pm]\nRegion=cxl:nope\nMode=fsdax\nSize=1G\n",
-                    F ":2: Region: no [CXLRegion nope] is configured: Region=cxl:NAME names the CXL region of a "
-                      "[CXLRegion NAME] section");
-        parse_fails("[CXLRegion a]\nMemdevs=mem0\n[CXLRegion b]\nMemdevs=mem0\nSize=256M\n",
-                    F ":4: Memdevs: mem0 is also in [CXLRegion a] (" F ":1), and one of the two takes all its "
-                      "free capacity (Size=rest): give both a Size=");
+        parse_fails("[CXLRegion r]\nMode=fsdax\n",
+                    F ":2: Mode: not a key of [CXLRegion] sections: it belongs in a "
+                      "[Namespace NAME] section");
+        parse_fails(
+                "[Namespace pm]\nRegion=cxl:nope\nMode=fsdax\nSize=1G\n",
+                F ":2: Region: no [CXLRegion nope] is configured: Region=cxl:NAME names the CXL region of a "
+                  "[CXLRegion NAME] section");
+        parse_fails("[CXLRegion a]\nMemdevs=mem0\n[CXLRegion b]\nMemdevs=mem0\nSize=256M\n", F
+                    ":4: Memdevs: mem0 is also in [CXLRegion a] (" F ":1), and one of the two takes all its "
+                    "free capacity (Size=rest): give both a Size=");
 }
 
 int main(void) {

@@ -1153,24 +1153,24 @@ TEST(test_json) {
  * regions, @nd the nd regions. */
 #define TOPO_CXL(ep, regions, nd)                                                                           \
         "{\"regions\": " nd ", \"cxl\": {\"buses\": [\"root0\"],"                                           \
-        " \"memdevs\": [{\"memdev\": \"mem0\", \"serial\": \"0xc0de0000\", \"pmem_size\": 536870912,"      \
+        " \"memdevs\": [{\"memdev\": \"mem0\", \"serial\": \"0xc0de0000\", \"pmem_size\": 536870912,"       \
         " \"ram_size\": 0}],"                                                                               \
-        " \"decoders\": [{\"decoder\": \"decoder0.0\", \"port\": \"root0\", \"kind\": \"root\","             \
+        " \"decoders\": [{\"decoder\": \"decoder0.0\", \"port\": \"root0\", \"kind\": \"root\","            \
         " \"resource\": 23890755584, \"size\": 536870912, \"interleave_ways\": 1,"                          \
         " \"interleave_granularity\": 256, \"pmem_capable\": true, \"volatile_capable\": true,"             \
         " \"max_available_extent\": " ep "},"                                                               \
         " {\"decoder\": \"decoder2.0\", \"port\": \"endpoint2\", \"kind\": \"endpoint\","                   \
-        " \"memdev\": \"mem0\", \"mode\": \"none\", \"dpa_size\": 0}],"                                      \
+        " \"memdev\": \"mem0\", \"mode\": \"none\", \"dpa_size\": 0}],"                                     \
         " \"regions\": " regions "}}"
 
 TEST(test_cxl_region) {
         char uuid[37], json[2048];
         _cleanup_topology_ Topology *bare = topo(TOPO_CXL("536870912", "[]", "[]"));
         _cleanup_topology_ Topology *full = topo(TOPO_CXL("0", "[]", "[]"));
-        _cleanup_config_ Config *c = conf("[CXLRegion fast]\n"             /* 1 */
-                                          "Memdevs=serial:0xc0de0000\n"   /* 2 */
-                                          "[Namespace pm]\n"              /* 3 */
-                                          "Region=cxl:fast\n"             /* 4 */
+        _cleanup_config_ Config *c = conf("[CXLRegion fast]\n"          /* 1 */
+                                          "Memdevs=serial:0xc0de0000\n" /* 2 */
+                                          "[Namespace pm]\n"            /* 3 */
+                                          "Region=cxl:fast\n"           /* 4 */
                                           "Mode=fsdax\nSize=rest\nMountPoint=/mnt/cxl\n");
         _cleanup_config_ Config *big = conf("[CXLRegion fast]\nMemdevs=mem0\nSize=1G\n");
         _cleanup_config_ Config *gone = conf("[CXLRegion fast]\nMemdevs=mem7\n");
@@ -1198,17 +1198,18 @@ TEST(test_cxl_region) {
 
         /* Made and enabled: the namespace goes into its nd region, whatever its number. */
         for (int committed = 1; committed >= 0; committed--) {
-                (void) snprintf(json, sizeof(json),
-                                "{\"regions\": [{\"dev\": \"region3\", \"size\": 536870912, \"available_size\": "
-                                "536870912, \"max_available_extent\": 536870912, \"align\": 16777216, "
-                                "\"resource\": 23890755584, \"interleave_ways\": 1, \"numa_node\": 0, "
-                                "\"labelled\": true, \"enabled\": true, \"namespaces\": []}], \"cxl\": "
-                                "{\"regions\": [{\"region\": \"region0\", \"uuid\": \"%s\", \"type\": \"pmem\", "
-                                "\"decoder\": \"decoder0.0\", \"resource\": 23890755584, \"size\": 536870912, "
-                                "\"interleave_ways\": 1, \"decode_state\": \"%s\", \"enabled\": %s, "
-                                "\"targets\": [\"decoder2.0\"], \"memdevs\": [\"mem0\"], \"nd_region\": %s}]}}",
-                                uuid, committed ? "commit" : "reset", committed ? "true" : "false",
-                                committed ? "\"region3\"" : "null");
+                (void) snprintf(
+                        json, sizeof(json),
+                        "{\"regions\": [{\"dev\": \"region3\", \"size\": 536870912, \"available_size\": "
+                        "536870912, \"max_available_extent\": 536870912, \"align\": 16777216, "
+                        "\"resource\": 23890755584, \"interleave_ways\": 1, \"numa_node\": 0, "
+                        "\"labelled\": true, \"enabled\": true, \"namespaces\": []}], \"cxl\": "
+                        "{\"regions\": [{\"region\": \"region0\", \"uuid\": \"%s\", \"type\": \"pmem\", "
+                        "\"decoder\": \"decoder0.0\", \"resource\": 23890755584, \"size\": 536870912, "
+                        "\"interleave_ways\": 1, \"decode_state\": \"%s\", \"enabled\": %s, "
+                        "\"targets\": [\"decoder2.0\"], \"memdevs\": [\"mem0\"], \"nd_region\": %s}]}}",
+                        uuid, committed ? "commit" : "reset", committed ? "true" : "false",
+                        committed ? "\"region3\"" : "null");
                 _cleanup_topology_ Topology *made = topo(json);
 
                 p = plan(c, made, NULL);
@@ -1229,9 +1230,10 @@ TEST(test_cxl_region) {
         /* Too big for the device, a device that is not there, a window that is full. */
         p = plan(big, bare, NULL);
         expect_steps(p, "");
-        expect_problem(p, 0, RECONCILE_NO_ROOM, "CXLRegion fast",
-                       F ":2: CXL memory device mem0 has 512 MiB of free persistent capacity; [CXLRegion fast] "
-                         "needs its share of Size= on it");
+        expect_problem(
+                p, 0, RECONCILE_NO_ROOM, "CXLRegion fast",
+                F ":2: CXL memory device mem0 has 512 MiB of free persistent capacity; [CXLRegion fast] "
+                  "needs its share of Size= on it");
         p = reconcile_plan_free(p);
         p = plan(gone, bare, NULL);
         expect_problem(p, 0, RECONCILE_WAITING, "CXLRegion fast",
