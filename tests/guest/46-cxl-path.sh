@@ -112,6 +112,10 @@ blk=$(ndctl_json list -N | jq -r '.[] | select(.name == "cxl-pm") | .blockdev')
 check_eq "cxl-pm mounted" /mnt/cxl "$(findmnt -rno TARGET "/dev/$blk")"
 findmnt -rno OPTIONS "/dev/$blk" | grep -q 'dax' || fail "not mounted with dax: $(findmnt -rno OPTIONS "/dev/$blk")"
 grep -E -i "persistent|cxl" /proc/iomem | tee "$out/iomem.txt"
+daxmgr status | tee "$out/status.txt"
+grep -q "^CXL$" "$out/status.txt" || fail "daxmgr status has no CXL block"
+grep -E -q "^$cregion +512 MiB +commit, enabled +$memdev +$ndregion\$" "$out/status.txt" ||
+    fail "daxmgr status does not show $cregion (commit, enabled, $memdev, $ndregion)"
 
 step "a second reconcile changes nothing"
 check_eq "plan" 0 "$(call GetPlan | jq '.steps | length')"
