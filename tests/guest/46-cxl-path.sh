@@ -96,7 +96,9 @@ check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
 regions=$(cxl_json -R -u)
 check_eq "cxl regions" 1 "$(jq length <<<"$regions")"
 cregion=$(jq -r '.[0].region' <<<"$regions")
-check_eq "cxl region uuid (derived from the section's name)" "$uuid" "$(jq -r '.[0].uuid' <<<"$regions")"
+# cxl list does not print a region's uuid: sysfs has it.
+check_eq "cxl region uuid (derived from the section's name; sysfs)" "$uuid" "$(cat "/sys/bus/cxl/devices/$cregion/uuid")"
+check_eq "daxmgr: the CXL region's uuid" "$uuid" "$($TOOL topology | jq -r '.cxl.regions[0].uuid')"
 check_eq "cxl region type" pmem "$(jq -r '.[0].type' <<<"$regions")"
 check_eq "cxl region decode_state" commit "$(jq -r '.[0].decode_state' <<<"$regions")"
 check_eq "cxl region size (all of $memdev)" "$pmem" "$(cxl list -R | jq 'if type == "array" then .[0] else . end | .size')"
@@ -140,7 +142,9 @@ check_eq "probe text pages in DRAM" 0 "$(kv text_dram "$out/probe.txt")"
 step "python3 through its entry point, from CXL pmem ($PY_BUDGET s to reach its first line)"
 rm -f /run/cxl-py-ready
 t0=$(date +%s.%N)
-/mnt/cxl/xip/bin/python3 -c 'open("/run/cxl-py-ready", "w").close(); import time; time.sleep(3600)' &
+# The entry point is named after what /usr/bin/python3 resolves to (python3.13 on Debian 13).
+py=$(basename "$(readlink -f /usr/bin/python3)")
+"/mnt/cxl/xip/bin/$py" -c 'open("/run/cxl-py-ready", "w").close(); import time; time.sleep(3600)' &
 pid=$!
 ready=0
 for ((i = 0; i < PY_BUDGET; i++)); do
