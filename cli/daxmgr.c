@@ -292,7 +292,7 @@ static void heading(const char *s) {
 /* ---------------------------------------------------------------- tables */
 
 static int print_regions(json_object *list) {
-        static const char *const h[] = { "REGION",       "SIZE",     "AVAILABLE",
+        static const char *const h[] = { "REGION",       "KIND",     "SIZE",      "AVAILABLE",
                                          "LARGEST FREE", "LABELLED", "NAMESPACES" };
         _cleanup_table_ Table *t = table_new(ELEMENTSOF(h), h);
 
@@ -305,6 +305,7 @@ static int print_regions(json_object *list) {
                 snprintf(n, sizeof(n), "%zu",
                          json_object_object_get_ex(o, "Namespaces", &ns) ? json_object_array_length(ns) : 0);
                 const char *row[] = { str(o, "Device"),
+                                      dash(str(o, "Kind")),
                                       SIZE_FMT(u64(o, "Size")),
                                       SIZE_FMT(u64(o, "AvailableSize")),
                                       SIZE_FMT(u64(o, "MaxAvailableExtent")),
@@ -318,6 +319,56 @@ static int print_regions(json_object *list) {
         else
                 table_print(t, stdout, use_color);
         return 0;
+}
+
+/* "v1 (region0, region1); v2 (region2)": the regions grouped by the value of @key, in the order
+ * values first appear; regions for which @keep says no are left out. NULL on ENOMEM. */
+static char *regions_by(json_object *regions, const char *key, bool (*keep)(json_object *o)) {
+        size_t n = regions ? json_object_array_length(regions) : 0, len = 0;
+        char *s = NULL;
+        FILE *f = open_memstream(&s, &len);
+        bool first = true;
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(regions, i);
+                const char *v = dash(str(o, key));
+                bool seen = false, any = false;
+
+                if (keep && !keep(o))
+                        continue;
+                for (size_t k = 0; k < i && !seen; k++) {
+                        json_object *p = json_object_array_get_idx(regions, k);
+                        seen = (!keep || keep(p)) && strcmp(dash(str(p, key)), v) == 0;
+                }
+                if (seen)
+                        continue;
+                fprintf(f, "%s%s (", first ? "" : "; ", v);
+                first = false;
+                for (size_t k = i; k < n; k++) {
+                        json_object *p = json_object_array_get_idx(regions, k);
+
+                        if ((!keep || keep(p)) && strcmp(dash(str(p, key)), v) == 0) {
+                                fprintf(f, "%s%s", any ? ", " : "", str(p, "Device"));
+                                any = true;
+                        }
+                }
+                fputc(')', f);
+        }
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static bool flush_asynchronous(json_object *o) {
+        return strcmp(str(o, "Flush"), "asynchronous") == 0;
+}
+
+static bool kind_unknown(json_object *o) {
+        return strcmp(str(o, "Kind"), "unknown") == 0;
 }
 
 static int print_namespaces(json_object *list) {
@@ -498,6 +549,84 @@ static int print_jobs(json_object *list) {
 
 static int print_cxl(sd_bus *bus);
 
+/* What the kernel's auto-online policy means for a dax device handed to kmem. */
+static const char *auto_online_meaning(const char *policy) {
+        if (strcmp(policy, "offline") == 0)
+                return "hot-added memory stays offline until daxmgr (or another agent) onlines it";
+        if (strcmp(policy, "online") == 0)
+                return "the kernel onlines hot-added memory at once, in the zone it picks (usually "
+                       "ZONE_NORMAL, which it may never give back)";
+        if (strcmp(policy, "online_kernel") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_NORMAL, which it may never "
+                       "give back";
+        if (strcmp(policy, "online_movable") == 0)
+                return "the kernel onlines hot-added memory at once into ZONE_MOVABLE";
+        return "unknown policy";
+}
+
+/* The memory half of the Platform block of `daxmgr status`: the auto-online policy, the memory
+ * tiers and every dax device with its node and tier (Manager.MemoryAutoOnline, MemoryTiers,
+ * DaxDevices). */
+static void print_platform_memory(json_object *mgr) {
+        json_object *tiers = NULL, *devs = NULL;
+        const char *policy = str(mgr, "MemoryAutoOnline");
+
+        if (*policy)
+                printf("  Memory auto-online: %s (%s)\n", policy, auto_online_meaning(policy));
+        else
+                printf("  Memory auto-online: unknown (no /sys/devices/system/memory/auto_online_blocks)\n");
+        if (json_object_object_get_ex(mgr, "MemoryTiers", &tiers) && json_object_array_length(tiers) > 0) {
+                printf("  Memory tiers:");
+                for (size_t i = 0; i < json_object_array_length(tiers); i++) {
+                        const char *t = json_object_get_string(json_object_array_get_idx(tiers, i));
+                        const char *sp = strchr(t, ' ');
+
+                        printf("%s %.*s nodes %s", i > 0 ? ";" : "", sp ? (int) (sp - t) : (int) strlen(t),
+                               t, sp ? sp + 1 : "?");
+                }
+                putchar('\n');
+        } else
+                printf("  Memory tiers: none shown (Linux 6.1 or later shows them)\n");
+        if (json_object_object_get_ex(mgr, "DaxDevices", &devs) && json_object_array_length(devs) > 0) {
+                printf("  Dax devices:\n");
+                for (size_t i = 0; i < json_object_array_length(devs); i++)
+                        printf("    %s\n", json_object_get_string(json_object_array_get_idx(devs, i)));
+        }
+}
+
+/* The "Platform" block of status, one line per fact: which kinds of pmem the regions are, their
+ * persistence domains, what a kind cannot do (MAP_SYNC on an asynchronous flush) and which
+ * regions daxmgr leaves alone; then the memory half (print_platform_memory). */
+static int print_platform(json_object *all, json_object *mgr) {
+        json_object *regions = objects_of(all, "org.daxmgr1.Region");
+
+        heading("Platform");
+        if (!regions || json_object_array_length(regions) == 0) {
+                printf("  Kinds: none (no pmem region)\n");
+        } else {
+                _cleanup_free_ char *kinds = regions_by(regions, "Kind", NULL),
+                                    *domains = regions_by(regions, "PersistenceDomain", NULL),
+                                    *async = regions_by(regions, "Kind", flush_asynchronous),
+                                    *unknown = regions_by(regions, "Provider", kind_unknown);
+
+                if (!kinds || !domains || !async || !unknown)
+                        return -ENOMEM;
+                printf("  Kinds: %s\n", kinds);
+                printf("  Persistence domain: %s\n", domains);
+                if (*async)
+                        printf("  MAP_SYNC: refused on %s: the flush is asynchronous (a request to the "
+                               "host), so only fsync() or msync() make writes durable\n",
+                               async);
+                if (*unknown)
+                        printf("  Left alone: nd bus provider %s: a kind of pmem daxmgr does not know; it "
+                               "shows it and never changes it\n",
+                               unknown);
+        }
+        if (mgr)
+                print_platform_memory(mgr);
+        return 0;
+}
+
 static int verb_status(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *all = NULL;
         json_object *mgr, *problems;
@@ -576,6 +705,9 @@ static int verb_status(sd_bus *bus, char **args, size_t n) {
                         }
                 }
         }
+        putchar('\n');
+        if (print_platform(all, mgr) < 0)
+                return bus_fail("status", NULL, -ENOMEM);
         putchar('\n');
         heading("Regions");
         if (print_regions(objects_of(all, "org.daxmgr1.Region")) < 0)
@@ -990,6 +1122,23 @@ static int verb_verify_path(sd_bus *bus, char **args, size_t n) {
                        dash(str(rep, "source")), dash(str(rep, "mountpoint")), dash(str(rep, "dax_mode")));
         else
                 printf("%s: not DAX: %s\n", str(rep, "path"), dash(str(rep, "why_not")));
+        if (*str(rep, "region"))
+                printf("Region: %s (%s, %s flush)\n", str(rep, "region"), dash(str(rep, "kind")),
+                       dash(str(rep, "flush")));
+        {
+                json_object *ms = NULL;
+
+                if (json_object_object_get_ex(rep, "map_sync", &ms) && ms) {
+                        if (json_object_get_boolean(ms))
+                                puts("MAP_SYNC: granted (writes through a MAP_SYNC mapping are durable once "
+                                     "flushed from the CPU cache)");
+                        else if (strcmp(str(rep, "flush"), "asynchronous") == 0)
+                                puts("MAP_SYNC: refused: the region's flush is asynchronous (virtio-pmem: a "
+                                     "request to the host); use fsync() or msync() to make writes durable");
+                        else
+                                puts("MAP_SYNC: refused by the kernel");
+                }
+        }
         return EXIT_OK;
 }
 

@@ -51,6 +51,9 @@ static const PropDef manager_props[] = {
         { "WatchLimit", "u" },
         { "PolledPaths", "as" },
         { "PollIntervalUSec", "t" },
+        { "MemoryAutoOnline", "s" },
+        { "MemoryTiers", "as" },
+        { "DaxDevices", "as" },
         {},
 };
 
@@ -69,6 +72,9 @@ static const PropDef region_props[] = {
         { "Dimms", "as" },
         { "DimmSerials", "as" },
         { "Namespaces", "ao" },
+        { "Kind", "s" },
+        { "Provider", "s" },
+        { "Flush", "s" },
         {},
 };
 
@@ -227,6 +233,15 @@ static const char *ns_config_section(Manager *m, const TopoRegion *r, const Topo
         return NULL;
 }
 
+/* How a store to this region's pmem becomes durable: "synchronous" (a CPU cache flush is enough,
+ * so the kernel grants MAP_SYNC), "asynchronous" (virtio-pmem: a flush request to the host that
+ * fsync()/msync() make; MAP_SYNC is refused), "unknown". */
+static const char *region_flush(RegionKind k) {
+        int s = region_kind_map_sync(k);
+
+        return s > 0 ? "synchronous" : s == 0 ? "asynchronous" : "unknown";
+}
+
 static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
                            *serials = json_object_new_array(), *nss = json_object_new_array();
@@ -256,6 +271,9 @@ static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         for (size_t i = 0; i < r->n_namespaces; i++)
                 array_add_path(nss, ROOT_PATH "/namespace", r->namespaces[i].dev);
         add(o, "Namespaces", nss);
+        add(o, "Kind", jstr(region_kind_to_string(r->kind)));
+        add(o, "Provider", jstr(r->provider));
+        add(o, "Flush", jstr(region_flush(r->kind)));
         return o;
 }
 
@@ -438,6 +456,30 @@ static struct json_object *job_json(const Job *j) {
         return o;
 }
 
+/* The platform's memory facts (lib/memory.h): the kernel's auto-online policy, the memory tiers
+ * ("memory_tier4 0-1": the tier and its nodes) and every dax device, daxmgr's or not, one line
+ * each (dax_dev_describe()). */
+static void add_memory_platform(struct json_object *o, const MemoryPlatform *mp) {
+        struct json_object *tiers = json_object_new_array(), *devs = json_object_new_array();
+
+        add(o, "MemoryAutoOnline", jstr(mp ? mp->auto_online : NULL));
+        for (size_t i = 0; mp && i < mp->n_tiers; i++) {
+                _cleanup_free_ char *s =
+                        asprintf_safe("memory_tier%u %s", mp->tiers[i].id, mp->tiers[i].nodelist);
+
+                if (s)
+                        json_object_array_add(tiers, jstr(s));
+        }
+        add(o, "MemoryTiers", tiers);
+        for (size_t i = 0; mp && i < mp->n_devs; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                if (dax_dev_describe(&mp->devs[i], &s) >= 0)
+                        json_object_array_add(devs, jstr(s));
+        }
+        add(o, "DaxDevices", devs);
+}
+
 static struct json_object *manager_json(Manager *m) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
                            *warnings = json_object_new_array(), *problems = json_object_new_array(),
@@ -499,6 +541,7 @@ static struct json_object *manager_json(Manager *m) {
                 add(o, "PolledPaths", polled);
         }
         add(o, "PollIntervalUSec", ju64(POLL_INTERVAL_USEC));
+        add_memory_platform(o, m->memory);
         return o;
 }
 
@@ -919,6 +962,8 @@ static int do_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                         json_object_put(a);
                         return sd_bus_reply_method_return(msg, "o", m->jobs[i]->path);
                 }
+        /* An explicit call tries again what the kernel refused (EBUSY) before. */
+        (void) reconcile_clear_mode_refusals(m->state_dir);
         return reply_job(msg, m, JOB_RECONCILE, "", a, e);
 }
 
@@ -1408,6 +1453,25 @@ static int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_err
         return polkit_authorize(userdata, msg, "org.daxmgr1.verify-process", do_verify_process, userdata, e);
 }
 
+/* The region (and its kind) whose namespace's block device is @blockdev: what MAP_SYNC's answer
+ * comes from. */
+static void path_region_json(Manager *m, const char *blockdev, struct json_object *j) {
+        const TopoRegion *found = NULL;
+
+        for (size_t i = 0; blockdev && m->topology && i < m->topology->n_regions && !found; i++)
+                for (size_t k = 0; k < m->topology->regions[i].n_namespaces; k++) {
+                        const TopoNamespace *n = &m->topology->regions[i].namespaces[k];
+
+                        if (n->blockdev && strcmp(n->blockdev, blockdev) == 0) {
+                                found = &m->topology->regions[i];
+                                break;
+                        }
+                }
+        add(j, "region", found ? jstr(found->dev) : NULL);
+        add(j, "kind", found ? jstr(region_kind_to_string(found->kind)) : NULL);
+        add(j, "flush", found ? jstr(region_flush(found->kind)) : NULL);
+}
+
 static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         struct json_object *a = json_object_new_object(), *j;
         _cleanup_free_ char *error = NULL;
@@ -1446,6 +1510,8 @@ static int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error 
         add(j, "dax_mode", jstr(dax_mode_to_string(i.dax_mode)));
         add(j, "device", jstr(i.device));
         add(j, "why_not", jstr(i.why_not));
+        add(j, "map_sync", i.map_sync < 0 ? NULL : json_object_new_boolean(i.map_sync > 0));
+        path_region_json(userdata, i.device, j);
         dax_path_info_done(&i);
         r = reply_json(msg, j);
         json_object_put(j);

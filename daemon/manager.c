@@ -141,6 +141,7 @@ Manager *manager_free(Manager *m) {
         free(m->config_error);
         strv_free(m->config_warnings);
         topology_free(m->topology);
+        memory_platform_free(m->memory);
         staleness_free(m);
         place_state_free(m->state);
         reconcile_plan_free(m->plan);
@@ -283,6 +284,10 @@ static void manager_refresh_internal(Manager *m, bool snapshot) {
         int r;
 
         m->refresh_pending = false;
+        /* Asked to reconcile (start, reload, a call): the mode changes the kernel refused in
+         * this boot are tried again; a refresh on an event does not retry them. */
+        if (m->reconcile_wanted && reconcile_clear_mode_refusals(m->state_dir) > 0)
+                log_info("Trying again the memory mode changes the kernel refused before.");
         if (!snapshot && m->topology)
                 goto state;
         m->refresh_topology = false;
@@ -307,6 +312,18 @@ static void manager_refresh_internal(Manager *m, bool snapshot) {
                 m->topology = t;
         }
         error = mfree(error);
+        {
+                MemoryPlatform *mp = NULL;
+
+                r = memory_platform_read("/", &mp, &error);
+                if (r < 0)
+                        log_warning("Cannot read the memory platform: %s", error_message(error, r));
+                else {
+                        memory_platform_free(m->memory);
+                        m->memory = mp;
+                }
+                error = mfree(error);
+        }
 state:
         r = place_state_load(m->state_dir, &s, &error);
         if (r < 0)

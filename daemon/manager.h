@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "memory.h"
 #include "place.h"
 #include "reconcile.h"
 #include "reconcile-run.h"
@@ -143,6 +144,7 @@ struct Manager {
         char **config_warnings;
 
         Topology *topology;
+        MemoryPlatform *memory; /* auto-online policy, memory tiers, every dax device (lib/memory.h) */
         PlaceState *state;
         bool *placement_stale; /* per state->placements[], computed once per refresh (it may
                                 * hash a changed source: never on each bus update) */

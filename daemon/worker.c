@@ -245,12 +245,17 @@ static int find_blockdev(DaxContext *c, const char *key, Topology **ret_t, const
                          char **ret, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         const TopoNamespace *n;
+        const TopoRegion *tr;
         int r;
 
         r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
         if (r < 0)
                 return r;
-        r = topology_lookup_namespace(t, key, NULL, &n, ret_error);
+        r = topology_lookup_namespace(t, key, &tr, &n, ret_error);
+        if (r < 0)
+                return r;
+        /* Format and mount: a namespace of a region daxmgr does not know is left alone. */
+        r = topo_region_check_managed(tr, "format or mount a namespace of", ret_error);
         if (r < 0)
                 return r;
         if (!n->blockdev)

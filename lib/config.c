@@ -18,6 +18,7 @@
 #include <uuid/uuid.h>
 
 #include "config.h"
+#include "memory.h"
 #include "error.h"
 #include "fileio.h"
 #include "format.h"
@@ -47,10 +48,9 @@ static int table_lookup(const char *const *table, size_t n, const char *s) {
         }
 
 static const char *const section_type_table[_CONFIG_SECTION_TYPE_MAX] = {
-        [CONFIG_SECTION_NAMESPACE] = "Namespace",
-        [CONFIG_SECTION_ZONE] = "Zone",
-        [CONFIG_SECTION_PLACEMENT] = "Placement",
-        [CONFIG_SECTION_CXL_REGION] = "CXLRegion",
+        [CONFIG_SECTION_NAMESPACE] = "Namespace",  [CONFIG_SECTION_ZONE] = "Zone",
+        [CONFIG_SECTION_PLACEMENT] = "Placement",  [CONFIG_SECTION_CXL_REGION] = "CXLRegion",
+        [CONFIG_SECTION_DAX_DEVICE] = "DaxDevice",
 };
 DEFINE_STRING_TABLE(config_section_type, ConfigSectionType, section_type_table, _CONFIG_SECTION_TYPE_MAX)
 
@@ -97,6 +97,19 @@ static const char *const cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX] = {
 DEFINE_STRING_TABLE(config_cxl_region_key, ConfigCxlRegionKey, cxl_region_key_table,
                     _CONFIG_CXL_REGION_KEY_MAX)
 
+static const char *const dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
+        [CONFIG_DAX_DEVICE_PROVIDER] = "Provider",
+        [CONFIG_DAX_DEVICE_RESOURCE] = "Resource",
+        [CONFIG_DAX_DEVICE_TARGET_NODE] = "TargetNode",
+        [CONFIG_DAX_DEVICE_SIZE] = "Size",
+        [CONFIG_DAX_DEVICE_SYSTEM_RAM] = "SystemRAM",
+        [CONFIG_DAX_DEVICE_OWNER] = "Owner",
+        [CONFIG_DAX_DEVICE_GROUP] = "Group",
+        [CONFIG_DAX_DEVICE_PERMISSIONS] = "Permissions",
+};
+DEFINE_STRING_TABLE(config_dax_device_key, ConfigDaxDeviceKey, dax_device_key_table,
+                    _CONFIG_DAX_DEVICE_KEY_MAX)
+
 static const char *const region_kind_table[_CONFIG_REGION_KIND_MAX] = {
         [CONFIG_REGION_ANY] = "any",   [CONFIG_REGION_ID] = "region", [CONFIG_REGION_NUMA] = "numa",
         [CONFIG_REGION_DIMM] = "dimm", [CONFIG_REGION_CXL] = "cxl",
@@ -126,12 +139,14 @@ static const struct {
         [CONFIG_SECTION_ZONE] = { zone_key_table, _CONFIG_ZONE_KEY_MAX },
         [CONFIG_SECTION_PLACEMENT] = { placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
         [CONFIG_SECTION_CXL_REGION] = { cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
+        [CONFIG_SECTION_DAX_DEVICE] = { dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
 };
 
 #define RAW_KEYS_MAX _CONFIG_NAMESPACE_KEY_MAX
 _Static_assert((int) _CONFIG_ZONE_KEY_MAX <= (int) RAW_KEYS_MAX &&
                        (int) _CONFIG_PLACEMENT_KEY_MAX <= (int) RAW_KEYS_MAX &&
-                       (int) _CONFIG_CXL_REGION_KEY_MAX <= (int) RAW_KEYS_MAX,
+                       (int) _CONFIG_CXL_REGION_KEY_MAX <= (int) RAW_KEYS_MAX &&
+                       (int) _CONFIG_DAX_DEVICE_KEY_MAX <= (int) RAW_KEYS_MAX,
                "RAW_KEYS_MAX must hold every section type's keys");
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -544,15 +559,15 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (s[len - 1] != ']')
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME] or [CXLRegion NAME]");
+                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
         s[len - 1] = '\0';
         type_s = strip(s + 1);
         if (strpbrk(type_s, "[]"))
                 return fail(ret_error, -EINVAL, &at, NULL, "a section header holds one '[' and one ']'");
         if (!*type_s)
                 return fail(ret_error, -EINVAL, &at, NULL,
-                            "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME] "
-                            "or [CXLRegion NAME]");
+                            "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
+                            "[CXLRegion NAME] or [DaxDevice NAME]");
 
         end = type_s + strcspn(type_s, " \t");
         name = *end ? strip(end + 1) : end;
@@ -561,8 +576,8 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         type = config_section_type_from_string(type_s);
         if (type < 0)
                 return fail(ret_error, -EINVAL, &at, NULL,
-                            "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement and "
-                            "CXLRegion",
+                            "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement, "
+                            "CXLRegion and DaxDevice",
                             SUGGEST_WORD_MAX, type_s,
                             did_you_mean(type_s, section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
                                          sizeof(buf)));
@@ -578,10 +593,11 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
                         ret_error, -EINVAL, &at, NULL,
                         "'%s' is not a valid %s name: 1 to 63 printable ASCII characters, no spaces or '/'",
                         name,
-                        type == CONFIG_SECTION_NAMESPACE   ? "namespace"
-                        : type == CONFIG_SECTION_ZONE      ? "zone"
-                        : type == CONFIG_SECTION_PLACEMENT ? "placement"
-                                                           : "CXL region");
+                        type == CONFIG_SECTION_NAMESPACE    ? "namespace"
+                        : type == CONFIG_SECTION_ZONE       ? "zone"
+                        : type == CONFIG_SECTION_PLACEMENT  ? "placement"
+                        : type == CONFIG_SECTION_CXL_REGION ? "CXL region"
+                                                            : "dax device");
 
         sec = section_find(p, type, name, &pos);
         if (!sec) {
@@ -663,7 +679,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (p->current == SIZE_MAX)
                 return fail(ret_error, -EINVAL, &at, key,
                             "assignment outside of a section: put it below a [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME] or [CXLRegion NAME] header");
+                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
 
         sec = &p->sections[p->current];
         k = table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
@@ -1492,6 +1508,156 @@ static int validate_across(const Config *c, char **ret_error) {
         return 0;
 }
 
+/* Owner=, Group=, Permissions= of a devdax node (both section types use the same words). */
+static int devdax_access_keys(Parser *p, const RawSection *s, unsigned owner_key, unsigned group_key,
+                              unsigned perm_key, char **ret_owner, char **ret_group, mode_t *ret_perm,
+                              char **ret_error) {
+        const RawValue *v = s->values;
+        int r;
+
+        for (unsigned k = owner_key; k <= group_key; k++) {
+                char *d;
+
+                if (!v[k].value)
+                        continue;
+                if (!user_name_is_valid(v[k].value))
+                        return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
+                                    "'%s' is not a %s name or number", v[k].value,
+                                    k == owner_key ? "user" : "group");
+                d = strdup(v[k].value);
+                if (!d)
+                        return -ENOMEM;
+                free(k == owner_key ? *ret_owner : *ret_group);
+                *(k == owner_key ? ret_owner : ret_group) = d;
+        }
+        if (v[perm_key].value) {
+                const char *m = v[perm_key].value;
+                mode_t mode = 0;
+                size_t n = strlen(m);
+
+                if (n == 0 || n > 4 || strspn(m, "01234567") != n)
+                        return fail(ret_error, -EINVAL, raw_where(s, perm_key), "Permissions",
+                                    "'%s' is not an octal mode such as 0660 (at most 0777)", m);
+                for (size_t i = 0; i < n; i++)
+                        mode = mode * 8 + (mode_t) (m[i] - '0');
+                if (mode > 0777)
+                        return fail(ret_error, -EINVAL, raw_where(s, perm_key), "Permissions",
+                                    "'%s' has bits beyond the permissions (at most 0777): no setuid, setgid "
+                                    "or sticky bits on a device",
+                                    m);
+                if (mode & 0002) {
+                        r = warn(p, raw_where(s, perm_key), "Permissions",
+                                 "%04o lets every user of the machine write the memory of %s %s",
+                                 (unsigned) mode, section_type_table[s->type], s->name);
+                        if (r < 0)
+                                return r;
+                }
+                *ret_perm = mode;
+        }
+        return 0;
+}
+
+static int validate_dax_device(Parser *p, const RawSection *s, ConfigDaxDevice *d, char **ret_error) {
+        const RawValue *v = s->values;
+        int r;
+
+        *d = (ConfigDaxDevice){
+                .provider = -1,
+                .resource = UINT64_MAX,
+                .target_node = -1,
+                .system_ram = CONFIG_SYSTEM_RAM_NO,
+                .permissions = (mode_t) -1,
+                .section = s->where,
+        };
+        d->name = strdup(s->name);
+        if (!d->name)
+                return -ENOMEM;
+        for (size_t k = 0; k < _CONFIG_DAX_DEVICE_KEY_MAX; k++)
+                if (v[k].value)
+                        d->where[k] = v[k].where;
+
+        if (v[CONFIG_DAX_DEVICE_PROVIDER].value) {
+                static const char *const providers[] = { "hmem", "cxl", "any" };
+                const char *pv = v[CONFIG_DAX_DEVICE_PROVIDER].value;
+
+                if (strcmp(pv, "nd") == 0)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_DAX_DEVICE_PROVIDER), "Provider",
+                                    "the dax device of a namespace is configured in its [Namespace NAME] "
+                                    "section (Mode=devdax, SystemRAM=), not here");
+                if (strcmp(pv, "any") != 0) {
+                        d->provider = dax_provider_from_string(pv);
+                        if (d->provider != DAX_PROVIDER_HMEM && d->provider != DAX_PROVIDER_CXL)
+                                return choice_error(ret_error, s, CONFIG_DAX_DEVICE_PROVIDER, providers,
+                                                    ELEMENTSOF(providers), "a dax device provider");
+                }
+        }
+        if (v[CONFIG_DAX_DEVICE_RESOURCE].value) {
+                const char *rv = v[CONFIG_DAX_DEVICE_RESOURCE].value;
+
+                if (strncmp(rv, "0x", 2) != 0 || parse_u64(rv + 2, 16, &d->resource) < 0 ||
+                    d->resource == UINT64_MAX)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_DAX_DEVICE_RESOURCE), "Resource",
+                                    "'%s' is not a physical address in hex such as 0x140000000 (the "
+                                    "device's start, as daxctl list shows it)",
+                                    rv);
+        }
+        if (v[CONFIG_DAX_DEVICE_TARGET_NODE].value) {
+                uint32_t n;
+
+                if (parse_u32(v[CONFIG_DAX_DEVICE_TARGET_NODE].value, 10, &n) < 0 || n > 65535)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_DAX_DEVICE_TARGET_NODE),
+                                    "TargetNode", "'%s' is not a NUMA node number",
+                                    v[CONFIG_DAX_DEVICE_TARGET_NODE].value);
+                d->target_node = (int) n;
+        }
+        if (v[CONFIG_DAX_DEVICE_SIZE].value) {
+                _cleanup_free_ char *e = NULL;
+
+                r = size_parse_bytes(v[CONFIG_DAX_DEVICE_SIZE].value, &d->size, &e);
+                if (r < 0 || d->size == 0)
+                        return fail(ret_error, r < 0 ? r : -EINVAL, raw_where(s, CONFIG_DAX_DEVICE_SIZE),
+                                    "Size", "%s", e ?: "the size of a device cannot be 0");
+        }
+        if (d->resource == UINT64_MAX && d->target_node < 0)
+                return fail(ret_error, -EINVAL, &s->where, NULL,
+                            "[DaxDevice %s] needs Resource= or TargetNode= to find its device: device names "
+                            "(daxX.Y) change from boot to boot, its physical start and node do not",
+                            s->name);
+        if (v[CONFIG_DAX_DEVICE_SYSTEM_RAM].value) {
+                d->system_ram = config_system_ram_from_string(v[CONFIG_DAX_DEVICE_SYSTEM_RAM].value);
+                if (d->system_ram < 0)
+                        return choice_error(ret_error, s, CONFIG_DAX_DEVICE_SYSTEM_RAM, system_ram_table,
+                                            _CONFIG_SYSTEM_RAM_MAX, "a system-RAM setting");
+        }
+        for (unsigned k = CONFIG_DAX_DEVICE_OWNER; k <= CONFIG_DAX_DEVICE_PERMISSIONS; k++)
+                if (v[k].value && d->system_ram != CONFIG_SYSTEM_RAM_NO)
+                        return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
+                                    "applies to the /dev/daxX.Y node, which a device with SystemRAM=%s does "
+                                    "not keep",
+                                    system_ram_table[d->system_ram]);
+        return devdax_access_keys(p, s, CONFIG_DAX_DEVICE_OWNER, CONFIG_DAX_DEVICE_GROUP,
+                                  CONFIG_DAX_DEVICE_PERMISSIONS, &d->owner, &d->group, &d->permissions,
+                                  ret_error);
+}
+
+/* Two [DaxDevice] sections that could claim the same device: the same Resource=. */
+static int validate_dax_devices(const Config *c, char **ret_error) {
+        for (size_t i = 0; i < c->n_dax_devices; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const ConfigDaxDevice *a = &c->dax_devices[j], *b = &c->dax_devices[i];
+
+                        if (a->resource != UINT64_MAX && a->resource == b->resource)
+                                return fail(
+                                        ret_error, -EINVAL, &b->where[CONFIG_DAX_DEVICE_RESOURCE],
+                                        "Resource",
+                                        "[DaxDevice %s] and [DaxDevice %s] (%s:%u) both match the device at "
+                                        "%#" PRIx64 ": keep one",
+                                        b->name, a->name, a->where[CONFIG_DAX_DEVICE_RESOURCE].file,
+                                        a->where[CONFIG_DAX_DEVICE_RESOURCE].line, a->resource);
+                }
+        return 0;
+}
+
 static int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **ret_error) {
         Config *c = p->config;
         size_t n[_CONFIG_SECTION_TYPE_MAX] = {};
@@ -1503,10 +1669,12 @@ static int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **r
         c->zones = calloc(n[CONFIG_SECTION_ZONE] ?: 1, sizeof(ConfigZone));
         c->placements = calloc(n[CONFIG_SECTION_PLACEMENT] ?: 1, sizeof(ConfigPlacement));
         c->cxl_regions = calloc(n[CONFIG_SECTION_CXL_REGION] ?: 1, sizeof(ConfigCxlRegion));
-        if (!c->namespaces || !c->zones || !c->placements || !c->cxl_regions)
+        c->dax_devices = calloc(n[CONFIG_SECTION_DAX_DEVICE] ?: 1, sizeof(ConfigDaxDevice));
+        if (!c->namespaces || !c->zones || !c->placements || !c->cxl_regions || !c->dax_devices)
                 return -ENOMEM;
 
-        /* CXL regions, namespaces, zones, then placements: each refers to the ones before. */
+        /* CXL regions, namespaces, zones, then placements: each refers to the ones before. Dax
+         * devices refer to none. */
         for (size_t i = 0; i < p->n_sections; i++)
                 if (p->sections[i].type == CONFIG_SECTION_CXL_REGION) {
                         r = validate_cxl_region(&p->sections[i], &c->cxl_regions[c->n_cxl_regions++],
@@ -1534,7 +1702,17 @@ static int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **r
                         if (r < 0)
                                 return r;
                 }
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].type == CONFIG_SECTION_DAX_DEVICE) {
+                        r = validate_dax_device(p, &p->sections[i], &c->dax_devices[c->n_dax_devices++],
+                                                ret_error);
+                        if (r < 0)
+                                return r;
+                }
         r = validate_across(c, ret_error);
+        if (r < 0)
+                return r;
+        r = validate_dax_devices(c, ret_error);
         if (r < 0)
                 return r;
 
@@ -1804,6 +1982,13 @@ Config *config_free(Config *c) {
                 free(c->cxl_regions[i].decoder);
         }
         free(c->cxl_regions);
+
+        for (size_t i = 0; i < c->n_dax_devices; i++) {
+                free(c->dax_devices[i].name);
+                free(c->dax_devices[i].owner);
+                free(c->dax_devices[i].group);
+        }
+        free(c->dax_devices);
         free(c);
         return NULL;
 }
@@ -1812,6 +1997,13 @@ const ConfigCxlRegion *config_find_cxl_region(const Config *c, const char *name)
         for (size_t i = 0; c && name && i < c->n_cxl_regions; i++)
                 if (strcmp(c->cxl_regions[i].name, name) == 0)
                         return &c->cxl_regions[i];
+        return NULL;
+}
+
+const ConfigDaxDevice *config_find_dax_device(const Config *c, const char *name) {
+        for (size_t i = 0; c && name && i < c->n_dax_devices; i++)
+                if (strcmp(c->dax_devices[i].name, name) == 0)
+                        return &c->dax_devices[i];
         return NULL;
 }
 
@@ -2011,6 +2203,39 @@ static json_object *cxl_region_to_json(const ConfigCxlRegion *cr) {
         return o;
 }
 
+static json_object *dax_device_to_json(const ConfigDaxDevice *d) {
+        json_object *o = json_object_new_object();
+        char res[32];
+
+        if (!o)
+                return NULL;
+        (void) snprintf(res, sizeof(res), "%#" PRIx64, d->resource);
+        json_object_object_add(o, "name", json_object_new_string(d->name));
+        json_object_object_add(o, "source", json_source(&d->section));
+        json_object_object_add(
+                o, "provider",
+                json_object_new_string(d->provider < 0 ? "any" : dax_provider_to_string(d->provider)));
+        json_object_object_add(o, "resource",
+                               d->resource == UINT64_MAX ? NULL : json_object_new_string(res));
+        json_object_object_add(o, "target_node",
+                               d->target_node < 0 ? NULL : json_object_new_int(d->target_node));
+        json_object_object_add(o, "size", d->size ? json_object_new_uint64(d->size) : NULL);
+        json_object_object_add(o, "system_ram",
+                               json_object_new_string(config_system_ram_to_string(d->system_ram)));
+        if (d->system_ram == CONFIG_SYSTEM_RAM_NO) {
+                char perm[8];
+
+                (void) snprintf(perm, sizeof(perm), "%04o", (unsigned) d->permissions);
+                json_object_object_add(o, "owner", json_string_or_null(d->owner));
+                json_object_object_add(o, "group", json_string_or_null(d->group));
+                json_object_object_add(o, "permissions",
+                                       d->permissions == (mode_t) -1 ? NULL : json_object_new_string(perm));
+        }
+        json_object_object_add(o, "origins",
+                               json_origins(d->where, dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX));
+        return o;
+}
+
 int config_to_json(const Config *c, struct json_object **ret) {
         json_object *o, *files, *nss, *zones, *pls, *cxl;
 
@@ -2065,6 +2290,21 @@ int config_to_json(const Config *c, struct json_object **ret) {
                 if (!j || json_object_array_add(json_object_object_get(o, "placements"), j) < 0) {
                         json_object_put(j);
                         goto fail;
+                }
+        }
+        {
+                json_object *dds = json_object_new_array();
+
+                if (!dds)
+                        goto fail;
+                json_object_object_add(o, "dax_devices", dds);
+                for (size_t i = 0; i < c->n_dax_devices; i++) {
+                        json_object *j = dax_device_to_json(&c->dax_devices[i]);
+
+                        if (!j || json_object_array_add(dds, j) < 0) {
+                                json_object_put(j);
+                                goto fail;
+                        }
                 }
         }
         *ret = o;

@@ -41,6 +41,7 @@ typedef enum ConfigSectionType {
         CONFIG_SECTION_ZONE,
         CONFIG_SECTION_PLACEMENT,
         CONFIG_SECTION_CXL_REGION,
+        CONFIG_SECTION_DAX_DEVICE,
         _CONFIG_SECTION_TYPE_MAX,
         _CONFIG_SECTION_TYPE_INVALID = -EINVAL,
 } ConfigSectionType;
@@ -106,6 +107,22 @@ typedef enum ConfigCxlRegionKey {
 
 const char *config_cxl_region_key_to_string(ConfigCxlRegionKey k) _pure_;
 ConfigCxlRegionKey config_cxl_region_key_from_string(const char *s) _pure_;
+
+typedef enum ConfigDaxDeviceKey {
+        CONFIG_DAX_DEVICE_PROVIDER,
+        CONFIG_DAX_DEVICE_RESOURCE,
+        CONFIG_DAX_DEVICE_TARGET_NODE,
+        CONFIG_DAX_DEVICE_SIZE,
+        CONFIG_DAX_DEVICE_SYSTEM_RAM,
+        CONFIG_DAX_DEVICE_OWNER,
+        CONFIG_DAX_DEVICE_GROUP,
+        CONFIG_DAX_DEVICE_PERMISSIONS,
+        _CONFIG_DAX_DEVICE_KEY_MAX,
+        _CONFIG_DAX_DEVICE_KEY_INVALID = -EINVAL,
+} ConfigDaxDeviceKey;
+
+const char *config_dax_device_key_to_string(ConfigDaxDeviceKey k) _pure_;
+ConfigDaxDeviceKey config_dax_device_key_from_string(const char *s) _pure_;
 
 /* Region=: "any", "regionN", "numa:N", "dimm:SERIAL", "cxl:NAME". */
 typedef enum ConfigRegionKind {
@@ -232,6 +249,24 @@ typedef struct ConfigCxlRegion {
         char uuid[37];
 } ConfigCxlRegion;
 
+/* [DaxDevice NAME]: a dax device daxmgr did not make (soft-reserved "hmem" memory, a CXL RAM
+ * region), found by what stays the same across boots: its physical start (Resource=), its
+ * target node and size; the kernel's daxX.Y names do not. */
+typedef struct ConfigDaxDevice {
+        char *name;
+        ConfigSource section;
+        ConfigSource where[_CONFIG_DAX_DEVICE_KEY_MAX];
+
+        int provider;      /* DaxProvider (memory.h) to match: hmem or cxl; -1 any of them */
+        uint64_t resource; /* physical start; UINT64_MAX: any */
+        int target_node;   /* -1: any */
+        uint64_t size;     /* bytes; 0: any */
+        ConfigSystemRam system_ram;
+        char *owner; /* devdax only; NULL: leave */
+        char *group;
+        mode_t permissions; /* (mode_t) -1: leave */
+} ConfigDaxDevice;
+
 typedef struct Config {
         char **files; /* the files read, in the order they were applied */
         size_t n_files;
@@ -243,6 +278,8 @@ typedef struct Config {
         size_t n_placements;
         ConfigCxlRegion *cxl_regions;
         size_t n_cxl_regions;
+        ConfigDaxDevice *dax_devices;
+        size_t n_dax_devices;
 } Config;
 
 Config *config_free(Config *c);
@@ -269,6 +306,7 @@ const ConfigNamespace *config_find_namespace(const Config *c, const char *name);
 const ConfigZone *config_find_zone(const Config *c, const char *name);
 const ConfigPlacement *config_find_placement(const Config *c, const char *name);
 const ConfigCxlRegion *config_find_cxl_region(const Config *c, const char *name);
+const ConfigDaxDevice *config_find_dax_device(const Config *c, const char *name);
 
 /* The uuid daxmgr gives the CXL region of [CXLRegion @name]: the first 128 bits of
  * SHA-256("daxmgr.cxl-region:" NAME) as an RFC 9562 version 8 uuid, lower case. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -217,9 +218,26 @@ static int fd_statx_dax(int fd, bool *ret_reported) {
         return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 
+int fd_map_sync(int fd) {
+        struct stat st;
+        void *p;
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return -1;
+        /* One page, read-only: nothing is read or written, and a page past the end of an empty
+         * file is fine as long as nobody touches it. */
+        p = mmap(NULL, 4096, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+        if (p != MAP_FAILED) {
+                (void) munmap(p, 4096);
+                return 1;
+        }
+        return errno == EOPNOTSUPP ? 0 : -1;
+}
+
 /* Creates an unnamed file in @dir_fd (O_TMPFILE, or a named one unlinked at once where
- * O_TMPFILE is unsupported) and reports whether it is DAX. */
-static int probe_new_file(int dir_fd, bool *ret_reported) {
+ * O_TMPFILE is unsupported) and reports whether it is DAX (and, with @ret_map_sync,
+ * whether the kernel grants MAP_SYNC on it). */
+static int probe_new_file(int dir_fd, bool *ret_reported, int *ret_map_sync) {
         _cleanup_close_ int fd = -1;
 
         fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -233,6 +251,8 @@ static int probe_new_file(int dir_fd, bool *ret_reported) {
         }
         if (fd < 0)
                 return negative_errno();
+        if (ret_map_sync)
+                *ret_map_sync = fd_map_sync(fd);
         return fd_statx_dax(fd, ret_reported);
 }
 
@@ -255,7 +275,7 @@ static int probe_inode_mode(int root_fd, bool *ret_reported, int *ret_flag_error
                 *ret_flag_error = r;
                 goto finish;
         }
-        r = probe_new_file(dfd, ret_reported);
+        r = probe_new_file(dfd, ret_reported, NULL);
 finish:
         dfd = safe_close(dfd);
         (void) unlinkat(root_fd, name, AT_REMOVEDIR);
@@ -460,7 +480,7 @@ static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, c
         } else if (dax == DAX_MODE_INODE)
                 r = probe_inode_mode(root_fd, &reported, &flag_error);
         else
-                r = probe_new_file(root_fd, &reported);
+                r = probe_new_file(root_fd, &reported, NULL);
 
         if (flag_error < 0) {
                 *ret_why = asprintf_safe("the file system refused FS_XFLAG_DAX on a directory (%s)",
@@ -774,7 +794,7 @@ static int strdup_or_null(const char *s, char **ret) {
 
 int dax_path_check(const char *path, DaxPathInfo *ret, char **ret_error) {
         _cleanup_mnt_table_ struct libmnt_table *table = NULL;
-        DaxPathInfo i = { .dax_flag = -1, .queue_dax = -1 };
+        DaxPathInfo i = { .dax_flag = -1, .queue_dax = -1, .map_sync = -1 };
         _cleanup_close_ int fd = -1;
         struct libmnt_fs *fs = NULL;
         struct statx stx = {};
@@ -829,6 +849,8 @@ int dax_path_check(const char *path, DaxPathInfo *ret, char **ret_error) {
                 if (rfd >= 0) {
                         r = fd_get_dax_flag(rfd);
                         i.dax_flag = r < 0 ? -1 : r;
+                        if (!i.is_dir)
+                                i.map_sync = fd_map_sync(rfd);
                 }
         }
 
@@ -839,7 +861,7 @@ int dax_path_check(const char *path, DaxPathInfo *ret, char **ret_error) {
                 _cleanup_close_ int dfd = open(i.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 bool reported = false;
 
-                r = dfd >= 0 ? probe_new_file(dfd, &reported) : negative_errno();
+                r = dfd >= 0 ? probe_new_file(dfd, &reported, &i.map_sync) : negative_errno();
                 if (r >= 0) {
                         i.probed = true;
                         i.dax = r;

@@ -58,10 +58,18 @@ typedef struct DaxPathInfo {
         int dax_flag;     /* FS_XFLAG_DAX of the path: 1, 0, -1 unknown */
         int queue_dax;    /* the backing block device's queue/dax: 1, 0, -1 unknown or none */
         char *device;     /* the backing block device's kernel name ("pmem0"), or NULL */
+        int map_sync;     /* the kernel grants MAP_SYNC on the file (a directory: a new file in it):
+                           * 1, 0 (refused: not DAX, or an asynchronous flush as virtio-pmem's), -1 unknown */
         char *why_not;    /* NULL when dax */
 } DaxPathInfo;
 
 void dax_path_info_done(DaxPathInfo *i);
+
+/* Whether the kernel grants a MAP_SYNC mapping (MAP_SHARED_VALIDATE | MAP_SYNC) of the regular
+ * file @fd: 1 yes, 0 refused (EOPNOTSUPP: the file is not DAX, or its device flushes
+ * asynchronously, as virtio-pmem does), -1 not known (not a regular file, another error). Maps one
+ * page read-only and unmaps it at once. */
+int fd_map_sync(int fd);
 
 /* Is DAX in effect for @path (a file: on it; a directory: for new files in it), on which
  * mount, with which options, and if not, why not. */

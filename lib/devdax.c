@@ -6,8 +6,10 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include <daxctl/libdaxctl.h>
@@ -70,9 +72,9 @@ int devdax_name_normalize(const char *s, char **ret) {
         return 0;
 }
 
-/* Runs getpwnam_r()/getgrnam_r() with a growing buffer. */
 #define AUTO_ONLINE_BLOCKS "/sys/devices/system/memory/auto_online_blocks"
 
+/* Runs getpwnam_r()/getgrnam_r() with a growing buffer. */
 #define LOOKUP_BY_NAME(func, type, field, name, ret)                                                        \
         ({                                                                                                  \
                 size_t _size = 4096;                                                                        \
@@ -227,6 +229,72 @@ int devdax_set_access(const char *dev, uid_t uid, gid_t gid, mode_t mode, char *
         return 0;
 }
 
+#define PROBE_BYTES (2u * 1024u * 1024u)
+
+static int sysfs_u64(const char *name, const char *attr, int base, uint64_t *ret) {
+        _cleanup_free_ char *path = NULL, *v = NULL;
+        int r;
+
+        if (asprintf(&path, "/sys/bus/dax/devices/%s/%s", name, attr) < 0)
+                return -ENOMEM;
+        r = read_one_line_at(AT_FDCWD, path, &v);
+        if (r < 0)
+                return r;
+        return parse_u64(v, base, ret);
+}
+
+int devdax_probe_content(const char *dev, char **ret_error) {
+        _cleanup_free_ char *name = NULL, *node = NULL;
+        _cleanup_close_ int fd = -1;
+        uint64_t size = 0, align = 0, len;
+        struct stat st;
+        const uint8_t *p;
+        void *map;
+        int r = 0;
+
+        if (!dev)
+                return -EINVAL;
+        if (devdax_name_normalize(dev, &name) < 0)
+                return error_set(ret_error, -EINVAL,
+                                 "\"%s\" is not a device-dax name (daxX.Y or /dev/daxX.Y).", dev);
+        if (asprintf(&node, "/dev/%s", name) < 0)
+                return -ENOMEM;
+        if (sysfs_u64(name, "size", 10, &size) < 0 || size == 0)
+                return error_set(ret_error, -ENXIO, "Cannot read the size of %s from sysfs.", name);
+        /* The mapping's length must be a multiple of the device's alignment (sysfs "align",
+         * Linux >= 5.10; 2 MiB before, the default). */
+        if (sysfs_u64(name, "align", 10, &align) < 0 || align == 0 || (align & (align - 1)))
+                align = PROBE_BYTES;
+        len = (PROBE_BYTES + align - 1) / align * align;
+        if (len > size)
+                len = size;
+
+        /* Read-write although nothing is written: a read-only open turns MAP_SHARED into a
+         * private mapping, which device-dax refuses. */
+        fd = open(node, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(),
+                                 "Cannot open %s to see whether it holds data: %m.", node);
+        r = fd_is_devdax(fd, &st);
+        if (r < 0)
+                return error_set(ret_error, r == -ENOTTY ? -ENOTTY : r,
+                                 "%s is not a device-dax character device.", node);
+        map = mmap(NULL, (size_t) len, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+                return error_set(ret_error, negative_errno(),
+                                 "Cannot map the first %llu bytes of %s to see whether it holds data: %m.",
+                                 (unsigned long long) len, node);
+        p = map;
+        r = 0;
+        for (size_t i = 0; i < (len < PROBE_BYTES ? len : PROBE_BYTES); i++)
+                if (p[i]) {
+                        r = 1;
+                        break;
+                }
+        (void) munmap(map, (size_t) len);
+        return r;
+}
+
 /* ---------------------------------------------------------------- libdaxctl */
 
 typedef struct DaxctlSession {
@@ -371,8 +439,10 @@ static int online_memory(DaxctlSession *s, struct daxctl_dev *dev, const char *n
                 if (r < 0 || daxctl_memory_is_online(mem) > 0)
                         return error_set(
                                 ret_error, -EBUSY,
-                                "%s's memory was onlined by the kernel (memory auto-onlining) outside %s, "
-                                "and could not be offlined to move it there%s.",
+                                "%s's memory was onlined before daxmgr (the kernel's memory auto-onlining, "
+                                "/sys/devices/system/memory/auto_online_blocks, or a udev rule) outside %s, "
+                                "and the kernel could not offline it to move it there%s; boot with "
+                                "memhp_default_state=offline so that daxmgr onlines it first.",
                                 name, zone, said(s, buf, sizeof(buf)));
         }
 
@@ -489,9 +559,14 @@ static int to_devdax(DaxctlSession *s, struct daxctl_dev *dev, const char *name,
                                 "Cannot switch %s back to devdax: the kernel could not offline %d of its %d "
                                 "memory blocks%s%s. Memory in ZONE_NORMAL often holds kernel allocations "
                                 "that cannot move; memory in ZONE_MOVABLE can be offlined when there is "
-                                "room elsewhere. %s stays system-ram with its memory online.",
+                                "room elsewhere. %s stays system-ram with its memory online%s",
                                 name, left < 0 ? total : left, total, r < 0 ? ": " : "",
-                                r < 0 ? strerror(-r) : "", name);
+                                r < 0 ? strerror(-r) : "", name,
+                                was_movable ? "; free memory elsewhere and try again."
+                                            : " until a reboot; online memory you want back later as "
+                                              "movable (ZONE_MOVABLE), and boot with "
+                                              "memhp_default_state=offline so that nothing onlines it "
+                                              "into ZONE_NORMAL first.");
                 }
         }
 

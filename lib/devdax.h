@@ -42,6 +42,12 @@ int devdax_parse_mode(const char *s, mode_t *ret);
  * part alone. Refuses a node that is not a device-dax character device. */
 int devdax_set_access(const char *dev, uid_t uid, gid_t gid, mode_t mode, char **ret_error);
 
+/* Does /dev/@dev hold data? Maps its first 2 MiB read-only (a device-dax device has no read())
+ * and looks for a non-zero byte: an application that used the device wrote its header there,
+ * and a new namespace on blank media reads as zeros. 1 data, 0 blank, or a negative errno with a
+ * sentence (the caller then counts it as data). */
+int devdax_probe_content(const char *dev, char **ret_error);
+
 typedef struct DevdaxState {
         char *name;
         bool enabled;    /* bound to a driver */

@@ -216,6 +216,9 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                               req->region);
                 goto finish;
         }
+        r = topo_region_check_managed(tr, "create a namespace in", ret_error);
+        if (r < 0)
+                goto finish;
         if (!tr->enabled) {
                 r = error_set(ret_error, -ENXIO, "%s is disabled; enable it first", tr->dev);
                 goto finish;
@@ -441,6 +444,11 @@ static int take_down(DaxContext *c, const char *key, bool force, const char *ver
         if (r < 0)
                 return r;
         r = topology_lookup_namespace(t, key, &tr, &n, ret_error);
+        if (r < 0)
+                return r;
+        r = topo_region_check_managed(
+                tr, strcmp(verb, "destroy") == 0 ? "destroy a namespace of" : "reconfigure a namespace of",
+                ret_error);
         if (r < 0)
                 return r;
 

@@ -46,6 +46,15 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
                 free((char *) g->placement_facts[i].stale_why);
         }
         free(g->placement_facts);
+        for (size_t i = 0; i < g->n_mode_refusals; i++) {
+                free((char *) g->mode_refusals[i].chardev);
+                free((char *) g->mode_refusals[i].message);
+        }
+        free(g->mode_refusals);
+        memory_platform_free(g->memory);
+        free(g->dax_owner_uids);
+        free(g->dax_group_gids);
+        free(g->auto_online);
         strv_free(g->warnings);
         free(g);
         return NULL;
@@ -196,50 +205,138 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
         return 0;
 }
 
+/* Is the content of a devdax device worth reading: some section wants a devdax namespace as
+ * system RAM without Destroy=yes? (Reading maps 2 MiB of every devdax device; skip it when no
+ * plan could need it.) */
+static bool content_needed(const Config *config) {
+        for (size_t i = 0; config && i < config->n_namespaces; i++)
+                if (config->namespaces[i].mode == NAMESPACE_MODE_DEVDAX &&
+                    config->namespaces[i].system_ram != CONFIG_SYSTEM_RAM_NO &&
+                    !config->namespaces[i].destroy)
+                        return true;
+        return false;
+}
+
+static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
+                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
+                               uid_t *ret_uid, gid_t *ret_gid);
+
+static int devnode_add(ReconcileGathered *g, const char *chardev, bool probe) {
+        _cleanup_free_ char *node = NULL;
+        ReconcileDevNode *nd;
+        struct stat st;
+
+        if (asprintf(&node, "/dev/%s", chardev) < 0)
+                return -ENOMEM;
+        if (stat(node, &st) < 0)
+                return 0; /* system-ram, or udev has not made it yet */
+        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
+        if (!nd)
+                return -ENOMEM;
+        g->devnodes = nd;
+        nd[g->n_devnodes] = (ReconcileDevNode){
+                .chardev = strdup(chardev),
+                .uid = st.st_uid,
+                .gid = st.st_gid,
+                .mode = st.st_mode & 07777,
+        };
+        if (probe && S_ISCHR(st.st_mode)) {
+                int c = devdax_probe_content(chardev, NULL);
+
+                nd[g->n_devnodes].content = c == 0  ? RECONCILE_CONTENT_BLANK
+                                            : c > 0 ? RECONCILE_CONTENT_DATA
+                                                    : RECONCILE_CONTENT_UNKNOWN;
+        }
+        return nd[g->n_devnodes++].chardev ? 0 : -ENOMEM;
+}
+
+/* [DaxDevice] sections: every dax device, and the nodes and owners of the ones not in an nd
+ * namespace (those come with the topology). */
+static int gather_dax_devices(ReconcileGathered *g, const Config *config) {
+        size_t n = config ? config->n_dax_devices : 0;
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = memory_platform_read("/", &g->memory, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0; /* no dax devices known: the sections wait */
+        for (size_t i = 0; i < g->memory->n_devs; i++)
+                if (g->memory->devs[i].provider != DAX_PROVIDER_ND && !g->memory->devs[i].system_ram) {
+                        r = devnode_add(g, g->memory->devs[i].name, false);
+                        if (r < 0)
+                                return r;
+                }
+        g->dax_owner_uids = calloc(n, sizeof(uid_t));
+        g->dax_group_gids = calloc(n, sizeof(gid_t));
+        if (!g->dax_owner_uids || !g->dax_group_gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const ConfigDaxDevice *d = &config->dax_devices[i];
+
+                r = resolve_owner_group(
+                        g, "DaxDevice", d->name, d->owner, &d->where[CONFIG_DAX_DEVICE_OWNER], d->group,
+                        &d->where[CONFIG_DAX_DEVICE_GROUP], &g->dax_owner_uids[i], &g->dax_group_gids[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int gather_devnodes(ReconcileGathered *g) {
         const Topology *t = g->input.topology;
+        bool probe = content_needed(g->input.config);
 
         for (size_t i = 0; i < t->n_regions; i++)
                 for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
                         const TopoNamespace *n = &t->regions[i].namespaces[j];
-                        _cleanup_free_ char *node = NULL;
-                        ReconcileDevNode *nd;
-                        struct stat st;
+                        int r;
 
                         if (!n->daxdev || !n->daxdev->chardev)
                                 continue;
-                        if (asprintf(&node, "/dev/%s", n->daxdev->chardev) < 0)
-                                return -ENOMEM;
-                        if (stat(node, &st) < 0)
-                                continue; /* system-ram, or udev has not made it yet */
-                        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
-                        if (!nd)
-                                return -ENOMEM;
-                        g->devnodes = nd;
-                        nd[g->n_devnodes] = (ReconcileDevNode){
-                                .chardev = strdup(n->daxdev->chardev),
-                                .uid = st.st_uid,
-                                .gid = st.st_gid,
-                                .mode = st.st_mode & 07777,
-                        };
-                        if (!nd[g->n_devnodes++].chardev)
-                                return -ENOMEM;
+                        r = devnode_add(g, n->daxdev->chardev, probe);
+                        if (r < 0)
+                                return r;
                 }
         return 0;
 }
 
 /* "FILE:LINE: Owner: Namespace vm names the user "app", who does not exist on this host…" */
-static int warn_unknown(ReconcileGathered *g, const ConfigNamespace *ns, ConfigNamespaceKey key,
-                        const char *what, const char *value) {
+static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
+                           const char *name, const char *what, const char *value) {
         char *w = NULL;
 
-        if (asprintf(&w,
-                     "%s:%u: %s: Namespace %s names the %s \"%s\", which does not exist on this host; it is "
-                     "left as it is",
-                     ns->where[key].file ?: "?", ns->where[key].line, config_namespace_key_to_string(key),
-                     ns->name, what, value) < 0)
+        if (asprintf(
+                    &w,
+                    "%s:%u: %s: %s %s names the %s \"%s\", which does not exist on this host; it is left as "
+                    "it is",
+                    at->file ?: "?", at->line, key, type, name, what, value) < 0)
                 return -ENOMEM;
         return strv_push(&g->warnings, w);
+}
+
+/* The uid and gid a section's Owner= and Group= name ((uid_t) -1 and (gid_t) -1 when unset, or
+ * unknown here: warned about at their lines). */
+static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
+                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
+                               uid_t *ret_uid, gid_t *ret_gid) {
+        int r;
+
+        *ret_uid = (uid_t) -1;
+        *ret_gid = (gid_t) -1;
+        if (owner && devdax_parse_user(owner, ret_uid) < 0) {
+                *ret_uid = (uid_t) -1;
+                r = warn_unknown_at(g, owner_at, "Owner", type, name, "user", owner);
+                if (r < 0)
+                        return r;
+        }
+        if (group && devdax_parse_group(group, ret_gid) < 0) {
+                *ret_gid = (gid_t) -1;
+                r = warn_unknown_at(g, group_at, "Group", type, name, "group", group);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int gather_owners(ReconcileGathered *g, const Config *config) {
@@ -253,22 +350,119 @@ static int gather_owners(ReconcileGathered *g, const Config *config) {
         for (size_t i = 0; i < n; i++) {
                 const ConfigNamespace *ns = &config->namespaces[i];
 
-                g->owner_uids[i] = (uid_t) -1;
-                g->group_gids[i] = (gid_t) -1;
-                if (ns->owner && devdax_parse_user(ns->owner, &g->owner_uids[i]) < 0) {
-                        g->owner_uids[i] = (uid_t) -1;
-                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_OWNER, "user", ns->owner);
-                        if (r < 0)
-                                return r;
-                }
-                if (ns->group && devdax_parse_group(ns->group, &g->group_gids[i]) < 0) {
-                        g->group_gids[i] = (gid_t) -1;
-                        r = warn_unknown(g, ns, CONFIG_NAMESPACE_GROUP, "group", ns->group);
-                        if (r < 0)
-                                return r;
-                }
+                r = resolve_owner_group(
+                        g, "Namespace", ns->name, ns->owner, &ns->where[CONFIG_NAMESPACE_OWNER], ns->group,
+                        &ns->where[CONFIG_NAMESPACE_GROUP], &g->owner_uids[i], &g->group_gids[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+/* ---------------------------------------------------------------- refused mode changes
+ *
+ * "refused-mode-daxX.Y" in the state directory: "BOOT-ID\nSYSTEMRAM\nMESSAGE\n". Device names
+ * are not stable across boots and a reboot gives the memory back, so a record of another boot
+ * is stale and removed. */
+
+#define REFUSAL_PREFIX "refused-mode-"
+
+static int marker_set(const char *state_dir, const char *kind, const char *key, const char *content,
+                      char **ret_error);
+
+static int boot_id(char **ret) {
+        return read_one_line_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", ret);
+}
+
+static int mode_refusal_record(const char *state_dir, const char *chardev, ConfigSystemRam want,
+                               const char *message) {
+        _cleanup_free_ char *id = NULL, *content = NULL;
+        int r;
+
+        _cleanup_free_ char *line = strdup(message ?: "");
+
+        if (!line)
+                return -ENOMEM;
+        for (char *p = line; *p; p++)
+                if (*p == '\n')
+                        *p = ' '; /* one line per field */
+        r = boot_id(&id);
+        if (r < 0)
+                return r;
+        if (asprintf(&content, "%s\n%s\n%s\n", id, config_system_ram_to_string(want), line) < 0)
+                return -ENOMEM;
+        return marker_set(state_dir, "refused-mode", chardev, content, NULL);
+}
+
+int reconcile_clear_mode_refusals(const char *state_dir) {
+        DIR *d = opendir(state_dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) == 0 &&
+                    unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static int gather_mode_refusals(ReconcileGathered *g, const char *state_dir) {
+        _cleanup_free_ char *id = NULL;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!state_dir || boot_id(&id) < 0)
+                return 0;
+        d = opendir(state_dir);
+        if (!d)
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *text = NULL;
+                char *want, *msg, *end;
+                ConfigSystemRam sr;
+                ReconcileModeRefusal *a;
+
+                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) != 0)
+                        continue;
+                if (read_full_file_at(dirfd(d), de->d_name, 64 * 1024, &text, NULL) < 0)
+                        continue;
+                want = strchr(text, '\n');
+                msg = want ? strchr(want + 1, '\n') : NULL;
+                if (!msg) {
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                *want++ = '\0';
+                *msg++ = '\0';
+                end = strchr(msg, '\n');
+                if (end)
+                        *end = '\0';
+                sr = config_system_ram_from_string(want);
+                if (strcmp(text, id) != 0 || sr < 0) { /* another boot's */
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                a = reallocarray(g->mode_refusals, g->n_mode_refusals + 1, sizeof(*a));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                g->mode_refusals = a;
+                a[g->n_mode_refusals] = (ReconcileModeRefusal){
+                        .chardev = strdup(de->d_name + strlen(REFUSAL_PREFIX)),
+                        .system_ram = sr,
+                        .message = strdup(msg),
+                };
+                if (!a[g->n_mode_refusals].chardev || !a[g->n_mode_refusals].message)
+                        r = -ENOMEM;
+                g->n_mode_refusals++;
+        }
+        closedir(d);
+        return r;
 }
 
 int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
@@ -303,6 +497,13 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         if (r >= 0)
                 r = gather_devnodes(g);
         if (r >= 0)
+                r = gather_mode_refusals(g, state_dir);
+        if (r >= 0)
+                r = gather_dax_devices(g, config);
+        if (r >= 0 && read_one_line_at(AT_FDCWD, "/sys/devices/system/memory/auto_online_blocks",
+                                       &g->auto_online) == -ENOMEM)
+                r = -ENOMEM;
+        if (r >= 0)
                 r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
         if (r < 0) {
                 error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
@@ -314,6 +515,12 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
         g->input.n_devnodes = g->n_devnodes;
         g->input.placement_facts = g->placement_facts;
         g->input.n_placement_facts = g->n_placement_facts;
+        g->input.mode_refusals = g->mode_refusals;
+        g->input.n_mode_refusals = g->n_mode_refusals;
+        g->input.memory = g->memory;
+        g->input.dax_owner_uids = g->dax_owner_uids;
+        g->input.dax_group_gids = g->dax_group_gids;
+        g->input.auto_online = g->auto_online;
         *ret = g;
         return 0;
 fail:
@@ -874,10 +1081,16 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                 r = step_chardev(t, s, &dev, ret_error);
                 if (r < 0)
                         return r;
-                return devdax_set_mode(dev,
-                                       s->system_ram == CONFIG_SYSTEM_RAM_NO ? DEVDAX_MODE_DEVDAX
-                                                                             : DEVDAX_MODE_SYSTEM_RAM,
-                                       s->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, ret_error);
+                r = devdax_set_mode(dev,
+                                    s->system_ram == CONFIG_SYSTEM_RAM_NO ? DEVDAX_MODE_DEVDAX
+                                                                          : DEVDAX_MODE_SYSTEM_RAM,
+                                    s->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE, ret_error);
+                /* Memory the kernel would not take offline: remembered, so that the plan shows a
+                 * problem instead of trying again at every event (not for a device a process
+                 * holds open: that clears when the process ends). */
+                if (r == -EBUSY && ret_error && *ret_error && strstr(*ret_error, "in use by") == NULL)
+                        (void) mode_refusal_record(state_dir, dev, s->system_ram, *ret_error);
+                return r;
         case RECONCILE_CREATE_ZONE:
         case RECONCILE_PLACE:
         case RECONCILE_REFRESH:

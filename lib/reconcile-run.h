@@ -29,6 +29,12 @@ typedef struct ReconcileGathered {
         size_t n_devnodes;
         ReconcilePlacementFact *placement_facts;
         size_t n_placement_facts;
+        ReconcileModeRefusal *mode_refusals;
+        size_t n_mode_refusals;
+        MemoryPlatform *memory; /* read when the configuration has [DaxDevice] sections */
+        uid_t *dax_owner_uids;
+        gid_t *dax_group_gids;
+        char *auto_online;    /* auto_online_blocks, NULL when the kernel has none */
         char **warnings;      /* an Owner= that names no user…: reported with the plan's problems */
         ReconcileInput input; /* points into the above */
 } ReconcileGathered;
@@ -103,6 +109,10 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
  * namespace create that was killed after the namespace was whole would otherwise wait for some
  * later reconcile, which would destroy the namespace by then in use. */
 bool reconcile_needs_recovery(const char *state_dir);
+
+/* Forgets the mode changes the kernel refused (EBUSY) in this boot, so that the next plan tries
+ * them again: an explicit reconcile (daxmgr reload, Reconcile()) calls it. Returns how many. */
+int reconcile_clear_mode_refusals(const char *state_dir);
 
 /* The section a step's section depends on: for "Zone Z" its namespace's ("Namespace N"), for
  * "Placement P" its zone's ("Zone Z"); *ret NULL for namespaces and unknown sections. */

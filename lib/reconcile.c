@@ -365,13 +365,50 @@ static int plan_mount(Planner *pl, size_t i, const char *section, const char *re
                              cn->mount_options ?: "");
 }
 
+static int ns_problem(Planner *pl, size_t i, ReconcileProblemKind kind, const char *section,
+                      const ConfigSource *where, const char *message);
+
+/* Would the kernel's auto-online policy online a device's memory outside ZONE_MOVABLE the moment
+ * it becomes system RAM? ("online", "online_kernel"; "offline" and "online_movable" do not.) */
+static bool policy_onlines_elsewhere(const char *policy) {
+        return policy && (strcmp(policy, "online") == 0 || strcmp(policy, "online_kernel") == 0);
+}
+
+/* The sentence for SystemRAM=online-movable under such a policy: what, why, what to do. */
+static int movable_blocked_message(const char *what, const char *device, const char *policy, char **ret) {
+        if (asprintf(ret,
+                     "%s: SystemRAM=online-movable cannot be done while the kernel's memory auto-online "
+                     "policy is '%s' (/sys/devices/system/memory/auto_online_blocks): the kernel would "
+                     "online the memory of %s outside ZONE_MOVABLE the moment it became system RAM, "
+                     "where it may never give it back, so it stays devdax; boot with "
+                     "memhp_default_state=offline (or write offline to that file and run 'daxmgr "
+                     "reload'), or use SystemRAM=online",
+                     what, policy, device ?: "its device") < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int plan_devdax_mode(Planner *pl, size_t i, const char *section, const char *region,
                             const char *device, const char *key) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *what = NULL, *blocked = NULL, *name = NULL;
         ReconcileStep *s;
         int r;
 
+        /* Only ever called to change the mode: a device that is system RAM already is not turned
+         * into system RAM again, so "movable" here means from devdax. */
+        if (cn->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE &&
+            policy_onlines_elsewhere(pl->in->auto_online)) {
+                if (asprintf(&name, "Namespace %s", cn->name) < 0)
+                        return -ENOMEM;
+                r = movable_blocked_message(name, device, pl->in->auto_online, &blocked);
+                if (r < 0)
+                        return r;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section,
+                                  ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM), blocked);
+        }
         r = target_phrase(cn, key, device, &what);
         if (r < 0)
                 return r;
@@ -487,7 +524,7 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
         _cleanup_free_ char *why = NULL, *msg = NULL, *spec = NULL;
         const TopoRegion *picked = NULL;
         NamespacePlan np = {};
-        size_t n_candidates = 0;
+        size_t n_candidates = 0, n_unknown = 0;
         ReconcileStep *s;
         int r;
 
@@ -499,7 +536,16 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
                 if (!region_matches(t, reg, &cn->region))
                         continue;
                 n_candidates++;
-                if (!reg->labelled) {
+                if (reg->kind == REGION_KIND_UNKNOWN) {
+                        /* Shown, never changed: not even Region=any puts a namespace there. */
+                        n_unknown++;
+                        r = asprintf(&e,
+                                     "%s is of a kind daxmgr does not know (nd bus provider \"%s\") and is "
+                                     "left alone",
+                                     reg->dev, reg->provider ?: "?");
+                        if (r < 0)
+                                return -ENOMEM;
+                } else if (!reg->labelled) {
                         /* Its single namespace belongs to a section that names the region. */
                         if (cn->region.kind == CONFIG_REGION_ID)
                                 r = asprintf(&e, "%s has no label area and shows no namespace to take over",
@@ -572,6 +618,21 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
                 return ns_problem(pl, i, RECONCILE_WAITING, section, NULL, msg);
         }
 
+        if (!picked && n_unknown == n_candidates && cn->region.kind != CONFIG_REGION_ID) {
+                /* Only regions daxmgr leaves alone: as if none were there (yet). */
+                if (asprintf(&msg,
+                             "no pmem region daxmgr manages is present (%s); Namespace %s will be created "
+                             "when one appears",
+                             why, cn->name) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_WAITING, section, NULL, msg);
+        }
+        if (!picked && n_unknown == n_candidates) {
+                if (asprintf(&msg, "Namespace %s cannot be created: %s", cn->name, why) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_REGION),
+                                  msg);
+        }
         if (!picked) {
                 if (asprintf(&msg, "Namespace %s cannot be created: %s", cn->name, why) < 0)
                         return -ENOMEM;
@@ -686,9 +747,23 @@ static int plan_layout_change(Planner *pl, size_t i, const char *section, const 
         s->map = cn->map;
         s->align = cn->align;
         s->force = cn->destroy;
-        r = step_describe(s, "reconfigure %s of %s from %s to %s%s", tn->dev ?: "the namespace", tr->dev,
-                          namespace_mode_to_string(tn->mode) ?: "?", namespace_mode_to_string(cn->mode),
-                          cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        if (key == CONFIG_NAMESPACE_MAP)
+                /* Same mode, the struct pages elsewhere: name the maps, not "fsdax to fsdax". */
+                r = step_describe(s, "reconfigure %s of %s from %s map=%s to map=%s%s",
+                                  tn->dev ?: "the namespace", tr->dev,
+                                  namespace_mode_to_string(tn->mode) ?: "?",
+                                  pfn_map_to_string(tn->map) ?: "?", pfn_map_to_string(cn->map),
+                                  cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        else if (key == CONFIG_NAMESPACE_ALIGN)
+                r = step_describe(
+                        s, "reconfigure %s of %s from %s aligned to %s to %s%s", tn->dev ?: "the namespace",
+                        tr->dev, namespace_mode_to_string(tn->mode) ?: "?", SIZE_FMT(tn->align),
+                        SIZE_FMT(cn->align), cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
+        else
+                r = step_describe(s, "reconfigure %s of %s from %s to %s%s", tn->dev ?: "the namespace",
+                                  tr->dev, namespace_mode_to_string(tn->mode) ?: "?",
+                                  namespace_mode_to_string(cn->mode),
+                                  cn->destroy ? ", destroying what it holds (Destroy=yes)" : "");
         if (r < 0)
                 return r;
         return plan_new_contents(pl, i, section, tr->dev, ns_key(cn, tr, tn), cn->destroy);
@@ -787,6 +862,86 @@ static const ReconcileDevNode *find_devnode(const ReconcileInput *in, const char
         return NULL;
 }
 
+static const ReconcileModeRefusal *find_refusal(const ReconcileInput *in, const char *chardev,
+                                                ConfigSystemRam want) {
+        for (size_t k = 0; chardev && k < in->n_mode_refusals; k++)
+                if (in->mode_refusals[k].chardev && strcmp(in->mode_refusals[k].chardev, chardev) == 0 &&
+                    in->mode_refusals[k].system_ram == want)
+                        return &in->mode_refusals[k];
+        return NULL;
+}
+
+/* The sentence for a mode change the kernel refused (EBUSY): what, why, what to do. */
+static int refused_message(const char *section, const char *chardev, bool movable, ConfigSystemRam want,
+                           char **ret) {
+        const char *zone = movable ? "ZONE_MOVABLE" : "ZONE_NORMAL";
+        int k;
+
+        if (want == CONFIG_SYSTEM_RAM_NO)
+                k = asprintf(
+                        ret,
+                        "%s: the memory of %s is online in %s and the kernel refused to take it offline "
+                        "(EBUSY), so it stays system RAM until a reboot; reboot to get the device back "
+                        "(daxmgr then keeps it devdax), and for memory you want back later use "
+                        "SystemRAM=online-movable and boot with memhp_default_state=offline so that "
+                        "nothing onlines it into %s before daxmgr runs ('daxmgr reload' tries again)",
+                        section, chardev, zone, zone);
+        else
+                k = asprintf(
+                        ret,
+                        "%s: the memory of %s is already online in %s (onlined before daxmgr ran: the "
+                        "kernel's memory auto-onlining or a udev rule) and the kernel refused to take it "
+                        "offline (EBUSY) to online it as SystemRAM=%s asks; boot with "
+                        "memhp_default_state=offline (or keep daxctl's udev rule from reconfiguring the "
+                        "device) so that daxmgr onlines it first, then reboot ('daxmgr reload' tries "
+                        "again)",
+                        section, chardev, zone, config_system_ram_to_string(want));
+        if (k < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The kernel refused this very change before (EBUSY): one problem, no step, until someone asks
+ * again (daxmgr reload) or the device changes. */
+static int plan_mode_refused(Planner *pl, size_t i, const char *section, const TopoDaxDevice *d) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        r = refused_message(section, d->chardev, d->movable, cn->system_ram, &msg);
+        if (r < 0)
+                return r;
+        return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM),
+                          msg);
+}
+
+/* devdax → system-ram gives the device's capacity to the kernel, which overwrites it: refused
+ * unless the namespace visibly holds nothing or the section says Destroy=yes. */
+static int plan_ram_over_data(Planner *pl, size_t i, const char *section, const TopoDaxDevice *d) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const ReconcileDevNode *node = find_devnode(pl->in, d ? d->chardev : NULL);
+        bool data = node && node->content == RECONCILE_CONTENT_DATA;
+        const char *dev = d && d->chardev ? d->chardev : "its device";
+        _cleanup_free_ char *msg = NULL;
+        int k;
+
+        k = asprintf(
+                &msg,
+                "Namespace %s: SystemRAM=%s would hand %s to the kernel as memory, which overwrites what "
+                "it holds, and %s; set Destroy=yes in its section to let daxmgr do it (%s data is lost), "
+                "or SystemRAM=no",
+                cn->name, config_system_ram_to_string(cn->system_ram), dev,
+                data ? "it holds data (its first 2 MiB are not blank)"
+                     : "daxmgr cannot read it to see that it is blank",
+                data ? "the" : "any");
+        if (k < 0)
+                return -ENOMEM;
+        return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, CONFIG_NAMESPACE_SYSTEM_RAM),
+                          msg);
+}
+
 static int plan_existing_devdax(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
                                 const TopoNamespace *tn) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
@@ -802,6 +957,13 @@ static int plan_existing_devdax(Planner *pl, size_t i, const char *section, cons
         if (want_ram != is_ram ||
             (want_ram &&
              (!d->online || d->movable != (cn->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE)))) {
+                if (want_ram && !is_ram) {
+                        const ReconcileDevNode *n = find_devnode(pl->in, chardev);
+
+                        if (!cn->destroy && (!n || n->content != RECONCILE_CONTENT_BLANK))
+                                return plan_ram_over_data(pl, i, section, d);
+                } else if (d && d->online && find_refusal(pl->in, chardev, cn->system_ram))
+                        return plan_mode_refused(pl, i, section, d);
                 r = plan_devdax_mode(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
                 if (r < 0)
                         return r;
@@ -1010,6 +1172,16 @@ static int plan_namespace(Planner *pl, size_t i) {
         }
         if (!tn)
                 return plan_create(pl, i, section);
+        if (tr->kind == REGION_KIND_UNKNOWN) {
+                /* Its namespace carries the section's name, but daxmgr changes nothing there. */
+                if (asprintf(&msg,
+                             "Namespace %s is %s in %s, a region of a kind daxmgr does not know (nd bus "
+                             "provider \"%s\"): daxmgr leaves it as it is; manage it with ndctl, or remove "
+                             "the section",
+                             cn->name, tn->dev ?: "?", tr->dev, tr->provider ?: "?") < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, &cn->section, msg);
+        }
 
         key = ns_layout_differs(cn, tn);
         if (key >= 0)
@@ -1301,6 +1473,167 @@ static int plan_hand_placements(Planner *pl) {
         return 0;
 }
 
+/* ---- [DaxDevice] sections: dax devices daxmgr did not make ------------------------------ */
+
+static const ConfigSource *dd_where(const ConfigDaxDevice *d, ConfigDaxDeviceKey key) {
+        return d->where[key].file ? &d->where[key] : &d->section;
+}
+
+static bool dax_matches(const ConfigDaxDevice *cd, const DaxDev *d) {
+        return (cd->resource == UINT64_MAX || d->resource == cd->resource) &&
+               (cd->target_node < 0 || d->target_node == cd->target_node) &&
+               (cd->size == 0 || d->size == cd->size) &&
+               (cd->provider < 0 || (int) d->provider == cd->provider);
+}
+
+/* "an hmem dax device at 0x140000000 on node 1 of 512 MiB": what the section matches on. */
+static int dax_identity(const ConfigDaxDevice *cd, char **ret) {
+        char res[48] = "", node[32] = "", size[48] = "";
+
+        if (cd->resource != UINT64_MAX)
+                (void) snprintf(res, sizeof(res), " at %#" PRIx64, cd->resource);
+        if (cd->target_node >= 0)
+                (void) snprintf(node, sizeof(node), " on node %d", cd->target_node);
+        if (cd->size)
+                (void) snprintf(size, sizeof(size), " of %s", SIZE_FMT(cd->size));
+        return asprintf(ret, "%sdax device%s%s%s",
+                        cd->provider < 0                    ? ""
+                        : cd->provider == DAX_PROVIDER_HMEM ? "hmem "
+                                                            : "cxl ",
+                        res, node, size) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+static int dax_step(Planner *pl, ReconcileStepType type, const char *section, const DaxDev *d,
+                    ReconcileStep **ret) {
+        ReconcileStep *s;
+        int r;
+
+        r = plan_step(pl->plan, type, section, &s);
+        if (r < 0)
+                return r;
+        if (strdup_opt(d->parent ?: dax_provider_to_string(d->provider), &s->region) < 0 ||
+            strdup_opt(d->name, &s->namespace) < 0 || strdup_opt(d->name, &s->device) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int plan_dax_access(Planner *pl, size_t i, const char *section, const DaxDev *d) {
+        const ConfigDaxDevice *cd = &pl->in->config->dax_devices[i];
+        uid_t uid = pl->in->dax_owner_uids ? pl->in->dax_owner_uids[i] : (uid_t) -1;
+        gid_t gid = pl->in->dax_group_gids ? pl->in->dax_group_gids[i] : (gid_t) -1;
+        const ReconcileDevNode *node = find_devnode(pl->in, d->name);
+        _cleanup_free_ char *u = NULL, *g = NULL, *m = NULL;
+        ReconcileStep *s;
+        int r;
+
+        if (uid == (uid_t) -1 && gid == (gid_t) -1 && cd->permissions == (mode_t) -1)
+                return 0;
+        if (node && !d->system_ram && (uid == (uid_t) -1 || uid == node->uid) &&
+            (gid == (gid_t) -1 || gid == node->gid) &&
+            (cd->permissions == (mode_t) -1 || (cd->permissions & 07777) == (node->mode & 07777)))
+                return 0;
+        if ((uid != (uid_t) -1 && asprintf(&u, "owner %u", (unsigned) uid) < 0) ||
+            (gid != (gid_t) -1 && asprintf(&g, "group %u", (unsigned) gid) < 0) ||
+            (cd->permissions != (mode_t) -1 && asprintf(&m, "mode %04o", (unsigned) cd->permissions) < 0))
+                return -ENOMEM;
+        r = dax_step(pl, RECONCILE_DEVDAX_ACCESS, section, d, &s);
+        if (r < 0)
+                return r;
+        s->uid = uid;
+        s->gid = gid;
+        s->permissions = cd->permissions;
+        return step_describe(s, "give /dev/%s %s%s%s%s%s", d->name, u ?: "", u && (g || m) ? ", " : "",
+                             g ?: "", g && m ? ", " : "", m ?: "");
+}
+
+/* A [DaxDevice] section: the one non-nd dax device it matches gets the declared mode (and
+ * access). Volatile memory (hmem, CXL RAM) loses nothing that survives a reboot, so no
+ * Destroy=; a process that holds the device open still stops the change (devdax_set_mode()). */
+static int plan_dax_device(Planner *pl, size_t i) {
+        const ConfigDaxDevice *cd = &pl->in->config->dax_devices[i];
+        const MemoryPlatform *mp = pl->in->memory;
+        _cleanup_free_ char *section = NULL, *ident = NULL, *msg = NULL;
+        const DaxDev *d = NULL, *other = NULL, *nd = NULL;
+        bool want_ram = cd->system_ram != CONFIG_SYSTEM_RAM_NO,
+             want_movable = cd->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE;
+        ReconcileStep *s;
+        int r;
+
+        if (asprintf(&section, "DaxDevice %s", cd->name) < 0 || dax_identity(cd, &ident) < 0)
+                return -ENOMEM;
+        for (size_t k = 0; mp && k < mp->n_devs; k++) {
+                const DaxDev *x = &mp->devs[k];
+
+                if (!dax_matches(cd, x))
+                        continue;
+                if (x->provider == DAX_PROVIDER_ND)
+                        nd = nd ?: x;
+                else if (!d)
+                        d = x;
+                else
+                        other = other ?: x;
+        }
+        if (other)
+                return plan_problem(
+                        pl->plan, RECONCILE_CONFLICT, section, &cd->section,
+                        "DaxDevice %s matches both %s and %s, so daxmgr cannot tell which one is "
+                        "meant; add Resource= with the device's start (daxctl list shows it)",
+                        cd->name, d->name, other->name);
+        if (!d && nd)
+                return plan_problem(
+                        pl->plan, RECONCILE_CONFLICT, section, &cd->section,
+                        "DaxDevice %s matches %s, which belongs to a namespace of %s: configure it "
+                        "in that namespace's [Namespace NAME] section (Mode=devdax, SystemRAM=)",
+                        cd->name, nd->name, nd->parent ?: "an nd region");
+        if (!d)
+                return plan_problem(pl->plan, RECONCILE_WAITING, section, NULL,
+                                    "no %s is present; DaxDevice %s is applied when it appears", ident,
+                                    cd->name);
+
+        if (!d->driver || want_ram != d->system_ram ||
+            (want_ram && (d->online == 0 || d->online != d->blocks ||
+                          (want_movable ? d->movable != d->online : d->movable != 0)))) {
+                const ReconcileModeRefusal *rf = d->system_ram && d->online > 0
+                                                         ? find_refusal(pl->in, d->name, cd->system_ram)
+                                                         : NULL;
+
+                if (rf) {
+                        r = refused_message(section, d->name, d->movable > 0 && d->movable == d->online,
+                                            cd->system_ram, &msg);
+                        if (r < 0)
+                                return r;
+                        return plan_problem(pl->plan, RECONCILE_CONFLICT, section,
+                                            dd_where(cd, CONFIG_DAX_DEVICE_SYSTEM_RAM), "%s", msg);
+                }
+                if (want_movable && !d->system_ram && policy_onlines_elsewhere(pl->in->auto_online)) {
+                        r = movable_blocked_message(section, d->name, pl->in->auto_online, &msg);
+                        if (r < 0)
+                                return r;
+                        return plan_problem(pl->plan, RECONCILE_CONFLICT, section,
+                                            dd_where(cd, CONFIG_DAX_DEVICE_SYSTEM_RAM), "%s", msg);
+                }
+                r = dax_step(pl, RECONCILE_DEVDAX_MODE, section, d, &s);
+                if (r < 0)
+                        return r;
+                s->system_ram = cd->system_ram;
+                if (want_ram)
+                        r = step_describe(
+                                s, "hand the memory of %s (%s, %s) to the kernel as system RAM, online%s",
+                                d->name, dax_provider_to_string(d->provider), d->parent ?: "?",
+                                want_movable ? " movable" : "");
+                else
+                        r = step_describe(s, "make %s (%s, %s) a devdax character device%s", d->name,
+                                          dax_provider_to_string(d->provider), d->parent ?: "?",
+                                          d->system_ram ? ", taking its memory back from the kernel" : "");
+                if (r < 0)
+                        return r;
+        }
+        return want_ram ? 0 : plan_dax_access(pl, i, section, d);
+}
+
 static int check_input(const ReconcileInput *in, char **ret_error) {
         const Config *c = in->config;
 
@@ -1365,6 +1698,11 @@ int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_err
         r = plan_hand_placements(&pl);
         if (r < 0)
                 return r;
+        for (size_t k = 0; k < c->n_dax_devices; k++) {
+                r = plan_dax_device(&pl, k);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(plan);
         return 0;

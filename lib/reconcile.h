@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "memory.h"
 #include "place.h"
 #include "size.h"
 #include "topology.h"
@@ -139,13 +140,36 @@ static inline void reconcile_plan_freep(ReconcilePlan **p) {
 }
 #define _cleanup_reconcile_plan_ _cleanup_(reconcile_plan_freep)
 
+/* Does a devdax device hold data? A devdax device has no block device, so libblkid cannot
+ * tell; daxmgr reads its first 2 MiB (devdax_probe_content()): an application that uses the
+ * device (a PMDK pool, a database, a key-value store) writes its header there, and a new
+ * namespace on blank media reads as zeros. What cannot be read counts as data. */
+typedef enum ReconcileContent {
+        RECONCILE_CONTENT_UNKNOWN, /* not read (no node, an error): treated as data */
+        RECONCILE_CONTENT_BLANK,   /* the first 2 MiB are zeros */
+        RECONCILE_CONTENT_DATA,    /* something was written there */
+        _RECONCILE_CONTENT_MAX,
+        _RECONCILE_CONTENT_INVALID = -EINVAL,
+} ReconcileContent;
+
 /* A /dev/daxX.Y as it is now (stat()). */
 typedef struct ReconcileDevNode {
         const char *chardev; /* "dax0.0" */
         uid_t uid;
         gid_t gid;
-        mode_t mode; /* permission bits only */
+        mode_t mode;              /* permission bits only */
+        ReconcileContent content; /* read only for a devdax device that a section wants as system RAM */
 } ReconcileDevNode;
+
+/* A mode change the kernel refused with EBUSY (memory it would not take offline), recorded by
+ * the executor (reconcile_step_execute()) so that the plan shows it as a problem instead of
+ * trying again and again. Cleared by an explicit reconcile (daxmgr reload, Reconcile()) or a
+ * reboot, and ignored once the device is no longer in the mode it was refused in. */
+typedef struct ReconcileModeRefusal {
+        const char *chardev;        /* "dax0.0" */
+        ConfigSystemRam system_ram; /* what was asked */
+        const char *message;        /* the kernel's refusal as devdax_set_mode() put it */
+} ReconcileModeRefusal;
 
 /* What the caller knows of a placed program beyond placements.json. */
 typedef struct ReconcilePlacementFact {
@@ -177,6 +201,18 @@ typedef struct ReconcileInput {
          * stale, its activation restored after a refresh. */
         const ReconcilePlacementFact *placement_facts;
         size_t n_placement_facts;
+        const ReconcileModeRefusal *mode_refusals;
+        size_t n_mode_refusals;
+        /* Every dax device (lib/memory.h), for [DaxDevice] sections; NULL: none known. Their
+         * Owner=/Group= resolved like the namespaces', indexed like config->dax_devices. */
+        const MemoryPlatform *memory;
+        const uid_t *dax_owner_uids;
+        const gid_t *dax_group_gids;
+        /* The kernel's memory auto-online policy (/sys/devices/system/memory/auto_online_blocks);
+         * NULL: unknown. While it is "online" or "online_kernel" the kernel onlines a device's
+         * memory outside ZONE_MOVABLE the moment it becomes system RAM, so SystemRAM=online-movable
+         * of a devdax device is a problem, not a step (devdax_set_mode() refuses it too). */
+        const char *auto_online;
 } ReconcileInput;
 
 int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);

@@ -87,6 +87,8 @@ static json_object *region_to_json(const TopoRegion *r) {
 
         add(o, "dev", jstr(r->dev));
         add(o, "type", jstr(r->type));
+        add(o, "kind", jstr(region_kind_to_string(r->kind)));
+        add(o, "provider", jstr(r->provider));
         add(o, "size", json_object_new_uint64(r->size));
         add(o, "available_size", json_object_new_uint64(r->available_size));
         add(o, "max_available_extent", json_object_new_uint64(r->max_available_extent));
@@ -363,7 +365,11 @@ static int namespace_from_json(Reader *rd, json_object *o, TopoNamespace *n) {
         return 0;
 }
 
-static int region_from_json(Reader *rd, json_object *o, TopoRegion *r) {
+/* A snapshot written before regions had a kind says neither "kind" nor a region "provider": its
+ * kind is then the one its top-level provider names, and without that too an NVDIMM, the only
+ * kind daxmgr knew then. */
+static int region_from_json(Reader *rd, json_object *o, const char *bus_provider, TopoRegion *r) {
+        _cleanup_free_ char *kind = NULL;
         json_object *aligns, *dimms, *nss;
         /* The caller's location (at most 63 characters: its where[64]) + ".namespaces[N]" with a
          * 20-digit N + NUL: 97. gcc 14 proves the sum and warns below that. */
@@ -372,6 +378,17 @@ static int region_from_json(Reader *rd, json_object *o, TopoRegion *r) {
 
         TRY(get_str(rd, o, "dev", true, &r->dev));
         TRY(get_str(rd, o, "type", false, &r->type));
+        TRY(get_str(rd, o, "kind", false, &kind));
+        TRY(get_str(rd, o, "provider", false, &r->provider));
+        if (kind) {
+                r->kind = region_kind_from_string(kind);
+                if (r->kind < 0)
+                        return bad(rd, "kind",
+                                   "\"nvdimm\", \"virtio-pmem\", \"e820\", \"cxl\" or \"unknown\"");
+        } else if (r->provider || bus_provider)
+                r->kind = region_kind_from_provider(r->provider ?: bus_provider);
+        else
+                r->kind = REGION_KIND_NVDIMM;
         TRY(get_u64(rd, o, "size", &r->size));
         TRY(get_u64(rd, o, "available_size", &r->available_size));
         TRY(get_u64(rd, o, "max_available_extent", &r->max_available_extent));
@@ -626,7 +643,7 @@ int topology_from_json(json_object *j, Topology **ret, char **ret_error) {
                 *r = (TopoRegion){};
                 (void) snprintf(where, sizeof(where), "regions[%zu]", i);
                 rd.where = where;
-                TRY(region_from_json(&rd, json_object_array_get_idx(regions, i), r));
+                TRY(region_from_json(&rd, json_object_array_get_idx(regions, i), t->provider, r));
         }
 
         /* Snapshots from before CXL discovery have no "cxl": no CXL devices. */

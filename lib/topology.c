@@ -10,6 +10,7 @@
 #include <ndctl/libndctl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <uuid/uuid.h>
 
@@ -50,6 +51,7 @@ static void topo_namespace_done(TopoNamespace *n) {
 static void topo_region_done(TopoRegion *r) {
         free(r->dev);
         free(r->type);
+        free(r->provider);
         free(r->persistence_domain);
         free(r->supported_alignments);
         for (size_t i = 0; i < r->n_dimms; i++)
@@ -100,6 +102,62 @@ static int strdup_opt(const char *s, char **ret) {
 }
 
 /* ---- enums ------------------------------------------------------------------------------ */
+
+static const char *const region_kind_table[_REGION_KIND_MAX] = {
+        [REGION_KIND_NVDIMM] = "nvdimm",   [REGION_KIND_VIRTIO_PMEM] = "virtio-pmem",
+        [REGION_KIND_E820] = "e820",       [REGION_KIND_CXL] = "cxl",
+        [REGION_KIND_UNKNOWN] = "unknown",
+};
+
+const char *region_kind_to_string(RegionKind k) {
+        return (unsigned) k < _REGION_KIND_MAX ? region_kind_table[k] : NULL;
+}
+
+RegionKind region_kind_from_string(const char *s) {
+        for (unsigned i = 0; s && i < _REGION_KIND_MAX; i++)
+                if (strcmp(s, region_kind_table[i]) == 0)
+                        return (RegionKind) i;
+        return _REGION_KIND_INVALID;
+}
+
+/* Each pmem driver registers its own nd bus and names its provider (the bus's "provider"
+ * attribute in sysfs, which libndctl reads):
+ *   drivers/acpi/nfit ("ACPI.NFIT"; nfit_test's buses too): NVDIMMs, labelled or not;
+ *   drivers/nvdimm/virtio_pmem.c ("virtio-pmem"): one label-less region per device;
+ *   drivers/nvdimm/e820.c ("e820"): memmap=SIZE!START, one label-less region per range;
+ *   drivers/cxl/pmem.c ("CXL"): the cxl_nvdimm_bridge of CXL pmem regions.
+ * of_pmem and papr_scm name their bus after their platform device: unknown here. */
+RegionKind region_kind_from_provider(const char *provider) {
+        if (!provider)
+                return REGION_KIND_UNKNOWN;
+        if (strcmp(provider, "ACPI.NFIT") == 0)
+                return REGION_KIND_NVDIMM;
+        if (strcmp(provider, "virtio-pmem") == 0)
+                return REGION_KIND_VIRTIO_PMEM;
+        if (strcmp(provider, "e820") == 0)
+                return REGION_KIND_E820;
+        if (strncasecmp(provider, "cxl", 3) == 0)
+                return REGION_KIND_CXL;
+        return REGION_KIND_UNKNOWN;
+}
+
+int region_kind_map_sync(RegionKind k) {
+        switch (k) {
+        case REGION_KIND_NVDIMM:
+        case REGION_KIND_E820:
+        case REGION_KIND_CXL:
+                return 1;
+        case REGION_KIND_VIRTIO_PMEM:
+                /* The region is ND_REGION_ASYNC: its dax device is not synchronous, and ext4
+                 * and xfs refuse a MAP_SYNC mapping (daxdev_mapping_supported()). */
+                return 0;
+        case REGION_KIND_UNKNOWN:
+        case _REGION_KIND_MAX:
+        case _REGION_KIND_INVALID:
+                break;
+        }
+        return -1;
+}
 
 static const char *persistence_domain_to_string(enum ndctl_persistence_domain d) {
         switch (d) {
@@ -329,8 +387,14 @@ static int collect_namespace(struct ndctl_namespace *ndns, struct libmnt_table *
         } else if (btt) {
                 n->mode = NAMESPACE_MODE_SECTOR;
                 blockdev = ndctl_btt_get_block_device(btt);
-        } else
+        } else {
+                /* No claim, yet fsdax: the kernel's "static" memory mode of a region that maps its
+                 * pages itself (ND_REGION_PAGEMAP: virtio-pmem, e820), with struct pages in RAM and
+                 * no info block, as `ndctl list` shows it ("map":"mem"). */
+                if (n->mode == NAMESPACE_MODE_FSDAX)
+                        n->map = PFN_MAP_MEM;
                 blockdev = ndctl_namespace_get_block_device(ndns);
+        }
 
         /* Block namespaces have a sector size: the btt's, else the namespace's, which the
          * kernel leaves out (and then uses 512) for old labels and label-less namespaces. */
@@ -384,9 +448,11 @@ static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, 
 
         if (strdup_opt(ndctl_region_get_devname(region), &r->dev) < 0 ||
             strdup_opt(ndctl_region_get_type_name(region), &r->type) < 0 ||
+            strdup_opt(ndctl_bus_get_provider(ndctl_region_get_bus(region)), &r->provider) < 0 ||
             strdup_opt(persistence_domain_to_string(ndctl_region_get_persistence_domain(region)),
                        &r->persistence_domain) < 0)
                 return -ENOMEM;
+        r->kind = region_kind_from_provider(r->provider);
         r->size = ndctl_region_get_size(region);
         r->available_size = ndctl_region_get_available_size(region);
         r->max_available_extent = ndctl_region_get_max_available_extent(region);
@@ -577,6 +643,16 @@ int topology_lookup_namespace(const Topology *t, const char *key, const TopoRegi
 int topology_find_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
                             const TopoNamespace **ret_ns) {
         return topology_lookup_namespace(t, key, ret_region, ret_ns, NULL);
+}
+
+int topo_region_check_managed(const TopoRegion *r, const char *what, char **ret_error) {
+        if (!r || r->kind != REGION_KIND_UNKNOWN)
+                return 0;
+        return error_set(ret_error, -EOPNOTSUPP,
+                         "daxmgr does not %s %s: its nd bus provider \"%s\" is not a kind of pmem daxmgr "
+                         "knows (nvdimm, virtio-pmem, e820, cxl), so it shows it and never changes it; "
+                         "use ndctl for it",
+                         what, r->dev ?: "the region", r->provider ?: "?");
 }
 
 RegionShape topo_region_shape(const TopoRegion *r) {

@@ -68,9 +68,33 @@ typedef struct TopoNamespace {
         int numa_node;
 } TopoNamespace;
 
+/* What kind of pmem a region is. The kernel does not say it in one attribute; its nd bus's
+ * provider name (ndctl_bus_get_provider(), `ndctl list -B`) does, each pmem driver naming its bus:
+ * region_kind_from_provider() holds the names. */
+typedef enum RegionKind {
+        REGION_KIND_NVDIMM,      /* "ACPI.NFIT": NVDIMMs the firmware's NFIT describes (QEMU's nvdimm) */
+        REGION_KIND_VIRTIO_PMEM, /* "virtio-pmem": a VM's virtio-pmem device, host memory (async flush) */
+        REGION_KIND_E820,        /* "e820": legacy pmem, memmap=SIZE!START or e820 type 12 */
+        REGION_KIND_CXL,         /* "CXL": a CXL pmem region, through the cxl_pmem nvdimm bridge */
+        REGION_KIND_UNKNOWN,     /* any other (of_pmem, papr_scm…): shown, never changed */
+        _REGION_KIND_MAX,
+        _REGION_KIND_INVALID = -1,
+} RegionKind;
+
+const char *region_kind_to_string(RegionKind k);
+RegionKind region_kind_from_string(const char *s);
+/* The kind of a region on the nd bus whose provider is @provider (NULL: unknown). */
+RegionKind region_kind_from_provider(const char *provider);
+/* Whether the kernel grants MAP_SYNC on DAX files of a region of this kind: 1 yes, 0 no (virtio-pmem:
+ * its flush is asynchronous, a request to the host, so the kernel refuses MAP_SYNC with EOPNOTSUPP and
+ * only fsync()/msync() make writes durable), -1 not known. */
+int region_kind_map_sync(RegionKind k);
+
 typedef struct TopoRegion {
         char *dev;  /* "region0" */
         char *type; /* "pmem" */
+        RegionKind kind;
+        char *provider; /* its nd bus's provider ("ACPI.NFIT", "virtio-pmem", "e820", "CXL") */
         uint64_t size, available_size, max_available_extent;
         uint64_t align;
         uint64_t resource;
@@ -175,7 +199,7 @@ typedef struct TopoCxl {
 } TopoCxl;
 
 typedef struct Topology {
-        char *provider; /* nd bus provider, "ACPI.NFIT" */
+        char *provider; /* the first nd bus's provider, "ACPI.NFIT"; each region has its own */
         TopoRegion *regions;
         size_t n_regions;
         TopoDimm *dimms;
@@ -218,6 +242,11 @@ const TopoCxlRegion *topology_find_cxl_region_by_uuid(const Topology *t, const c
 /* The CXL region behind nd region @r (same resource), or NULL. */
 const TopoCxlRegion *topology_cxl_region_of(const Topology *t, const TopoRegion *r);
 void topo_cxl_done(TopoCxl *c);
+
+/* 0 for a region of a kind daxmgr manages; for one of an unknown kind, -EOPNOTSUPP with a
+ * sentence in *ret_error (optional) saying that daxmgr leaves it alone, @what being the refused
+ * change ("create a namespace in"). */
+int topo_region_check_managed(const TopoRegion *r, const char *what, char **ret_error);
 
 /* The region's shape for the size planner. Pointers inside refer to @r. */
 RegionShape topo_region_shape(const TopoRegion *r);

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 480
+# expect: 60
 #
 # lib/devdax through daxmgr-tool, checked with stat and daxctl list:
 #   - owner, group and mode of /dev/daxX.Y, by name and by number;
@@ -72,7 +73,7 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     step "in use: a process holds the device open"
     sleep 1000 3<"$node" &
     holder=$!
-    sleep 1
+    wait_asleep "$holder" # it holds the device from the fork on; asleep, it is known as "sleep"
     expect_fail "in use by sleep (pid $holder" "$TOOL" devdax-mode "$dax" system-ram
     check_eq "daxctl mode while held" devdax "$(daxctl_field mode)"
     kill "$holder"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # timeout: 300
+# expect: 130
 #
 # Activation (c), the host-wide bind mount, only when asked: every process then runs the placed
 # copy from the original path (100% in pmem), and the documented caveat is real: a package
@@ -54,7 +55,7 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     cat "$zone/bin/.sleep.launch"
     "$zone/bin/sleep" 300 &
     pid=$!
-    sleep 1
+    wait_asleep $pid
     "$TOOL" verify --json $pid >"$out/entry.json"
     check_eq "entry point: executable pages in DRAM" 0 "$(jq .summary.exec_dram "$out/entry.json")"
     check_eq "entry point: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/entry.json")"
@@ -66,7 +67,7 @@ if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     sed -i '/^exec-as=/d' "$zone/bin/.sleep.launch"
     "$zone/bin/sleep" 300 &
     pid=$!
-    sleep 1
+    wait_asleep $pid
     check_eq "old entry point: comm (the loader's, as before)" ld-linux-x86-64 "$(cat /proc/$pid/comm)"
     check_eq "old entry point: share in pmem (%)" 100 "$("$TOOL" verify --json $pid | jq '.summary.exec_pmem_percent | floor')"
     kill $pid; wait $pid 2>/dev/null || true
@@ -93,7 +94,7 @@ check_eq "placements after the reboot" "$(jq -c '[.[] | {source, copy, sha256}]'
 check_eq "stale after the reboot" 0 "$(jq '[.[] | select(.stale)] | length' "$out/after-reboot.json")"
 "$zone/bin/sleep" 300 &
 pid=$!
-sleep 1
+wait_asleep $pid
 check_eq "entry point after the reboot: share in pmem (%)" 100 \
     "$("$TOOL" verify --json $pid | jq '.summary.exec_pmem_percent | floor')"
 kill $pid; wait $pid 2>/dev/null || true

@@ -3,6 +3,7 @@
 # topology: labelled
 # smoke: yes
 # timeout: 600
+# expect: 200
 #
 # daxmgrd under systemd realizes a declarative configuration: an fsdax namespace formatted and
 # mounted with DAX, a zone on it, a placed program activated for a service through a drop-in, and
@@ -79,8 +80,8 @@ UNIT
 
     step "the program runs in place, as the daemon's own VerifyProcess says"
     systemctl start xip-sleeper.service
-    sleep 1
     pid=$(systemctl show -P MainPID xip-sleeper.service)
+    wait_asleep "$pid"
     call VerifyProcess 'ua{sv}' "$pid" 0 >"$out/verify.json"
     jq -c .summary "$out/verify.json"
     check_ge "text pages in pmem" 1 "$(jq .summary.exec_pmem "$out/verify.json")"
@@ -119,7 +120,10 @@ UNIT
     # The documents in docs/dbus/ and the introspection agree, member for member.
     zoneobj=$(busctl --system --list tree org.daxmgr1 | grep '/zone/.' | head -1)
     plobj=$(busctl --system --list tree org.daxmgr1 | grep '/placement/.' | head -1)
-    jobobj=$(mgr_prop Jobs | jq -r '.[0]')
+    # A job of its own: a finished job leaves the bus 60 s after it ends, and on a loaded host
+    # the first one (Jobs[0]) may be gone between this line and its introspection.
+    jobobj=$(call Reconcile 'a{sv}' 0)
+    check_eq "reconcile job for the introspection" done "$(wait_job "$jobobj")"
     for pair in Manager:/org/daxmgr1 Region:/org/daxmgr1/region/region0 "Namespace:$nsobj" "Zone:$zoneobj" \
         "Placement:$plobj" "Job:$jobobj"; do
         iface=org.daxmgr1.${pair%%:*} path=${pair#*:}
@@ -135,10 +139,19 @@ UNIT
 
     gdbus monitor --system --dest org.daxmgr1 >"$out/monitor.txt" 2>&1 &
     mon=$!
-    sleep 1
+    # gdbus prints whose the name is after it subscribed (the answer to a call sent after the
+    # AddMatch): from then on no signal is missed.
+    for ((i = 0; i < 200; i++)); do grep -q "is owned by" "$out/monitor.txt" && break; sleep 0.05; done
     job=$(call Reconcile 'a{sv}' 0)
     wait_job "$job" >/dev/null
-    sleep 1
+    # Until the signals the checks below look for are written (at most 10 s; they fail if not).
+    for ((i = 0; i < 200; i++)); do
+        grep -q "org.daxmgr1.Job.Completed (true" "$out/monitor.txt" &&
+            grep -q "org.daxmgr1.Manager.JobRemoved" "$out/monitor.txt" &&
+            grep -q "org.freedesktop.DBus.ObjectManager.InterfacesAdded" "$out/monitor.txt" &&
+            grep -q "PropertiesChanged ('org.daxmgr1.Job'" "$out/monitor.txt" && break
+        sleep 0.05
+    done
     kill $mon
     grep -q "org.daxmgr1.Job.Completed (true" "$out/monitor.txt" || { cat "$out/monitor.txt"; fail "no Completed signal"; }
     grep -q "org.daxmgr1.Manager.JobRemoved" "$out/monitor.txt" || fail "no JobRemoved signal"
@@ -156,7 +169,8 @@ UNIT
     cp /etc/daxmgr/daxmgr.conf "$out/good.conf"
     printf '[Namespace broken]\nMode=fsdax\nSize=lots\n' >>/etc/daxmgr/daxmgr.conf
     systemctl reload daxmgrd
-    sleep 2
+    # ExecReload= sends SIGHUP and returns: until the daemon read the file (at most 20 s).
+    for ((i = 0; i < 100; i++)); do [ "$(mgr_prop State)" = degraded ] && break; sleep 0.2; done
     check_eq "daemon active" active "$(systemctl is-active daxmgrd)"
     mgr_prop ConfigError
     mgr_prop ConfigError | grep -q "daxmgr.conf:[0-9]*:" || fail "ConfigError does not name the file and line"
@@ -209,7 +223,7 @@ check_eq "reconcile job" done "$(wait_job "$job")"
 grep -q '^exec-as=/mnt/data/xip/bin/.exec/sleep$' /mnt/data/xip/bin/.sleep.launch || fail "no exec-as= after the reconcile"
 /mnt/data/xip/bin/sleep 300 &
 pid=$!
-sleep 1
+wait_asleep $pid
 check_named $pid sleep
 call VerifyProcess 'ua{sv}' "$pid" 0 | jq -c .summary | tee "$out/verify-sleep.json"
 check_eq "sleep through the entry point: text pages in DRAM" 0 "$(jq .exec_dram "$out/verify-sleep.json")"

@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: daemon
 # timeout: 600
+# expect: 60
 #
 # kill -9 of daxmgrd in the middle of its work: systemd restarts it, it converges, and nothing
 # is lost or left half-made: during the namespace's creation (one namespace of that name in the

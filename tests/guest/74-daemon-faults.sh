@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: own
 # timeout: 1800
+# expect: 900
 #
 # (The timeout is per boot part; tests/vm/run gives QEMU 120 + it + 30 s for all 8 boots.)
 # Fault injection (issue 7, item 2): SIGKILL of daxmgrd (systemd restarts it), and separately a
@@ -22,18 +23,20 @@
 #   step               gate (the open that stops it)          where the step then is
 #   namespace creation worker creates the creating- marker    resumed until the namespace has its
 #                                                            name in sysfs (or 10 s), stopped
-#   mkfs               worker creates the formatting- marker  resumed until mkfs runs, + 0.2 s,
-#                                                            mkfs and worker stopped
+#   mkfs               worker creates the formatting- marker  resumed until mkfs runs and has
+#                                                            written, mkfs and worker stopped
 #   mount              worker reads placements.json just      resumed under strace, held at the
 #                      before the step                        entry of move_mount() (setup_3)
 #   zone creation      worker creates placements.json's temp  directories made, not yet recorded
-#   placement copy     worker opens the program to copy       resumed 0.5 s, stopped mid-copy
+#   placement copy     worker opens the program to copy       resumed until it wrote 1 MiB of the
+#                                                            copy (of 64 MiB), stopped mid-copy
 #   state write        worker creates placements.json's temp  copy renamed in place, not recorded
 #   config reload      daemon's main process opens            inside the reload (SIGHUP)
 #                      daxmgr.conf
 #
 # Boot b (1..7) runs the SIGKILL cell of step b, then sets up step b's power-cut cell and cuts;
-# boot b+1 checks it.  Boot 8 prints the table.  Each boot part takes 30-90 s.
+# boot b+1 checks it.  Boot 8 prints the table.  Each boot part's test work takes 40-65 s on a
+# loaded host; the boot after a cut costs 30-430 s more (its time: lines say where it went).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
@@ -45,10 +48,15 @@ CELL=/mnt/cell # the file system every zone and placement lives on
 STEPS=("namespace creation" "mkfs" "mount" "zone creation" "placement copy" "state write" "config reload")
 NSTEPS=${#STEPS[@]}
 SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
+BIG_MIB=64 # the program of the copy's cell: the copy is stopped after its first MiB (hold_5)
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 main_pid() { systemctl show -P MainPID daxmgrd; }
+# tstamp WHAT: where the time of this boot part goes (seconds since the test started on this
+# boot, and the guest's uptime: the boot itself is the difference).
+T_BOOT0=$(now)
+tstamp() { echo "time: +$(since "$T_BOOT0") s (uptime $(cut -d' ' -f1 /proc/uptime) s): $*"; }
 
 # ---------------------------------------------------------------- the gate
 GATE=/run/daxmgr-test-gate.py
@@ -205,7 +213,6 @@ settle() {
     return 1
 }
 sha() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
-ns_count() { ndctl_json list -N -i | jq --arg n "$1" '[.[] | select(.name == $n and (.size // 0) > 0)] | length'; }
 ns_blockdev() { ndctl_json list -N | jq -r --arg n "$1" '.[] | select(.name == $n) | .blockdev // empty'; }
 
 # fs_check NAME MOUNTPOINT: unmount, xfs_repair -n, and the daemon mounts it again.
@@ -224,7 +231,7 @@ fs_check() {
 
 # check_all T0: the daemon converged and everything configured so far is as it should be.
 check_all() {
-    local t0=$1 took leftovers n blk zone prog copy want got p
+    local t0=$1 took leftovers n c blk zone prog copy want got p nsjson
     if ! settle 240 >"$out/settle.txt" 2>&1; then
         bad "did not converge: $(tail -5 "$out/settle.txt" | tr '\n' ' ')"
         return
@@ -240,15 +247,18 @@ check_all() {
     [ -z "$leftovers" ] || bad "left in $STATE: $leftovers"
     [ ! -e "$STATE/placements.json" ] || jq -e . "$STATE/placements.json" >/dev/null 2>&1 ||
         bad "$STATE/placements.json is not valid JSON"
-    # Each configured namespace once, whole; each configured mount in place.
+    # Each configured namespace once, whole; each configured mount in place.  (One listing for
+    # all the looks: each ndctl costs a second or so under TCG.)
+    nsjson=$(ndctl_json list -N -i)
     for n in $(awk '/^\[Namespace /{ sub(/]$/, "", $2); print $2 }' "$CONF"); do
-        [ "$(ns_count "$n")" = 1 ] || bad "namespace $n exists $(ns_count "$n") times"
+        c=$(jq --arg n "$n" '[.[] | select(.name == $n and (.size // 0) > 0)] | length' <<<"$nsjson")
+        [ "$c" = 1 ] || bad "namespace $n exists $c times"
     done
     for n in $(awk -F= '/^MountPoint=/{ print $2 }' "$CONF"); do
         findmnt -rno OPTIONS "$n" | grep -q 'dax' || bad "$n is not DAX-mounted"
     done
     # Namespaces nobody asked for (a half-made one without its name): none.
-    n=$(ndctl_json list -N -i | jq '[.[] | select((.size // 0) > 0)] | length')
+    n=$(jq '[.[] | select((.size // 0) > 0)] | length' <<<"$nsjson")
     want=$(($(grep -c . "$out/.namespaces-at-start" 2>/dev/null || true) + $(grep -c '^\[Namespace ' "$CONF")))
     [ "$n" = "$want" ] || bad "$n namespaces with a size, $want expected: $(ndctl list -N -i | jq -c '[.[]? // . | {dev, name, size, mode}]')"
     # Zones recorded and laid out.
@@ -332,6 +342,13 @@ MountPoint=/mnt/$(ns2 "$1")
 EOF
     gate_arm --mark "$STATE" --match '/formatting-' --comm '^daxmgrd-worker$'
 }
+# wchar PID: WCHAR := the bytes PID has written so far (/proc/PID/io); builtins only, no fork.
+wchar() {
+    local k v
+    WCHAR=
+    while read -r k v; do [ "$k" != wchar: ] || { WCHAR=$v; return 0; }; done <"/proc/$1/io"
+    return 1
+}
 # find_mkfs: MKFS_PID := the mkfs in daxmgrd's cgroup (builtins only: no fork between looks).
 find_mkfs() {
     local p c
@@ -349,7 +366,10 @@ hold_2() {
         find_mkfs && break
     done
     [ -n "$MKFS_PID" ] || { kill -STOP "$GATED_PID"; return 0; }
-    sleep 0.2
+    # Until mkfs has written something (polled without forks or sleeps).  A fixed 0.2 s here
+    # (a sleep that is itself a fork) sometimes let a fast mkfs of 512M finish, and the worker
+    # end the step: "no formatting- marker" (a run of 2026-12-04, loaded host).
+    while ((SECONDS < end)) && wchar "$MKFS_PID" 2>/dev/null && ((WCHAR == 0)); do :; done
     kill -STOP "$MKFS_PID" "$GATED_PID" 2>/dev/null || true
 }
 evidence_2() {
@@ -437,16 +457,25 @@ setup_5() {
     placement "e$1" "z$1" "/opt/daxmgr-big-$1"
     gate_arm --mark "/opt/daxmgr-big-$1" --match "^/opt/daxmgr-big-$1\$" --comm '^daxmgrd-worker$'
 }
+# The copy goes in 1 MiB chunks (read, hash, write): the worker is let go until it has written
+# the first MiB of the copy, and stopped there, far from the end of the program (BIG_MIB).
+# Polled without sleeps or forks: on one vCPU it takes turns with the worker.
 hold_5() {
+    local w0=0 end=$((SECONDS + 30))
+    COPY_WRITTEN=
+    wchar "$GATED_PID" 2>/dev/null && w0=$WCHAR
     kill -CONT "$GATED_PID" 2>/dev/null || true
-    sleep 0.5
+    while ((SECONDS < end)) && wchar "$GATED_PID" 2>/dev/null && ((WCHAR - w0 < 1048576)); do :; done
     kill -STOP "$GATED_PID" 2>/dev/null || true
+    if wchar "$GATED_PID" 2>/dev/null; then COPY_WRITTEN=$(((WCHAR - w0) / 1048576)); fi
 }
 evidence_5() {
     if [ -e "$CELL/z$1/root/opt/daxmgr-big-$1" ]; then
         bad "the copy was in place already: the fault came after the copy"
+    elif [ -z "$COPY_WRITTEN" ] || [ "$COPY_WRITTEN" -lt 1 ] || [ "$COPY_WRITTEN" -ge "$BIG_MIB" ]; then
+        bad "the worker was not stopped mid-copy: ${COPY_WRITTEN:-?} MiB of $BIG_MIB MiB written"
     else
-        note "fault mid-copy"
+        note "fault mid-copy (${COPY_WRITTEN} MiB of ${BIG_MIB} MiB written)"
     fi
     [ -z "$(find "$CELL/z$1" -name '.*daxmgr*' 2>/dev/null)" ] || bad "a temporary copy is visible during the copy"
 }
@@ -490,7 +519,9 @@ run_step() {
     local i=$1 kind=$2 t0
     step "${STEPS[$i]} × $([ "$kind" = k ] && echo SIGKILL || echo "power cut")"
     settle 240 || fail "the daemon is not settled before the step"
+    tstamp "settled before the step"
     "setup_$((i + 1))" "$kind"
+    tstamp "set up (gate armed)"
     reload_daemon
     if ! gate_wait; then
         bad "the daemon never got to the step (the gate did not fire)"
@@ -502,8 +533,10 @@ run_step() {
         fi
         return
     fi
+    tstamp "gate fired"
     "hold_$((i + 1))" "$kind"
     "evidence_$((i + 1))" "$kind"
+    tstamp "held mid-step"
     t0=$(now)
     if [ "$kind" = p ]; then
         printf '%s\n%s\n' "$t0" "$(IFS=$'\x1f'; echo "${notes[*]}")" >"$out/cut-pending"
@@ -521,9 +554,22 @@ run_step() {
     echo "killed daxmgrd (and its worker) mid-step"
     sleep 1.5
     check_all "$t0"
+    tstamp "converged and checked"
     "check_$((i + 1))" "$kind"
     [ "$i" -lt 3 ] || check_cell_fs
+    tstamp "file systems checked"
     record_cell "$i" "$kind"
+}
+
+# checkpoint_root: what is on the root file system so far made durable AND checkpointed out of
+# its ext4 journal (a freeze does both; the thaw follows at once), so that the power cut's
+# journal recovery replays only what the cut's cell wrote.  With a mere sync, the recovery
+# scans every transaction since the last checkpoint (the package install, the programs, the
+# previous cells): under TCG that took 93-390 s of the next boot, before systemd even started.
+# The cut itself is as before: a reset that loses the page cache, the cell's writes with it.
+checkpoint_root() {
+    sync
+    fsfreeze --freeze / && fsfreeze --unfreeze /
 }
 
 # After the power cut of step INDEX: check and record it.
@@ -538,9 +584,11 @@ after_cut() {
     IFS=$'\x1f' read -r -a notes <<<"$(sed -n 2p "$out/cut-pending")"
     while IFS= read -r n; do [ -z "$n" ] || errs+=("$n"); done <"$out/cut-errs"
     check_all "$t0"
+    tstamp "converged and checked"
     notes=("${notes[@]/#converged in/converged (reboot included) in}")
     "check_$((i + 1))" p
     [ "$i" -lt 3 ] || check_cell_fs
+    tstamp "file systems checked"
     record_cell "$i" p
 }
 
@@ -597,13 +645,15 @@ if [ "$boot" = 1 ]; then
     mkdir -p /opt
     for k in k p; do
         cp "$SLEEPER" "/opt/daxmgr-big-$k"
-        head -c 200M /dev/urandom >>"/opt/daxmgr-big-$k"
+        head -c "${BIG_MIB}M" /dev/urandom >>"/opt/daxmgr-big-$k"
         for s in f g; do
             cp "$SLEEPER" "/opt/daxmgr-small-$s$k"
             head -c 64K /dev/urandom >>"/opt/daxmgr-small-$s$k"
         done
     done
+    tstamp "programs written"
     for f in /opt/daxmgr-big-* /opt/daxmgr-small-*; do sha "$f" >"$out/sha-$(basename "$f")"; done
+    tstamp "programs hashed"
     write_config <<CONF
 [Namespace cell]
 Region=region0
@@ -618,6 +668,7 @@ Namespace=cell
 CONF
     systemctl enable --now daxmgrd
     wait_settled 300
+    tstamp "daemon enabled and settled"
     head -c 4M /dev/urandom >"$CELL/userfile"
     sync "$CELL/userfile"
     sha "$CELL/userfile" >"$out/sha-userfile"
@@ -625,12 +676,16 @@ CONF
 fi
 
 # ---------------------------------------------------------------- every boot
+tstamp "boot $boot: the test starts"
 if [ "$boot" -gt 1 ]; then
+    dmesg | grep -E 'Run /init|EXT4-fs \(vda\)|systemd\[1\]: systemd [0-9]' | sed 's/^/boot: /' || true
+    t=$(systemd-analyze time 2>/dev/null | head -1) && echo "boot: $t"
+    systemd-analyze blame --no-pager 2>/dev/null | head -8 | sed 's/^/boot: blame: /' || true
     after_cut $((boot - 2))
 fi
 if [ "$boot" -le "$NSTEPS" ]; then
     run_step $((boot - 1)) k
-    sync # what came before the cut is not under test
+    checkpoint_root # what came before the cut is not under test
     run_step $((boot - 1)) p
 fi
 

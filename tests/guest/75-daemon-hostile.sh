@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: daemon
 # timeout: 1500
+# expect: 120
 #
 # Hostile input over the bus and the command line (issue 7, item 3): wrong signatures, empty,
 # huge and non-UTF-8 strings, non-canonical and ".." paths, symbolic links planted in a zone
@@ -15,6 +16,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
+# Where the time goes: step prints the seconds since the start, then the milliseconds the
+# section before it spent in each kind of work ("acc KIND START-US" adds the time since
+# START-US to KIND); it also makes the next case take a fresh snapshot (SNAP_OK=0).
+T0=${EPOCHREALTIME/./}
+declare -A ACC=()
+acc() { ACC[$1]=$((${ACC[$1]:-0} + ${EPOCHREALTIME/./} - $2)); }
+step() { SNAP_OK=0; printf -- '--- [%6.1fs] %s\n' "$(((${EPOCHREALTIME/./} - T0) / 100000))e-1" "$*"; for k in "${!ACC[@]}"; do printf '    acc %s %d ms\n' "$k" $((ACC[$k] / 1000)); done; ACC=(); }
 STATIC=/usr/libexec/daxmgr/daxmgr-static-sleeper
 MNT=/mnt/hostile
 Z=$MNT/zone
@@ -196,17 +204,19 @@ class Conn:
             if vs in "so":
                 (ln,) = struct.unpack_from("<I", body, off)
                 first = body[off + 4 : off + 4 + ln].decode("utf-8", "replace")
+            elif vs == "u":
+                first = str(struct.unpack_from("<I", body, off)[0])
         return mtype, hdr, first
 
-    def call(self, dest, path, iface, member, sig, args):
+    def call(self, dest, path, iface, member, sig, args, cut=300):
         serial = self.send(dest, path, iface, member, sig, args)
         while True:
             mtype, hdr, first = self.read_msg()
             if hdr.get(5) != serial:
                 continue
             if mtype == 3:
-                return {"type": "error", "name": hdr.get(4), "message": (first or "")[:300]}
-            return {"type": "return", "value": first if first is None else first[:300]}
+                return {"type": "error", "name": hdr.get(4), "message": (first or "")[:cut]}
+            return {"type": "return", "value": first if first is None else first[:cut]}
 
 
 def one(conn, a):
@@ -226,11 +236,71 @@ def get_prop(conn):
     )
 
 
+def alive():
+    # What "systemctl show -p MainPID daxmgrd" says, and whether daxmgrd answers a property
+    # read within 10 s: {"type": "alive", "value": PID, "message": "" or what went wrong}.
+    c = Conn()
+    r = c.call("org.freedesktop.systemd1", "/org/freedesktop/systemd1/unit/daxmgrd_2eservice",
+               "org.freedesktop.DBus.Properties", "Get", "ss", ["org.freedesktop.systemd1.Service", "MainPID"])
+    if r["type"] != "return":
+        return {"type": "alive", "value": "", "message": "systemd's MainPID of daxmgrd: %s" % r}
+    c.s.settimeout(10)
+    try:
+        v = get_prop(c)
+        problem = "" if v["type"] == "return" else "the property read failed: %s" % v
+    except socket.timeout:
+        problem = "no answer to a property read within 10 s"
+    except (EOFError, OSError) as e:
+        problem = "the property read failed: %r" % e
+    return {"type": "alive", "value": r["value"], "message": problem}
+
+
+def wait_job(path, secs):
+    # A job's end, as wait_job in daemon-lib.sh (State polled until done or failed; "gone" if
+    # the job object is, "timeout" after SECS), with its Error and its whole Message:
+    # {"type": STATE, "value": ERROR, "message": MESSAGE}.
+    c, deadline = Conn(), time.monotonic() + secs
+    def get(name):
+        r = c.call("org.daxmgr1", path, "org.freedesktop.DBus.Properties", "Get", "ss",
+                   ["org.daxmgr1.Job", name], cut=None)
+        return r["value"] if r["type"] == "return" else None
+    while True:
+        state = get("State")
+        if state is None:
+            return {"type": "gone", "value": "", "message": ""}
+        if state in ("done", "failed"):
+            return {"type": state, "value": get("Error") or "", "message": get("Message") or ""}
+        if time.monotonic() > deadline:
+            return {"type": "timeout", "value": "", "message": ""}
+        time.sleep(0.05)
+
+
 def main():
     mode = sys.argv[1]
     if mode == "call":  # call JSON: one call, one line
         a = json.loads(sys.argv[2])
         print(json.dumps(one(Conn(), a)))
+    elif mode == "serve":  # serve: "call" for each JSON line on stdin, a fresh connection each
+        # time, without a python start-up per call (~0.5-1 s under TCG); {"alive": true} runs
+        # alive() instead, {"wait_job": PATH, "secs": N} wait_job(). One line per call:
+        # NAME-OR-TYPE, MESSAGE (cut to 160 bytes, no newline) and VALUE, separated by \x1f.
+        for line in sys.stdin:
+            try:
+                a = json.loads(line)
+                if a.get("alive"):
+                    r = alive()
+                elif a.get("wait_job"):
+                    r = wait_job(a["wait_job"], a.get("secs", 180))
+                else:
+                    r = one(Conn(), a)
+            except Exception as e:  # noqa: BLE001 (the client's own failure: the case fails)
+                r = {"type": "client-error", "message": repr(e)}
+            msg = r.get("message") or ""
+            if r["type"] not in ("done", "failed"):  # a job's Message whole, for its words
+                msg = msg.encode()[:160].decode("utf-8", "replace")
+            val = r.get("value") or "" if r["type"] in ("return", "alive", "done", "failed") else ""
+            clean = lambda t: t.replace("\x1f", " ").replace("\n", " ")
+            print("%s\x1f%s\x1f%s" % (r.get("name") or r["type"], clean(msg), clean(val)), flush=True)
     elif mode == "flood":  # flood N JSON-LIST: N calls cycling through the list; counts by outcome
         n, cases = int(sys.argv[2]), json.loads(sys.argv[3])
         c, counts, bad = Conn(), {}, []
@@ -278,29 +348,48 @@ outside_state() {
     } | sort
 }
 
-# snapshot: the state outside before a case (after the test's own changes for it).
-snapshot() { outside_state >"$SNAP"; }
+# snapshot: the state outside before a case (after the test's own changes for it). A case's
+# verdict records the state it compared as the next case's "before" (SNAP_OK=1): raw and cli
+# cases in a row, with nothing done between them, take no snapshot of their own.
+SNAP_OK=0
+snapshot() {
+    local t=${EPOCHREALTIME/./}
+    outside_state >"$SNAP"
+    SNAP_OK=1
+    acc snapshot "$t"
+}
 
-# alive: the same daxmgrd answers a property read within 10 s.
+# alive: the same daxmgrd (systemd's MainPID, read over the bus by the raw client) answers a
+# property read within 10 s; if not, says why in alive_why.
 alive() {
-    local pid
-    pid=$(systemctl show -p MainPID --value daxmgrd)
-    [ "$pid" = "$DPID" ] || { echo "daxmgrd is now PID '$pid', was $DPID"; return 1; }
-    timeout 10 busctl --system get-property "$DEST" "$ROOT" org.daxmgr1.Manager Version >/dev/null ||
-        { echo "no answer to a property read within 10 s"; return 1; }
+    local got msg val
+    srv_call '{"alive": true}'
+    alive_why="$msg"
+    [ "$got" = alive ] || { alive_why="could not ask systemd and daxmgrd: $got $msg"; return 1; }
+    [ "$val" = "$DPID" ] || { alive_why="daxmgrd is now PID '$val', was $DPID"; return 1; }
+    [ -z "$msg" ]
 }
 
 # verdict NAME OK WHY: count one case; after it the daemon must be alive and the outside unchanged.
 verdict() {
-    local name=$1 ok=$2 why=$3 a
+    local name=$1 ok=$2 why=$3 alive_why
     TRIED=$((TRIED + 1))
+    local t=${EPOCHREALTIME/./}
     if [ "$ok" = 1 ]; then
-        a=$(alive) || { ok=0; why="$why; $a"; }
+        alive || { ok=0; why="$why; $alive_why"; }
     fi
-    if [ "$ok" = 1 ] && ! outside_state | cmp -s - "$SNAP"; then
-        ok=0
-        why="$why; something outside the zone changed: $(outside_state | diff "$SNAP" - | head -5 | tr '\n' ' ')"
+    acc alive $t; t=${EPOCHREALTIME/./}
+    SNAP_OK=0
+    if [ "$ok" = 1 ]; then
+        outside_state >"$SNAP.now"
+        if ! cmp -s "$SNAP.now" "$SNAP"; then
+            ok=0
+            why="$why; something outside the zone changed: $({ diff "$SNAP" "$SNAP.now" || true; } | head -5 | tr '\n' ' ')"
+        fi
+        mv "$SNAP.now" "$SNAP"
+        SNAP_OK=1
     fi
+    acc compare $t
     if [ "$ok" = 1 ]; then
         PASSED=$((PASSED + 1))
         printf 'ok %3d: %s: %s\n' "$TRIED" "$name" "$why"
@@ -313,11 +402,11 @@ verdict() {
 # raw NAME WANT JSON: one call with the raw client; WANT is the error name, "disconnected", or
 # "refused" (any org.freedesktop.DBus.Error.* or a disconnect: the bus itself rejected it).
 raw() {
-    local name=$1 want=$2 json=$3 res got msg ok=0
-    snapshot
-    res=$(timeout 60 python3 "$RAW" call "$json" 2>&1) || true
-    got=$(jq -r '.name // .type' <<<"$res" 2>/dev/null) || got="?"
-    msg=$(jq -r '.message // empty' <<<"$res" 2>/dev/null | head -c 160 | tr '\n' ' ') || msg=$res
+    local name=$1 want=$2 json=$3 got msg val ok=0
+    [ "$SNAP_OK" = 1 ] || snapshot
+    local t=${EPOCHREALTIME/./}
+    srv_call "$json"
+    acc python $t; t=${EPOCHREALTIME/./}
     case $want in
         refused) case $got in disconnected | org.freedesktop.DBus.Error.*) ok=1 ;; esac ;;
         *) [ "$got" = "$want" ] && ok=1 ;;
@@ -327,7 +416,35 @@ raw() {
         ok=0
         msg="no message"
     fi
+    acc jq $t
     verdict "$name" $ok "$got: $msg"
+}
+
+# The raw client as a coprocess, started once (srv_start) and again after a call it did not
+# answer within 60 s.
+srv_start() { coproc SRV { exec python3 "$RAW" serve 2>&1; }; } # sets SRV and SRV_PID
+# srv_call JSON [SECS]: one call through the coprocess, answered within SECS (60); sets got, msg
+# and val (the returned value).
+srv_call() {
+    local line secs=${2:-60}
+    [ -n "${SRV_PID:-}" ] && kill -0 "$SRV_PID" 2>/dev/null || srv_start
+    if printf '%s\n' "$1" >&"${SRV[1]}" && IFS= read -r -t "$secs" -u "${SRV[0]}" line; then
+        IFS=$'\x1f' read -r got msg val <<<"$line" || true
+    else
+        got="?" msg="the raw client gave no answer within $secs s" val=
+        kill "$SRV_PID" 2>/dev/null || true
+        wait "$SRV_PID" 2>/dev/null || true
+        SRV_PID=
+    fi
+}
+
+# srv_wait_job PATH SECS: wait_job through the coprocess, no process per poll; sets state, err
+# and msg (the job's State, Error and Message).
+srv_wait_job() {
+    local got val
+    srv_call "$(printf '{"wait_job": "%s", "secs": %d}' "$1" "$2")" $(($2 + 30))
+    state=$got err=$val
+    case $state in done | failed | gone | timeout) ;; *) msg="no job state: $state $msg" state="?" ;; esac
 }
 
 # m METHOD SIG ARGS-JSON: the JSON of a Manager call for raw
@@ -342,8 +459,10 @@ as_nobody() { "${NOBODY[@]}" "$@"; }
 cli() {
     local name=$1 want=$2 rc=0 err lines ok=0
     shift 2
-    snapshot
+    [ "$SNAP_OK" = 1 ] || snapshot
+    local t=${EPOCHREALTIME/./}
     err=$(timeout 120 "$@" 2>&1 >/dev/null) || rc=$?
+    acc cli $t
     lines=$(grep -vc "^Try 'daxmgr --help'.$" <<<"$err" || true)
     if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ "${err#daxmgr: }" != "$err" ]; then
         ok=1
@@ -351,23 +470,22 @@ cli() {
     verdict "$name" $ok "exit $rc (want $want), $lines line(s): $(head -n 1 <<<"$err" | head -c 160)"
 }
 
-# job_of JSON-RESULT: the job path a raw call returned, or nothing
-job_of() { jq -r 'select(.type == "return") | .value // empty' <<<"$1"; }
-
 # job NAME WANT-STATE WANT-WORDS JSON: a mutation whose job must end in WANT-STATE (done or
 # failed); a failed one's Error must be an org.daxmgr1.Error.* and its Message contain WANT-WORDS.
 job() {
-    local name=$1 want=$2 words=$3 json=$4 res path state err msg ok=0
+    local name=$1 want=$2 words=$3 json=$4 got msg val path state err ok=0
     snapshot
-    res=$(timeout 60 python3 "$RAW" call "$json" 2>&1) || true
-    path=$(job_of "$res")
-    if [ -z "$path" ]; then
-        verdict "$name" 0 "no job: $res"
+    local t=${EPOCHREALTIME/./}
+    srv_call "$json"
+    acc python $t
+    path=$val
+    if [ "$got" != return ] || [ -z "$path" ]; then
+        verdict "$name" 0 "no job: $got $msg"
         return
     fi
-    state=$(wait_job "$path" 300)
-    err=$(prop "$path" Job Error 2>/dev/null || true)
-    msg=$(prop "$path" Job Message 2>/dev/null || true)
+    t=${EPOCHREALTIME/./}
+    srv_wait_job "$path" 300
+    acc wait_job $t
     if [ "$state" = "$want" ]; then
         if [ "$want" = done ] || { [ "${err#org.daxmgr1.Error.}" != "$err" ] && [[ $msg == *"$words"* ]]; }; then
             ok=1
@@ -613,12 +731,10 @@ snapshot
 n_done=0 n_refused=0 n_other=0
 for i in $(seq 1 20); do
     for call in "$P" "$U"; do
-        res=$(timeout 60 python3 "$RAW" call "$call" 2>&1) || true
-        path=$(job_of "$res")
-        [ -n "$path" ] || { n_other=$((n_other + 1)); echo "no job: $res"; continue; }
-        state=$(wait_job "$path" 300)
-        msg=$(prop "$path" Job Message 2>/dev/null || true)
-        err=$(prop "$path" Job Error 2>/dev/null || true)
+        srv_call "$call"
+        path=$val
+        [ "$got" = return ] && [ -n "$path" ] || { n_other=$((n_other + 1)); echo "no job: $got $msg"; continue; }
+        srv_wait_job "$path" 300
         if [ "$state" = done ]; then
             n_done=$((n_done + 1))
         elif [ "$state" = failed ] && [ "${err#org.daxmgr1.Error.}" != "$err" ]; then
@@ -641,8 +757,12 @@ verdict "40 Place/Unplace jobs against a flipping symlink" \
     "$([ $n_other = 0 ] && [ $flipping = 1 ] && [ "$flips" -gt 100 ] && echo 1 || echo 0)" \
     "$n_done done, $n_refused refused, $flips flips, flipper alive to the end: $flipping"
 # Whatever the race left placed goes (or "not placed": NotFound); not a case.
-path=$(job_of "$(timeout 60 python3 "$RAW" call "$U" 2>&1 || true)")
-[ -z "$path" ] || echo "unplace after the race: $(wait_job "$path" 300)"
+srv_call "$U"
+path=$val
+if [ "$got" = return ] && [ -n "$path" ]; then
+    srv_wait_job "$path" 300
+    echo "unplace after the race: $state"
+fi
 
 # ---------------------------------------------------------------- the command line
 step "the daxmgr command line"
@@ -683,12 +803,14 @@ rm -f "$out/flood.stop"
 python3 "$RAW" latency "$out/flood.stop" >"$out/latency.json" &
 lat=$!
 t0=$(date +%s.%N)
+flooders=()
 for c in $(seq 1 8); do
     python3 "$RAW" flood 250 "$FLOOD" >"$out/flood.$c.json" &
+    flooders+=($!)
 done
 wait_flood=0
-for j in $(jobs -p); do
-    [ "$j" = "$lat" ] && continue
+# The 8 clients, by PID: the raw client's coprocess is a job too, and does not end.
+for j in "${flooders[@]}"; do
     wait "$j" || wait_flood=1
 done
 t1=$(date +%s.%N)
@@ -712,6 +834,8 @@ awk -v p="$p99" 'BEGIN { exit !(p < 5000) }' || ok=0
 verdict "flood of 2000 calls from 8 clients" $ok "$flood_n answered, $flood_bad with an unexpected answer, property read p99 ${p99} ms"
 
 # ---------------------------------------------------------------- the end
+step "end"
+kill "${SRV_PID:-}" 2>/dev/null || true
 echo "hostile input: $TRIED cases tried, $PASSED passed"
 if [ "$PASSED" != "$TRIED" ]; then
     printf 'failed: %s\n' "${FAILED[@]}"

@@ -3,6 +3,7 @@
 # topology: labelled
 # boot: daemon
 # timeout: 600
+# expect: 80
 #
 # The daxmgr CLI against daxmgrd under systemd: every verb in human and --json form; the JSON
 # parses and agrees with ndctl and with busctl; a namespace created, formatted, mounted, used as
@@ -13,6 +14,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
+T0=${EPOCHREALTIME/./}
+# step, with the seconds since the test started (where the time goes).
+step() { printf -- '--- [%6.1fs] %s\n' "$(((${EPOCHREALTIME/./} - T0) / 100000))e-1" "$*"; }
 SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
@@ -67,10 +71,12 @@ wait_settled 240
 step "status: one screen"
 daxmgr status | tee "$out/status.txt"
 for want in "daxmgrd 0.1: idle" "Problems: none" region0 region1 "data" "/mnt/cli-data" always \
-    "/mnt/cli-data/xip" "$SLEEPER"; do
+    "/mnt/cli-data/xip" "$SLEEPER" "Kinds: nvdimm (region0, region1)" "Persistence domain: " \
+    "Memory auto-online: "; do
     grep -qF -- "$want" "$out/status.txt" || fail "status lacks '$want'"
 done
 grep -q $'\033' "$out/status.txt" && fail "colour when stdout is not a tty"
+check_eq "status: Platform blocks" 1 "$(grep -c '^Platform$' "$out/status.txt")"
 daxmgr status --json >"$out/status.json"
 check_eq "status --json: manager state" idle "$(jq -r '.["org.daxmgr1.Manager"][0].State' "$out/status.json")"
 check_eq "status --json: manager path" /org/daxmgr1 "$(jq -r '.["org.daxmgr1.Manager"][0].Path' "$out/status.json")"
@@ -352,3 +358,4 @@ expect_rc 5 "daxmgr: daxmgrd is not running; start it with: systemctl enable --n
     env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent daxmgr list devices
 grep -qF "the system bus is not running" "$out/rc.err" || fail "no bus: $(cat "$out/rc.err")"
 check_eq "config check needs no daemon" 0 "$(rc daxmgr config check)"
+step "end"

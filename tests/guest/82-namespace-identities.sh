@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: mixed
 # timeout: 600
+# expect: 75
 #
 # A namespace is what ndctl says it is, field by field, and is found by every name it has.
 # For fsdax, devdax and raw namespaces in labelled regions, and the label-less region's one

@@ -72,6 +72,19 @@ check_named() {
     fi
 }
 
+# wait_asleep PID [SECS]: until the process is blocked in nanosleep or clock_nanosleep, i.e. it
+# started, loaded what it runs and went to sleep: what a fixed "sleep 1" after starting a
+# sleeping program only hoped for, without its second of waiting. Fails after SECS (default 30).
+wait_asleep() {
+    local pid=$1 secs=${2:-30} nr=? rest i
+    for ((i = 0; i < secs * 20; i++)); do
+        read -r nr rest <"/proc/$pid/syscall" || fail "process $pid is gone before it went to sleep"
+        case $nr in 35 | 230) return 0 ;; esac
+        sleep 0.05
+    done
+    fail "process $pid did not go to sleep in ${secs}s (in system call $nr)"
+}
+
 # Tests of one topology share a boot: whatever namespaces and pmem mounts a test leaves behind
 # would change the next test's world. So each test records the namespaces there were when it
 # started (on its first boot) and, on exit, unmounts and destroys what it added.

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "config.h"
+#include "memory.h"
 #include "test-macro.h"
 
 #define F "/etc/daxmgr/daxmgr.conf.d/10-db.conf"
@@ -395,7 +396,7 @@ TEST(test_tables) {
 TEST(test_syntax_errors) {
         parse_fails("Mode=fsdax\n",
                     F ":1: Mode: assignment outside of a section: put it below a [Namespace NAME], "
-                      "[Zone NAME], [Placement NAME] or [CXLRegion NAME] header");
+                      "[Zone NAME], [Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
         parse_fails("[Namespace db]\nMode fsdax\n",
                     F ":2: expected a [Type NAME] section header or a Key=Value assignment");
         parse_fails("[Namespace db]\n=fsdax\n", F ":2: an assignment needs a key before '='");
@@ -404,10 +405,10 @@ TEST(test_syntax_errors) {
                 F ":2: 'Mount Point' is not a key: keys are letters and digits, as in MountPoint=/mnt/pmem");
         parse_fails("[Namespace db\n",
                     F ":1: a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                      "[Placement NAME] or [CXLRegion NAME]");
+                      "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
         parse_fails("[]\n",
-                    F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME] "
-                      "or [CXLRegion NAME]");
+                    F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
+                      "[CXLRegion NAME] or [DaxDevice NAME]");
         parse_fails("[Namespace [db]]\n", F ":1: a section header holds one '[' and one ']'");
         parse_fails("\n\n[Namespace]\n", F ":3: [Namespace] needs a name: write [Namespace NAME]");
         parse_fails("[Zone a b]\n",
@@ -421,11 +422,11 @@ TEST(test_section_errors) {
         parse_fails(
                 "[Namepsace db]\n",
                 F ":1: unknown section type 'Namepsace'; did you mean Namespace?; the types are Namespace, "
-                  "Zone, Placement and CXLRegion");
+                  "Zone, Placement, CXLRegion and DaxDevice");
         parse_fails("[namespace db]\n", F ":1: unknown section type 'namespace'; did you mean Namespace?…");
-        parse_fails(
-                "[Pool db]\n",
-                F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement and CXLRegion");
+        parse_fails("[Pool db]\n",
+                    F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement, "
+                      "CXLRegion and DaxDevice");
         parse_fails(
                 "[Namespace a/b]\n", F
                 ":1: 'a/b' is not a valid namespace name: 1 to 63 printable ASCII characters, no spaces or "
@@ -1154,7 +1155,67 @@ TEST(test_cxl_region) {
                     "free capacity (Size=rest): give both a Size=");
 }
 
+TEST(test_dax_device) {
+        _cleanup_config_ Config *c = NULL;
+        json_object *j = NULL;
+        const ConfigDaxDevice *d;
+
+        c = parse_ok("[DaxDevice hbm]\nProvider=hmem\nResource=0x140000000\nSize=512M\n"
+                     "SystemRAM=online-movable\n"
+                     "[DaxDevice cxl]\nTargetNode=2\nOwner=nobody\nPermissions=0600\n",
+                     NULL);
+        ASSERT_EQ(c->n_dax_devices, 2);
+        d = config_find_dax_device(c, "hbm");
+        ASSERT_EQ(d->provider, DAX_PROVIDER_HMEM);
+        ASSERT_EQ_U64(d->resource, 0x140000000);
+        ASSERT_EQ_U64(d->size, 512u << 20);
+        ASSERT_EQ(d->target_node, -1);
+        ASSERT_EQ(d->system_ram, CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
+        ASSERT_EQ(d->where[CONFIG_DAX_DEVICE_SYSTEM_RAM].line, 5);
+        d = config_find_dax_device(c, "cxl");
+        ASSERT_EQ(d->provider, -1);
+        ASSERT_EQ(d->target_node, 2);
+        ASSERT_EQ_U64(d->resource, UINT64_MAX);
+        ASSERT_STREQ(d->owner, "nobody");
+        ASSERT_EQ(d->permissions, 0600);
+        ASSERT_EQ(d->system_ram, CONFIG_SYSTEM_RAM_NO);
+        ASSERT_EQ(config_to_json(c, &j), 0);
+        ASSERT_STREQ(
+                json_object_get_string(json_object_object_get(
+                        json_object_array_get_idx(json_object_object_get(j, "dax_devices"), 0), "resource")),
+                "0x140000000");
+        json_object_put(j);
+
+        parse_fails("[DaxDevice hbm]\nSystemRAM=online\n",
+                    F ":1: [DaxDevice hbm] needs Resource= or TargetNode= to find its device: device names "
+                      "(daxX.Y) change from boot to boot, its physical start and node do not");
+        parse_fails("[DaxDevice hbm]\nResource=140000000\n",
+                    F ":2: Resource: '140000000' is not a physical address in hex such as 0x140000000 (the "
+                      "device's start, as daxctl list shows it)");
+        parse_fails("[DaxDevice hbm]\nTargetNode=one\n",
+                    F ":2: TargetNode: 'one' is not a NUMA node number");
+        parse_fails("[DaxDevice hbm]\nTargetNode=1\nProvider=nd\n",
+                    F ":3: Provider: the dax device of a namespace is configured in its [Namespace NAME] "
+                      "section (Mode=devdax, SystemRAM=), not here");
+        parse_fails("[DaxDevice hbm]\nTargetNode=1\nProvider=hmm\n",
+                    F ":3: Provider: 'hmm' is not a dax device provider: use hmem, cxl or any; did you mean "
+                      "hmem?…");
+        parse_fails("[DaxDevice hbm]\nTargetNode=1\nSystemRAM=movable\n",
+                    F ":3: SystemRAM: 'movable' is not a system-RAM setting…");
+        parse_fails("[DaxDevice hbm]\nTargetNode=1\nSystemRAM=online\nOwner=nobody\n", F
+                    ":4: Owner: applies to the /dev/daxX.Y node, which a device with SystemRAM=online does "
+                    "not keep");
+        parse_fails("[DaxDevice hbm]\nTargetNode=1\nSize=0\n", F ":3: Size: …");
+        parse_fails(
+                "[DaxDevice hbm]\nTargetNode=1\nRegion=region0\n",
+                F ":3: Region: not a key of [DaxDevice] sections: it belongs in a [Namespace NAME] section");
+        parse_fails("[DaxDevice a]\nResource=0x100000000\n[DaxDevice b]\nResource=0x100000000\n",
+                    F ":4: Resource: [DaxDevice b] and [DaxDevice a] (" F ":2) both match the device at "
+                      "0x100000000: keep one");
+}
+
 int main(void) {
+        test_dax_device();
         test_sample();
         test_cxl_region();
         test_values();

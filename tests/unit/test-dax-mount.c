@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "dax-mount.h"
 #include "test-macro.h"
@@ -140,10 +143,29 @@ TEST(test_explain) {
         ASSERT_EQ(dax_explain(NULL, NULL), -EINVAL);
 }
 
+/* Off pmem, the kernel refuses MAP_SYNC (EOPNOTSUPP): fd_map_sync() says 0, not an error; what
+ * cannot be mapped at all (a directory) is -1. Granted (1) needs a DAX file: the guest tests. */
+TEST(test_fd_map_sync) {
+        char path[] = "/tmp/daxmgr-test-map-sync-XXXXXX";
+        int fd = mkstemp(path), dfd;
+
+        ASSERT_TRUE(fd >= 0);
+        (void) unlink(path);
+        ASSERT_EQ(fd_map_sync(fd), 0);
+        ASSERT_EQ(write(fd, "x", 1), 1);
+        ASSERT_EQ(fd_map_sync(fd), 0);
+        (void) close(fd);
+        dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dfd >= 0);
+        ASSERT_EQ(fd_map_sync(dfd), -1);
+        (void) close(dfd);
+}
+
 int main(void) {
         test_fs_context_message();
         test_kmsg();
         test_log_lists();
         test_explain();
+        test_fd_map_sync();
         return 0;
 }

@@ -13,6 +13,7 @@
 #include "place.h"
 #include "reconcile.h"
 #include "topology.h"
+#include "sysfs-fixture.h"
 #include "test-macro.h"
 
 #define FIXTURE "fixtures/topology-labelled.json"
@@ -617,6 +618,8 @@ TEST(test_devdax) {
         _cleanup_config_ Config *c = conf(CONF_MATCHING);
         _cleanup_config_ Config *ram = conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\n"
                                             "SystemRAM=online-movable\n");
+        _cleanup_config_ Config *ram_destroy = conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\n"
+                                                    "SystemRAM=online-movable\nDestroy=yes\n");
         _cleanup_config_ Config *fresh = conf("[Namespace dd]\nMode=devdax\nSize=128M\nRegion=region1\n"
                                               "Owner=app\nGroup=app\nPermissions=0600\n"
                                               "[Namespace ram]\nMode=devdax\nSize=128M\nRegion=region1\n"
@@ -654,13 +657,89 @@ TEST(test_devdax) {
         expect_steps(p, "devdax-access");
         p = reconcile_plan_free(p);
 
-        /* Hand it to the kernel: a mode step, no access step (no node then). */
+        /* Hand it to the kernel: a mode step, no access step (no node then), only while its
+         * first 2 MiB are blank. */
+        {
+                ReconcileDevNode blank = { .chardev = "dax0.1",
+                                           .mode = 0600,
+                                           .content = RECONCILE_CONTENT_BLANK };
+
+                p = plan_in(&(ReconcileInput){
+                        .config = ram, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].device, "dax0.1");
+                ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
+                ASSERT_STREQ(p->steps[0].description,
+                             "hand the memory of dax0.1 to the kernel as system RAM, online movable");
+                p = reconcile_plan_free(p);
+
+                /* Something was written to it: refused unless Destroy=yes, at the SystemRAM= line. */
+                blank.content = RECONCILE_CONTENT_DATA;
+                p = plan_in(&(ReconcileInput){
+                        .config = ram, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                        F ":4: Namespace ref-devdax: SystemRAM=online-movable would hand dax0.1 to "
+                          "the kernel as memory, which overwrites what it holds, and it holds data (its "
+                          "first 2 MiB are not blank); set Destroy=yes in its section to let daxmgr do "
+                          "it (the data is lost), or SystemRAM=no");
+                p = reconcile_plan_free(p);
+
+                p = plan_in(&(ReconcileInput){
+                        .config = ram_destroy, .topology = t, .devnodes = &blank, .n_devnodes = 1 });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
+
+                /* The kernel's auto-online policy would online it outside ZONE_MOVABLE: a problem
+                 * at the SystemRAM= line, no step (devdax_set_mode() would refuse it at every
+                 * event); "offline" and "online_movable" do not stop it, and neither does a policy
+                 * for SystemRAM=online. */
+                blank.content = RECONCILE_CONTENT_BLANK;
+                static const char *const policies[] = { "online", "online_kernel" };
+                for (size_t k = 0; k < 2; k++) {
+                        _cleanup_free_ char *want = NULL;
+
+                        ASSERT_TRUE(asprintf(&want,
+                                             F
+                                             ":4: Namespace ref-devdax: SystemRAM=online-movable cannot be "
+                                             "done while the kernel's memory auto-online policy is '%s' "
+                                             "(/sys/devices/system/memory/auto_online_blocks): the kernel "
+                                             "would online the memory of dax0.1 outside ZONE_MOVABLE the "
+                                             "moment it became system RAM, where it may never give it "
+                                             "back, so it stays devdax; boot with "
+                                             "memhp_default_state=offline (or write offline to that file "
+                                             "and run 'daxmgr reload'), or use SystemRAM=online",
+                                             policies[k]) > 0);
+                        p = plan_in(&(ReconcileInput){ .config = ram,
+                                                       .topology = t,
+                                                       .devnodes = &blank,
+                                                       .n_devnodes = 1,
+                                                       .auto_online = policies[k] });
+                        expect_steps(p, "");
+                        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax", want);
+                        p = reconcile_plan_free(p);
+                }
+                p = plan_in(&(ReconcileInput){ .config = ram,
+                                               .topology = t,
+                                               .devnodes = &blank,
+                                               .n_devnodes = 1,
+                                               .auto_online = "online_movable" });
+                expect_steps(p, "devdax-mode");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
+        }
+
+        /* Not read (no node, or it could not be mapped): counts as data. */
         p = plan(ram, t, NULL);
-        expect_steps(p, "devdax-mode");
-        ASSERT_STREQ(p->steps[0].device, "dax0.1");
-        ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
-        ASSERT_STREQ(p->steps[0].description,
-                     "hand the memory of dax0.1 to the kernel as system RAM, online movable");
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                       F
+                       ":4: Namespace ref-devdax: SystemRAM=online-movable would hand dax0.1 to the kernel "
+                       "as memory, which overwrites what it holds, and daxmgr cannot read it to see that it "
+                       "is blank; set Destroy=yes…");
         p = reconcile_plan_free(p);
 
         /* New ones: access or mode after the create, on a device not known yet. */
@@ -702,6 +781,180 @@ TEST(test_devdax_back_from_ram) {
         expect_steps(c, "devdax-mode devdax-access");
         ASSERT_EQ(c->steps[0].system_ram, CONFIG_SYSTEM_RAM_NO);
         ASSERT_STREQ(c->steps[1].device, "dax0.0");
+
+        /* The kernel refused to take it offline before (EBUSY): a problem at SystemRAM= (the
+         * section when it is not set), no step, so no retry at every event. */
+        {
+                static const ReconcileModeRefusal refused[] = {
+                        { .chardev = "dax0.0", .system_ram = CONFIG_SYSTEM_RAM_NO, .message = "busy" },
+                        { .chardev = "dax0.0",
+                          .system_ram = CONFIG_SYSTEM_RAM_ONLINE_MOVABLE,
+                          .message = "busy" },
+                };
+                ReconcilePlan *p;
+
+                p = plan_in(&(ReconcileInput){
+                        .config = back, .topology = t, .mode_refusals = refused, .n_mode_refusals = 1 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace mem",
+                        F ":1: Namespace mem: the memory of dax0.0 is online in ZONE_NORMAL and the "
+                          "kernel refused to take it offline (EBUSY), so it stays system RAM until a "
+                          "reboot; reboot to get the device back (daxmgr then keeps it devdax), and for "
+                          "memory you want back later use SystemRAM=online-movable and boot with "
+                          "memhp_default_state=offline so that nothing onlines it into ZONE_NORMAL "
+                          "before daxmgr runs ('daxmgr reload' tries again)");
+                p = reconcile_plan_free(p);
+
+                /* A refusal of another change does not stop this one. */
+                p = plan_in(&(ReconcileInput){
+                        .config = back, .topology = t, .mode_refusals = refused + 1, .n_mode_refusals = 1 });
+                expect_steps(p, "devdax-mode devdax-access");
+                p = reconcile_plan_free(p);
+
+                /* Onlined by someone else into ZONE_NORMAL, wanted movable, refused. */
+                p = plan_in(&(ReconcileInput){
+                        .config = movable, .topology = t, .mode_refusals = refused, .n_mode_refusals = 2 });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "Namespace mem",
+                        F ":4: Namespace mem: the memory of dax0.0 is already online in ZONE_NORMAL "
+                          "(onlined before daxmgr ran: the kernel's memory auto-onlining or a udev rule) "
+                          "and the kernel refused…");
+                p = reconcile_plan_free(p);
+        }
+}
+
+static void round_trip(const ReconcilePlan *p);
+
+/* [DaxDevice]: the recorded platform of fixtures/sysfs-modes.tree (hmem dax0.0 system-ram movable on node
+ * 1, nd dax1.0 devdax, cxl dax2.0 unbound on node 2). */
+TEST(test_dax_devices) {
+        _cleanup_memory_platform_ MemoryPlatform *mp = NULL;
+        _cleanup_topology_ Topology *t = topo("{\"regions\": []}");
+        _cleanup_free_ char *error = NULL, *root = sysfs_fixture("fixtures/sysfs-modes.tree");
+        ReconcilePlan *p;
+
+        ASSERT_EQ(memory_platform_read(root, &mp, &error), 0);
+        sysfs_fixture_remove(root);
+
+        /* As it is: nothing to do. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice hbm]\nResource=0x140000000\n"
+                                                  "SystemRAM=online-movable\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                expect_no_problems(p);
+                p = reconcile_plan_free(p);
+        }
+        /* Back to devdax, then the access of its node. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice hbm]\nProvider=hmem\nTargetNode=1\n"
+                                                  "Permissions=0600\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode devdax-access");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].section, "DaxDevice hbm");
+                ASSERT_STREQ(p->steps[0].device, "dax0.0");
+                ASSERT_STREQ(p->steps[0].region, "hmem.0");
+                ASSERT_EQ(p->steps[0].system_ram, CONFIG_SYSTEM_RAM_NO);
+                ASSERT_STREQ(p->steps[0].description,
+                             "make dax0.0 (hmem, hmem.0) a devdax character device, taking its memory back "
+                             "from the kernel");
+                ASSERT_STREQ(p->steps[1].description, "give /dev/dax0.0 mode 0600");
+                round_trip(p);
+                p = reconcile_plan_free(p);
+
+                /* Refused before (EBUSY): a problem at the section, not a step. */
+                {
+                        static const ReconcileModeRefusal rf = { .chardev = "dax0.0",
+                                                                 .system_ram = CONFIG_SYSTEM_RAM_NO };
+
+                        p = plan_in(&(ReconcileInput){ .config = c,
+                                                       .topology = t,
+                                                       .memory = mp,
+                                                       .mode_refusals = &rf,
+                                                       .n_mode_refusals = 1 });
+                        expect_steps(p, "");
+                        expect_problem(
+                                p, 0, RECONCILE_CONFLICT, "DaxDevice hbm",
+                                F ":1: DaxDevice hbm: the memory of dax0.0 is online in ZONE_MOVABLE and "
+                                  "the kernel refused to take it offline (EBUSY)…");
+                        p = reconcile_plan_free(p);
+                }
+        }
+        /* Online in ZONE_NORMAL asked: a mode step (offline, online again). */
+        {
+                _cleanup_config_ Config *c =
+                        conf("[DaxDevice hbm]\nResource=0x140000000\nSystemRAM=online\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode");
+                ASSERT_STREQ(p->steps[0].description,
+                             "hand the memory of dax0.0 (hmem, hmem.0) to the kernel as system RAM, online");
+                p = reconcile_plan_free(p);
+        }
+        /* Back to devdax, then movable again while the policy is "online": the planner does not
+         * turn devdax into system RAM, but memory that is system RAM already is left to the
+         * executor (no new memory is hot-added). */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice far]\nProvider=cxl\nTargetNode=2\n"
+                                                  "SystemRAM=online-movable\n");
+
+                p = plan_in(&(ReconcileInput){
+                        .config = c, .topology = t, .memory = mp, .auto_online = "online" });
+                expect_steps(p, "");
+                expect_problem(
+                        p, 0, RECONCILE_CONFLICT, "DaxDevice far",
+                        F ":4: DaxDevice far: SystemRAM=online-movable cannot be done while the kernel's "
+                          "memory auto-online policy is 'online'…");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){
+                        .config = c, .topology = t, .memory = mp, .auto_online = "offline" });
+                expect_steps(p, "devdax-mode");
+                p = reconcile_plan_free(p);
+        }
+        /* The unbound CXL device: bound as devdax. */
+        {
+                _cleanup_config_ Config *c = conf("[DaxDevice far]\nProvider=cxl\nTargetNode=2\n");
+
+                p = plan_in(&(ReconcileInput){ .config = c, .topology = t, .memory = mp });
+                expect_steps(p, "devdax-mode");
+                ASSERT_STREQ(p->steps[0].description,
+                             "make dax2.0 (cxl, region0) a devdax character device");
+                p = reconcile_plan_free(p);
+        }
+        /* A namespace's device is not taken; several matches; none. */
+        {
+                _cleanup_config_ Config *nd = conf("[DaxDevice x]\nResource=0x180200000\n");
+                _cleanup_config_ Config *two = conf("[DaxDevice x]\nTargetNode=1\nSystemRAM=online-movable\n"
+                                                    "[DaxDevice y]\nTargetNode=1\n"
+                                                    "Size=1G\n");
+                _cleanup_config_ Config *none = conf("[DaxDevice x]\nResource=0x990000000\nSize=1G\n");
+
+                p = plan_in(&(ReconcileInput){ .config = nd, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                expect_problem(p, 0, RECONCILE_CONFLICT, "DaxDevice x",
+                               F ":1: DaxDevice x matches dax1.0, which belongs to a namespace of region1: "
+                                 "configure it in that namespace's [Namespace NAME] section (Mode=devdax, "
+                                 "SystemRAM=)");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){ .config = two, .topology = t, .memory = mp });
+                expect_steps(p, "");
+                ASSERT_EQ(p->n_problems, 1); /* x matches dax0.0; y (1 GiB) waits */
+                expect_problem(p, 0, RECONCILE_WAITING, "DaxDevice y",
+                               "no dax device on node 1 of 1 GiB is present; DaxDevice y is applied when it "
+                               "appears");
+                p = reconcile_plan_free(p);
+                p = plan_in(&(ReconcileInput){ .config = none, .topology = t, .memory = NULL });
+                expect_problem(
+                        p, 0, RECONCILE_WAITING, "DaxDevice x",
+                        "no dax device at 0x990000000 of 1 GiB is present; DaxDevice x is applied when it "
+                        "appears");
+                p = reconcile_plan_free(p);
+        }
 }
 
 TEST(test_placements) {
@@ -977,6 +1230,136 @@ TEST(test_labelless) {
                        ":3: Namespace pm cannot be created: region0 has no label area: its one namespace is "
                        "taken over only by a section with Region=region0");
         p = reconcile_plan_free(p);
+}
+
+/* A labelled region of a kind daxmgr does not know (nd bus provider "of_pmem"), with room and a
+ * blank fsdax namespace "pm0", and (KNOWN_TOO) an NVDIMM region with room after it. */
+#define TOPO_UNKNOWN_KIND(more)                                                                             \
+        "{\"regions\": [{\"dev\": \"region0\", \"provider\": \"of_pmem\", \"size\": 4294967296,"            \
+        " \"available_size\": 2147483648, \"max_available_extent\": 2147483648, \"align\": 16777216,"       \
+        " \"resource\": 68719476736, \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": true,"         \
+        " \"enabled\": true, \"supported_alignments\": [4096, 2097152], \"namespaces\": [{\"dev\":"         \
+        " \"namespace0.0\", \"mode\": \"fsdax\", \"map\": \"dev\", \"size\": 2113929216, \"name\": "        \
+        "\"pm0\","                                                                                          \
+        " \"align\": 2097152, \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}" more "]}"
+#define KNOWN_TOO                                                                                           \
+        ", {\"dev\": \"region1\", \"kind\": \"nvdimm\", \"size\": 4294967296, \"available_size\": "         \
+        "4294967296,"                                                                                       \
+        " \"max_available_extent\": 4294967296, \"align\": 16777216, \"resource\": 137438953472,"           \
+        " \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": true, \"enabled\": true,"                 \
+        " \"supported_alignments\": [4096, 2097152], \"namespaces\": []}"
+/* A label-less region of kind @kind whose one namespace is as the kernel offers it. */
+#define TOPO_LABELLESS_KIND(kind, mode, map)                                                                \
+        "{\"regions\": [{\"dev\": \"region0\", \"kind\": \"" kind "\", \"size\": 1073741824,"               \
+        " \"available_size\": 0, \"max_available_extent\": 0, \"align\": 16777216, \"resource\": "          \
+        "4294967296,"                                                                                       \
+        " \"interleave_ways\": 1, \"numa_node\": 0, \"labelled\": false, \"enabled\": true,"                \
+        " \"namespaces\": [{\"dev\": \"namespace0.0\", \"mode\": \"" mode "\", \"map\": " map ","           \
+        " \"size\": 1073741824, \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}]}"
+
+/* Unknown kinds are left alone: shown, never changed, whatever the configuration matches. */
+TEST(test_unknown_kind) {
+        _cleanup_topology_ Topology *alone = topo(TOPO_UNKNOWN_KIND("")),
+                                    *both = topo(TOPO_UNKNOWN_KIND(KNOWN_TOO));
+        _cleanup_topology_ Topology *ll = topo(TOPO_LABELLESS_KIND("unknown", "raw", "null"));
+        _cleanup_config_ Config *any = conf("[Namespace new]\nMode=fsdax\nSize=1G\n");
+        _cleanup_config_ Config *named = conf("[Namespace new]\nRegion=region0\nMode=fsdax\nSize=1G\n");
+        _cleanup_config_ Config *owned = conf("[Namespace pm0]\nMode=devdax\nSize=1G\nDestroy=yes\n");
+        _cleanup_config_ Config *fs = conf("[Namespace pm0]\nMode=fsdax\nSize=1G\nMountPoint=/mnt/pm0\n");
+        _cleanup_config_ Config *take = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                             "MountPoint=/mnt/pm\nDestroy=yes\n");
+        ReconcilePlan *p;
+
+        ASSERT_EQ(alone->regions[0].kind, REGION_KIND_UNKNOWN);
+
+        /* Region=any with room there: no namespace is created; waiting for a region daxmgr manages. */
+        p = plan(any, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(
+                p, 0, RECONCILE_WAITING, "Namespace new",
+                "no pmem region daxmgr manages is present (region0 is of a kind daxmgr does not know "
+                "(nd bus provider \"of_pmem\") and is left alone); Namespace new will be created when "
+                "one appears");
+        p = reconcile_plan_free(p);
+
+        /* With an NVDIMM region after it, Region=any goes there. */
+        p = plan(any, both, NULL);
+        expect_steps(p, "create-namespace format");
+        expect_no_problems(p);
+        ASSERT_STREQ(p->steps[0].region, "region1");
+        p = reconcile_plan_free(p);
+
+        /* Named explicitly: a conflict at Region=. */
+        p = plan(named, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace new",
+                       F
+                       ":2: Namespace new cannot be created: region0 is of a kind daxmgr does not know (nd "
+                       "bus provider \"of_pmem\") and is left alone");
+        p = reconcile_plan_free(p);
+
+        /* Its namespace carries a configured name: not reconfigured even with Destroy=yes, not
+         * formatted, not mounted. */
+        p = plan(owned, alone, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace pm0",
+                       F ":1: Namespace pm0 is namespace0.0 in region0, a region of a kind daxmgr does not "
+                         "know (nd bus provider \"of_pmem\"): daxmgr leaves it as it is; manage it with "
+                         "ndctl, or remove the section");
+        p = reconcile_plan_free(p);
+        p = plan(fs, both, NULL);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1);
+        ASSERT_EQ(p->problems[0].kind, RECONCILE_CONFLICT);
+        p = reconcile_plan_free(p);
+
+        /* A label-less one named by Region=: its namespace is not taken over. */
+        p = plan(take, ll, NULL);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1);
+        ASSERT_EQ(p->problems[0].kind, RECONCILE_CONFLICT);
+        p = reconcile_plan_free(p);
+}
+
+/* virtio-pmem and e820 (memmap=) come up as one fsdax namespace with its struct pages in RAM
+ * (map=mem, no info block): used as the kernel offers it unless the section asks otherwise. */
+TEST(test_labelless_kinds) {
+        _cleanup_config_ Config *c = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                          "MountPoint=/mnt/pm\n");
+        _cleanup_config_ Config *dev = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n"
+                                            "Map=dev\nMountPoint=/mnt/pm\n");
+        static const char *const kinds[] = { "virtio-pmem", "e820" };
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                _cleanup_topology_ Topology *t = NULL;
+                ReconcilePlan *p;
+                char text[2048];
+
+                (void) snprintf(
+                        text, sizeof(text),
+                        "{\"regions\": [{\"dev\": \"region0\", \"kind\": \"%s\", \"size\": 1073741824,"
+                        " \"labelled\": false, \"enabled\": true, \"namespaces\": [{\"dev\": "
+                        "\"namespace0.0\", \"mode\": \"fsdax\", \"map\": \"mem\", \"size\": 1073741824,"
+                        " \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}]}",
+                        kinds[k]);
+                t = topo(text);
+
+                p = plan(c, t, NULL);
+                expect_steps(p, "format mount");
+                expect_no_problems(p);
+                ASSERT_STREQ(p->steps[0].device, "/dev/pmem0");
+                p = reconcile_plan_free(p);
+
+                /* Map=dev: the mode change the kernel requires, a new info block on the whole
+                 * namespace (blank, so no Destroy= needed). */
+                p = plan(dev, t, NULL);
+                expect_steps(p, "reconfigure format mount");
+                expect_no_problems(p);
+                ASSERT_EQ(p->steps[0].map, PFN_MAP_DEV);
+                ASSERT_STREQ(p->steps[0].description,
+                             "reconfigure namespace0.0 of region0 from fsdax map=mem to map=dev");
+                p = reconcile_plan_free(p);
+        }
 }
 
 TEST(test_duplicate_names) {
@@ -1269,12 +1652,15 @@ int main(void) {
         test_remount_rechecks_zone();
         test_devdax();
         test_devdax_back_from_ram();
+        test_dax_devices();
         test_placements();
         test_refresh_policy();
         test_hand_placements();
         test_blocked();
         test_labelless();
         test_duplicate_names();
+        test_unknown_kind();
+        test_labelless_kinds();
         test_json();
         test_cxl_region();
         return 0;

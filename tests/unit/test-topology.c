@@ -158,6 +158,85 @@ TEST(test_bad_json) {
         bad_json("{\"regions\": [{\"dev\": \"r\", \"supported_alignments\": [0]}]}",
                  "array of positive integers");
         bad_json("{\"dimms\": [{\"dev\": 7}]}", "dimms[0].dev must be a string");
+        bad_json("{\"regions\": [{\"dev\": \"region0\", \"kind\": \"optane\"}]}",
+                 "regions[0].kind must be \"nvdimm\", \"virtio-pmem\", \"e820\", \"cxl\" or \"unknown\"");
+}
+
+static Topology *parse(const char *text) {
+        json_object *j = json_tokener_parse(text);
+        Topology *t = NULL;
+        char *e = NULL;
+
+        ASSERT_TRUE(j);
+        if (topology_from_json(j, &t, &e) < 0) {
+                fprintf(stderr, "%s: %s\n", text, e);
+                abort();
+        }
+        json_object_put(j);
+        return t;
+}
+
+/* The kind of each region: from its bus's provider, as the snapshot records it, and for
+ * snapshots written before kinds, from the top-level provider, else an NVDIMM. */
+TEST(test_kinds) {
+        static const struct {
+                const char *provider;
+                RegionKind kind;
+        } providers[] = {
+                { "ACPI.NFIT", REGION_KIND_NVDIMM }, { "virtio-pmem", REGION_KIND_VIRTIO_PMEM },
+                { "e820", REGION_KIND_E820 },        { "CXL", REGION_KIND_CXL },
+                { "cxl_acpi", REGION_KIND_CXL },     { "of_pmem", REGION_KIND_UNKNOWN },
+                { "papr_scm", REGION_KIND_UNKNOWN }, { "", REGION_KIND_UNKNOWN },
+                { NULL, REGION_KIND_UNKNOWN },
+        };
+        _cleanup_topology_ Topology *t = NULL, *old = NULL, *bus = NULL;
+        json_object *j;
+        char *e = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(providers); i++)
+                ASSERT_EQ(region_kind_from_provider(providers[i].provider), providers[i].kind);
+        for (int k = 0; k < _REGION_KIND_MAX; k++)
+                ASSERT_EQ(region_kind_from_string(region_kind_to_string(k)), k);
+        ASSERT_EQ(region_kind_from_string("NVDIMM"), _REGION_KIND_INVALID);
+        ASSERT_TRUE(region_kind_to_string(_REGION_KIND_MAX) == NULL);
+
+        /* MAP_SYNC: refused on virtio-pmem (asynchronous flush), not known for an unknown kind. */
+        ASSERT_EQ(region_kind_map_sync(REGION_KIND_NVDIMM), 1);
+        ASSERT_EQ(region_kind_map_sync(REGION_KIND_E820), 1);
+        ASSERT_EQ(region_kind_map_sync(REGION_KIND_CXL), 1);
+        ASSERT_EQ(region_kind_map_sync(REGION_KIND_VIRTIO_PMEM), 0);
+        ASSERT_EQ(region_kind_map_sync(REGION_KIND_UNKNOWN), -1);
+
+        t = parse("{\"regions\": [{\"dev\": \"region0\", \"kind\": \"virtio-pmem\", \"provider\": "
+                  "\"virtio-pmem\"}, {\"dev\": \"region1\", \"provider\": \"e820\"}, {\"dev\": \"region2\", "
+                  "\"provider\": \"of_pmem\"}, {\"dev\": \"region3\", \"kind\": \"cxl\"}]}");
+        ASSERT_EQ(t->regions[0].kind, REGION_KIND_VIRTIO_PMEM);
+        ASSERT_EQ(t->regions[1].kind, REGION_KIND_E820);
+        ASSERT_EQ(t->regions[2].kind, REGION_KIND_UNKNOWN);
+        ASSERT_STREQ(t->regions[2].provider, "of_pmem");
+        ASSERT_EQ(t->regions[3].kind, REGION_KIND_CXL);
+        ASSERT_TRUE(t->regions[3].provider == NULL);
+
+        /* Written back with both. */
+        j = topology_to_json(t);
+        ASSERT_STREQ(json_object_get_string(json_object_object_get(
+                             json_object_array_get_idx(json_object_object_get(j, "regions"), 1), "kind")),
+                     "e820");
+        json_object_put(j);
+
+        old = parse("{\"regions\": [{\"dev\": \"region0\"}]}");
+        ASSERT_EQ(old->regions[0].kind, REGION_KIND_NVDIMM);
+        bus = parse("{\"provider\": \"virtio-pmem\", \"regions\": [{\"dev\": \"region0\"}]}");
+        ASSERT_EQ(bus->regions[0].kind, REGION_KIND_VIRTIO_PMEM);
+
+        /* A region daxmgr does not know is refused for every change, with the provider named. */
+        ASSERT_EQ(topo_region_check_managed(&t->regions[0], "create a namespace in", NULL), 0);
+        ASSERT_EQ(topo_region_check_managed(&t->regions[2], "create a namespace in", &e), -EOPNOTSUPP);
+        ASSERT_STREQ(
+                e, "daxmgr does not create a namespace in region2: its nd bus provider \"of_pmem\" is not a "
+                   "kind of pmem daxmgr knows (nvdimm, virtio-pmem, e820, cxl), so it shows it and never "
+                   "changes it; use ndctl for it");
+        free(e);
 }
 
 int main(void) {
@@ -165,5 +244,6 @@ int main(void) {
         test_model();
         test_plan_on_captured();
         test_bad_json();
+        test_kinds();
         return 0;
 }

@@ -85,3 +85,48 @@ RUNS_DIR=$CACHE_ROOT/vm-runs
 
 # The guest's files, built by build-guest; run reads guest.env to find them.
 set_distro "${DAXMGR_DISTRO:-$DEFAULT_DISTRO}"
+
+# Guest slots that several runs share (tests/run-all): a directory of slot.N files; a boot holds
+# one by an flock for as long as the (sub)shell that took it lives. A run with FIRST=1 (the
+# default release's, whose boots are the longest) goes before the others: while one of its boots
+# waits, it leaves want.PID and the others take no slot. The others also wait 2 s after seeing
+# no want, for a run that is just starting its next boot.
+slot_others_want() { # dir
+    local w
+    for w in "$1"/want.*; do
+        [ -e "$w" ] || continue
+        kill -0 "${w##*.}" 2>/dev/null && return 0
+        rm -f "$w"
+    done
+    return 1
+}
+slot_held() { # dir: is a slot taken?
+    local f
+    for f in "$1"/slot.*; do
+        [ -e "$f" ] || continue
+        flock -n "$f" true || return 0
+    done
+    return 1
+}
+slot_acquire() { # dir first(0|1)
+    local dir=$1 first=$2 f fd want=
+    if [ "$first" = 1 ]; then
+        want=$dir/want.$BASHPID
+        : >"$want"
+    fi
+    while :; do
+        if [ -n "$want" ] || { ! slot_others_want "$dir" && sleep 2 && ! slot_others_want "$dir"; }; then
+            for f in "$dir"/slot.*; do
+                [ -e "$f" ] || die "$dir has no slot.* files"
+                exec {fd}>>"$f"
+                if flock -n "$fd"; then
+                    [ -z "$want" ] || rm -f "$want"
+                    SLOT_FD=$fd # held while this fd is open, in this process or a child
+                    return 0
+                fi
+                exec {fd}>&-
+            done
+        fi
+        sleep 1
+    done
+}
