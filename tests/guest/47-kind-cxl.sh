@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: cxl
 # timeout: 1500
+# expect: 230
 #
 # CXL persistent memory from a bare device to a placed program, by the daemon alone: a
 # [CXLRegion] makes a pmem region from the free capacity of the type-3 device, a [Namespace] with
