@@ -117,6 +117,11 @@ findmnt -rno OPTIONS "/dev/$blk" | grep -q 'dax' || fail "not mounted with dax: 
 grep -E -i "persistent|cxl" /proc/iomem | tee "$out/iomem.txt"
 daxmgr status | tee "$out/status.txt"
 grep -q "^CXL$" "$out/status.txt" || fail "daxmgr status has no CXL block"
+# The nd region is of kind cxl (its nd bus's provider is "CXL"): in the topology and in the one
+# Platform block of status.
+check_eq "daxmgr: the kind of $ndregion" cxl "$(jq -r --arg r "$ndregion" '.regions[] | select(.dev == $r) | .kind' <<<"$topo")"
+grep -E -q "^  Kinds: cxl \($ndregion\)\$" "$out/status.txt" ||
+    fail "the Platform block of daxmgr status does not give $ndregion as kind cxl: $(grep -A3 '^Platform' "$out/status.txt")"
 grep -E -q "^$cregion +512 MiB +commit, enabled +$memdev +$ndregion\$" "$out/status.txt" ||
     fail "daxmgr status does not show $cregion (commit, enabled, $memdev, $ndregion)"
 
