@@ -87,46 +87,44 @@ RUNS_DIR=$CACHE_ROOT/vm-runs
 set_distro "${DAXMGR_DISTRO:-$DEFAULT_DISTRO}"
 
 # Guest slots that several runs share (tests/run-all): a directory of slot.N files; a boot holds
-# one by an flock for as long as the (sub)shell that took it lives. A run with FIRST=1 (the
-# default release's, whose boots are the longest) goes before the others: while one of its boots
-# waits, it leaves want.PID and the others take no slot. The others also wait 2 s after seeing
-# no want, for a run that is just starting its next boot.
-slot_others_want() { # dir
-    local w
+# one by an flock for as long as the (sub)shell that took it lives. A boot waiting for a slot
+# leaves want.PID there, holding how long it is expected to take (seconds), and a free slot goes
+# to the longest of the waiting boots (on a tie, the one that asked first), whichever release's
+# run it belongs to: the long boots of every release start first, and the short ones fill in at
+# the end, so that no long boot is left to run alone while the other slot idles.
+slot_first_in_line() { # dir want-file seconds: is no other live waiter longer (or as long and earlier)?
+    local w mine=$3 other
     for w in "$1"/want.*; do
-        [ -e "$w" ] || continue
-        kill -0 "${w##*.}" 2>/dev/null && return 0
-        rm -f "$w"
+        [ -e "$w" ] && [ "$w" != "$2" ] || continue
+        if ! kill -0 "${w##*.}" 2>/dev/null; then
+            rm -f "$w" # its boot was killed before it got a slot
+            continue
+        fi
+        other=$(cat "$w" 2>/dev/null) || continue
+        [[ "$other" =~ ^[0-9]+$ ]] || continue
+        if [ "$other" -gt "$mine" ] || { [ "$other" -eq "$mine" ] && [ "$w" -ot "$2" ]; }; then
+            return 1
+        fi
     done
-    return 1
+    return 0
 }
-slot_held() { # dir: is a slot taken?
-    local f
-    for f in "$1"/slot.*; do
-        [ -e "$f" ] || continue
-        flock -n "$f" true || return 0
-    done
-    return 1
-}
-slot_acquire() { # dir first(0|1)
-    local dir=$1 first=$2 f fd want=
-    if [ "$first" = 1 ]; then
-        want=$dir/want.$BASHPID
-        : >"$want"
-    fi
+slot_acquire() { # dir expected-seconds
+    local dir=$1 want=$1/want.$BASHPID f fd
+    [[ "$2" =~ ^[0-9]+$ ]] || die "slot_acquire: expected seconds '$2' is not a number"
+    printf '%s\n' "$2" >"$want"
     while :; do
-        if [ -n "$want" ] || { ! slot_others_want "$dir" && sleep 2 && ! slot_others_want "$dir"; }; then
+        if slot_first_in_line "$dir" "$want" "$2"; then
             for f in "$dir"/slot.*; do
                 [ -e "$f" ] || die "$dir has no slot.* files"
                 exec {fd}>>"$f"
                 if flock -n "$fd"; then
-                    [ -z "$want" ] || rm -f "$want"
+                    rm -f "$want"
                     SLOT_FD=$fd # held while this fd is open, in this process or a child
                     return 0
                 fi
                 exec {fd}>&-
             done
         fi
-        sleep 1
+        sleep 0.5
     done
 }
