@@ -2055,6 +2055,20 @@ int config_region_format(const ConfigRegion *r, char **ret) {
         return k < 0 ? -ENOMEM : 0;
 }
 
+int config_summary(const Config *c, char **ret) {
+        if (!c || !ret)
+                return -EINVAL;
+        if (asprintf(ret,
+                     "%zu CXL region(s), %zu namespace(s), %zu DAX device(s), %zu zone(s), %zu placement(s) "
+                     "from %zu file(s)",
+                     c->n_cxl_regions, c->n_namespaces, c->n_dax_devices, c->n_zones, c->n_placements,
+                     c->n_files) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* ---- JSON -------------------------------------------------------------------------------- */
 
 static json_object *json_string_or_null(const char *s) {

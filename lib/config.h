@@ -288,6 +288,11 @@ static inline void config_freep(Config **c) {
 }
 #define _cleanup_config_ _cleanup_(config_freep)
 
+/* One sentence's worth of what @c holds, for daxmgrd --check-config and the daemon's log:
+ * "1 CXL region(s), 2 namespace(s), 0 DAX device(s), 1 zone(s), 3 placement(s) from 2 file(s)".
+ * Every section type is counted. -ENOMEM, or 0 and *ret to free. */
+int config_summary(const Config *c, char **ret);
+
 /* Loads the configuration below @root ("" or "/" for the system, a directory in tests). No file
  * at all is an empty configuration (the daemon then only observes); a @root that is not a
  * directory is an error. On success *ret gets the

@@ -1100,10 +1100,14 @@ TEST(test_cxl_region) {
                                               "[CXLRegion slow]\n"
                                               "[Namespace pm]\nRegion=cxl:fast\nMode=fsdax\nSize=rest\n",
                                               NULL);
-        _cleanup_free_ char *region = NULL;
+        _cleanup_free_ char *region = NULL, *summary = NULL;
         char uuid[37];
 
         ASSERT_EQ(c->n_cxl_regions, 2);
+        /* daxmgrd --check-config and "Configuration loaded:" count the [CXLRegion] sections too. */
+        ASSERT_EQ(config_summary(c, &summary), 0);
+        ASSERT_STREQ(summary, "2 CXL region(s), 1 namespace(s), 0 DAX device(s), 0 zone(s), 0 placement(s) "
+                              "from 1 file(s)");
         ASSERT_STREQ(c->cxl_regions[0].name, "fast");
         ASSERT_EQ(c->cxl_regions[0].n_memdevs, 2);
         ASSERT_STREQ(c->cxl_regions[0].memdevs[0], "mem0");
@@ -1157,6 +1161,7 @@ TEST(test_cxl_region) {
 
 TEST(test_dax_device) {
         _cleanup_config_ Config *c = NULL;
+        _cleanup_free_ char *summary = NULL;
         json_object *j = NULL;
         const ConfigDaxDevice *d;
 
@@ -1165,6 +1170,9 @@ TEST(test_dax_device) {
                      "[DaxDevice cxl]\nTargetNode=2\nOwner=nobody\nPermissions=0600\n",
                      NULL);
         ASSERT_EQ(c->n_dax_devices, 2);
+        ASSERT_EQ(config_summary(c, &summary), 0);
+        ASSERT_STREQ(summary, "0 CXL region(s), 0 namespace(s), 2 DAX device(s), 0 zone(s), 0 placement(s) "
+                              "from 1 file(s)");
         d = config_find_dax_device(c, "hbm");
         ASSERT_EQ(d->provider, DAX_PROVIDER_HMEM);
         ASSERT_EQ_U64(d->resource, 0x140000000);
