@@ -547,6 +547,8 @@ static int print_jobs(json_object *list) {
 
 /* ---------------------------------------------------------------- read verbs */
 
+static int print_cxl(sd_bus *bus);
+
 /* What the kernel's auto-online policy means for a dax device handed to kmem. */
 static const char *auto_online_meaning(const char *policy) {
         if (strcmp(policy, "offline") == 0)
@@ -711,6 +713,9 @@ static int verb_status(sd_bus *bus, char **args, size_t n) {
         if (print_regions(objects_of(all, "org.daxmgr1.Region")) < 0)
                 return bus_fail("status", NULL, -ENOMEM);
         putchar('\n');
+        r = print_cxl(bus);
+        if (r != EXIT_OK)
+                return r;
         heading("Namespaces");
         if (print_namespaces(objects_of(all, "org.daxmgr1.Namespace")) < 0)
                 return bus_fail("status", NULL, -ENOMEM);
@@ -902,6 +907,76 @@ static int call_json(sd_bus *bus, const char *what, const char *method, json_obj
                 fprintf(stderr, "daxmgr: %s: the daemon's answer is not JSON\n", what);
                 return EXIT_FAILURE_;
         }
+        return EXIT_OK;
+}
+
+/* The CXL block of the daemon's topology, when there is one: memory devices, the platform's
+ * fixed memory windows (root decoders) and regions, with the nd region each one produced. */
+static int print_cxl(sd_bus *bus) {
+        static const char *const hm[] = { "MEMDEV", "SERIAL", "PMEM", "RAM", "ENDPOINT" };
+        static const char *const hw[] = { "WINDOW", "SIZE", "PMEM", "FREE", "REGION" };
+        static const char *const hr[] = { "CXL REGION", "SIZE", "STATE", "MEMDEVS", "ND REGION" };
+        _cleanup_table_ Table *tm = table_new(ELEMENTSOF(hm), hm);
+        _cleanup_table_ Table *tw = table_new(ELEMENTSOF(hw), hw);
+        _cleanup_table_ Table *tr = table_new(ELEMENTSOF(hr), hr);
+        _cleanup_json_ json_object *topo = NULL;
+        json_object *cxl = NULL, *a;
+        int r;
+
+        if (!tm || !tw || !tr)
+                return bus_fail("status", NULL, -ENOMEM);
+        r = call_json(bus, "getting the topology", "GetTopology", &topo, NULL);
+        if (r != EXIT_OK)
+                return r;
+        if (!json_object_object_get_ex(topo, "cxl", &cxl) || !cxl)
+                return EXIT_OK;
+        if (json_object_object_get_ex(cxl, "memdevs", &a) && a)
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *o = json_object_array_get_idx(a, i);
+                        const char *row[] = { str(o, "memdev"), dash(str(o, "serial")),
+                                              SIZE_FMT(u64(o, "pmem_size")), SIZE_FMT(u64(o, "ram_size")),
+                                              dash(str(o, "endpoint")) };
+
+                        if (table_add_row(tm, row) < 0)
+                                return bus_fail("status", NULL, -ENOMEM);
+                }
+        if (json_object_object_get_ex(cxl, "decoders", &a) && a)
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *o = json_object_array_get_idx(a, i);
+
+                        if (strcmp(str(o, "kind"), "root") != 0)
+                                continue;
+                        const char *row[] = { str(o, "decoder"), SIZE_FMT(u64(o, "size")),
+                                              boolean(o, "pmem_capable") ? "yes" : "no",
+                                              SIZE_FMT(u64(o, "max_available_extent")),
+                                              dash(str(o, "region")) };
+                        if (table_add_row(tw, row) < 0)
+                                return bus_fail("status", NULL, -ENOMEM);
+                }
+        if (json_object_object_get_ex(cxl, "regions", &a) && a)
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *o = json_object_array_get_idx(a, i);
+                        _cleanup_free_ char *memdevs = join(o, "memdevs"), *state = NULL;
+
+                        if (!memdevs || asprintf(&state, "%s, %s", dash(str(o, "decode_state")),
+                                                 boolean(o, "enabled") ? "enabled" : "disabled") < 0)
+                                return bus_fail("status", NULL, -ENOMEM);
+                        const char *row[] = { str(o, "region"), SIZE_FMT(u64(o, "size")), state,
+                                              dash(memdevs), dash(str(o, "nd_region")) };
+                        if (table_add_row(tr, row) < 0)
+                                return bus_fail("status", NULL, -ENOMEM);
+                }
+        if (table_rows(tm) == 0 && table_rows(tw) == 0)
+                return EXIT_OK; /* no CXL memory on this host: no block */
+        heading("CXL");
+        table_print(tm, stdout, use_color);
+        if (table_rows(tw) > 0)
+                table_print(tw, stdout, use_color);
+        if (table_rows(tr) > 0)
+                table_print(tr, stdout, use_color);
+        else
+                puts("No CXL regions.");
+        putchar('\n');
         return EXIT_OK;
 }
 

@@ -45,9 +45,15 @@ static int check_config(const char *root) {
         strv_free(warnings);
         if (c->n_files == 0)
                 printf("No configuration file: daxmgrd will only observe.\n");
-        else
-                printf("Valid: %zu namespace(s), %zu zone(s), %zu placement(s) from %zu file(s).\n",
-                       c->n_namespaces, c->n_zones, c->n_placements, c->n_files);
+        else {
+                _cleanup_free_ char *summary = NULL;
+
+                if (config_summary(c, &summary) < 0) {
+                        fprintf(stderr, "Out of memory.\n");
+                        return EXIT_FAILURE;
+                }
+                printf("Valid: %s.\n", summary);
+        }
         return EXIT_SUCCESS;
 }
 

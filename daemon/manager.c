@@ -206,8 +206,12 @@ int manager_reload(Manager *m, char **ret_error) {
         m->config_warnings = warnings;
         m->config_error = mfree(m->config_error);
         m->last_plan_key = mfree(m->last_plan_key);
-        log_info("Configuration loaded: %zu namespace(s), %zu zone(s), %zu placement(s) from %zu file(s).",
-                 m->config->n_namespaces, m->config->n_zones, m->config->n_placements, m->config->n_files);
+        {
+                _cleanup_free_ char *summary = NULL;
+
+                (void) config_summary(m->config, &summary);
+                log_info("Configuration loaded: %s.", summary ?: "out of memory to count its sections");
+        }
         return 0;
 }
 

@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 
 #include <json-c/json.h>
+#include <nettle/sha2.h>
+#include <uuid/uuid.h>
 
 #include "config.h"
 #include "memory.h"
@@ -46,9 +48,8 @@ static int table_lookup(const char *const *table, size_t n, const char *s) {
         }
 
 static const char *const section_type_table[_CONFIG_SECTION_TYPE_MAX] = {
-        [CONFIG_SECTION_NAMESPACE] = "Namespace",
-        [CONFIG_SECTION_ZONE] = "Zone",
-        [CONFIG_SECTION_PLACEMENT] = "Placement",
+        [CONFIG_SECTION_NAMESPACE] = "Namespace",  [CONFIG_SECTION_ZONE] = "Zone",
+        [CONFIG_SECTION_PLACEMENT] = "Placement",  [CONFIG_SECTION_CXL_REGION] = "CXLRegion",
         [CONFIG_SECTION_DAX_DEVICE] = "DaxDevice",
 };
 DEFINE_STRING_TABLE(config_section_type, ConfigSectionType, section_type_table, _CONFIG_SECTION_TYPE_MAX)
@@ -88,6 +89,14 @@ static const char *const placement_key_table[_CONFIG_PLACEMENT_KEY_MAX] = {
 };
 DEFINE_STRING_TABLE(config_placement_key, ConfigPlacementKey, placement_key_table, _CONFIG_PLACEMENT_KEY_MAX)
 
+static const char *const cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX] = {
+        [CONFIG_CXL_REGION_MEMDEVS] = "Memdevs",
+        [CONFIG_CXL_REGION_SIZE] = "Size",
+        [CONFIG_CXL_REGION_DECODER] = "Decoder",
+};
+DEFINE_STRING_TABLE(config_cxl_region_key, ConfigCxlRegionKey, cxl_region_key_table,
+                    _CONFIG_CXL_REGION_KEY_MAX)
+
 static const char *const dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
         [CONFIG_DAX_DEVICE_PROVIDER] = "Provider",
         [CONFIG_DAX_DEVICE_RESOURCE] = "Resource",
@@ -102,10 +111,8 @@ DEFINE_STRING_TABLE(config_dax_device_key, ConfigDaxDeviceKey, dax_device_key_ta
                     _CONFIG_DAX_DEVICE_KEY_MAX)
 
 static const char *const region_kind_table[_CONFIG_REGION_KIND_MAX] = {
-        [CONFIG_REGION_ANY] = "any",
-        [CONFIG_REGION_ID] = "region",
-        [CONFIG_REGION_NUMA] = "numa",
-        [CONFIG_REGION_DIMM] = "dimm",
+        [CONFIG_REGION_ANY] = "any",   [CONFIG_REGION_ID] = "region", [CONFIG_REGION_NUMA] = "numa",
+        [CONFIG_REGION_DIMM] = "dimm", [CONFIG_REGION_CXL] = "cxl",
 };
 DEFINE_STRING_TABLE(config_region_kind, ConfigRegionKind, region_kind_table, _CONFIG_REGION_KIND_MAX)
 
@@ -131,12 +138,14 @@ static const struct {
         [CONFIG_SECTION_NAMESPACE] = { namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX },
         [CONFIG_SECTION_ZONE] = { zone_key_table, _CONFIG_ZONE_KEY_MAX },
         [CONFIG_SECTION_PLACEMENT] = { placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
+        [CONFIG_SECTION_CXL_REGION] = { cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
         [CONFIG_SECTION_DAX_DEVICE] = { dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
 };
 
 #define RAW_KEYS_MAX _CONFIG_NAMESPACE_KEY_MAX
 _Static_assert((int) _CONFIG_ZONE_KEY_MAX <= (int) RAW_KEYS_MAX &&
                        (int) _CONFIG_PLACEMENT_KEY_MAX <= (int) RAW_KEYS_MAX &&
+                       (int) _CONFIG_CXL_REGION_KEY_MAX <= (int) RAW_KEYS_MAX &&
                        (int) _CONFIG_DAX_DEVICE_KEY_MAX <= (int) RAW_KEYS_MAX,
                "RAW_KEYS_MAX must hold every section type's keys");
 
@@ -550,15 +559,15 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (s[len - 1] != ']')
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME] or [DaxDevice NAME]");
+                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
         s[len - 1] = '\0';
         type_s = strip(s + 1);
         if (strpbrk(type_s, "[]"))
                 return fail(ret_error, -EINVAL, &at, NULL, "a section header holds one '[' and one ']'");
         if (!*type_s)
                 return fail(ret_error, -EINVAL, &at, NULL,
-                            "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME] "
-                            "or [DaxDevice NAME]");
+                            "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
+                            "[CXLRegion NAME] or [DaxDevice NAME]");
 
         end = type_s + strcspn(type_s, " \t");
         name = *end ? strip(end + 1) : end;
@@ -567,8 +576,8 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         type = config_section_type_from_string(type_s);
         if (type < 0)
                 return fail(ret_error, -EINVAL, &at, NULL,
-                            "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement and "
-                            "DaxDevice",
+                            "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement, "
+                            "CXLRegion and DaxDevice",
                             SUGGEST_WORD_MAX, type_s,
                             did_you_mean(type_s, section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
                                          sizeof(buf)));
@@ -584,10 +593,11 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
                         ret_error, -EINVAL, &at, NULL,
                         "'%s' is not a valid %s name: 1 to 63 printable ASCII characters, no spaces or '/'",
                         name,
-                        type == CONFIG_SECTION_NAMESPACE   ? "namespace"
-                        : type == CONFIG_SECTION_ZONE      ? "zone"
-                        : type == CONFIG_SECTION_PLACEMENT ? "placement"
-                                                           : "dax device");
+                        type == CONFIG_SECTION_NAMESPACE    ? "namespace"
+                        : type == CONFIG_SECTION_ZONE       ? "zone"
+                        : type == CONFIG_SECTION_PLACEMENT  ? "placement"
+                        : type == CONFIG_SECTION_CXL_REGION ? "CXL region"
+                                                            : "dax device");
 
         sec = section_find(p, type, name, &pos);
         if (!sec) {
@@ -669,7 +679,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (p->current == SIZE_MAX)
                 return fail(ret_error, -EINVAL, &at, key,
                             "assignment outside of a section: put it below a [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME] or [DaxDevice NAME] header");
+                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
 
         sec = &p->sections[p->current];
         k = table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
@@ -820,9 +830,24 @@ static int required(const RawSection *s, unsigned key, const char *hint, char **
                     section_type_table[s->type], s->name, raw_key_name(s, key), hint);
 }
 
-static int parse_region(const RawSection *s, ConfigRegion *ret, char **ret_error) {
+static int parse_region(const Config *c, const RawSection *s, ConfigRegion *ret, char **ret_error) {
         const char *v = s->values[CONFIG_NAMESPACE_REGION].value;
         uint32_t n;
+
+        if (v && strncmp(v, "cxl:", 4) == 0) {
+                const ConfigCxlRegion *cr = config_find_cxl_region(c, v + 4);
+
+                if (!cr)
+                        return fail(
+                                ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_REGION), "Region",
+                                "no [CXLRegion %s] is configured: Region=cxl:NAME names the CXL region of "
+                                "a [CXLRegion NAME] section",
+                                v + 4);
+                *ret = (ConfigRegion){ .kind = CONFIG_REGION_CXL };
+                (void) snprintf(ret->cxl, sizeof(ret->cxl), "%s", cr->name);
+                memcpy(ret->cxl_uuid, cr->uuid, sizeof(ret->cxl_uuid));
+                return 0;
+        }
 
         if (!v || strcmp(v, "any") == 0) {
                 *ret = (ConfigRegion){ .kind = CONFIG_REGION_ANY };
@@ -847,7 +872,8 @@ static int parse_region(const RawSection *s, ConfigRegion *ret, char **ret_error
                         v);
         }
         return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_REGION), "Region",
-                    "'%s' is not a region: use any, regionN, numa:N or dimm:SERIAL (hex, as ndctl shows it)",
+                    "'%s' is not a region: use any, regionN, numa:N, dimm:SERIAL (hex, as ndctl shows it) "
+                    "or cxl:NAME (a [CXLRegion NAME] section)",
                     v);
 }
 
@@ -908,7 +934,7 @@ static int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *n
                 if (v[k].value)
                         ns->where[k] = v[k].where;
 
-        r = parse_region(s, &ns->region, ret_error);
+        r = parse_region(p->config, s, &ns->region, ret_error);
         if (r < 0)
                 return r;
 
@@ -1080,6 +1106,147 @@ static int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *n
                         }
                         ns->permissions = mode;
                 }
+        }
+        return 0;
+}
+
+void cxl_region_uuid_from_name(const char *name, char ret[static 37]) {
+        static const char prefix[] = "daxmgr.cxl-region:";
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        struct sha256_ctx ctx;
+        uuid_t uu;
+
+        sha256_init(&ctx);
+        sha256_update(&ctx, sizeof(prefix) - 1, (const uint8_t *) prefix);
+        sha256_update(&ctx, strlen(name), (const uint8_t *) name);
+        sha256_digest(&ctx, sizeof(digest), digest);
+        memcpy(uu, digest, sizeof(uu));
+        uu[6] = (uint8_t) ((uu[6] & 0x0f) | 0x80); /* version 8: custom (RFC 9562) */
+        uu[8] = (uint8_t) ((uu[8] & 0x3f) | 0x80); /* the RFC variant */
+        uuid_unparse_lower(uu, ret);
+}
+
+/* Memdevs=: "memN" or "serial:HEX", separated by spaces or commas. */
+static int parse_cxl_memdevs(const RawSection *s, ConfigCxlRegion *cr, char **ret_error) {
+        const ConfigSource *at = raw_where(s, CONFIG_CXL_REGION_MEMDEVS);
+        const char *v = s->values[CONFIG_CXL_REGION_MEMDEVS].value;
+
+        if (!v || strcmp(v, "any") == 0)
+                return 0;
+        for (const char *p = v; *p;) {
+                size_t n = strcspn(p, " \t,");
+                _cleanup_free_ char *item = NULL;
+                uint64_t serial;
+                uint32_t id;
+                char **l;
+
+                if (n == 0) {
+                        p++;
+                        continue;
+                }
+                item = strndup(p, n);
+                if (!item)
+                        return -ENOMEM;
+                p += n;
+                if (strncmp(item, "serial:", 7) == 0) {
+                        if (parse_u64(item + 7, 16, &serial) < 0)
+                                return fail(ret_error, -EINVAL, at, "Memdevs",
+                                            "'%s' is not a serial number: give it in hex as cxl list shows "
+                                            "it, e.g. serial:0xc0de0000",
+                                            item);
+                } else if (strncmp(item, "mem", 3) != 0 || item[3] < '0' || item[3] > '9' ||
+                           parse_u32(item + 3, 10, &id) < 0)
+                        return fail(ret_error, -EINVAL, at, "Memdevs",
+                                    "'%s' is not a CXL memory device: use memN (as cxl list shows it) or "
+                                    "serial:HEX, or any",
+                                    item);
+                for (size_t i = 0; i < cr->n_memdevs; i++)
+                        if (strcmp(cr->memdevs[i], item) == 0)
+                                return fail(ret_error, -EINVAL, at, "Memdevs",
+                                            "%s is named twice: a region interleaves distinct devices",
+                                            item);
+                if (cr->n_memdevs >= CONFIG_CXL_WAYS_MAX)
+                        return fail(ret_error, -EINVAL, at, "Memdevs",
+                                    "more than %u memory devices: CXL interleaves at most %u",
+                                    CONFIG_CXL_WAYS_MAX, CONFIG_CXL_WAYS_MAX);
+                l = reallocarray(cr->memdevs, cr->n_memdevs + 1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+                cr->memdevs = l;
+                l[cr->n_memdevs++] = TAKE_PTR(item);
+        }
+        switch (cr->n_memdevs) {
+        case 0:
+                return fail(ret_error, -EINVAL, at, "Memdevs",
+                            "names no memory device: use memN or serial:HEX, or any");
+        case 1:
+        case 2:
+        case 3:
+        case 4:
+        case 6:
+        case 8:
+        case 12:
+        case 16:
+                return 0;
+        default:
+                return fail(ret_error, -EINVAL, at, "Memdevs",
+                            "%zu memory devices cannot be interleaved: CXL interleaves 1, 2, 3, 4, 6, 8, 12 "
+                            "or 16",
+                            cr->n_memdevs);
+        }
+}
+
+static int validate_cxl_region(const RawSection *s, ConfigCxlRegion *cr, char **ret_error) {
+        const RawValue *v = s->values;
+        uint32_t a, b;
+        int r;
+
+        *cr = (ConfigCxlRegion){ .section = s->where };
+        cr->name = strdup(s->name);
+        if (!cr->name)
+                return -ENOMEM;
+        for (size_t k = 0; k < _CONFIG_CXL_REGION_KEY_MAX; k++)
+                if (v[k].value)
+                        cr->where[k] = v[k].where;
+        cxl_region_uuid_from_name(cr->name, cr->uuid);
+
+        r = parse_cxl_memdevs(s, cr, ret_error);
+        if (r < 0)
+                return r;
+
+        if (v[CONFIG_CXL_REGION_SIZE].value && strcmp(v[CONFIG_CXL_REGION_SIZE].value, "rest") != 0) {
+                _cleanup_free_ char *e = NULL;
+                uint64_t unit = (uint64_t) 256 << 20;
+                size_t ways = cr->n_memdevs ?: 1;
+
+                r = size_parse_bytes(v[CONFIG_CXL_REGION_SIZE].value, &cr->size, &e);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return fail(ret_error, r, raw_where(s, CONFIG_CXL_REGION_SIZE), "Size",
+                                    "%s (or rest)", e ?: "not a size");
+                if (cr->size == 0 || cr->size % (unit * ways) != 0)
+                        return fail(
+                                ret_error, -EINVAL, raw_where(s, CONFIG_CXL_REGION_SIZE), "Size",
+                                "'%s' is not a multiple of %zu × 256 MiB: a CXL region is made of 256 MiB "
+                                "blocks on each of its %zu memory device%s; use a multiple, or rest",
+                                v[CONFIG_CXL_REGION_SIZE].value, ways, ways, ways == 1 ? "" : "s");
+        }
+
+        if (v[CONFIG_CXL_REGION_DECODER].value && strcmp(v[CONFIG_CXL_REGION_DECODER].value, "any") != 0) {
+                const char *d = v[CONFIG_CXL_REGION_DECODER].value, *dot = strchr(d, '.');
+                _cleanup_free_ char *left = NULL;
+
+                if (strncmp(d, "decoder", 7) != 0 || !dot || dot == d + 7 ||
+                    !(left = strndup(d + 7, (size_t) (dot - d - 7))) || parse_u32(left, 10, &a) < 0 ||
+                    !dot[1] || parse_u32(dot + 1, 10, &b) < 0)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_CXL_REGION_DECODER), "Decoder",
+                                    "'%s' is not a root decoder: use decoderX.Y (a CXL fixed memory window, "
+                                    "as cxl list -D shows it) or any",
+                                    d);
+                cr->decoder = strdup(d);
+                if (!cr->decoder)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -1294,6 +1461,24 @@ static int validate_across(const Config *c, char **ret_error) {
                                         b->path, a->name, a->path, a->section.file, a->section.line);
                 }
 
+        for (size_t i = 0; i < c->n_cxl_regions; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const ConfigCxlRegion *a = &c->cxl_regions[j], *b = &c->cxl_regions[i];
+
+                        for (size_t x = 0; x < a->n_memdevs; x++)
+                                for (size_t y = 0; y < b->n_memdevs; y++)
+                                        if (strcmp(a->memdevs[x], b->memdevs[y]) == 0 &&
+                                            (!a->size || !b->size))
+                                                return fail(
+                                                        ret_error, -EINVAL,
+                                                        &b->where[CONFIG_CXL_REGION_MEMDEVS], "Memdevs",
+                                                        "%s is also in [CXLRegion %s] (%s:%u), and one of "
+                                                        "the two takes all its free capacity (Size=rest): "
+                                                        "give both a Size=",
+                                                        b->memdevs[y], a->name, a->section.file,
+                                                        a->section.line);
+                }
+
         for (size_t i = 0; i < c->n_placements; i++)
                 for (size_t j = 0; j < i; j++) {
                         const ConfigPlacement *a = &c->placements[j], *b = &c->placements[i];
@@ -1483,11 +1668,20 @@ static int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **r
         c->namespaces = calloc(n[CONFIG_SECTION_NAMESPACE] ?: 1, sizeof(ConfigNamespace));
         c->zones = calloc(n[CONFIG_SECTION_ZONE] ?: 1, sizeof(ConfigZone));
         c->placements = calloc(n[CONFIG_SECTION_PLACEMENT] ?: 1, sizeof(ConfigPlacement));
+        c->cxl_regions = calloc(n[CONFIG_SECTION_CXL_REGION] ?: 1, sizeof(ConfigCxlRegion));
         c->dax_devices = calloc(n[CONFIG_SECTION_DAX_DEVICE] ?: 1, sizeof(ConfigDaxDevice));
-        if (!c->namespaces || !c->zones || !c->placements || !c->dax_devices)
+        if (!c->namespaces || !c->zones || !c->placements || !c->cxl_regions || !c->dax_devices)
                 return -ENOMEM;
 
-        /* Namespaces first, zones, then placements: each refers to the ones before. */
+        /* CXL regions, namespaces, zones, then placements: each refers to the ones before. Dax
+         * devices refer to none. */
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].type == CONFIG_SECTION_CXL_REGION) {
+                        r = validate_cxl_region(&p->sections[i], &c->cxl_regions[c->n_cxl_regions++],
+                                                ret_error);
+                        if (r < 0)
+                                return r;
+                }
         for (size_t i = 0; i < p->n_sections; i++)
                 if (p->sections[i].type == CONFIG_SECTION_NAMESPACE) {
                         r = validate_namespace(p, &p->sections[i], &c->namespaces[c->n_namespaces++],
@@ -1780,6 +1974,15 @@ Config *config_free(Config *c) {
                 free(c->placements[i].service);
         }
         free(c->placements);
+        for (size_t i = 0; i < c->n_cxl_regions; i++) {
+                free(c->cxl_regions[i].name);
+                for (size_t k = 0; k < c->cxl_regions[i].n_memdevs; k++)
+                        free(c->cxl_regions[i].memdevs[k]);
+                free(c->cxl_regions[i].memdevs);
+                free(c->cxl_regions[i].decoder);
+        }
+        free(c->cxl_regions);
+
         for (size_t i = 0; i < c->n_dax_devices; i++) {
                 free(c->dax_devices[i].name);
                 free(c->dax_devices[i].owner);
@@ -1787,6 +1990,13 @@ Config *config_free(Config *c) {
         }
         free(c->dax_devices);
         free(c);
+        return NULL;
+}
+
+const ConfigCxlRegion *config_find_cxl_region(const Config *c, const char *name) {
+        for (size_t i = 0; c && name && i < c->n_cxl_regions; i++)
+                if (strcmp(c->cxl_regions[i].name, name) == 0)
+                        return &c->cxl_regions[i];
         return NULL;
 }
 
@@ -1834,12 +2044,29 @@ int config_region_format(const ConfigRegion *r, char **ret) {
         case CONFIG_REGION_DIMM:
                 k = asprintf(ret, "dimm:%#" PRIx32, r->number);
                 break;
+        case CONFIG_REGION_CXL:
+                k = asprintf(ret, "cxl:%s", r->cxl);
+                break;
         case _CONFIG_REGION_KIND_MAX:
         case _CONFIG_REGION_KIND_INVALID:
         default:
                 return -EINVAL;
         }
         return k < 0 ? -ENOMEM : 0;
+}
+
+int config_summary(const Config *c, char **ret) {
+        if (!c || !ret)
+                return -EINVAL;
+        if (asprintf(ret,
+                     "%zu CXL region(s), %zu namespace(s), %zu DAX device(s), %zu zone(s), %zu placement(s) "
+                     "from %zu file(s)",
+                     c->n_cxl_regions, c->n_namespaces, c->n_dax_devices, c->n_zones, c->n_placements,
+                     c->n_files) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
@@ -1969,6 +2196,27 @@ static json_object *placement_to_json(const ConfigPlacement *pl) {
         return o;
 }
 
+static json_object *cxl_region_to_json(const ConfigCxlRegion *cr) {
+        json_object *o = json_object_new_object(), *m = json_object_new_array();
+
+        if (!o || !m) {
+                json_object_put(o);
+                json_object_put(m);
+                return NULL;
+        }
+        json_object_object_add(o, "name", json_object_new_string(cr->name));
+        json_object_object_add(o, "source", json_source(&cr->section));
+        for (size_t i = 0; i < cr->n_memdevs; i++)
+                json_object_array_add(m, json_object_new_string(cr->memdevs[i]));
+        json_object_object_add(o, "memdevs", m);
+        json_object_object_add(o, "size", cr->size ? json_object_new_uint64(cr->size) : NULL);
+        json_object_object_add(o, "decoder", json_string_or_null(cr->decoder));
+        json_object_object_add(o, "uuid", json_object_new_string(cr->uuid));
+        json_object_object_add(o, "origins",
+                               json_origins(cr->where, cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX));
+        return o;
+}
+
 static json_object *dax_device_to_json(const ConfigDaxDevice *d) {
         json_object *o = json_object_new_object();
         char res[32];
@@ -2003,7 +2251,7 @@ static json_object *dax_device_to_json(const ConfigDaxDevice *d) {
 }
 
 int config_to_json(const Config *c, struct json_object **ret) {
-        json_object *o, *files, *nss, *zones, *pls;
+        json_object *o, *files, *nss, *zones, *pls, *cxl;
 
         if (!c || !ret)
                 return -EINVAL;
@@ -2012,14 +2260,24 @@ int config_to_json(const Config *c, struct json_object **ret) {
         nss = json_object_new_array();
         zones = json_object_new_array();
         pls = json_object_new_array();
-        if (!o || !files || !nss || !zones || !pls)
+        cxl = json_object_new_array();
+        if (!o || !files || !nss || !zones || !pls || !cxl)
                 goto fail;
         json_object_object_add(o, "files", files);
         json_object_object_add(o, "namespaces", nss);
         json_object_object_add(o, "zones", zones);
         json_object_object_add(o, "placements", pls);
-        files = nss = zones = pls = NULL;
+        json_object_object_add(o, "cxl_regions", cxl);
+        files = nss = zones = pls = cxl = NULL;
 
+        for (size_t i = 0; i < c->n_cxl_regions; i++) {
+                json_object *j = cxl_region_to_json(&c->cxl_regions[i]);
+
+                if (!j || json_object_array_add(json_object_object_get(o, "cxl_regions"), j) < 0) {
+                        json_object_put(j);
+                        goto fail;
+                }
+        }
         for (size_t i = 0; i < c->n_files; i++)
                 if (json_object_array_add(json_object_object_get(o, "files"),
                                           json_object_new_string(c->files[i])) < 0)
@@ -2072,5 +2330,6 @@ fail:
         json_object_put(nss);
         json_object_put(zones);
         json_object_put(pls);
+        json_object_put(cxl);
         return -ENOMEM;
 }

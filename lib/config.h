@@ -40,6 +40,7 @@ typedef enum ConfigSectionType {
         CONFIG_SECTION_NAMESPACE,
         CONFIG_SECTION_ZONE,
         CONFIG_SECTION_PLACEMENT,
+        CONFIG_SECTION_CXL_REGION,
         CONFIG_SECTION_DAX_DEVICE,
         _CONFIG_SECTION_TYPE_MAX,
         _CONFIG_SECTION_TYPE_INVALID = -EINVAL,
@@ -96,6 +97,17 @@ typedef enum ConfigPlacementKey {
 const char *config_placement_key_to_string(ConfigPlacementKey k) _pure_;
 ConfigPlacementKey config_placement_key_from_string(const char *s) _pure_;
 
+typedef enum ConfigCxlRegionKey {
+        CONFIG_CXL_REGION_MEMDEVS,
+        CONFIG_CXL_REGION_SIZE,
+        CONFIG_CXL_REGION_DECODER,
+        _CONFIG_CXL_REGION_KEY_MAX,
+        _CONFIG_CXL_REGION_KEY_INVALID = -EINVAL,
+} ConfigCxlRegionKey;
+
+const char *config_cxl_region_key_to_string(ConfigCxlRegionKey k) _pure_;
+ConfigCxlRegionKey config_cxl_region_key_from_string(const char *s) _pure_;
+
 typedef enum ConfigDaxDeviceKey {
         CONFIG_DAX_DEVICE_PROVIDER,
         CONFIG_DAX_DEVICE_RESOURCE,
@@ -112,12 +124,13 @@ typedef enum ConfigDaxDeviceKey {
 const char *config_dax_device_key_to_string(ConfigDaxDeviceKey k) _pure_;
 ConfigDaxDeviceKey config_dax_device_key_from_string(const char *s) _pure_;
 
-/* Region=: "any", "regionN", "numa:N", "dimm:SERIAL". */
+/* Region=: "any", "regionN", "numa:N", "dimm:SERIAL", "cxl:NAME". */
 typedef enum ConfigRegionKind {
         CONFIG_REGION_ANY,  /* any region with room (the default) */
         CONFIG_REGION_ID,   /* regionN: the kernel's region number */
         CONFIG_REGION_NUMA, /* numa:N: a region on NUMA node N */
         CONFIG_REGION_DIMM, /* dimm:SERIAL: the region that interleaves the DIMM with this serial */
+        CONFIG_REGION_CXL,  /* cxl:NAME: the nd region of the CXL region of [CXLRegion NAME] */
         _CONFIG_REGION_KIND_MAX,
         _CONFIG_REGION_KIND_INVALID = -EINVAL,
 } ConfigRegionKind;
@@ -127,11 +140,13 @@ ConfigRegionKind config_region_kind_from_string(const char *s) _pure_;
 
 typedef struct ConfigRegion {
         ConfigRegionKind kind;
-        uint32_t number; /* CONFIG_REGION_ID: N of regionN; CONFIG_REGION_NUMA: the node;
-                          * CONFIG_REGION_DIMM: the serial (ndctl shows it as "0x…") */
+        uint32_t number;   /* CONFIG_REGION_ID: N of regionN; CONFIG_REGION_NUMA: the node;
+                            * CONFIG_REGION_DIMM: the serial (ndctl shows it as "0x…") */
+        char cxl[64];      /* CONFIG_REGION_CXL: the [CXLRegion] section's name */
+        char cxl_uuid[37]; /* …and the uuid of its region (cxl_region_uuid_from_name()) */
 } ConfigRegion;
 
-/* "any", "region1", "numa:0", "dimm:0x57341200" (the canonical spelling of @r). */
+/* "any", "region1", "numa:0", "dimm:0x57341200", "cxl:fast" (the canonical spelling of @r). */
 int config_region_format(const ConfigRegion *r, char **ret);
 
 typedef enum ConfigFilesystem {
@@ -216,6 +231,24 @@ typedef struct ConfigPlacement {
                               * copied again at once (Refresh=auto, the default) */
 } ConfigPlacement;
 
+/* [CXLRegion NAME]: a CXL pmem region made from free capacity of CXL memory devices, what
+ * `cxl create-region -t pmem` does by hand. Its uuid is derived from NAME, which is how the
+ * region is known again (a namespace's Region=cxl:NAME finds its nd region that way). */
+#define CONFIG_CXL_WAYS_MAX 16u
+typedef struct ConfigCxlRegion {
+        char *name;
+        ConfigSource section;
+        ConfigSource where[_CONFIG_CXL_REGION_KEY_MAX];
+
+        /* "memN" or "serial:0x…" each, in interleave position order; none (n_memdevs 0): any one
+         * memory device with room */
+        char **memdevs;
+        size_t n_memdevs;
+        uint64_t size; /* bytes; 0: all the free capacity (Size=rest, the default) */
+        char *decoder; /* a root decoder "decoderX.Y"; NULL: any that takes pmem and has room */
+        char uuid[37];
+} ConfigCxlRegion;
+
 /* [DaxDevice NAME]: a dax device daxmgr did not make (soft-reserved "hmem" memory, a CXL RAM
  * region), found by what stays the same across boots: its physical start (Resource=), its
  * target node and size; the kernel's daxX.Y names do not. */
@@ -243,6 +276,8 @@ typedef struct Config {
         size_t n_zones;
         ConfigPlacement *placements;
         size_t n_placements;
+        ConfigCxlRegion *cxl_regions;
+        size_t n_cxl_regions;
         ConfigDaxDevice *dax_devices;
         size_t n_dax_devices;
 } Config;
@@ -252,6 +287,11 @@ static inline void config_freep(Config **c) {
         config_free(*c);
 }
 #define _cleanup_config_ _cleanup_(config_freep)
+
+/* One sentence's worth of what @c holds, for daxmgrd --check-config and the daemon's log:
+ * "1 CXL region(s), 2 namespace(s), 0 DAX device(s), 1 zone(s), 3 placement(s) from 2 file(s)".
+ * Every section type is counted. -ENOMEM, or 0 and *ret to free. */
+int config_summary(const Config *c, char **ret);
 
 /* Loads the configuration below @root ("" or "/" for the system, a directory in tests). No file
  * at all is an empty configuration (the daemon then only observes); a @root that is not a
@@ -270,7 +310,12 @@ int config_parse_text(const char *text, size_t size, const char *filename, Confi
 const ConfigNamespace *config_find_namespace(const Config *c, const char *name);
 const ConfigZone *config_find_zone(const Config *c, const char *name);
 const ConfigPlacement *config_find_placement(const Config *c, const char *name);
+const ConfigCxlRegion *config_find_cxl_region(const Config *c, const char *name);
 const ConfigDaxDevice *config_find_dax_device(const Config *c, const char *name);
+
+/* The uuid daxmgr gives the CXL region of [CXLRegion @name]: the first 128 bits of
+ * SHA-256("daxmgr.cxl-region:" NAME) as an RFC 9562 version 8 uuid, lower case. */
+void cxl_region_uuid_from_name(const char *name, char ret[static 37]);
 
 /* The effective configuration as JSON: the files read, and every section with all of its
  * values (defaults included) and where each set key came from ("origins": {"Size":

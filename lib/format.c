@@ -516,7 +516,8 @@ int format_device(const char *device, const FormatOptions *o, char **ret_uuid, c
                 return error_set(
                         ret_error, r < 0 ? r : -EIO,
                         "%s reported success on %s, but libblkid now finds %s instead of an %s file "
-                        "system.",
+                        "system: the device may not keep what is written to it (write a block with dd "
+                        "oflag=direct and read it back to see; the kernel log may say why).",
                         argv[0], device, found ?: "nothing", fs_type_to_string(o->fs));
         }
         if (ret_uuid)

@@ -21,6 +21,7 @@
 #include "fs-util.h"
 #include "mount-util.h"
 #include "namespace.h"
+#include "cxl-region.h"
 #include "reconcile-run.h"
 
 static bool streq(const char *a, const char *b) {
@@ -1006,6 +1007,24 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         dropin_root = dropin_root ?: RECONCILE_DROPIN_ROOT;
 
         switch (s->type) {
+        case RECONCILE_CREATE_CXL_REGION: {
+                const char *memdevs[16];
+                _cleanup_free_ char *list = s->memdevs ? strdup(s->memdevs) : NULL;
+                CxlRegionCreate req = {
+                        .decoder = s->region, .memdevs = memdevs, .size = s->bytes, .uuid = s->uuid
+                };
+                char *save = NULL;
+
+                if (!list)
+                        return s->memdevs
+                                       ? -ENOMEM
+                                       : error_set(ret_error, -EINVAL, "%s: the step names no memory device",
+                                                   s->section ?: "?");
+                for (char *w = strtok_r(list, " ", &save); w && req.n_memdevs < 16;
+                     w = strtok_r(NULL, " ", &save))
+                        memdevs[req.n_memdevs++] = w;
+                return cxl_region_create(c, &req, NULL, ret_error);
+        }
         case RECONCILE_CREATE_NAMESPACE: {
                 NamespaceCreate req = {
                         .region = s->region,

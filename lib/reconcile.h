@@ -36,6 +36,8 @@
 struct json_object;
 
 typedef enum ReconcileStepType {
+        RECONCILE_CREATE_CXL_REGION, /* cxl_region_create(): a CXL pmem region from free capacity,
+                                      * which the kernel then offers as an nd region */
         RECONCILE_CREATE_NAMESPACE,  /* namespace_create() */
         RECONCILE_RECONFIGURE,       /* namespace_reconfigure(): label-less mode change, or a
                                       * mode/map/align change with Destroy=yes */
@@ -57,7 +59,7 @@ typedef enum ReconcileStepType {
         _RECONCILE_STEP_TYPE_INVALID = -EINVAL,
 } ReconcileStepType;
 
-/* "create-namespace", "reconfigure", "format", "mount", "devdax-access", "devdax-mode",
+/* "create-cxl-region", "create-namespace", "reconfigure", "format", "mount", "devdax-access", "devdax-mode",
  * "create-zone", "place", "refresh", "write-dropin", "write-entry-point", "bind-host",
  * "deactivate". */
 const char *reconcile_step_type_to_string(ReconcileStepType t) _pure_;
@@ -70,7 +72,8 @@ typedef struct ReconcileStep {
                             * in region0", "mount /dev/pmem0 at /mnt/pm0 with dax=always" */
 
         /* The fields a step type uses; the rest are 0/NULL. Strings are owned by the step. */
-        char *region;       /* all namespace steps: the region it is (CREATE_NAMESPACE: will be) in */
+        char *region;       /* all namespace steps: the region it is (CREATE_NAMESPACE: will be) in;
+                             * CREATE_CXL_REGION: the root decoder ("decoder0.0") it is made in */
         char *namespace;    /* all namespace steps: the key to find it with topology_find_namespace():
                              * its name (label) in a labelled region, its kernel device
                              * ("namespace0.0") in a label-less one, which keeps no names.
@@ -96,6 +99,9 @@ typedef struct ReconcileStep {
         char *program;              /* PLACE, REFRESH, activation */
         bool with_libraries;        /* PLACE */
         char *service;              /* WRITE_DROPIN, DEACTIVATE: the unit */
+        char *memdevs;              /* CREATE_CXL_REGION: "mem0 mem1", in interleave position order */
+        uint64_t bytes;             /* CREATE_CXL_REGION: the region's size */
+        char *uuid;                 /* CREATE_CXL_REGION: the uuid it gets (from its section's name) */
 } ReconcileStep;
 
 typedef enum ReconcileProblemKind {
@@ -212,8 +218,8 @@ typedef struct ReconcileInput {
 int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);
 
 /* {"steps": [{"type": "create-namespace", "section": …, "description": …, <the used fields
- *   with D-Bus style names: "region", "namespace", "device", "mode", "map", "align", "size"
- *   (string as in the config), "filesystem", "force", "mount_point", "dax", "mount_options",
+ *   with D-Bus style names: "region", "memdevs", "bytes", "uuid", "namespace", "device", "mode", "map",
+ * "align", "size" (string as in the config), "filesystem", "force", "mount_point", "dax", "mount_options",
  *   "uid", "gid", "permissions" ("0660"), "system_ram", "zone", "program", "with_libraries",
  *   "service">}],
  *  "problems": [{"kind": "conflict", "section": …, "message": …}]} */

@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -110,6 +113,89 @@ static json_object *region_to_json(const TopoRegion *r) {
         return o;
 }
 
+static json_object *strv_to_json(char *const *l, size_t n) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < n; i++)
+                (void) json_object_array_add(a, jstr(l[i]));
+        return a;
+}
+
+static json_object *cxl_to_json(const TopoCxl *c) {
+        json_object *o = json_object_new_object(), *ports = json_object_new_array(),
+                    *memdevs = json_object_new_array(), *decoders = json_object_new_array(),
+                    *regions = json_object_new_array();
+
+        add(o, "buses", strv_to_json(c->buses, c->n_buses));
+        for (size_t i = 0; i < c->n_ports; i++) {
+                json_object *p = json_object_new_object();
+                add(p, "port", jstr(c->ports[i].port));
+                add(p, "host", jstr(c->ports[i].host));
+                add(p, "parent", jstr(c->ports[i].parent));
+                add(p, "depth", json_object_new_int(c->ports[i].depth));
+                (void) json_object_array_add(ports, p);
+        }
+        add(o, "ports", ports);
+        for (size_t i = 0; i < c->n_memdevs; i++) {
+                const TopoCxlMemdev *m = &c->memdevs[i];
+                json_object *j = json_object_new_object();
+                add(j, "memdev", jstr(m->memdev));
+                add(j, "serial", jstr(m->serial));
+                add(j, "host", jstr(m->host));
+                add(j, "endpoint", jstr(m->endpoint));
+                add(j, "pmem_size", json_object_new_uint64(m->pmem_size));
+                add(j, "ram_size", json_object_new_uint64(m->ram_size));
+                add(j, "label_storage_size", json_object_new_uint64(m->label_size));
+                add(j, "numa_node", json_object_new_int(m->numa_node));
+                (void) json_object_array_add(memdevs, j);
+        }
+        add(o, "memdevs", memdevs);
+        for (size_t i = 0; i < c->n_decoders; i++) {
+                const TopoCxlDecoder *d = &c->decoders[i];
+                bool root = d->kind == TOPO_CXL_DECODER_ROOT, ep = d->kind == TOPO_CXL_DECODER_ENDPOINT;
+                json_object *j = json_object_new_object();
+                add(j, "decoder", jstr(d->decoder));
+                add(j, "port", jstr(d->port));
+                add(j, "kind", jstr(topo_cxl_decoder_kind_to_string(d->kind)));
+                add(j, "resource", json_object_new_uint64(d->resource));
+                add(j, "size", json_object_new_uint64(d->size));
+                add(j, "interleave_ways", json_object_new_int((int) d->interleave_ways));
+                add(j, "interleave_granularity", json_object_new_int((int) d->interleave_granularity));
+                add(j, "nr_targets", json_object_new_int(d->nr_targets));
+                add(j, "region", jstr(d->region));
+                add(j, "pmem_capable", root ? json_object_new_boolean(d->pmem_capable) : NULL);
+                add(j, "volatile_capable", root ? json_object_new_boolean(d->volatile_capable) : NULL);
+                add(j, "max_available_extent",
+                    root ? json_object_new_uint64(d->max_available_extent) : NULL);
+                add(j, "memdev", ep ? jstr(d->memdev) : NULL);
+                add(j, "mode", ep ? jstr(d->mode) : NULL);
+                add(j, "dpa_resource", ep ? json_object_new_uint64(d->dpa_resource) : NULL);
+                add(j, "dpa_size", ep ? json_object_new_uint64(d->dpa_size) : NULL);
+                (void) json_object_array_add(decoders, j);
+        }
+        add(o, "decoders", decoders);
+        for (size_t i = 0; i < c->n_regions; i++) {
+                const TopoCxlRegion *r = &c->regions[i];
+                json_object *j = json_object_new_object();
+                add(j, "region", jstr(r->region));
+                add(j, "uuid", jstr(r->uuid));
+                add(j, "type", jstr(r->type));
+                add(j, "decoder", jstr(r->decoder));
+                add(j, "resource", json_object_new_uint64(r->resource));
+                add(j, "size", json_object_new_uint64(r->size));
+                add(j, "interleave_ways", json_object_new_int((int) r->interleave_ways));
+                add(j, "interleave_granularity", json_object_new_int((int) r->interleave_granularity));
+                add(j, "decode_state", json_object_new_string(r->committed ? "commit" : "reset"));
+                add(j, "enabled", json_object_new_boolean(r->enabled));
+                add(j, "targets", strv_to_json(r->targets, r->n_targets));
+                add(j, "memdevs", strv_to_json(r->memdevs, r->n_memdevs));
+                add(j, "nd_region", jstr(r->nd_region));
+                (void) json_object_array_add(regions, j);
+        }
+        add(o, "regions", regions);
+        return o;
+}
+
 json_object *topology_to_json(const Topology *t) {
         json_object *o = json_object_new_object(), *regions = json_object_new_array(),
                     *dimms = json_object_new_array();
@@ -128,6 +214,7 @@ json_object *topology_to_json(const Topology *t) {
         for (size_t i = 0; i < t->n_regions; i++)
                 (void) json_object_array_add(regions, region_to_json(&t->regions[i]));
         add(o, "regions", regions);
+        add(o, "cxl", cxl_to_json(&t->cxl));
         return o;
 }
 
@@ -364,6 +451,152 @@ static int region_from_json(Reader *rd, json_object *o, const char *bus_provider
         return 0;
 }
 
+static int get_strv(Reader *rd, json_object *o, const char *key, char ***ret, size_t *ret_n) {
+        json_object *a;
+
+        TRY(get_array(rd, o, key, &a));
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *v = json_object_array_get_idx(a, i);
+                char **l;
+
+                if (!v || !json_object_is_type(v, json_type_string))
+                        return bad(rd, key, "an array of strings");
+                l = reallocarray(*ret, *ret_n + 1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+                *ret = l;
+                l[*ret_n] = strdup(json_object_get_string(v));
+                if (!l[*ret_n])
+                        return -ENOMEM;
+                (*ret_n)++;
+        }
+        return 0;
+}
+
+/* Each element of array @key of @o: a zeroed @size element appended to *array, read by @fn. */
+static int get_objects(Reader *rd, json_object *o, const char *key, void *array_ptr, size_t *n, size_t size,
+                       int (*fn)(Reader *rd, json_object *o, void *element)) {
+        void **array = array_ptr;
+        const char *saved = rd->where;
+        json_object *a;
+        char where[64];
+
+        TRY(get_array(rd, o, key, &a));
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                char *grown;
+                int k;
+
+                if (!e || !json_object_is_type(e, json_type_object))
+                        return bad(rd, key, "an array of objects");
+                grown = reallocarray(*array, *n + 1, size);
+                if (!grown)
+                        return -ENOMEM;
+                memset(grown + *n * size, 0, size);
+                *array = grown;
+                (void) snprintf(where, sizeof(where), "%s.%s[%zu]", saved, key, i);
+                rd->where = where;
+                k = fn(rd, e, grown + (*n)++ * size);
+                rd->where = saved;
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int get_uint(Reader *rd, json_object *o, const char *key, unsigned *ret) {
+        uint64_t v;
+
+        TRY(get_u64(rd, o, key, &v));
+        if (v > UINT32_MAX)
+                return bad(rd, key, "an integer below 2^32");
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int cxl_port_from_json(Reader *rd, json_object *o, void *e) {
+        TopoCxlPort *p = e;
+
+        TRY(get_str(rd, o, "port", true, &p->port));
+        TRY(get_str(rd, o, "host", false, &p->host));
+        TRY(get_str(rd, o, "parent", false, &p->parent));
+        return get_int(rd, o, "depth", &p->depth);
+}
+
+static int cxl_memdev_from_json(Reader *rd, json_object *o, void *e) {
+        TopoCxlMemdev *m = e;
+
+        TRY(get_str(rd, o, "memdev", true, &m->memdev));
+        TRY(get_str(rd, o, "serial", false, &m->serial));
+        TRY(get_str(rd, o, "host", false, &m->host));
+        TRY(get_str(rd, o, "endpoint", false, &m->endpoint));
+        TRY(get_u64(rd, o, "pmem_size", &m->pmem_size));
+        TRY(get_u64(rd, o, "ram_size", &m->ram_size));
+        TRY(get_u64(rd, o, "label_storage_size", &m->label_size));
+        return get_int(rd, o, "numa_node", &m->numa_node);
+}
+
+static int cxl_decoder_from_json(Reader *rd, json_object *o, void *e) {
+        _cleanup_free_ char *kind = NULL;
+        TopoCxlDecoder *d = e;
+
+        TRY(get_str(rd, o, "decoder", true, &d->decoder));
+        TRY(get_str(rd, o, "port", false, &d->port));
+        TRY(get_str(rd, o, "kind", true, &kind));
+        d->kind = topo_cxl_decoder_kind_from_string(kind);
+        if (d->kind < 0)
+                return bad(rd, "kind", "\"root\", \"switch\" or \"endpoint\"");
+        TRY(get_u64(rd, o, "resource", &d->resource));
+        TRY(get_u64(rd, o, "size", &d->size));
+        TRY(get_uint(rd, o, "interleave_ways", &d->interleave_ways));
+        TRY(get_uint(rd, o, "interleave_granularity", &d->interleave_granularity));
+        TRY(get_int(rd, o, "nr_targets", &d->nr_targets));
+        TRY(get_str(rd, o, "region", false, &d->region));
+        TRY(get_bool(rd, o, "pmem_capable", &d->pmem_capable));
+        TRY(get_bool(rd, o, "volatile_capable", &d->volatile_capable));
+        TRY(get_u64(rd, o, "max_available_extent", &d->max_available_extent));
+        TRY(get_str(rd, o, "memdev", false, &d->memdev));
+        TRY(get_str(rd, o, "mode", false, &d->mode));
+        TRY(get_u64(rd, o, "dpa_resource", &d->dpa_resource));
+        return get_u64(rd, o, "dpa_size", &d->dpa_size);
+}
+
+static int cxl_region_from_json(Reader *rd, json_object *o, void *e) {
+        _cleanup_free_ char *state = NULL;
+        TopoCxlRegion *r = e;
+
+        TRY(get_str(rd, o, "region", true, &r->region));
+        TRY(get_str(rd, o, "uuid", false, &r->uuid));
+        TRY(get_str(rd, o, "type", false, &r->type));
+        TRY(get_str(rd, o, "decoder", false, &r->decoder));
+        TRY(get_u64(rd, o, "resource", &r->resource));
+        TRY(get_u64(rd, o, "size", &r->size));
+        TRY(get_uint(rd, o, "interleave_ways", &r->interleave_ways));
+        TRY(get_uint(rd, o, "interleave_granularity", &r->interleave_granularity));
+        TRY(get_str(rd, o, "decode_state", false, &state));
+        if (state && strcmp(state, "commit") != 0 && strcmp(state, "reset") != 0)
+                return bad(rd, "decode_state", "\"commit\" or \"reset\"");
+        r->committed = state && strcmp(state, "commit") == 0;
+        TRY(get_bool(rd, o, "enabled", &r->enabled));
+        TRY(get_strv(rd, o, "targets", &r->targets, &r->n_targets));
+        TRY(get_strv(rd, o, "memdevs", &r->memdevs, &r->n_memdevs));
+        return get_str(rd, o, "nd_region", false, &r->nd_region);
+}
+
+static int cxl_from_json(Reader *rd, json_object *o, TopoCxl *c) {
+        if (!json_object_is_type(o, json_type_object))
+                return bad(rd, "cxl", "an object");
+        rd->where = "topology.cxl";
+        TRY(get_strv(rd, o, "buses", &c->buses, &c->n_buses));
+        TRY(get_objects(rd, o, "ports", &c->ports, &c->n_ports, sizeof(TopoCxlPort), cxl_port_from_json));
+        TRY(get_objects(rd, o, "memdevs", &c->memdevs, &c->n_memdevs, sizeof(TopoCxlMemdev),
+                        cxl_memdev_from_json));
+        TRY(get_objects(rd, o, "decoders", &c->decoders, &c->n_decoders, sizeof(TopoCxlDecoder),
+                        cxl_decoder_from_json));
+        return get_objects(rd, o, "regions", &c->regions, &c->n_regions, sizeof(TopoCxlRegion),
+                           cxl_region_from_json);
+}
+
 int topology_from_json(json_object *j, Topology **ret, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         Reader rd = { .ret_error = ret_error, .where = "topology" };
@@ -412,6 +645,11 @@ int topology_from_json(json_object *j, Topology **ret, char **ret_error) {
                 rd.where = where;
                 TRY(region_from_json(&rd, json_object_array_get_idx(regions, i), t->provider, r));
         }
+
+        /* Snapshots from before CXL discovery have no "cxl": no CXL devices. */
+        json_object *cxl = NULL;
+        if (json_object_object_get_ex(j, "cxl", &cxl) && cxl)
+                TRY(cxl_from_json(&rd, cxl, &t->cxl));
 
         *ret = TAKE_PTR(t);
         return 0;

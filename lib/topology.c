@@ -17,6 +17,7 @@
 #include "error.h"
 #include "format.h"
 #include "ns-key.h"
+#include "topology-cxl.h"
 #include "topology.h"
 
 /* ---- freeing ---------------------------------------------------------------------------- */
@@ -74,6 +75,7 @@ Topology *topology_free(Topology *t) {
         }
         free(t->dimms);
         free(t->provider);
+        topo_cxl_done(&t->cxl);
         free(t);
         return NULL;
 }
@@ -578,6 +580,19 @@ finish:
                 mnt_unref_table(tb);
         if (r >= 0 && t->n_regions > 1)
                 qsort(t->regions, t->n_regions, sizeof(TopoRegion), region_compare);
+        if (r >= 0) {
+                /* CXL devices below the nd regions; a machine without CXL has none, and a libcxl
+                 * that cannot start leaves the snapshot without them, not without pmem. */
+                int k = topology_collect_cxl(&t->cxl);
+                if (k == -ENOMEM)
+                        r = k;
+                else if (k < 0)
+                        dax_log(c, LOG_WARNING,
+                                "cannot read the CXL devices with libcxl (%s): the snapshot shows none",
+                                strerror(-k));
+                else
+                        topology_link_cxl(t);
+        }
         if (r < 0)
                 return error_set(ret_error, r, "cannot take the pmem topology snapshot: %s", strerror(-r));
         *ret = TAKE_PTR(t);

@@ -8,6 +8,7 @@
  * be compared field by field. Serialises to and from JSON (json-c), which is also how tests
  * feed captured topologies to pure code. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,12 +129,90 @@ typedef struct TopoDimm {
         char *unique_id;
 } TopoDimm;
 
+/* CXL (libcxl, the field names of `cxl list -v`): the devices below the nd regions. A CXL
+ * memory device's persistent capacity becomes an nd region only once a CXL region is made from
+ * it (cxl create-region, or a [CXLRegion] section) and enabled. */
+typedef struct TopoCxlMemdev {
+        char *memdev;   /* "mem0": not stable across boots */
+        char *serial;   /* "0x…", as daxmgr spells serials; the device's stable identity */
+        char *host;     /* its PCI device, "0000:35:00.0" */
+        char *endpoint; /* its endpoint port, "endpoint2"; NULL while the port is not there */
+        uint64_t pmem_size, ram_size, label_size;
+        int numa_node;
+} TopoCxlMemdev;
+
+typedef enum TopoCxlDecoderKind {
+        TOPO_CXL_DECODER_ROOT,     /* a CXL fixed memory window (CFMWS) of the platform */
+        TOPO_CXL_DECODER_SWITCH,   /* a host bridge's or switch's */
+        TOPO_CXL_DECODER_ENDPOINT, /* a memory device's: maps device (DPA) capacity */
+        _TOPO_CXL_DECODER_KIND_MAX,
+        _TOPO_CXL_DECODER_KIND_INVALID = -EINVAL,
+} TopoCxlDecoderKind;
+
+/* "root", "switch", "endpoint". */
+const char *topo_cxl_decoder_kind_to_string(TopoCxlDecoderKind k) _pure_;
+TopoCxlDecoderKind topo_cxl_decoder_kind_from_string(const char *s) _pure_;
+
+typedef struct TopoCxlDecoder {
+        char *decoder; /* "decoder0.0" */
+        char *port;    /* "root0", "port1", "endpoint2" */
+        TopoCxlDecoderKind kind;
+        uint64_t resource, size; /* host physical address window (0 size: unused) */
+        unsigned interleave_ways, interleave_granularity;
+        int nr_targets;
+        char *region; /* the CXL region it takes part in, or NULL */
+        /* root */
+        bool pmem_capable, volatile_capable;
+        uint64_t max_available_extent; /* the largest free extent of the window */
+        /* endpoint */
+        char *memdev;
+        char *mode; /* "none", "ram", "pmem", "mixed" */
+        uint64_t dpa_resource, dpa_size;
+} TopoCxlDecoder;
+
+typedef struct TopoCxlPort {
+        char *port;   /* "root0", "port1", "endpoint2" */
+        char *host;   /* "ACPI0017:00", "pci0000:34", "mem0" */
+        char *parent; /* NULL for a root */
+        int depth;
+} TopoCxlPort;
+
+typedef struct TopoCxlRegion {
+        char *region;  /* "region0": the CXL region, not the nd region (their numbers differ) */
+        char *uuid;    /* pmem regions carry one; daxmgr derives it from its section's name */
+        char *type;    /* "pmem", "ram" (from its endpoint decoders' mode) */
+        char *decoder; /* the root decoder it lives in */
+        uint64_t resource, size;
+        unsigned interleave_ways, interleave_granularity;
+        bool committed; /* decode_state "commit" */
+        bool enabled;   /* bound to the cxl_region driver: its nd (or dax) region exists */
+        char **targets; /* endpoint decoders, in position order */
+        size_t n_targets;
+        char **memdevs; /* their memdevs, the same order */
+        size_t n_memdevs;
+        char *nd_region; /* the nd region it produced ("region1", same resource), or NULL */
+} TopoCxlRegion;
+
+typedef struct TopoCxl {
+        char **buses; /* "root0" */
+        size_t n_buses;
+        TopoCxlPort *ports;
+        size_t n_ports;
+        TopoCxlMemdev *memdevs;
+        size_t n_memdevs;
+        TopoCxlDecoder *decoders;
+        size_t n_decoders;
+        TopoCxlRegion *regions;
+        size_t n_regions;
+} TopoCxl;
+
 typedef struct Topology {
         char *provider; /* the first nd bus's provider, "ACPI.NFIT"; each region has its own */
         TopoRegion *regions;
         size_t n_regions;
         TopoDimm *dimms;
         size_t n_dimms;
+        TopoCxl cxl; /* all empty without CXL (or without libcxl's view of it) */
 } Topology;
 
 Topology *topology_free(Topology *t);
@@ -163,6 +242,14 @@ int topology_lookup_namespace(const Topology *t, const char *key, const TopoRegi
 /* The same, without the sentence. */
 int topology_find_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
                             const TopoNamespace **ret_ns);
+
+const TopoCxlMemdev *topology_find_cxl_memdev(const Topology *t, const char *memdev);
+const TopoCxlDecoder *topology_find_cxl_decoder(const Topology *t, const char *decoder);
+/* The CXL region whose uuid is @uuid (lower-case text), or NULL. */
+const TopoCxlRegion *topology_find_cxl_region_by_uuid(const Topology *t, const char *uuid);
+/* The CXL region behind nd region @r (same resource), or NULL. */
+const TopoCxlRegion *topology_cxl_region_of(const Topology *t, const TopoRegion *r);
+void topo_cxl_done(TopoCxl *c);
 
 /* 0 for a region of a kind daxmgr manages; for one of an unknown kind, -EOPNOTSUPP with a
  * sentence in *ret_error (optional) saying that daxmgr leaves it alone, @what being the refused

@@ -396,7 +396,7 @@ TEST(test_tables) {
 TEST(test_syntax_errors) {
         parse_fails("Mode=fsdax\n",
                     F ":1: Mode: assignment outside of a section: put it below a [Namespace NAME], "
-                      "[Zone NAME], [Placement NAME] or [DaxDevice NAME] header");
+                      "[Zone NAME], [Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
         parse_fails("[Namespace db]\nMode fsdax\n",
                     F ":2: expected a [Type NAME] section header or a Key=Value assignment");
         parse_fails("[Namespace db]\n=fsdax\n", F ":2: an assignment needs a key before '='");
@@ -405,10 +405,10 @@ TEST(test_syntax_errors) {
                 F ":2: 'Mount Point' is not a key: keys are letters and digits, as in MountPoint=/mnt/pmem");
         parse_fails("[Namespace db\n",
                     F ":1: a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                      "[Placement NAME] or [DaxDevice NAME]");
+                      "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
         parse_fails("[]\n",
-                    F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME] or "
-                      "[DaxDevice NAME]");
+                    F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
+                      "[CXLRegion NAME] or [DaxDevice NAME]");
         parse_fails("[Namespace [db]]\n", F ":1: a section header holds one '[' and one ']'");
         parse_fails("\n\n[Namespace]\n", F ":3: [Namespace] needs a name: write [Namespace NAME]");
         parse_fails("[Zone a b]\n",
@@ -422,11 +422,11 @@ TEST(test_section_errors) {
         parse_fails(
                 "[Namepsace db]\n",
                 F ":1: unknown section type 'Namepsace'; did you mean Namespace?; the types are Namespace, "
-                  "Zone, Placement and DaxDevice");
+                  "Zone, Placement, CXLRegion and DaxDevice");
         parse_fails("[namespace db]\n", F ":1: unknown section type 'namespace'; did you mean Namespace?…");
-        parse_fails(
-                "[Pool db]\n",
-                F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement and DaxDevice");
+        parse_fails("[Pool db]\n",
+                    F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement, "
+                      "CXLRegion and DaxDevice");
         parse_fails(
                 "[Namespace a/b]\n", F
                 ":1: 'a/b' is not a valid namespace name: 1 to 63 printable ASCII characters, no spaces or "
@@ -486,9 +486,9 @@ TEST(test_value_errors) {
                     F ":2: Mode: 'FSDAX' is not a mode: use fsdax, devdax or raw; did you mean fsdax?");
         parse_fails("[Namespace db]\nMode=sector\nSize=1G\n",
                     F ":2: Mode: sector mode (BTT) is not managed by daxmgr: use fsdax, devdax or raw");
-        parse_fails("[Namespace db]\nRegion=region\nMode=fsdax\nSize=1G\n", F
-                    ":2: Region: 'region' is not a region: use any, regionN, numa:N or dimm:SERIAL (hex, as "
-                    "ndctl shows it)");
+        parse_fails("[Namespace db]\nRegion=region\nMode=fsdax\nSize=1G\n",
+                    F ":2: Region: 'region' is not a region: use any, regionN, numa:N, dimm:SERIAL (hex, as "
+                      "ndctl shows it) or cxl:NAME (a [CXLRegion NAME] section)");
         parse_fails("[Namespace db]\nRegion=numa:-1\nMode=fsdax\nSize=1G\n",
                     F ":2: Region: 'numa:-1' is not a region…");
         parse_fails("[Namespace db]\nRegion=region99999999999\nMode=fsdax\nSize=1G\n",
@@ -1092,8 +1092,76 @@ TEST(test_hostile) {
         }
 }
 
+TEST(test_cxl_region) {
+        _cleanup_config_ Config *c = parse_ok("[CXLRegion fast]\n"
+                                              "Memdevs=mem0, serial:0xc0de0001\n"
+                                              "Size=1G\n"
+                                              "Decoder=decoder0.0\n"
+                                              "[CXLRegion slow]\n"
+                                              "[Namespace pm]\nRegion=cxl:fast\nMode=fsdax\nSize=rest\n",
+                                              NULL);
+        _cleanup_free_ char *region = NULL, *summary = NULL;
+        char uuid[37];
+
+        ASSERT_EQ(c->n_cxl_regions, 2);
+        /* daxmgrd --check-config and "Configuration loaded:" count the [CXLRegion] sections too. */
+        ASSERT_EQ(config_summary(c, &summary), 0);
+        ASSERT_STREQ(summary, "2 CXL region(s), 1 namespace(s), 0 DAX device(s), 0 zone(s), 0 placement(s) "
+                              "from 1 file(s)");
+        ASSERT_STREQ(c->cxl_regions[0].name, "fast");
+        ASSERT_EQ(c->cxl_regions[0].n_memdevs, 2);
+        ASSERT_STREQ(c->cxl_regions[0].memdevs[0], "mem0");
+        ASSERT_STREQ(c->cxl_regions[0].memdevs[1], "serial:0xc0de0001");
+        ASSERT_EQ_U64(c->cxl_regions[0].size, 1024 * MiB);
+        ASSERT_STREQ(c->cxl_regions[0].decoder, "decoder0.0");
+        /* Defaults: any one device, all its free capacity, any window. */
+        ASSERT_EQ(c->cxl_regions[1].n_memdevs, 0);
+        ASSERT_EQ_U64(c->cxl_regions[1].size, 0);
+        ASSERT_TRUE(!c->cxl_regions[1].decoder);
+        /* The uuid comes from the name: the same on every boot, different per name. */
+        cxl_region_uuid_from_name("fast", uuid);
+        ASSERT_STREQ(c->cxl_regions[0].uuid, uuid);
+        ASSERT_TRUE(strcmp(c->cxl_regions[0].uuid, c->cxl_regions[1].uuid) != 0);
+        ASSERT_EQ(c->namespaces[0].region.kind, CONFIG_REGION_CXL);
+        ASSERT_STREQ(c->namespaces[0].region.cxl_uuid, uuid);
+        ASSERT_EQ(config_region_format(&c->namespaces[0].region, &region), 0);
+        ASSERT_STREQ(region, "cxl:fast");
+        ASSERT_TRUE(config_find_cxl_region(c, "slow") == &c->cxl_regions[1]);
+
+        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem0\n",
+                    F ":2: Memdevs: mem0 is named twice: a region interleaves distinct devices");
+        parse_fails("[CXLRegion r]\nMemdevs=nvme0\n",
+                    F ":2: Memdevs: 'nvme0' is not a CXL memory device: use memN (as cxl list shows it) or "
+                      "serial:HEX, or any");
+        parse_fails("[CXLRegion r]\nMemdevs=serial:xyz\n", F
+                    ":2: Memdevs: 'serial:xyz' is not a serial number: give it in hex as cxl list shows it, "
+                    "e.g. serial:0xc0de0000");
+        parse_fails(
+                "[CXLRegion r]\nMemdevs=mem0 mem1 mem2 mem3 mem4\n", F
+                ":2: Memdevs: 5 memory devices cannot be interleaved: CXL interleaves 1, 2, 3, 4, 6, 8, 12 "
+                "or 16");
+        parse_fails("[CXLRegion r]\nMemdevs=mem0 mem1\nSize=256M\n",
+                    F ":3: Size: '256M' is not a multiple of 2 × 256 MiB: a CXL region is made of 256 MiB "
+                      "blocks on each of its 2 memory devices; use a multiple, or rest");
+        parse_fails("[CXLRegion r]\nSize=12XB\n", F ":2: Size: '12XB' has an unknown unit 'XB'…");
+        parse_fails("[CXLRegion r]\nDecoder=decoder0\n",
+                    F ":2: Decoder: 'decoder0' is not a root decoder: use decoderX.Y (a CXL fixed memory "
+                      "window, as cxl list -D shows it) or any");
+        parse_fails("[CXLRegion r]\nMode=fsdax\n",
+                    F ":2: Mode: not a key of [CXLRegion] sections: it belongs in a "
+                      "[Namespace NAME] section");
+        parse_fails(
+                "[Namespace pm]\nRegion=cxl:nope\nMode=fsdax\nSize=1G\n",
+                F ":2: Region: no [CXLRegion nope] is configured: Region=cxl:NAME names the CXL region of a "
+                  "[CXLRegion NAME] section");
+        parse_fails("[CXLRegion a]\nMemdevs=mem0\n[CXLRegion b]\nMemdevs=mem0\nSize=256M\n", F
+                    ":4: Memdevs: mem0 is also in [CXLRegion a] (" F ":1), and one of the two takes all its "
+                    "free capacity (Size=rest): give both a Size=");
+}
+
 TEST(test_dax_device) {
         _cleanup_config_ Config *c = NULL;
+        _cleanup_free_ char *summary = NULL;
         json_object *j = NULL;
         const ConfigDaxDevice *d;
 
@@ -1102,6 +1170,9 @@ TEST(test_dax_device) {
                      "[DaxDevice cxl]\nTargetNode=2\nOwner=nobody\nPermissions=0600\n",
                      NULL);
         ASSERT_EQ(c->n_dax_devices, 2);
+        ASSERT_EQ(config_summary(c, &summary), 0);
+        ASSERT_STREQ(summary, "0 CXL region(s), 0 namespace(s), 2 DAX device(s), 0 zone(s), 0 placement(s) "
+                              "from 1 file(s)");
         d = config_find_dax_device(c, "hbm");
         ASSERT_EQ(d->provider, DAX_PROVIDER_HMEM);
         ASSERT_EQ_U64(d->resource, 0x140000000);
@@ -1154,6 +1225,7 @@ TEST(test_dax_device) {
 int main(void) {
         test_dax_device();
         test_sample();
+        test_cxl_region();
         test_values();
         test_defaults();
         test_merge();

@@ -1531,6 +1531,110 @@ TEST(test_json) {
                  "problems[0].kind must be waiting, conflict, no-room or blocked");
 }
 
+/* A CXL type-3 device of 512 MiB pmem behind one host bridge and a 512 MiB window, as the test
+ * bed's cxl topology shows it; @ep is its endpoint decoder's extra fields, @regions the CXL
+ * regions, @nd the nd regions. */
+#define TOPO_CXL(ep, regions, nd)                                                                           \
+        "{\"regions\": " nd ", \"cxl\": {\"buses\": [\"root0\"],"                                           \
+        " \"memdevs\": [{\"memdev\": \"mem0\", \"serial\": \"0xc0de0000\", \"pmem_size\": 536870912,"       \
+        " \"ram_size\": 0}],"                                                                               \
+        " \"decoders\": [{\"decoder\": \"decoder0.0\", \"port\": \"root0\", \"kind\": \"root\","            \
+        " \"resource\": 23890755584, \"size\": 536870912, \"interleave_ways\": 1,"                          \
+        " \"interleave_granularity\": 256, \"pmem_capable\": true, \"volatile_capable\": true,"             \
+        " \"max_available_extent\": " ep "},"                                                               \
+        " {\"decoder\": \"decoder2.0\", \"port\": \"endpoint2\", \"kind\": \"endpoint\","                   \
+        " \"memdev\": \"mem0\", \"mode\": \"none\", \"dpa_size\": 0}],"                                     \
+        " \"regions\": " regions "}}"
+
+TEST(test_cxl_region) {
+        char uuid[37], json[2048];
+        _cleanup_topology_ Topology *bare = topo(TOPO_CXL("536870912", "[]", "[]"));
+        _cleanup_topology_ Topology *full = topo(TOPO_CXL("0", "[]", "[]"));
+        _cleanup_config_ Config *c = conf("[CXLRegion fast]\n"          /* 1 */
+                                          "Memdevs=serial:0xc0de0000\n" /* 2 */
+                                          "[Namespace pm]\n"            /* 3 */
+                                          "Region=cxl:fast\n"           /* 4 */
+                                          "Mode=fsdax\nSize=rest\nMountPoint=/mnt/cxl\n");
+        _cleanup_config_ Config *big = conf("[CXLRegion fast]\nMemdevs=mem0\nSize=1G\n");
+        _cleanup_config_ Config *gone = conf("[CXLRegion fast]\nMemdevs=mem7\n");
+        _cleanup_config_ Config *any = conf("[CXLRegion fast]\nDecoder=decoder0.0\n");
+        ReconcilePlan *p;
+
+        cxl_region_uuid_from_name("fast", uuid);
+        ASSERT_STREQ(c->cxl_regions[0].uuid, uuid);
+        ASSERT_STREQ(c->namespaces[0].region.cxl_uuid, uuid);
+        ASSERT_EQ(uuid[14], '8'); /* version 8 */
+
+        /* A bare device: the region first, the namespace waits for the nd region it produces. */
+        p = plan(c, bare, NULL);
+        expect_steps(p, "create-cxl-region");
+        ASSERT_STREQ(p->steps[0].region, "decoder0.0");
+        ASSERT_STREQ(p->steps[0].memdevs, "mem0");
+        ASSERT_EQ_U64(p->steps[0].bytes, 512 * MiB);
+        ASSERT_STREQ(p->steps[0].uuid, uuid);
+        ASSERT_STREQ(p->steps[0].description,
+                     "create CXL pmem region \"fast\" of 512 MiB from mem0 in decoder0.0");
+        expect_problem(p, 0, RECONCILE_WAITING, "Namespace pm",
+                       "the CXL region of [CXLRegion fast] has no nd region yet; Namespace pm will be "
+                       "created when it appears");
+        p = reconcile_plan_free(p);
+
+        /* Made and enabled: the namespace goes into its nd region, whatever its number. */
+        for (int committed = 1; committed >= 0; committed--) {
+                (void) snprintf(
+                        json, sizeof(json),
+                        "{\"regions\": [{\"dev\": \"region3\", \"size\": 536870912, \"available_size\": "
+                        "536870912, \"max_available_extent\": 536870912, \"align\": 16777216, "
+                        "\"resource\": 23890755584, \"interleave_ways\": 1, \"numa_node\": 0, "
+                        "\"labelled\": true, \"enabled\": true, \"namespaces\": []}], \"cxl\": "
+                        "{\"regions\": [{\"region\": \"region0\", \"uuid\": \"%s\", \"type\": \"pmem\", "
+                        "\"decoder\": \"decoder0.0\", \"resource\": 23890755584, \"size\": 536870912, "
+                        "\"interleave_ways\": 1, \"decode_state\": \"%s\", \"enabled\": %s, "
+                        "\"targets\": [\"decoder2.0\"], \"memdevs\": [\"mem0\"], \"nd_region\": %s}]}}",
+                        uuid, committed ? "commit" : "reset", committed ? "true" : "false",
+                        committed ? "\"region3\"" : "null");
+                _cleanup_topology_ Topology *made = topo(json);
+
+                p = plan(c, made, NULL);
+                if (committed) {
+                        expect_steps(p, "create-namespace format mount");
+                        expect_no_problems(p);
+                        ASSERT_STREQ(p->steps[0].region, "region3");
+                } else {
+                        /* Half made: reported, never removed by daxmgr. */
+                        expect_steps(p, "");
+                        expect_problem(p, 0, RECONCILE_CONFLICT, "CXLRegion fast",
+                                       F ":1: CXL region region0 of [CXLRegion fast] exists but is not "
+                                         "committed (decode_state reset)…");
+                }
+                p = reconcile_plan_free(p);
+        }
+
+        /* Too big for the device, a device that is not there, a window that is full. */
+        p = plan(big, bare, NULL);
+        expect_steps(p, "");
+        expect_problem(
+                p, 0, RECONCILE_NO_ROOM, "CXLRegion fast",
+                F ":2: CXL memory device mem0 has 512 MiB of free persistent capacity; [CXLRegion fast] "
+                  "needs its share of Size= on it");
+        p = reconcile_plan_free(p);
+        p = plan(gone, bare, NULL);
+        expect_problem(p, 0, RECONCILE_WAITING, "CXLRegion fast",
+                       F ":2: CXL memory device mem7 is not present; the region is made when it appears");
+        p = reconcile_plan_free(p);
+        p = plan(any, full, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_NO_ROOM, "CXLRegion fast",
+                       F ":1: root decoder decoder0.0 has 0 B free in its window; [CXLRegion fast] needs "
+                         "at least 256 MiB per device");
+        p = reconcile_plan_free(p);
+        /* Memdevs=any takes the device with room. */
+        p = plan(any, bare, NULL);
+        expect_steps(p, "create-cxl-region");
+        ASSERT_STREQ(p->steps[0].memdevs, "mem0");
+        p = reconcile_plan_free(p);
+}
+
 int main(void) {
         test_tables();
         test_empty();
@@ -1558,5 +1662,6 @@ int main(void) {
         test_unknown_kind();
         test_labelless_kinds();
         test_json();
+        test_cxl_region();
         return 0;
 }
