@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f)   __attribute__((cleanup(f)))
@@ -71,6 +72,27 @@ _printf_(1, 2) static inline char *asprintf_safe(const char *format, ...) {
         r = vasprintf(&s, format, ap);
         va_end(ap);
         return r < 0 ? NULL : s;
+}
+
+/* Grows *array (of *n elements of @size) by one zeroed element; returns it or NULL. */
+static inline void *grow_array(void *array_ptr, size_t *n, size_t size) {
+        void **array = array_ptr;
+        char *a = reallocarray(*array, *n + 1, size);
+
+        if (!a)
+                return NULL;
+        memset(a + *n * size, 0, size);
+        *array = a;
+        return a + (*n)++ * size;
+}
+
+/* *ret = a copy of @s, or NULL when @s is NULL; -ENOMEM when the copy fails. */
+static inline int strdup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* Return the negative errno of the last failed libc call, never 0 (callers rely on < 0). */

@@ -94,14 +94,6 @@ ReconcilePlan *reconcile_plan_free(ReconcilePlan *p) {
         return NULL;
 }
 
-static int strdup_opt(const char *s, char **ret) {
-        *ret = NULL;
-        if (!s)
-                return 0;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* Appends a zeroed step of @type for @section; the caller fills in the rest. */
 static int plan_step(ReconcilePlan *p, ReconcileStepType type, const char *section, ReconcileStep **ret) {
         ReconcileStep *a = reallocarray(p->steps, p->n_steps + 1, sizeof(*a));

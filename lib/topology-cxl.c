@@ -77,36 +77,16 @@ void topo_cxl_done(TopoCxl *c) {
         *c = (TopoCxl){};
 }
 
-/* Grows *array (of *n elements of @size) by one zeroed element; returns it or NULL. */
-static void *grow(void *array_ptr, size_t *n, size_t size) {
-        void **array = array_ptr;
-        char *a = reallocarray(*array, *n + 1, size);
-
-        if (!a)
-                return NULL;
-        memset(a + *n * size, 0, size);
-        *array = a;
-        return a + (*n)++ * size;
-}
-
-static int dup_opt(const char *s, char **ret) {
-        *ret = NULL;
-        if (!s)
-                return 0;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 static int add_port(TopoCxl *c, struct cxl_port *port) {
-        TopoCxlPort *p = grow(&c->ports, &c->n_ports, sizeof(*p));
+        TopoCxlPort *p = grow_array(&c->ports, &c->n_ports, sizeof(*p));
         struct cxl_port *parent;
 
         if (!p)
                 return -ENOMEM;
         parent = cxl_port_is_root(port) ? NULL : cxl_port_get_parent(port);
-        if (dup_opt(cxl_port_get_devname(port), &p->port) < 0 ||
-            dup_opt(cxl_port_get_host(port), &p->host) < 0 ||
-            dup_opt(parent ? cxl_port_get_devname(parent) : NULL, &p->parent) < 0)
+        if (strdup_opt(cxl_port_get_devname(port), &p->port) < 0 ||
+            strdup_opt(cxl_port_get_host(port), &p->host) < 0 ||
+            strdup_opt(parent ? cxl_port_get_devname(parent) : NULL, &p->parent) < 0)
                 return -ENOMEM;
         p->depth = cxl_port_get_depth(port);
         return 0;
@@ -116,14 +96,14 @@ static int add_decoders(TopoCxl *c, struct cxl_port *port) {
         struct cxl_decoder *decoder;
 
         cxl_decoder_foreach(port, decoder) {
-                TopoCxlDecoder *d = grow(&c->decoders, &c->n_decoders, sizeof(*d));
+                TopoCxlDecoder *d = grow_array(&c->decoders, &c->n_decoders, sizeof(*d));
                 struct cxl_region *region;
                 struct cxl_memdev *memdev;
 
                 if (!d)
                         return -ENOMEM;
-                if (dup_opt(cxl_decoder_get_devname(decoder), &d->decoder) < 0 ||
-                    dup_opt(cxl_port_get_devname(port), &d->port) < 0)
+                if (strdup_opt(cxl_decoder_get_devname(decoder), &d->decoder) < 0 ||
+                    strdup_opt(cxl_port_get_devname(port), &d->port) < 0)
                         return -ENOMEM;
                 d->kind = cxl_port_is_root(port)       ? TOPO_CXL_DECODER_ROOT
                           : cxl_port_is_endpoint(port) ? TOPO_CXL_DECODER_ENDPOINT
@@ -142,7 +122,7 @@ static int add_decoders(TopoCxl *c, struct cxl_port *port) {
                         d->interleave_granularity = 0;
                 d->nr_targets = cxl_decoder_get_nr_targets(decoder);
                 region = cxl_decoder_get_region(decoder);
-                if (region && dup_opt(cxl_region_get_devname(region), &d->region) < 0)
+                if (region && strdup_opt(cxl_region_get_devname(region), &d->region) < 0)
                         return -ENOMEM;
 
                 switch (d->kind) {
@@ -155,9 +135,9 @@ static int add_decoders(TopoCxl *c, struct cxl_port *port) {
                         break;
                 case TOPO_CXL_DECODER_ENDPOINT:
                         memdev = cxl_decoder_get_memdev(decoder);
-                        if (memdev && dup_opt(cxl_memdev_get_devname(memdev), &d->memdev) < 0)
+                        if (memdev && strdup_opt(cxl_memdev_get_devname(memdev), &d->memdev) < 0)
                                 return -ENOMEM;
-                        if (dup_opt(cxl_decoder_mode_name(cxl_decoder_get_mode(decoder)), &d->mode) < 0)
+                        if (strdup_opt(cxl_decoder_mode_name(cxl_decoder_get_mode(decoder)), &d->mode) < 0)
                                 return -ENOMEM;
                         d->dpa_resource = cxl_decoder_get_dpa_resource(decoder);
                         d->dpa_size = cxl_decoder_get_dpa_size(decoder);
@@ -176,20 +156,20 @@ static int add_decoders(TopoCxl *c, struct cxl_port *port) {
 }
 
 static int add_region(TopoCxl *c, struct cxl_decoder *root, struct cxl_region *region) {
-        TopoCxlRegion *r = grow(&c->regions, &c->n_regions, sizeof(*r));
+        TopoCxlRegion *r = grow_array(&c->regions, &c->n_regions, sizeof(*r));
         uuid_t uu;
         char text[UUID_STR_LEN];
         const char *type = NULL;
 
         if (!r)
                 return -ENOMEM;
-        if (dup_opt(cxl_region_get_devname(region), &r->region) < 0 ||
-            dup_opt(cxl_decoder_get_devname(root), &r->decoder) < 0)
+        if (strdup_opt(cxl_region_get_devname(region), &r->region) < 0 ||
+            strdup_opt(cxl_decoder_get_devname(root), &r->decoder) < 0)
                 return -ENOMEM;
         cxl_region_get_uuid(region, uu);
         if (!uuid_is_null(uu)) {
                 uuid_unparse_lower(uu, text);
-                if (dup_opt(text, &r->uuid) < 0)
+                if (strdup_opt(text, &r->uuid) < 0)
                         return -ENOMEM;
         }
         r->resource = cxl_region_get_resource(region);
@@ -214,12 +194,12 @@ static int add_region(TopoCxl *c, struct cxl_decoder *root, struct cxl_region *r
 
                 if (!target)
                         continue;
-                slot = grow(&r->targets, &r->n_targets, sizeof(char *));
-                if (!slot || dup_opt(cxl_decoder_get_devname(target), slot) < 0)
+                slot = grow_array(&r->targets, &r->n_targets, sizeof(char *));
+                if (!slot || strdup_opt(cxl_decoder_get_devname(target), slot) < 0)
                         return -ENOMEM;
                 memdev = cxl_decoder_get_memdev(target);
-                slot = grow(&r->memdevs, &r->n_memdevs, sizeof(char *));
-                if (!slot || dup_opt(memdev ? cxl_memdev_get_devname(memdev) : NULL, slot) < 0)
+                slot = grow_array(&r->memdevs, &r->n_memdevs, sizeof(char *));
+                if (!slot || strdup_opt(memdev ? cxl_memdev_get_devname(memdev) : NULL, slot) < 0)
                         return -ENOMEM;
                 if (!type) {
                         enum cxl_decoder_mode m = cxl_decoder_get_mode(target);
@@ -232,7 +212,7 @@ static int add_region(TopoCxl *c, struct cxl_decoder *root, struct cxl_region *r
                 type = cxl_decoder_is_pmem_capable(root) && !cxl_decoder_is_volatile_capable(root) ? "pmem"
                        : !cxl_decoder_is_pmem_capable(root)                                        ? "ram"
                                                                                                    : NULL;
-        return dup_opt(type, &r->type);
+        return strdup_opt(type, &r->type);
 }
 
 int topology_collect_cxl(TopoCxl *c) {
@@ -248,24 +228,24 @@ int topology_collect_cxl(TopoCxl *c) {
                 return r;
 
         cxl_memdev_foreach(ctx, memdev) {
-                TopoCxlMemdev *m = grow(&c->memdevs, &c->n_memdevs, sizeof(*m));
+                TopoCxlMemdev *m = grow_array(&c->memdevs, &c->n_memdevs, sizeof(*m));
                 struct cxl_endpoint *ep;
                 unsigned long long serial;
                 char text[32];
 
                 if (!m)
                         goto oom;
-                if (dup_opt(cxl_memdev_get_devname(memdev), &m->memdev) < 0 ||
-                    dup_opt(cxl_memdev_get_host(memdev), &m->host) < 0)
+                if (strdup_opt(cxl_memdev_get_devname(memdev), &m->memdev) < 0 ||
+                    strdup_opt(cxl_memdev_get_host(memdev), &m->host) < 0)
                         goto oom;
                 serial = cxl_memdev_get_serial(memdev);
                 if (serial != ULLONG_MAX) {
                         (void) snprintf(text, sizeof(text), "%#llx", serial);
-                        if (dup_opt(text, &m->serial) < 0)
+                        if (strdup_opt(text, &m->serial) < 0)
                                 goto oom;
                 }
                 ep = cxl_memdev_get_endpoint(memdev);
-                if (ep && dup_opt(cxl_endpoint_get_devname(ep), &m->endpoint) < 0)
+                if (ep && strdup_opt(cxl_endpoint_get_devname(ep), &m->endpoint) < 0)
                         goto oom;
                 m->pmem_size = cxl_memdev_get_pmem_size(memdev);
                 m->ram_size = cxl_memdev_get_ram_size(memdev);
@@ -277,9 +257,9 @@ int topology_collect_cxl(TopoCxl *c) {
                 struct cxl_port *root = cxl_bus_get_port(bus), *port;
                 struct cxl_decoder *decoder;
                 struct cxl_endpoint *ep;
-                char **slot = grow(&c->buses, &c->n_buses, sizeof(char *));
+                char **slot = grow_array(&c->buses, &c->n_buses, sizeof(char *));
 
-                if (!slot || dup_opt(cxl_bus_get_devname(bus), slot) < 0)
+                if (!slot || strdup_opt(cxl_bus_get_devname(bus), slot) < 0)
                         goto oom;
                 if (!root)
                         continue;

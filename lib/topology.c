@@ -80,27 +80,6 @@ Topology *topology_free(Topology *t) {
         return NULL;
 }
 
-/* Grows *array (of *n elements of @size) by one zeroed element; returns it or NULL. */
-static void *grow(void *array_ptr, size_t *n, size_t size) {
-        void **array = array_ptr;
-        char *a = reallocarray(*array, *n + 1, size);
-
-        if (!a)
-                return NULL;
-        memset(a + *n * size, 0, size);
-        *array = a;
-        return a + (*n)++ * size;
-}
-
-static int strdup_opt(const char *s, char **ret) {
-        if (!s) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* ---- enums ------------------------------------------------------------------------------ */
 
 static const char *const region_kind_table[_REGION_KIND_MAX] = {
@@ -272,7 +251,7 @@ static int collect_mounts(struct libmnt_table *tb, const char *blockdev, TopoNam
 
                 if (mnt_fs_get_devno(fs) != st.st_rdev)
                         continue;
-                m = grow(&n->mounts, &n->n_mounts, sizeof(*m));
+                m = grow_array(&n->mounts, &n->n_mounts, sizeof(*m));
                 if (!m) {
                         r = -ENOMEM;
                         break;
@@ -486,7 +465,7 @@ static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, 
                 return k;
 
         ndctl_dimm_foreach_in_region (region, dimm) {
-                char **d = grow(&r->dimms, &r->n_dimms, sizeof(char *));
+                char **d = grow_array(&r->dimms, &r->n_dimms, sizeof(char *));
                 if (!d || strdup_opt(ndctl_dimm_get_devname(dimm), d) < 0)
                         return -ENOMEM;
         }
@@ -497,7 +476,7 @@ static int collect_region(struct ndctl_region *region, struct libmnt_table *tb, 
                 /* Seeds (size 0, no claim) are the kernel's blank forms, not namespaces. */
                 if (ndctl_namespace_get_size(ndns) == 0 && !ndctl_namespace_is_active(ndns))
                         continue;
-                n = grow(&r->namespaces, &r->n_namespaces, sizeof(*n));
+                n = grow_array(&r->namespaces, &r->n_namespaces, sizeof(*n));
                 if (!n)
                         return -ENOMEM;
                 k = collect_namespace(ndns, tb, filesystems, n);
@@ -541,7 +520,7 @@ int topology_snapshot(DaxContext *c, TopologyFlags flags, Topology **ret, char *
                         break;
                 }
                 ndctl_dimm_foreach (bus, dimm) {
-                        TopoDimm *d = grow(&t->dimms, &t->n_dimms, sizeof(*d));
+                        TopoDimm *d = grow_array(&t->dimms, &t->n_dimms, sizeof(*d));
                         char serial[16];
 
                         if (!d || strdup_opt(ndctl_dimm_get_devname(dimm), &d->dev) < 0 ||
@@ -564,7 +543,7 @@ int topology_snapshot(DaxContext *c, TopologyFlags flags, Topology **ret, char *
 
                         if (ndctl_region_get_type(region) != ND_DEVICE_REGION_PMEM)
                                 continue;
-                        reg = grow(&t->regions, &t->n_regions, sizeof(*reg));
+                        reg = grow_array(&t->regions, &t->n_regions, sizeof(*reg));
                         if (!reg) {
                                 r = -ENOMEM;
                                 goto finish;
