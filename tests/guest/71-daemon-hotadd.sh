@@ -7,10 +7,13 @@
 # A namespace configured for a region that is not there yet waits (reported, not an error);
 # when an NVDIMM is hot-added through the QEMU monitor the running daemon provisions it per
 # the configuration, unasked and without a restart: the label-less region's namespace becomes
-# fsdax, is formatted and mounted with DAX, and a zone with a placed program is made on it.
+# fsdax, is formatted and mounted with DAX, and a zone with placed programs is made on it:
+# python3, placed with its loader and libraries for a service, then runs with its resident text
+# pages in the hot-added pmem.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
+DAEMON_CLEANUP_UNITS=xip-hot-py.service
 SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
 
 step "the configuration names region2, which does not exist yet"
@@ -28,7 +31,18 @@ Namespace=hot
 [Placement sleeper]
 Zone=hotzone
 Program=$SLEEPER
+
+[Placement python3]
+Zone=hotzone
+Program=/usr/bin/python3
+WithLibraries=yes
+Service=xip-hot-py.service
 CONF
+cat >/etc/systemd/system/xip-hot-py.service <<UNIT
+[Service]
+ExecStart=/usr/bin/python3 -c "import time; time.sleep(600)"
+UNIT
+systemctl daemon-reload
 systemctl enable --now daxmgrd
 wait_settled 120
 mgr_prop Problems | jq -r '.[]'
@@ -41,13 +55,14 @@ t0=$(date +%s.%N)
 id=$(testbed-hotadd-nvdimm --size 1G)
 echo "hot-added $id"
 for ((i = 0; i < 600; i++)); do
-    [ -f "/mnt/hot/hotzone/root$SLEEPER" ] && [ "$(mgr_prop PendingSteps)" = 0 ] &&
+    [ -f "/mnt/hot/hotzone/root$SLEEPER" ] && [ -f "/mnt/hot/hotzone/root$(readlink -f /usr/bin/python3)" ] &&
+        [ "$(mgr_prop PendingSteps)" = 0 ] &&
         [ -z "$(running_jobs)" ] && break
     sleep 0.2
 done
 t1=$(date +%s.%N)
 [ -f "/mnt/hot/hotzone/root$SLEEPER" ] || { journalctl -u daxmgrd --no-pager | tail -30; fail "the hot-added region was not provisioned in 120 s"; }
-awk -v a="$t0" -v b="$t1" 'BEGIN { printf "hot-add to zone ready: %.1f s\n", b - a }'
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "hot-add to zone ready, both programs placed: %.1f s\n", b - a }'
 check_eq "same daemon process (no restart)" "$pid_before" "$(systemctl show -P MainPID daxmgrd)"
 ndctl list -N -r region2
 check_eq "region2's namespace mode" fsdax "$(ndctl_json list -N -r region2 | jq -r '.[0].mode')"
@@ -56,3 +71,20 @@ check_eq "mounted at /mnt/hot" /mnt/hot "$(findmnt -rno TARGET "/dev/$blk")"
 check_eq "ext4" ext4 "$(findmnt -rno FSTYPE "/dev/$blk")"
 check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
 journalctl -u daxmgrd --no-pager | grep -i "job\|uevent" | tail -12
+
+step "the hot-added region, where a user sees it: an NVDIMM, label-less"
+check_eq "region2 Kind (busctl)" nvdimm "$(prop "$ROOT/region/region2" Region Kind)"
+check_eq "region2 Labelled (busctl)" false "$(prop "$ROOT/region/region2" Region Labelled)"
+
+step "python3 runs from the hot-added pmem"
+systemctl start xip-hot-py.service
+pid=$(systemctl show -P MainPID xip-hot-py.service)
+[ "$pid" -gt 0 ] || fail "xip-hot-py.service has no main process"
+wait_asleep "$pid"
+daxmgr verify "$pid" | tee "$out/verify.txt"
+daxmgr verify "$pid" --json >"$out/verify.json"
+echo "python3 on a hot-added NVDIMM: $(jq .summary.exec_pmem "$out/verify.json") of $(jq '.summary.exec_pmem + .summary.exec_dram' "$out/verify.json") resident text pages in pmem ($(jq .summary.exec_pmem_percent "$out/verify.json") %)" |
+    tee "$out/share.txt"
+check_eq "python3: text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
+check_ge "python3: text pages in pmem" 100 "$(jq .summary.exec_pmem "$out/verify.json")"
+check_eq "python3: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/verify.json")"
