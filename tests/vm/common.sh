@@ -78,6 +78,18 @@ free_mib() {
     df -Pk "$d" | awk 'NR == 2 { printf "%d", $4 / 1024 }'
 }
 
+# The guest image with a stage's daxmgr packages already installed (tests/vm/build-guest --debs):
+# its path depends on the base image and on the packages' bytes, so that an image never stands
+# for other packages than its name says, and runs of different stages can share the cache.
+installed_image() { # image-stamp stage-dir
+    local h
+    h=$({
+        printf '%s\n' "$1"
+        find "$2" -maxdepth 1 -name '*.deb' -print0 | sort -z | xargs -0r sha256sum | cut -d' ' -f1
+    } | sha256sum | cut -c1-16)
+    printf '%s/installed/%s.img\n' "$CACHE_DIR" "$h"
+}
+
 # Per-run directories (root overlay, NVDIMM backing files, QMP fifos), removed after each run.
 # Kept apart from the guest's cache, so that `rm -rf .cache/vm` cannot pull them from under a
 # running QEMU.
