@@ -24,6 +24,7 @@
 #include "manager.h"
 #include "namespace.h"
 #include "bus-options.h"
+#include "parse-util.h"
 #include "polkit.h"
 #include "reconcile-run.h"
 #include "xip-verify.h"
@@ -1259,18 +1260,6 @@ static int method_remove_zone(sd_bus_message *msg, void *userdata, sd_bus_error 
         return polkit_authorize(userdata, msg, "org.daxmgr1.remove-zone", do_remove_zone, userdata, e);
 }
 
-static bool unit_name_ok(const char *s) {
-        size_t l = s ? strlen(s) : 0;
-
-        if (l <= strlen(".service") || l > 255 || strcmp(s + l - strlen(".service"), ".service") != 0)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      strchr(":-_.\\@", *c)))
-                        return false;
-        return true;
-}
-
 static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_error *e) {
         struct json_object *a = json_object_new_object();
         _cleanup_free_ char *target = NULL;
@@ -1302,8 +1291,9 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
         if (r < 0)
                 goto fail;
         service = opt_str(a, "service");
-        if (service && !unit_name_ok(service)) {
-                r = invalid(e, "service must be a unit name ending in .service, not \"%.200s\"", service);
+        if (service && !service_name_is_valid(service)) {
+                r = invalid(e, "service must be a service unit name such as myapp.service, not \"%.200s\"",
+                            service);
                 goto fail;
         }
         {

@@ -386,21 +386,6 @@ static int path_normalize(const char *s, bool absolute, char **ret, const char *
         return 0;
 }
 
-/* A systemd service unit name: "name.service" or "name@instance.service" (also the template
- * "name@.service"). */
-static bool service_name_is_valid(const char *unit) {
-        static const char suffix[] = ".service";
-        size_t n = strlen(unit);
-
-        if (n <= strlen(suffix) || n > 255 || unit[0] == '.' || unit[0] == '@' ||
-            strcmp(unit + n - strlen(suffix), suffix) != 0)
-                return false;
-        for (const char *c = unit; *c; c++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@", *c))
-                        return false;
-        return strchr(unit, '@') == strrchr(unit, '@');
-}
-
 /* A user or group: a number (not the reserved -1), or a name as useradd accepts it. */
 static bool user_name_is_valid(const char *s) {
         uint32_t id;

@@ -94,3 +94,29 @@ int parse_hex_range(const char *s, uint64_t *ret_start, uint64_t *ret_end) {
         *ret_end = b;
         return 0;
 }
+
+bool service_name_is_valid(const char *unit) {
+        static const char suffix[] = ".service";
+        const size_t ls = sizeof(suffix) - 1;
+        const char *at;
+        size_t n;
+
+        if (!unit)
+                return false;
+        n = strlen(unit);
+        if (n <= ls || n > 255 || strcmp(unit + n - ls, suffix) != 0)
+                return false;
+        for (size_t i = 0; i < n - ls; i++) {
+                char c = unit[i];
+
+                /* Not isalnum(): the CLI runs in the user's locale. */
+                if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+                    !strchr(":-_.\\@", c))
+                        return false;
+        }
+        at = strchr(unit, '@');
+        if (at && strchr(at + 1, '@'))
+                return false;
+        /* The prefix: what comes before the '@', or before the suffix. */
+        return unit[0] != '.' && unit[0] != '@';
+}

@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "fs-util.h"
 #include "holders.h"
+#include "parse-util.h"
 #include "place.h"
 
 #ifndef STATX_ATTR_DAX
@@ -31,7 +32,6 @@
 
 static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
                        const char *program, char **ret_error);
-static bool unit_name_is_valid(const char *unit);
 
 /* Creates the directory that will hold @path, and its parents. */
 static int mkdir_parent_of(const char *path) {
@@ -244,12 +244,11 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                                 p->bind_host = json_object_get_boolean(w);
                         if (json_object_object_get_ex(v, "service", &w)) {
                                 if (!json_object_is_type(w, json_type_string) ||
-                                    !unit_name_is_valid(json_object_get_string(w)))
-                                        return error_set(
-                                                ret_error, -EBADMSG,
-                                                "%s: placements[%zu].activation.service is not a unit "
-                                                "name",
-                                                file, i);
+                                    !service_name_is_valid(json_object_get_string(w)))
+                                        return error_set(ret_error, -EBADMSG,
+                                                         "%s: placements[%zu].activation.service is not a "
+                                                         "service unit name",
+                                                         file, i);
                                 p->service = strdup(json_object_get_string(w));
                                 if (!p->service)
                                         return -ENOMEM;
@@ -1267,17 +1266,6 @@ int place_remove(PlaceState *s, const char *zone, const char *program, bool forc
 
 /* ---- activation --------------------------------------------------------------------------- */
 
-static bool unit_name_is_valid(const char *unit) {
-        size_t n = unit ? strlen(unit) : 0;
-
-        if (n == 0 || n > 255 || strchr(unit, '/') || unit[0] == '.')
-                return false;
-        for (const char *c = unit; *c; c++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@", *c))
-                        return false;
-        return strchr(unit, '.') != NULL;
-}
-
 /* Paths in unit files: spaces and specifiers would need escaping; placed files never need it. */
 static bool path_is_unit_safe(const char *p) {
         return strcspn(p, " \t\n\"'\\%:") == strlen(p);
@@ -1291,8 +1279,8 @@ int place_write_dropin(const PlaceState *s, const char *zone, const char *progra
         bool any = false;
         int r;
 
-        if (!unit_name_is_valid(unit))
-                return error_set(ret_error, -EINVAL, "'%s' is not a valid systemd unit name", unit ?: "");
+        if (!service_name_is_valid(unit))
+                return error_set(ret_error, -EINVAL, "'%s' is not a systemd service unit name", unit ?: "");
         f = open_memstream(&text, &len);
         if (!f)
                 return -ENOMEM;
@@ -1344,8 +1332,8 @@ int place_write_dropin(const PlaceState *s, const char *zone, const char *progra
 int place_remove_dropin(const char *unit, const char *dropin_root, char **ret_error) {
         _cleanup_free_ char *path = NULL, *dir = NULL;
 
-        if (!unit_name_is_valid(unit))
-                return error_set(ret_error, -EINVAL, "'%s' is not a valid systemd unit name", unit ?: "");
+        if (!service_name_is_valid(unit))
+                return error_set(ret_error, -EINVAL, "'%s' is not a systemd service unit name", unit ?: "");
         if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0 ||
             asprintf(&dir, "%s/%s.d", dropin_root, unit) < 0)
                 return -ENOMEM;

@@ -60,9 +60,52 @@ TEST(test_parse_hex_range) {
         ASSERT_EQ(parse_hex_range("1-2-3", &a, &b), -EINVAL);
 }
 
+TEST(test_service_name_is_valid) {
+        static const char *const good[] = {
+                "a.service",          "myapp.service",     "app@inst.service",         "app@.service",
+                "getty@tty1.service", "x-y_z:1.2.service", "escaped\\x2dname.service",
+        };
+        static const char *const bad[] = {
+                "",
+                "service",
+                ".service",
+                "@.service",
+                "@x.service",
+                ".hidden.service",
+                "a@b@c.service",
+                "my app.service",
+                "a/b.service",
+                "app.socket",
+                "app.service.d",
+                "app.Service",
+                "é.service",
+                "a%i.service",
+        };
+        char longest[256], too_long[257];
+
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                fprintf(stderr, "good: %s\n", good[i]);
+                ASSERT_TRUE(service_name_is_valid(good[i]));
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                fprintf(stderr, "bad: %s\n", bad[i]);
+                ASSERT_TRUE(!service_name_is_valid(bad[i]));
+        }
+        ASSERT_TRUE(!service_name_is_valid(NULL));
+        memset(longest, 'a', sizeof(longest));
+        memcpy(longest + 255 - strlen(".service"), ".service", sizeof(".service"));
+        ASSERT_EQ(strlen(longest), 255);
+        ASSERT_TRUE(service_name_is_valid(longest));
+        memset(too_long, 'a', sizeof(too_long));
+        memcpy(too_long + 256 - strlen(".service"), ".service", sizeof(".service"));
+        ASSERT_EQ(strlen(too_long), 256);
+        ASSERT_TRUE(!service_name_is_valid(too_long));
+}
+
 int main(void) {
         test_parse_u64();
         test_parse_u32();
         test_parse_hex_range();
+        test_service_name_is_valid();
         return 0;
 }
