@@ -2302,32 +2302,10 @@ static int parse_argv(int argc, char **argv) {
 /* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF): what D-Bus accepts
  * in a string. */
 static bool utf8_valid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        while (*p) {
-                unsigned n, c;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0)
-                        n = 1, c = *p & 0x1f;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2, c = *p & 0x0f;
-                else if ((*p & 0xf8) == 0xf0)
-                        n = 3, c = *p & 0x07;
-                else
+        for (size_t len; *s; s += len) {
+                len = utf8_char_len(s, SIZE_MAX);
+                if (len == 0)
                         return false;
-                for (unsigned i = 1; i <= n; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (p[i] & 0x3f);
-                }
-                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-                    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                        return false;
-                p += n + 1;
         }
         return true;
 }

@@ -6,12 +6,14 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus-options.h"
 #include "macro.h"
+#include "parse-util.h"
 
 /* The length of at most @max bytes of the UTF-8 string @s that does not cut a character: an
  * error message must be valid UTF-8, or sd-bus cannot send it and the caller gets no reply. */
@@ -27,32 +29,15 @@ static int utf8_prefix_len(const char *s, size_t max) {
 }
 
 char *utf8_make_valid(char *s) {
-        unsigned char *p = (unsigned char *) s;
+        char *p = s;
 
         while (p && *p) {
-                size_t len = *p < 0x80             ? 1
-                             : (*p & 0xe0) == 0xc0 ? 2
-                             : (*p & 0xf0) == 0xe0 ? 3
-                             : (*p & 0xf8) == 0xf0 ? 4
-                                                   : 0;
-                size_t i = 1;
+                size_t len = utf8_char_len(p, SIZE_MAX);
 
-                /* Overlong forms and surrogates are refused by sd-bus as well. */
-                if (len == 2 && *p < 0xc2)
-                        len = 0;
-                for (; len > 1 && i < len; i++)
-                        if ((p[i] & 0xc0) != 0x80)
-                                break;
-                if (len == 3 && i == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
-                        len = 0;
-                if (len == 4 && i == 4 &&
-                    ((p[0] == 0xf0 && p[1] < 0x90) || p[0] > 0xf4 || (p[0] == 0xf4 && p[1] >= 0x90)))
-                        len = 0;
-                if (len == 0 || i < len) {
+                if (len == 0)
                         *p++ = '?';
-                        continue;
-                }
-                p += len;
+                else
+                        p += len;
         }
         return s;
 }

@@ -272,8 +272,7 @@ static bool line_bytes_ok(const char *s, size_t n, size_t *ret_col, unsigned cha
                           const char **ret_why) {
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
-                size_t need;
-                uint32_t cp, min;
+                size_t len;
 
                 *ret_col = i + 1;
                 *ret_byte = c;
@@ -285,44 +284,12 @@ static bool line_bytes_ok(const char *s, size_t n, size_t *ret_col, unsigned cha
                         *ret_why = "a control character";
                         return false;
                 }
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        need = 1;
-                        cp = c & 0x1f;
-                        min = 0x80;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        need = 2;
-                        cp = c & 0x0f;
-                        min = 0x800;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        need = 3;
-                        cp = c & 0x07;
-                        min = 0x10000;
-                } else {
+                len = utf8_char_len(s + i, n - i);
+                if (len == 0) {
                         *ret_why = "invalid UTF-8";
                         return false;
                 }
-                if (n - i <= need) {
-                        *ret_why = "invalid UTF-8";
-                        return false;
-                }
-                for (size_t k = 1; k <= need; k++) {
-                        unsigned char cc = (unsigned char) s[i + k];
-
-                        if ((cc & 0xc0) != 0x80) {
-                                *ret_why = "invalid UTF-8";
-                                return false;
-                        }
-                        cp = (cp << 6) | (cc & 0x3f);
-                }
-                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-                        *ret_why = "invalid UTF-8";
-                        return false;
-                }
-                i += need + 1;
+                i += len;
         }
         return true;
 }

@@ -120,3 +120,38 @@ bool service_name_is_valid(const char *unit) {
         /* The prefix: what comes before the '@', or before the suffix. */
         return unit[0] != '.' && unit[0] != '@';
 }
+
+size_t utf8_char_len(const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t need;
+        uint32_t cp, min;
+
+        if (n == 0)
+                return 0;
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+                need = 1;
+                cp = p[0] & 0x1f;
+                min = 0x80;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+                need = 2;
+                cp = p[0] & 0x0f;
+                min = 0x800;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+                need = 3;
+                cp = p[0] & 0x07;
+                min = 0x10000;
+        } else
+                return 0;
+        if (n <= need)
+                return 0;
+        for (size_t k = 1; k <= need; k++) {
+                if ((p[k] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return need + 1;
+}

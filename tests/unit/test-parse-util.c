@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <stdint.h>
 
 #include "parse-util.h"
 #include "test-macro.h"
@@ -102,10 +103,47 @@ TEST(test_service_name_is_valid) {
         ASSERT_TRUE(!service_name_is_valid(too_long));
 }
 
+TEST(test_utf8_char_len) {
+        static const struct {
+                const char *s;
+                size_t n, want;
+        } cases[] = {
+                { "a", 1, 1 },
+                { "\t", 1, 1 },
+                { "\xc3\xa9", 2, 2 },         /* é */
+                { "\xe2\x82\xac", 3, 3 },     /* € */
+                { "\xf0\x9f\x98\x80", 4, 4 }, /* U+1F600 */
+                { "\xf4\x8f\xbf\xbf", 4, 4 }, /* U+10FFFF, the last */
+                { "\xc0\x80", 2, 0 },         /* overlong NUL */
+                { "\xc1\xbf", 2, 0 },         /* overlong */
+                { "\xe0\x80\x80", 3, 0 },     /* overlong */
+                { "\xf0\x80\x80\x80", 4, 0 }, /* overlong */
+                { "\xed\xa0\x80", 3, 0 },     /* a surrogate, U+D800 */
+                { "\xf4\x90\x80\x80", 4, 0 }, /* above U+10FFFF */
+                { "\xf5\x80\x80\x80", 4, 0 }, /* never a lead byte */
+                { "\x80", 1, 0 },             /* a lone continuation byte */
+                { "\xc3", 1, 0 },             /* cut short */
+                { "\xe2\x82", 2, 0 },         /* cut short */
+                { "\xc3\xa9", 1, 0 },         /* cut short by n */
+                { "\xe2(\xac", 3, 0 },        /* not a continuation byte */
+                { "", 0, 0 },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                fprintf(stderr, "utf8 case %zu\n", i);
+                ASSERT_EQ(utf8_char_len(cases[i].s, cases[i].n), cases[i].want);
+        }
+        /* NUL-terminated: a NUL ends a sequence as invalid, and nothing past it is read. */
+        ASSERT_EQ(utf8_char_len("\xe2\x82", SIZE_MAX), 0);
+        ASSERT_EQ(utf8_char_len("\xe2\x82\xac!", SIZE_MAX), 3);
+        ASSERT_EQ(utf8_char_len("", SIZE_MAX), 1); /* the NUL itself: ASCII */
+}
+
 int main(void) {
         test_parse_u64();
         test_parse_u32();
         test_parse_hex_range();
         test_service_name_is_valid();
+        test_utf8_char_len();
         return 0;
 }
