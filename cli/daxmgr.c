@@ -1508,12 +1508,14 @@ static int verb_format(sd_bus *bus, char **args, size_t n) {
 }
 
 static char *absolute(const char *p) {
-        char cwd[PATH_MAX];
+        _cleanup_free_ char *cwd = NULL;
         char *s;
 
         if (p[0] == '/')
                 return strdup(p);
-        if (!getcwd(cwd, sizeof(cwd)))
+        /* As long as the working directory is: no PATH_MAX buffer on the stack. */
+        cwd = get_current_dir_name();
+        if (!cwd)
                 return NULL;
         if (asprintf(&s, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, p) < 0)
                 return NULL;

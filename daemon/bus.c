@@ -228,7 +228,7 @@ static const char *ns_config_section(Manager *m, const TopoRegion *r, const Topo
                 if (n->name && strcmp(c->name, n->name) == 0)
                         return c->name;
                 if (!r->labelled && c->region.kind == CONFIG_REGION_ID &&
-                    (unsigned) atoi(r->dev + strlen("region")) == c->region.number)
+                    topo_region_is(r, c->region.number))
                         return c->name;
         }
         return NULL;

@@ -191,13 +191,6 @@ static bool mode_is_pfn(NamespaceMode m) {
         return m == NAMESPACE_MODE_FSDAX || m == NAMESPACE_MODE_DEVDAX;
 }
 
-static bool region_is(const TopoRegion *r, uint32_t number) {
-        char name[32];
-
-        (void) snprintf(name, sizeof(name), "region%" PRIu32, number);
-        return r->dev && strcmp(r->dev, name) == 0;
-}
-
 static bool region_has_dimm(const Topology *t, const TopoRegion *r, uint32_t serial) {
         for (size_t i = 0; i < t->n_dimms; i++) {
                 const TopoDimm *d = &t->dimms[i];
@@ -218,7 +211,7 @@ static bool region_matches(const Topology *t, const TopoRegion *r, const ConfigR
         case CONFIG_REGION_ANY:
                 return true;
         case CONFIG_REGION_ID:
-                return region_is(r, want->number);
+                return topo_region_is(r, want->number);
         case CONFIG_REGION_NUMA:
                 return r->numa_node >= 0 && (uint32_t) r->numa_node == want->number;
         case CONFIG_REGION_DIMM:
@@ -261,7 +254,7 @@ static int find_owned(const Topology *t, const ConfigNamespace *cn, const TopoRe
                 for (size_t i = 0; i < t->n_regions; i++) {
                         const TopoRegion *r = &t->regions[i];
 
-                        if (region_is(r, cn->region.number) && !r->labelled && r->n_namespaces > 0) {
+                        if (topo_region_is(r, cn->region.number) && !r->labelled && r->n_namespaces > 0) {
                                 found_r = r;
                                 found = &r->namespaces[0];
                         }

@@ -587,6 +587,13 @@ const TopoRegion *topology_find_region(const Topology *t, const char *dev) {
         return NULL;
 }
 
+bool topo_region_is(const TopoRegion *r, uint32_t number) {
+        char name[32];
+
+        (void) snprintf(name, sizeof(name), "region%" PRIu32, number);
+        return r && r->dev && strcmp(r->dev, name) == 0;
+}
+
 int topology_lookup_namespace(const Topology *t, const char *key, const TopoRegion **ret_region,
                               const TopoNamespace **ret_ns, char **ret_error) {
         _cleanup_free_ NamespaceIdentity *ids = NULL;

@@ -233,6 +233,8 @@ struct json_object *topology_to_json(const Topology *t);
 int topology_from_json(struct json_object *j, Topology **ret, char **ret_error);
 
 const TopoRegion *topology_find_region(const Topology *t, const char *dev);
+/* Is @r the kernel's region@number ("region0" for 0): how a configuration's Region=N names it. */
+bool topo_region_is(const TopoRegion *r, uint32_t number);
 /* By any key ns-key.h accepts: label name, kernel name ("namespace0.0"), block or character
  * device ("pmem0", "/dev/pmem0", "dax0.0", "/dev/dax0.0"), uuid or raw uuid. -ENOENT if none,
  * -ENOTUNIQ if the key names several namespaces (in whatever forms), with a sentence naming

@@ -248,11 +248,24 @@ TEST(test_kinds) {
         free(e);
 }
 
+TEST(test_region_is) {
+        TopoRegion r0 = { .dev = (char *) "region0" }, r12 = { .dev = (char *) "region12" },
+                   none = { .dev = NULL };
+
+        ASSERT_TRUE(topo_region_is(&r0, 0));
+        ASSERT_TRUE(!topo_region_is(&r0, 1));
+        ASSERT_TRUE(topo_region_is(&r12, 12));
+        ASSERT_TRUE(!topo_region_is(&r12, 1));
+        ASSERT_TRUE(!topo_region_is(&none, 0));
+        ASSERT_TRUE(!topo_region_is(NULL, 0));
+}
+
 int main(void) {
         test_round_trip();
         test_model();
         test_plan_on_captured();
         test_bad_json();
         test_kinds();
+        test_region_is();
         return 0;
 }
