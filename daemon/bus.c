@@ -1292,8 +1292,7 @@ static int placement_job(sd_bus_message *msg, Manager *m, JobType type, sd_bus_e
                 goto fail;
         service = opt_str(a, "service");
         if (service && !service_name_is_valid(service)) {
-                r = invalid(e, "service must be a service unit name such as myapp.service, not \"%.200s\"",
-                            service);
+                r = invalid(e, "service must be a unit name such as myapp.service, not \"%.200s\"", service);
                 goto fail;
         }
         {
