@@ -132,18 +132,7 @@ grep -qF "Persistence domain: " "$out/status.txt" || fail "status lacks the pers
 grep -qF "MAP_SYNC: not durable on virtio-pmem ($reg)" "$out/status.txt" || fail "status does not say MAP_SYNC is not durable there"
 
 step "python3 runs from pmem"
-systemctl start xip-py.service
-pid=$(systemctl show -P MainPID xip-py.service)
-[ "$pid" -gt 0 ] || fail "xip-py.service has no main process"
-wait_asleep "$pid"
-daxmgr verify "$pid" | tee "$out/verify.txt"
-daxmgr verify "$pid" --json >"$out/verify.json"
-pct=$(jq '.summary.exec_pmem_percent' "$out/verify.json")
-echo "python3 on virtio-pmem: $(jq .summary.exec_pmem "$out/verify.json") of $(jq '.summary.exec_pmem + .summary.exec_dram' "$out/verify.json") resident text pages in pmem ($pct %)" |
-    tee "$out/share.txt"
-check_eq "python3: text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
-check_ge "python3: text pages in pmem" 100 "$(jq .summary.exec_pmem "$out/verify.json")"
-check_eq "python3: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/verify.json")"
+python3_runs_from_pmem xip-py.service "virtio-pmem"
 
 step "MAP_SYNC is refused (EOPNOTSUPP): the flush of virtio-pmem is asynchronous"
 f=$MNT/map-sync-probe

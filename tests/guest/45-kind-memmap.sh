@@ -133,18 +133,7 @@ grep -qF "Persistence domain: " "$out/status.txt" || fail "status lacks the pers
 grep -q "MAP_SYNC" "$out/status.txt" && fail "status says something about MAP_SYNC on e820 (synchronous)"
 
 step "python3 runs from pmem"
-systemctl start xip-py.service
-pid=$(systemctl show -P MainPID xip-py.service)
-[ "$pid" -gt 0 ] || fail "xip-py.service has no main process"
-wait_asleep "$pid"
-daxmgr verify "$pid" | tee "$out/verify.txt"
-daxmgr verify "$pid" --json >"$out/verify.json"
-pct=$(jq '.summary.exec_pmem_percent' "$out/verify.json")
-echo "python3 on memmap= (e820): $(jq .summary.exec_pmem "$out/verify.json") of $(jq '.summary.exec_pmem + .summary.exec_dram' "$out/verify.json") resident text pages in pmem ($pct %)" |
-    tee "$out/share.txt"
-check_eq "python3: text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
-check_ge "python3: text pages in pmem" 100 "$(jq .summary.exec_pmem "$out/verify.json")"
-check_eq "python3: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/verify.json")"
+python3_runs_from_pmem xip-py.service "memmap= (e820)"
 
 step "MAP_SYNC is granted: the flush of e820 pmem is synchronous"
 f=$MNT/map-sync-probe

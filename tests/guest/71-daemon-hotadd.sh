@@ -77,14 +77,4 @@ check_eq "region2 Kind (busctl)" nvdimm "$(prop "$ROOT/region/region2" Region Ki
 check_eq "region2 Labelled (busctl)" false "$(prop "$ROOT/region/region2" Region Labelled)"
 
 step "python3 runs from the hot-added pmem"
-systemctl start xip-hot-py.service
-pid=$(systemctl show -P MainPID xip-hot-py.service)
-[ "$pid" -gt 0 ] || fail "xip-hot-py.service has no main process"
-wait_asleep "$pid"
-daxmgr verify "$pid" | tee "$out/verify.txt"
-daxmgr verify "$pid" --json >"$out/verify.json"
-echo "python3 on a hot-added NVDIMM: $(jq .summary.exec_pmem "$out/verify.json") of $(jq '.summary.exec_pmem + .summary.exec_dram' "$out/verify.json") resident text pages in pmem ($(jq .summary.exec_pmem_percent "$out/verify.json") %)" |
-    tee "$out/share.txt"
-check_eq "python3: text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
-check_ge "python3: text pages in pmem" 100 "$(jq .summary.exec_pmem "$out/verify.json")"
-check_eq "python3: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/verify.json")"
+python3_runs_from_pmem xip-hot-py.service "a hot-added NVDIMM"

@@ -98,3 +98,22 @@ write_config() {
     mkdir -p /etc/daxmgr
     cat >/etc/daxmgr/daxmgr.conf
 }
+
+# python3_runs_from_pmem UNIT WHERE: starts UNIT (a service running a placed python3 that
+# sleeps), waits until it sleeps, and checks with `daxmgr verify` that every resident text page
+# of it is in pmem; the share goes to $out/share.txt ("python3 on WHERE: N of M ..."), the
+# reports to $out/verify.{txt,json}.
+python3_runs_from_pmem() {
+    local unit=$1 where=$2 pid
+    systemctl start "$unit"
+    pid=$(systemctl show -P MainPID "$unit")
+    [ "$pid" -gt 0 ] || fail "$unit has no main process"
+    wait_asleep "$pid"
+    daxmgr verify "$pid" | tee "$out/verify.txt"
+    daxmgr verify "$pid" --json >"$out/verify.json"
+    echo "python3 on $where: $(jq .summary.exec_pmem "$out/verify.json") of $(jq '.summary.exec_pmem + .summary.exec_dram' "$out/verify.json") resident text pages in pmem ($(jq .summary.exec_pmem_percent "$out/verify.json") %)" |
+        tee "$out/share.txt"
+    check_eq "python3: text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
+    check_ge "python3: text pages in pmem" 100 "$(jq .summary.exec_pmem "$out/verify.json")"
+    check_eq "python3: share in pmem (%)" 100 "$(jq '.summary.exec_pmem_percent | floor' "$out/verify.json")"
+}
