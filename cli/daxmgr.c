@@ -22,7 +22,7 @@
 #include "bus-json.h"
 #include "config.h"
 #include "error.h"
-#include "format.h"
+#include "strv.h"
 #include "macro.h"
 #include "ns-key.h"
 #include "parse-util.h"

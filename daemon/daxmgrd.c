@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "error.h"
-#include "format.h"
+#include "strv.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,10 +17,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "error.h"
-#include "format.h"
+#include "strv.h"
 #include "log.h"
 #include "manager.h"
 #include "reconcile-run.h"
+#include "string-table.h"
 
 #define REFRESH_DELAY_USEC (300 * 1000)    /* udev events come in bursts: one refresh per burst */
 #define JOB_LINGER_USEC    (60 * 1000000U) /* finished jobs stay on the bus this long */
@@ -37,10 +39,7 @@ static const char *const job_type_table[_JOB_TYPE_MAX] = {
         [JOB_UNPLACE] = "unplace",
         [JOB_REFRESH] = "refresh",
 };
-
-const char *job_type_to_string(JobType t) {
-        return t >= 0 && t < _JOB_TYPE_MAX ? job_type_table[t] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_type, JobType)
 
 static const char *const job_state_table[_JOB_STATE_MAX] = {
         [JOB_QUEUED] = "queued",
@@ -48,10 +47,7 @@ static const char *const job_state_table[_JOB_STATE_MAX] = {
         [JOB_DONE] = "done",
         [JOB_FAILED] = "failed",
 };
-
-const char *job_state_to_string(JobState s) {
-        return s < _JOB_STATE_MAX ? job_state_table[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_state, JobState)
 
 static uint64_t now_realtime_usec(void) {
         struct timespec ts;

@@ -47,6 +47,7 @@ typedef enum JobState {
         JOB_DONE,
         JOB_FAILED,
         _JOB_STATE_MAX,
+        _JOB_STATE_INVALID = -EINVAL,
 } JobState;
 
 const char *job_state_to_string(JobState s) _pure_;

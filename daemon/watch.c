@@ -38,12 +38,12 @@
 #include <json-c/json.h>
 
 #include "error.h"
-#include "format.h"
 #include "fileio.h"
 #include "log.h"
 #include "manager.h"
 #include "proc-maps.h"
 #include "reconcile-run.h"
+#include "strv.h"
 
 #define DIR_MASK                                                                                            \
         (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_CLOSE_WRITE | IN_MODIFY |     \
@@ -91,31 +91,9 @@ static void watches_clear(Manager *m) {
         m->inotify_fd = -1;
 }
 
-static int strv_extend(char ***l, const char *s) {
-        size_t n = 0;
-        char **nl;
-
-        while (*l && (*l)[n])
-                n++;
-        nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl)
-                return -ENOMEM;
-        nl[n] = strdup(s);
-        nl[n + 1] = NULL;
-        *l = nl;
-        return nl[n] ? 0 : -ENOMEM;
-}
-
-static bool strv_has(char **l, const char *s) {
-        for (size_t i = 0; l && l[i]; i++)
-                if (strcmp(l[i], s) == 0)
-                        return true;
-        return false;
-}
-
 /* Polls @path instead, once, saying why. */
 static void watch_poll(Manager *m, const char *path, const char *why) {
-        if (strv_has(m->polled, path))
+        if (strv_contains(m->polled, path))
                 return;
         log_warning("Cannot watch %s (%s): polling it every %u s instead.", path, why,
                     (unsigned) (POLL_INTERVAL_USEC / 1000000));
@@ -165,7 +143,7 @@ static int watch_add(Manager *m, const char *path, const char *name, uint32_t ma
         }
         if (!name)
                 w->self = true;
-        else if (!strv_has(w->names, name))
+        else if (!strv_contains(w->names, name))
                 return strv_extend(&w->names, name);
         return 0;
 }
@@ -261,15 +239,9 @@ void watch_sync(Manager *m) {
         }
         if (r < 0)
                 log_error("Cannot set up the watches of the placed files: %s", strerror(-r));
-        {
-                size_t n_polled = 0;
-
-                while (m->polled && m->polled[n_polled])
-                        n_polled++;
-                log_info("Watching %zu placed file(s) with %zu inotify watch(es) (at most %u); %zu polled.",
-                         m->state ? m->state->n_placements : 0, m->n_watches, (unsigned) WATCH_MAX,
-                         n_polled);
-        }
+        log_info("Watching %zu placed file(s) with %zu inotify watch(es) (at most %u); %zu polled.",
+                 m->state ? m->state->n_placements : 0, m->n_watches, (unsigned) WATCH_MAX,
+                 strv_length(m->polled));
         /* A change between the refresh's stat() and the new watches: one more look. */
         manager_schedule_refresh(m);
         watch_schedule_poll(m);
@@ -288,7 +260,7 @@ static bool watch_relevant(Manager *m, const struct inotify_event *e, bool *ret_
                 }
                 if (e->len == 0)
                         return w->self;
-                if (strv_has(w->names, e->name)) {
+                if (strv_contains(w->names, e->name)) {
                         if (strcmp(e->name, "ld.so.cache") == 0 && strcmp(w->path, "/etc") == 0)
                                 *ret_closures = true;
                         if (e->mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
@@ -487,9 +459,10 @@ static void scan_processes(Manager *m, FILE *out, char **stale_programs) {
                                 if (c->dev != dev || c->ino != e->inode)
                                         continue;
                                 if (is_current_copy(s, c->zone, c->program, dev, e->inode) &&
-                                    !strv_has(stale_programs, c->program))
+                                    !strv_contains(stale_programs, c->program))
                                         continue;
-                                if (asprintf(&key, "%s\n%s", c->zone, c->program) < 0 || strv_has(seen, key))
+                                if (asprintf(&key, "%s\n%s", c->zone, c->program) < 0 ||
+                                    strv_contains(seen, key))
                                         continue;
                                 (void) strv_extend(&seen, key);
                                 unit = pid_unit(pid);

@@ -23,6 +23,7 @@
 #include "manager.h"
 #include "mount-util.h"
 #include "namespace.h"
+#include "strv.h"
 #include "reconcile-run.h"
 
 #define RECONCILE_MAX_ROUNDS 256
@@ -102,28 +103,6 @@ static uint64_t arg_u64(struct json_object *a, const char *key) {
         return json_object_object_get_ex(a, key, &v) ? json_object_get_uint64(v) : 0;
 }
 
-static bool strv_contains(char **l, const char *s) {
-        for (size_t i = 0; l && l[i]; i++)
-                if (strcmp(l[i], s) == 0)
-                        return true;
-        return false;
-}
-
-static int strv_add(char ***l, const char *s) {
-        size_t n = 0;
-        char **nl;
-
-        while (*l && (*l)[n])
-                n++;
-        nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl)
-                return -ENOMEM;
-        nl[n] = strdup(s);
-        nl[n + 1] = NULL;
-        *l = nl;
-        return nl[n] ? 0 : -ENOMEM;
-}
-
 /* Has this section, or one it depends on, failed in this run? */
 static bool section_failed(const Config *config, char **failed, const char *section) {
         _cleanup_free_ char *parent = NULL;
@@ -187,7 +166,7 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                 /* A step that succeeds but leaves the same plan behind makes no progress. */
                 if (last && strcmp(last, s->description) == 0) {
                         if (++repeats >= 2) {
-                                (void) strv_add(&failed, s->section ?: "");
+                                (void) strv_extend(&failed, s->section ?: "");
                                 n_failed++;
                                 if (!first_error)
                                         first_error = -EAGAIN;
@@ -214,7 +193,7 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                                 free(failures);
                                 failures = nf;
                         }
-                        (void) strv_add(&failed, s->section ?: "");
+                        (void) strv_extend(&failed, s->section ?: "");
                         n_failed++;
                         if (!first_error)
                                 first_error = r;

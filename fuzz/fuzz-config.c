@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
-#include "format.h"
+#include "strv.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

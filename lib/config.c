@@ -18,12 +18,12 @@
 #include <uuid/uuid.h>
 
 #include "config.h"
-#include "memory.h"
 #include "error.h"
 #include "fileio.h"
-#include "format.h"
-#include "namespace.h"
+#include "strv.h"
+#include "model.h"
 #include "parse-util.h"
+#include "string-table.h"
 
 #define CONFIG_MAIN   "/daxmgr.conf"
 #define CONFIG_DROPIN "/daxmgr.conf.d"
@@ -32,29 +32,14 @@
 
 /* ---- string tables ------------------------------------------------------------------------ */
 
-static int table_lookup(const char *const *table, size_t n, const char *s) {
-        for (size_t i = 0; s && i < n; i++)
-                if (table[i] && strcmp(s, table[i]) == 0)
-                        return (int) i;
-        return -EINVAL;
-}
-
-#define DEFINE_STRING_TABLE(name, type, table, max)                                                         \
-        const char *name##_to_string(type v) {                                                              \
-                return v >= 0 && (size_t) v < (max) ? table[v] : NULL;                                      \
-        }                                                                                                   \
-        type name##_from_string(const char *s) {                                                            \
-                return (type) table_lookup(table, (max), s);                                                \
-        }
-
-static const char *const section_type_table[_CONFIG_SECTION_TYPE_MAX] = {
+static const char *const config_section_type_table[_CONFIG_SECTION_TYPE_MAX] = {
         [CONFIG_SECTION_NAMESPACE] = "Namespace",  [CONFIG_SECTION_ZONE] = "Zone",
         [CONFIG_SECTION_PLACEMENT] = "Placement",  [CONFIG_SECTION_CXL_REGION] = "CXLRegion",
         [CONFIG_SECTION_DAX_DEVICE] = "DaxDevice",
 };
-DEFINE_STRING_TABLE(config_section_type, ConfigSectionType, section_type_table, _CONFIG_SECTION_TYPE_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_section_type, ConfigSectionType)
 
-static const char *const namespace_key_table[_CONFIG_NAMESPACE_KEY_MAX] = {
+static const char *const config_namespace_key_table[_CONFIG_NAMESPACE_KEY_MAX] = {
         [CONFIG_NAMESPACE_REGION] = "Region",
         [CONFIG_NAMESPACE_MODE] = "Mode",
         [CONFIG_NAMESPACE_SIZE] = "Size",
@@ -70,15 +55,15 @@ static const char *const namespace_key_table[_CONFIG_NAMESPACE_KEY_MAX] = {
         [CONFIG_NAMESPACE_SYSTEM_RAM] = "SystemRAM",
         [CONFIG_NAMESPACE_DESTROY] = "Destroy",
 };
-DEFINE_STRING_TABLE(config_namespace_key, ConfigNamespaceKey, namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_namespace_key, ConfigNamespaceKey)
 
-static const char *const zone_key_table[_CONFIG_ZONE_KEY_MAX] = {
+static const char *const config_zone_key_table[_CONFIG_ZONE_KEY_MAX] = {
         [CONFIG_ZONE_NAMESPACE] = "Namespace",
         [CONFIG_ZONE_DIRECTORY] = "Directory",
 };
-DEFINE_STRING_TABLE(config_zone_key, ConfigZoneKey, zone_key_table, _CONFIG_ZONE_KEY_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_zone_key, ConfigZoneKey)
 
-static const char *const placement_key_table[_CONFIG_PLACEMENT_KEY_MAX] = {
+static const char *const config_placement_key_table[_CONFIG_PLACEMENT_KEY_MAX] = {
         [CONFIG_PLACEMENT_ZONE] = "Zone",
         [CONFIG_PLACEMENT_PROGRAM] = "Program",
         [CONFIG_PLACEMENT_WITH_LIBRARIES] = "WithLibraries",
@@ -87,17 +72,16 @@ static const char *const placement_key_table[_CONFIG_PLACEMENT_KEY_MAX] = {
         [CONFIG_PLACEMENT_BIND_HOST] = "BindHost",
         [CONFIG_PLACEMENT_REFRESH] = "Refresh",
 };
-DEFINE_STRING_TABLE(config_placement_key, ConfigPlacementKey, placement_key_table, _CONFIG_PLACEMENT_KEY_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_placement_key, ConfigPlacementKey)
 
-static const char *const cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX] = {
+static const char *const config_cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX] = {
         [CONFIG_CXL_REGION_MEMDEVS] = "Memdevs",
         [CONFIG_CXL_REGION_SIZE] = "Size",
         [CONFIG_CXL_REGION_DECODER] = "Decoder",
 };
-DEFINE_STRING_TABLE(config_cxl_region_key, ConfigCxlRegionKey, cxl_region_key_table,
-                    _CONFIG_CXL_REGION_KEY_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_cxl_region_key, ConfigCxlRegionKey)
 
-static const char *const dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
+static const char *const config_dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
         [CONFIG_DAX_DEVICE_PROVIDER] = "Provider",
         [CONFIG_DAX_DEVICE_RESOURCE] = "Resource",
         [CONFIG_DAX_DEVICE_TARGET_NODE] = "TargetNode",
@@ -107,39 +91,38 @@ static const char *const dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
         [CONFIG_DAX_DEVICE_GROUP] = "Group",
         [CONFIG_DAX_DEVICE_PERMISSIONS] = "Permissions",
 };
-DEFINE_STRING_TABLE(config_dax_device_key, ConfigDaxDeviceKey, dax_device_key_table,
-                    _CONFIG_DAX_DEVICE_KEY_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_dax_device_key, ConfigDaxDeviceKey)
 
-static const char *const region_kind_table[_CONFIG_REGION_KIND_MAX] = {
+static const char *const config_region_kind_table[_CONFIG_REGION_KIND_MAX] = {
         [CONFIG_REGION_ANY] = "any",   [CONFIG_REGION_ID] = "region", [CONFIG_REGION_NUMA] = "numa",
         [CONFIG_REGION_DIMM] = "dimm", [CONFIG_REGION_CXL] = "cxl",
 };
-DEFINE_STRING_TABLE(config_region_kind, ConfigRegionKind, region_kind_table, _CONFIG_REGION_KIND_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_region_kind, ConfigRegionKind)
 
-static const char *const filesystem_table[_CONFIG_FILESYSTEM_MAX] = {
+static const char *const config_filesystem_table[_CONFIG_FILESYSTEM_MAX] = {
         [CONFIG_FILESYSTEM_XFS] = "xfs",
         [CONFIG_FILESYSTEM_EXT4] = "ext4",
         [CONFIG_FILESYSTEM_NONE] = "none",
 };
-DEFINE_STRING_TABLE(config_filesystem, ConfigFilesystem, filesystem_table, _CONFIG_FILESYSTEM_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_filesystem, ConfigFilesystem)
 
-static const char *const system_ram_table[_CONFIG_SYSTEM_RAM_MAX] = {
+static const char *const config_system_ram_table[_CONFIG_SYSTEM_RAM_MAX] = {
         [CONFIG_SYSTEM_RAM_NO] = "no",
         [CONFIG_SYSTEM_RAM_ONLINE] = "online",
         [CONFIG_SYSTEM_RAM_ONLINE_MOVABLE] = "online-movable",
 };
-DEFINE_STRING_TABLE(config_system_ram, ConfigSystemRam, system_ram_table, _CONFIG_SYSTEM_RAM_MAX)
+DEFINE_STRING_TABLE_LOOKUP(config_system_ram, ConfigSystemRam)
 
 /* The keys of each section type. */
 static const struct {
         const char *const *keys;
         size_t n_keys;
 } section_keys[_CONFIG_SECTION_TYPE_MAX] = {
-        [CONFIG_SECTION_NAMESPACE] = { namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX },
-        [CONFIG_SECTION_ZONE] = { zone_key_table, _CONFIG_ZONE_KEY_MAX },
-        [CONFIG_SECTION_PLACEMENT] = { placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
-        [CONFIG_SECTION_CXL_REGION] = { cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
-        [CONFIG_SECTION_DAX_DEVICE] = { dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
+        [CONFIG_SECTION_NAMESPACE] = { config_namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX },
+        [CONFIG_SECTION_ZONE] = { config_zone_key_table, _CONFIG_ZONE_KEY_MAX },
+        [CONFIG_SECTION_PLACEMENT] = { config_placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
+        [CONFIG_SECTION_CXL_REGION] = { config_cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
+        [CONFIG_SECTION_DAX_DEVICE] = { config_dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
 };
 
 #define RAW_KEYS_MAX _CONFIG_NAMESPACE_KEY_MAX
@@ -531,7 +514,7 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
                             "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement, "
                             "CXLRegion and DaxDevice",
                             SUGGEST_WORD_MAX, type_s,
-                            did_you_mean(type_s, section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
+                            did_you_mean(type_s, config_section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
                                          sizeof(buf)));
         if (!*name)
                 return fail(ret_error, -EINVAL, &at, NULL, "[%s] needs a name: write [%s NAME]", type_s,
@@ -591,7 +574,7 @@ static bool key_chars_ok(const char *k) {
 static int unknown_key(const ConfigSource *at, const RawSection *sec, const char *key, char **ret_error) {
         const char *const *keys = section_keys[sec->type].keys;
         size_t n = section_keys[sec->type].n_keys;
-        const char *type = section_type_table[sec->type], *s;
+        const char *type = config_section_type_table[sec->type], *s;
         _cleanup_free_ char *list = NULL;
 
         s = suggest(key, keys, n);
@@ -599,10 +582,11 @@ static int unknown_key(const ConfigSource *at, const RawSection *sec, const char
                 return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; did you mean %s?", type,
                             sec->name, s);
         for (ConfigSectionType t = 0; t < _CONFIG_SECTION_TYPE_MAX; t++)
-                if (t != sec->type && table_lookup(section_keys[t].keys, section_keys[t].n_keys, key) >= 0)
+                if (t != sec->type &&
+                    string_table_lookup(section_keys[t].keys, section_keys[t].n_keys, key) >= 0)
                         return fail(ret_error, -EINVAL, at, key,
                                     "not a key of [%s] sections: it belongs in a [%s NAME] section", type,
-                                    section_type_table[t]);
+                                    config_section_type_table[t]);
         list = join_choices(keys, n);
         return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; the keys are %s", type, sec->name,
                     list ?: "");
@@ -634,7 +618,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
                             "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
 
         sec = &p->sections[p->current];
-        k = table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
+        k = string_table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
         if (k < 0)
                 return unknown_key(&at, sec, key, ret_error);
 
@@ -642,7 +626,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (v->file == p->file) {
                 int r = warn(p, &at, key,
                              "set again in [%s %s] of the same file (line %u before); the last value wins",
-                             section_type_table[sec->type], sec->name, v->where.line);
+                             config_section_type_table[sec->type], sec->name, v->where.line);
                 if (r < 0)
                         return r;
         }
@@ -777,9 +761,9 @@ static int required(const RawSection *s, unsigned key, const char *hint, char **
         if (v->where.file)
                 return fail(ret_error, -EINVAL, &v->where, raw_key_name(s, key),
                             "reset here and not set again, but [%s %s] needs it: %s",
-                            section_type_table[s->type], s->name, hint);
+                            config_section_type_table[s->type], s->name, hint);
         return fail(ret_error, -EINVAL, &s->where, raw_key_name(s, key), "[%s %s] needs %s=: %s",
-                    section_type_table[s->type], s->name, raw_key_name(s, key), hint);
+                    config_section_type_table[s->type], s->name, raw_key_name(s, key), hint);
 }
 
 static int parse_region(const Config *c, const RawSection *s, ConfigRegion *ret, char **ret_error) {
@@ -962,7 +946,7 @@ static int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *n
                         ns->filesystem = config_filesystem_from_string(v[CONFIG_NAMESPACE_FILESYSTEM].value);
                         if (ns->filesystem < 0)
                                 return choice_error(ret_error, s, CONFIG_NAMESPACE_FILESYSTEM,
-                                                    filesystem_table, _CONFIG_FILESYSTEM_MAX,
+                                                    config_filesystem_table, _CONFIG_FILESYSTEM_MAX,
                                                     "a file system daxmgr makes");
                 }
                 if (v[CONFIG_NAMESPACE_DAX].value) {
@@ -1007,7 +991,7 @@ static int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *n
                         ns->system_ram = config_system_ram_from_string(v[CONFIG_NAMESPACE_SYSTEM_RAM].value);
                         if (ns->system_ram < 0)
                                 return choice_error(ret_error, s, CONFIG_NAMESPACE_SYSTEM_RAM,
-                                                    system_ram_table, _CONFIG_SYSTEM_RAM_MAX,
+                                                    config_system_ram_table, _CONFIG_SYSTEM_RAM_MAX,
                                                     "a system-RAM setting");
                 }
                 for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_PERMISSIONS; k++)
@@ -1015,7 +999,7 @@ static int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *n
                                 return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
                                             "applies to the /dev/daxX.Y node, which a namespace with "
                                             "SystemRAM=%s does not keep",
-                                            system_ram_table[ns->system_ram]);
+                                            config_system_ram_table[ns->system_ram]);
                 for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_GROUP; k++) {
                         if (!v[k].value)
                                 continue;
@@ -1500,7 +1484,7 @@ static int devdax_access_keys(Parser *p, const RawSection *s, unsigned owner_key
                 if (mode & 0002) {
                         r = warn(p, raw_where(s, perm_key), "Permissions",
                                  "%04o lets every user of the machine write the memory of %s %s",
-                                 (unsigned) mode, section_type_table[s->type], s->name);
+                                 (unsigned) mode, config_section_type_table[s->type], s->name);
                         if (r < 0)
                                 return r;
                 }
@@ -1578,15 +1562,16 @@ static int validate_dax_device(Parser *p, const RawSection *s, ConfigDaxDevice *
         if (v[CONFIG_DAX_DEVICE_SYSTEM_RAM].value) {
                 d->system_ram = config_system_ram_from_string(v[CONFIG_DAX_DEVICE_SYSTEM_RAM].value);
                 if (d->system_ram < 0)
-                        return choice_error(ret_error, s, CONFIG_DAX_DEVICE_SYSTEM_RAM, system_ram_table,
-                                            _CONFIG_SYSTEM_RAM_MAX, "a system-RAM setting");
+                        return choice_error(ret_error, s, CONFIG_DAX_DEVICE_SYSTEM_RAM,
+                                            config_system_ram_table, _CONFIG_SYSTEM_RAM_MAX,
+                                            "a system-RAM setting");
         }
         for (unsigned k = CONFIG_DAX_DEVICE_OWNER; k <= CONFIG_DAX_DEVICE_PERMISSIONS; k++)
                 if (v[k].value && d->system_ram != CONFIG_SYSTEM_RAM_NO)
                         return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
                                     "applies to the /dev/daxX.Y node, which a device with SystemRAM=%s does "
                                     "not keep",
-                                    system_ram_table[d->system_ram]);
+                                    config_system_ram_table[d->system_ram]);
         return devdax_access_keys(p, s, CONFIG_DAX_DEVICE_OWNER, CONFIG_DAX_DEVICE_GROUP,
                                   CONFIG_DAX_DEVICE_PERMISSIONS, &d->owner, &d->group, &d->permissions,
                                   ret_error);
@@ -2110,8 +2095,9 @@ static json_object *namespace_to_json(const ConfigNamespace *ns) {
                                        json_object_new_string(config_system_ram_to_string(ns->system_ram)));
         }
         json_object_object_add(o, "destroy", json_object_new_boolean(ns->destroy));
-        json_object_object_add(o, "origins",
-                               json_origins(ns->where, namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX));
+        json_object_object_add(
+                o, "origins",
+                json_origins(ns->where, config_namespace_key_table, _CONFIG_NAMESPACE_KEY_MAX));
         return o;
 }
 
@@ -2125,7 +2111,8 @@ static json_object *zone_to_json(const ConfigZone *z) {
         json_object_object_add(o, "namespace", json_object_new_string(z->namespace));
         json_object_object_add(o, "directory", json_object_new_string(z->directory));
         json_object_object_add(o, "path", json_object_new_string(z->path));
-        json_object_object_add(o, "origins", json_origins(z->where, zone_key_table, _CONFIG_ZONE_KEY_MAX));
+        json_object_object_add(o, "origins",
+                               json_origins(z->where, config_zone_key_table, _CONFIG_ZONE_KEY_MAX));
         return o;
 }
 
@@ -2143,8 +2130,9 @@ static json_object *placement_to_json(const ConfigPlacement *pl) {
         json_object_object_add(o, "entry_point", json_object_new_boolean(pl->entry_point));
         json_object_object_add(o, "bind_host", json_object_new_boolean(pl->bind_host));
         json_object_object_add(o, "refresh", json_object_new_string(pl->refresh_manual ? "manual" : "auto"));
-        json_object_object_add(o, "origins",
-                               json_origins(pl->where, placement_key_table, _CONFIG_PLACEMENT_KEY_MAX));
+        json_object_object_add(
+                o, "origins",
+                json_origins(pl->where, config_placement_key_table, _CONFIG_PLACEMENT_KEY_MAX));
         return o;
 }
 
@@ -2164,8 +2152,9 @@ static json_object *cxl_region_to_json(const ConfigCxlRegion *cr) {
         json_object_object_add(o, "size", cr->size ? json_object_new_uint64(cr->size) : NULL);
         json_object_object_add(o, "decoder", json_string_or_null(cr->decoder));
         json_object_object_add(o, "uuid", json_object_new_string(cr->uuid));
-        json_object_object_add(o, "origins",
-                               json_origins(cr->where, cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX));
+        json_object_object_add(
+                o, "origins",
+                json_origins(cr->where, config_cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX));
         return o;
 }
 
@@ -2197,8 +2186,9 @@ static json_object *dax_device_to_json(const ConfigDaxDevice *d) {
                 json_object_object_add(o, "permissions",
                                        d->permissions == (mode_t) -1 ? NULL : json_object_new_string(perm));
         }
-        json_object_object_add(o, "origins",
-                               json_origins(d->where, dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX));
+        json_object_object_add(
+                o, "origins",
+                json_origins(d->where, config_dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX));
         return o;
 }
 

@@ -25,7 +25,7 @@
 #include <sys/types.h>
 
 #include "macro.h"
-#include "mount-util.h"
+#include "model.h"
 #include "size.h"
 
 struct json_object;

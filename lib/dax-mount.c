@@ -16,6 +16,7 @@
 #include "format.h"
 #include "fs-util.h"
 #include "holders.h"
+#include "strv.h"
 
 void dax_path_info_done(DaxPathInfo *i) {
         if (!i)
@@ -139,21 +140,8 @@ static int kmsg_open_at_end(void) {
         return fd;
 }
 
-static int strv_push(char ***l, size_t *n, char *s) {
-        char **a = reallocarray(*l, *n + 2, sizeof(char *));
-
-        if (!a) {
-                free(s);
-                return -ENOMEM;
-        }
-        a[(*n)++] = s;
-        a[*n] = NULL;
-        *l = a;
-        return 0;
-}
-
 /* Appends the kernel log lines naming @devname to the list *lines (of *n). */
-static void kmsg_collect(int fd, const char *devname, char ***lines, size_t *n) {
+static void kmsg_collect(int fd, const char *devname, char ***lines) {
         char buf[8192]; /* one record per read; the kernel caps them at about 1 KiB */
 
         if (fd < 0 || !devname)
@@ -168,7 +156,9 @@ static void kmsg_collect(int fd, const char *devname, char ***lines, size_t *n) 
                         return;
                 if (kmsg_record_text(buf, (size_t) k, &text) < 0)
                         continue;
-                if (!kmsg_line_names_device(text, devname) || strv_push(lines, n, text) < 0)
+                if (kmsg_line_names_device(text, devname))
+                        (void) strv_consume(lines, text); /* frees it when it cannot keep it */
+                else
                         free(text);
         }
 }
@@ -192,17 +182,6 @@ int kernel_lines_pick(char *const *lines, bool only_dax, char **ret) {
         }
         *ret = TAKE_PTR(log);
         return 0;
-}
-
-static char **lines_free(char **l) {
-        for (size_t i = 0; l && l[i]; i++)
-                free(l[i]);
-        free(l);
-        return NULL;
-}
-
-static void lines_freep(char ***l) {
-        lines_free(*l);
 }
 
 /* ---------------------------------------------------------------- the DAX proof */
@@ -507,8 +486,7 @@ static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, c
 int dax_mount(const char *source, const char *target, const DaxMountRequest *req, char **ret_error) {
         _cleanup_free_ char *canonical = NULL, *created = NULL, *devname = NULL, *probed_type = NULL;
         _cleanup_free_ char *step = NULL, *log = NULL, *why = NULL, *tail = NULL;
-        char **klines __attribute__((cleanup(lines_freep))) = NULL;
-        size_t n_klines = 0;
+        _cleanup_strv_free_ char **klines = NULL;
         _cleanup_mnt_table_ struct libmnt_table *table = NULL;
         _cleanup_close_ int kmsg_fd = -1, root_fd = -1;
         MountOptions mo = {};
@@ -661,7 +639,7 @@ int dax_mount(const char *source, const char *target, const DaxMountRequest *req
                 step = NULL;
                 r = mount_legacy(source, canonical, fstype, req->dax, &mo, &step);
         }
-        kmsg_collect(kmsg_fd, devname, &klines, &n_klines);
+        kmsg_collect(kmsg_fd, devname, &klines);
         if (r < 0) {
                 /* queue/dax only matters once the options were accepted. */
                 bool sb = step && strcmp(step, "creating the file system instance") == 0;
@@ -679,7 +657,7 @@ int dax_mount(const char *source, const char *target, const DaxMountRequest *req
         else
                 r = verify_dax(root_fd, req->dax, mo.read_only, queue_dax, &why);
         root_fd = safe_close(root_fd);
-        kmsg_collect(kmsg_fd, devname, &klines, &n_klines);
+        kmsg_collect(kmsg_fd, devname, &klines);
         if (r <= 0) {
                 int u = umount2(canonical, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 

@@ -21,26 +21,6 @@
 #include "holders.h"
 #include "parse-util.h"
 
-static const char *const devdax_mode_table[_DEVDAX_MODE_MAX] = {
-        [DEVDAX_MODE_DEVDAX] = "devdax",
-        [DEVDAX_MODE_SYSTEM_RAM] = "system-ram",
-};
-
-const char *devdax_mode_to_string(DevdaxMode m) {
-        if (m < 0 || m >= _DEVDAX_MODE_MAX)
-                return NULL;
-        return devdax_mode_table[m];
-}
-
-DevdaxMode devdax_mode_from_string(const char *s) {
-        if (!s)
-                return _DEVDAX_MODE_INVALID;
-        for (DevdaxMode m = 0; m < _DEVDAX_MODE_MAX; m++)
-                if (strcmp(s, devdax_mode_table[m]) == 0)
-                        return m;
-        return _DEVDAX_MODE_INVALID;
-}
-
 static bool all_digits(const char *s, size_t n) {
         if (n == 0)
                 return false;

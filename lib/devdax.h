@@ -17,16 +17,7 @@
 #include <sys/types.h>
 
 #include "macro.h"
-
-typedef enum DevdaxMode {
-        DEVDAX_MODE_DEVDAX,
-        DEVDAX_MODE_SYSTEM_RAM,
-        _DEVDAX_MODE_MAX,
-        _DEVDAX_MODE_INVALID = -EINVAL,
-} DevdaxMode;
-
-const char *devdax_mode_to_string(DevdaxMode m) _pure_;
-DevdaxMode devdax_mode_from_string(const char *s) _pure_;
+#include "model.h"
 
 /* "dax0.0" or "/dev/dax0.0" → "dax0.0"; -EINVAL for anything else. */
 int devdax_name_normalize(const char *s, char **ret);

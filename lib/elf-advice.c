@@ -10,6 +10,7 @@
 #include "elf-advice.h"
 #include "error.h"
 #include "macro.h"
+#include "string-table.h"
 
 #define PAGE_MASK (ELF_ADVICE_PAGE_SIZE - 1)
 
@@ -17,19 +18,7 @@ static const char *const elf_advice_level_table[_ELF_ADVICE_LEVEL_MAX] = {
         [ELF_ADVICE_WARNING] = "warning",
         [ELF_ADVICE_INFO] = "info",
 };
-
-const char *elf_advice_level_to_string(ElfAdviceLevel l) {
-        if ((unsigned) l >= _ELF_ADVICE_LEVEL_MAX)
-                return NULL;
-        return elf_advice_level_table[l];
-}
-
-ElfAdviceLevel elf_advice_level_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _ELF_ADVICE_LEVEL_MAX; i++)
-                if (strcmp(elf_advice_level_table[i], s) == 0)
-                        return (ElfAdviceLevel) i;
-        return _ELF_ADVICE_LEVEL_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(elf_advice_level, ElfAdviceLevel)
 
 ElfAdvice *elf_advice_free(ElfAdvice *a) {
         if (!a)

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "macro.h"
+#include "string-table.h"
 
 #define LOADER_NONE SIZE_MAX
 
@@ -24,39 +25,6 @@
 #define ELF_OBJECT_MAX_SEGMENTS 65536u
 
 /* ---- Small helpers ---- */
-
-void elf_strv_free(char **l) {
-        if (!l)
-                return;
-        for (char **p = l; *p; p++)
-                free(*p);
-        free(l);
-}
-
-static inline void strv_freep(char ***l) {
-        elf_strv_free(*l);
-}
-#define _cleanup_strv_ _cleanup_(strv_freep)
-
-/* Appends @s (taking it) to the NULL-terminated @l of @n entries. */
-static int strv_push(char ***l, size_t *n, char *s) {
-        char **a;
-
-        a = reallocarray(*l, *n + 2, sizeof(char *));
-        if (!a)
-                return -ENOMEM;
-        a[(*n)++] = s;
-        a[*n] = NULL;
-        *l = a;
-        return 0;
-}
-
-static bool strv_contains(char *const *l, const char *s) {
-        for (; l && *l; l++)
-                if (strcmp(*l, s) == 0)
-                        return true;
-        return false;
-}
 
 typedef struct Buf {
         char *s;
@@ -699,9 +667,8 @@ const char *elf_ld_cache_lookup(const ElfLdCache *c, const char *name, int32_t f
 
 int elf_default_dirs(uint8_t elf_class, uint16_t machine, char ***ret_dirs, char **ret_lib) {
         const ElfAbi *abi = elf_abi_find(elf_class, machine);
-        _cleanup_strv_ char **dirs = NULL;
+        _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ char *lib = NULL;
-        size_t n = 0;
         char *s;
         int r;
 
@@ -712,41 +679,33 @@ int elf_default_dirs(uint8_t elf_class, uint16_t machine, char ***ret_dirs, char
 
                 if (asprintf(&s, "/lib/%s", abi->multiarch) < 0)
                         return -ENOMEM;
-                r = strv_push(&dirs, &n, s);
-                if (r < 0) {
-                        free(s);
+                r = strv_consume(&dirs, s);
+                if (r < 0)
                         return r;
-                }
                 if (stat(s, &st) == 0 && S_ISDIR(st.st_mode) && asprintf(&lib, "lib/%s", abi->multiarch) < 0)
                         return -ENOMEM;
                 if (asprintf(&s, "/usr/lib/%s", abi->multiarch) < 0)
                         return -ENOMEM;
-                r = strv_push(&dirs, &n, s);
-                if (r < 0) {
-                        free(s);
+                r = strv_consume(&dirs, s);
+                if (r < 0)
                         return r;
-                }
         }
         if (abi && abi->libdir) {
                 for (unsigned i = 0; i < 2; i++) {
                         if (asprintf(&s, "%s/%s", i == 0 ? "" : "/usr", abi->libdir) < 0)
                                 return -ENOMEM;
-                        r = strv_push(&dirs, &n, s);
-                        if (r < 0) {
-                                free(s);
+                        r = strv_consume(&dirs, s);
+                        if (r < 0)
                                 return r;
-                        }
                 }
         }
         for (unsigned i = 0; i < 2; i++) {
                 s = strdup(i == 0 ? "/lib" : "/usr/lib");
                 if (!s)
                         return -ENOMEM;
-                r = strv_push(&dirs, &n, s);
-                if (r < 0) {
-                        free(s);
+                r = strv_consume(&dirs, s);
+                if (r < 0)
                         return r;
-                }
         }
         if (!lib) {
                 lib = strdup(abi && abi->libdir ? abi->libdir : "lib");
@@ -860,19 +819,7 @@ static const char *const elf_search_source_table[_ELF_SEARCH_SOURCE_MAX] = {
         [ELF_SEARCH_RUNPATH] = "runpath", [ELF_SEARCH_CACHE] = "ld.so.cache",
         [ELF_SEARCH_DEFAULT] = "default",
 };
-
-const char *elf_search_source_to_string(ElfSearchSource s) {
-        if ((unsigned) s >= _ELF_SEARCH_SOURCE_MAX)
-                return NULL;
-        return elf_search_source_table[s];
-}
-
-ElfSearchSource elf_search_source_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _ELF_SEARCH_SOURCE_MAX; i++)
-                if (strcmp(elf_search_source_table[i], s) == 0)
-                        return (ElfSearchSource) i;
-        return _ELF_SEARCH_SOURCE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(elf_search_source, ElfSearchSource)
 
 typedef struct Loaded {
         ElfObject *obj;
@@ -880,7 +827,6 @@ typedef struct Loaded {
         char *canonical; /* realpath() */
         char *origin;    /* $ORIGIN */
         char **names;    /* the DT_NEEDED names it satisfied, NULL-terminated */
-        size_t n_names;
         dev_t dev;
         ino_t ino;
         size_t loader; /* index of the object whose DT_NEEDED loaded it; LOADER_NONE for the root */
@@ -920,7 +866,7 @@ static void search_done(Search *s) {
                 free(l->path);
                 free(l->canonical);
                 free(l->origin);
-                elf_strv_free(l->names);
+                strv_free(l->names);
         }
         free(s->objects);
         for (size_t i = 0; i < s->n_unresolved; i++) {
@@ -930,7 +876,7 @@ static void search_done(Search *s) {
         }
         free(s->unresolved);
         elf_ld_cache_free(s->cache);
-        elf_strv_free(s->default_dirs);
+        strv_free(s->default_dirs);
         free(s->lib);
 }
 
@@ -962,18 +908,9 @@ static int add_unresolved(Search *s, const char *name, size_t needing, const cha
 }
 
 static int loaded_add_name(Loaded *l, const char *name) {
-        char *c;
-        int r;
-
         if (strv_contains(l->names, name))
                 return 0;
-        c = strdup(name);
-        if (!c)
-                return -ENOMEM;
-        r = strv_push(&l->names, &l->n_names, c);
-        if (r < 0)
-                free(c);
-        return r;
+        return strv_extend(&l->names, name);
 }
 
 static bool loaded_matches(const Loaded *l, const char *name) {
@@ -1038,7 +975,7 @@ fail:
         free(l.canonical);
         free(l.path);
         free(l.origin);
-        elf_strv_free(l.names);
+        strv_free(l.names);
         return r;
 }
 
@@ -1391,18 +1328,12 @@ int elf_closure(const char *path, const ElfClosureOptions *options, ElfClosure *
         if (r < 0)
                 goto finish;
         if (options && options->default_dirs) {
-                size_t n = 0;
-
-                elf_strv_free(s.default_dirs);
+                strv_free(s.default_dirs);
                 s.default_dirs = NULL;
                 for (const char *const *d = options->default_dirs; *d; d++) {
-                        char *copy = strdup(*d);
-
-                        if (!copy || (r = strv_push(&s.default_dirs, &n, copy)) < 0) {
-                                free(copy);
-                                r = -ENOMEM;
+                        r = strv_extend(&s.default_dirs, *d);
+                        if (r < 0)
                                 goto finish;
-                        }
                 }
         }
 

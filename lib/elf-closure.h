@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "strv.h"
 
 /* At most this many objects in a closure (the program, its interpreter and the libraries), and
  * at most this long a chain of DT_NEEDED from the program. */
@@ -150,9 +151,8 @@ const char *elf_ld_cache_lookup(const ElfLdCache *c, const char *name, int32_t f
 int elf_expand_dst(const char *s, const char *origin, const char *lib, const char *platform, char **ret);
 
 /* The default directories for objects of this class and machine in search order (a newly
- * allocated NULL-terminated array), and the value of $LIB. */
+ * allocated NULL-terminated array, for strv_free()), and the value of $LIB. */
 int elf_default_dirs(uint8_t elf_class, uint16_t machine, char ***ret_dirs, char **ret_lib);
-void elf_strv_free(char **l);
 
 /* ---- The closure ---- */
 

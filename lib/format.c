@@ -20,35 +20,19 @@ extern char **environ;
 
 #define XFS_SMALL_DEVICE (UINT64_C(1) << 30)
 
+/* What model.h does not say of a file-system type: its tools' package and its longest label. */
 static const struct {
-        const char *name;
-        const char *mkfs;
         const char *package;
         size_t label_max;
-} fs_type_table[_FS_TYPE_MAX] = {
-        [FS_TYPE_XFS] = { "xfs", "mkfs.xfs", "xfsprogs", 12 },
-        [FS_TYPE_EXT4] = { "ext4", "mkfs.ext4", "e2fsprogs", 16 },
+} fs_type_info[_FS_TYPE_MAX] = {
+        [FS_TYPE_XFS] = { "xfsprogs", 12 },
+        [FS_TYPE_EXT4] = { "e2fsprogs", 16 },
 };
-
-const char *fs_type_to_string(FsType t) {
-        if (t < 0 || t >= _FS_TYPE_MAX)
-                return NULL;
-        return fs_type_table[t].name;
-}
-
-FsType fs_type_from_string(const char *s) {
-        if (!s)
-                return _FS_TYPE_INVALID;
-        for (FsType t = 0; t < _FS_TYPE_MAX; t++)
-                if (strcmp(s, fs_type_table[t].name) == 0)
-                        return t;
-        return _FS_TYPE_INVALID;
-}
 
 size_t fs_type_label_max(FsType t) {
         if (t < 0 || t >= _FS_TYPE_MAX)
                 return 0;
-        return fs_type_table[t].label_max;
+        return fs_type_info[t].label_max;
 }
 
 bool uuid_string_is_valid(const char *s) {
@@ -65,40 +49,6 @@ bool uuid_string_is_valid(const char *s) {
         return true;
 }
 
-char **strv_free(char **l) {
-        if (!l)
-                return NULL;
-        for (char **p = l; *p; p++)
-                free(*p);
-        free(l);
-        return NULL;
-}
-
-/* Appends copies of the NULL-terminated list of strings to *l (of *n entries). */
-static int strv_extend(char ***l, size_t *n, ...) {
-        va_list ap;
-        int r = 0;
-
-        va_start(ap, n);
-        for (const char *s; (s = va_arg(ap, const char *));) {
-                char **a = reallocarray(*l, *n + 2, sizeof(char *));
-
-                if (!a) {
-                        r = -ENOMEM;
-                        break;
-                }
-                *l = a;
-                a[*n] = strdup(s);
-                if (!a[*n]) {
-                        r = -ENOMEM;
-                        break;
-                }
-                a[++*n] = NULL;
-        }
-        va_end(ap);
-        return r;
-}
-
 static bool label_is_valid(const char *label) {
         for (const char *p = label; *p; p++)
                 if ((unsigned char) *p < ' ' || *p == 0x7f)
@@ -109,7 +59,6 @@ static bool label_is_valid(const char *label) {
 int format_build_argv(const char *device, uint64_t size, const FormatOptions *o, char ***ret,
                       char **ret_error) {
         _cleanup_strv_free_ char **argv = NULL;
-        size_t n = 0;
         int r;
 
         if (!device || !o || !ret)
@@ -147,35 +96,36 @@ int format_build_argv(const char *device, uint64_t size, const FormatOptions *o,
                 /* extszinherit is in file-system blocks: 512 × 4 KiB = 2 MiB. Below 1 GiB, a 2 MiB
                  * stripe unit makes mkfs.xfs choose allocation groups too small to hold the
                  * 64 MiB minimum log: keep four groups there, as on an unstriped device. */
-                r = strv_extend(&argv, &n, "mkfs.xfs", "-f", "-b", "size=4096", "-m", "reflink=0", "-d",
-                                size > 0 && size < XFS_SMALL_DEVICE ? "su=2m,sw=1,extszinherit=512,agcount=4"
-                                                                    : "su=2m,sw=1,extszinherit=512",
-                                NULL);
+                r = strv_extend_many(&argv, "mkfs.xfs", "-f", "-b", "size=4096", "-m", "reflink=0", "-d",
+                                     size > 0 && size < XFS_SMALL_DEVICE
+                                             ? "su=2m,sw=1,extszinherit=512,agcount=4"
+                                             : "su=2m,sw=1,extszinherit=512",
+                                     NULL);
                 if (r >= 0 && o->label)
-                        r = strv_extend(&argv, &n, "-L", o->label, NULL);
+                        r = strv_extend_many(&argv, "-L", o->label, NULL);
                 if (r >= 0 && o->uuid) {
                         _cleanup_free_ char *m = NULL;
 
                         if (asprintf(&m, "uuid=%s", o->uuid) < 0)
                                 return -ENOMEM;
-                        r = strv_extend(&argv, &n, "-m", m, NULL);
+                        r = strv_extend_many(&argv, "-m", m, NULL);
                 }
                 break;
         case FS_TYPE_EXT4:
                 /* stride and stripe width are in 4 KiB blocks: 512 × 4 KiB = 2 MiB. */
-                r = strv_extend(&argv, &n, "mkfs.ext4", "-F", "-b", "4096", "-E",
-                                "stride=512,stripe_width=512", NULL);
+                r = strv_extend_many(&argv, "mkfs.ext4", "-F", "-b", "4096", "-E",
+                                     "stride=512,stripe_width=512", NULL);
                 if (r >= 0 && o->label)
-                        r = strv_extend(&argv, &n, "-L", o->label, NULL);
+                        r = strv_extend_many(&argv, "-L", o->label, NULL);
                 if (r >= 0 && o->uuid)
-                        r = strv_extend(&argv, &n, "-U", o->uuid, NULL);
+                        r = strv_extend_many(&argv, "-U", o->uuid, NULL);
                 break;
         case _FS_TYPE_MAX:
         case _FS_TYPE_INVALID:
                 return -EINVAL;
         }
         if (r >= 0)
-                r = strv_extend(&argv, &n, device, NULL);
+                r = strv_extend_many(&argv, device, NULL);
         if (r < 0)
                 return r;
 
@@ -484,7 +434,7 @@ int format_device(const char *device, const FormatOptions *o, char **ret_uuid, c
         r = spawn_capture_stderr(argv, &err);
         if (r == -ENOENT)
                 return error_set(ret_error, -ENOENT, "Cannot format %s: %s was not found; install %s.",
-                                 device, argv[0], fs_type_table[o->fs].package);
+                                 device, argv[0], fs_type_info[o->fs].package);
         if (r < 0)
                 return error_set(ret_error, r, "Cannot format %s: cannot run %s: %s.", device, argv[0],
                                  strerror(-r));

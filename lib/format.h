@@ -20,16 +20,8 @@
 #include <stdint.h>
 
 #include "macro.h"
-
-typedef enum FsType {
-        FS_TYPE_XFS,
-        FS_TYPE_EXT4,
-        _FS_TYPE_MAX,
-        _FS_TYPE_INVALID = -EINVAL,
-} FsType;
-
-const char *fs_type_to_string(FsType t) _pure_;
-FsType fs_type_from_string(const char *s) _pure_;
+#include "model.h"
+#include "strv.h"
 
 typedef struct FormatOptions {
         FsType fs;
@@ -49,12 +41,6 @@ bool uuid_string_is_valid(const char *s) _pure_;
  * UUID or file system type. */
 int format_build_argv(const char *device, uint64_t size, const FormatOptions *o, char ***ret,
                       char **ret_error);
-
-char **strv_free(char **l);
-static inline void strv_freep(char ***l) {
-        strv_free(*l);
-}
-#define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
 
 /* What libblkid finds on a device or image. */
 typedef struct FormatSignature {

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "proc-maps.h"
+#include "string-table.h"
 
 typedef struct HolderMatch {
         dev_t fs_dev;    /* files on this file system, or 0 */
@@ -28,12 +29,7 @@ static const char *const holder_use_table[_HOLDER_USE_MAX] = {
         [HOLDER_CWD] = "cwd", [HOLDER_ROOT] = "root",  [HOLDER_EXE] = "exe",
         [HOLDER_FD] = "fd",   [HOLDER_MAP] = "mapped",
 };
-
-const char *holder_use_to_string(HolderUse u) {
-        if (u < 0 || u >= _HOLDER_USE_MAX)
-                return NULL;
-        return holder_use_table[u];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(holder_use, HolderUse)
 
 Holders *holders_free(Holders *h) {
         if (!h)

@@ -6,6 +6,7 @@
  * open, so that the user can act. Processes that vanish or cannot be inspected are skipped;
  * the result is a best effort, never a proof that nobody holds it. */
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@ typedef enum HolderUse {
         HOLDER_FD,
         HOLDER_MAP,
         _HOLDER_USE_MAX,
+        _HOLDER_USE_INVALID = -EINVAL,
 } HolderUse;
 
 const char *holder_use_to_string(HolderUse u);

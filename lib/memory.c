@@ -15,24 +15,6 @@
 #include "memory.h"
 #include "parse-util.h"
 
-static const char *const provider_table[_DAX_PROVIDER_MAX] = {
-        [DAX_PROVIDER_ND] = "nd",
-        [DAX_PROVIDER_HMEM] = "hmem",
-        [DAX_PROVIDER_CXL] = "cxl",
-        [DAX_PROVIDER_OTHER] = "other",
-};
-
-const char *dax_provider_to_string(DaxProvider p) {
-        return p >= 0 && p < _DAX_PROVIDER_MAX ? provider_table[p] : NULL;
-}
-
-DaxProvider dax_provider_from_string(const char *s) {
-        for (DaxProvider p = 0; s && p < _DAX_PROVIDER_MAX; p++)
-                if (strcmp(s, provider_table[p]) == 0)
-                        return p;
-        return _DAX_PROVIDER_INVALID;
-}
-
 MemoryPlatform *memory_platform_free(MemoryPlatform *p) {
         if (!p)
                 return NULL;

@@ -23,19 +23,7 @@
 #include <stdint.h>
 
 #include "macro.h"
-
-typedef enum DaxProvider {
-        DAX_PROVIDER_ND,    /* an nd namespace in devdax mode ([Namespace] sections) */
-        DAX_PROVIDER_HMEM,  /* dax_hmem: soft-reserved memory (EFI_MEMORY_SP, HMAT, memmap=…+0xefffffff) */
-        DAX_PROVIDER_CXL,   /* a CXL region's dax_region (volatile CXL memory, cxl_dax_region) */
-        DAX_PROVIDER_OTHER, /* something else: shown, never touched */
-        _DAX_PROVIDER_MAX,
-        _DAX_PROVIDER_INVALID = -EINVAL,
-} DaxProvider;
-
-/* "nd", "hmem", "cxl", "other" */
-const char *dax_provider_to_string(DaxProvider p) _pure_;
-DaxProvider dax_provider_from_string(const char *s) _pure_;
+#include "model.h"
 
 typedef struct MemoryTier {
         unsigned id;    /* N of memory_tierN */

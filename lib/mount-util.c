@@ -14,27 +14,6 @@
 #include "fs-util.h"
 #include "mount-util.h"
 
-static const char *const dax_mode_table[_DAX_MODE_MAX] = {
-        [DAX_MODE_NEVER] = "never",
-        [DAX_MODE_ALWAYS] = "always",
-        [DAX_MODE_INODE] = "inode",
-};
-
-const char *dax_mode_to_string(DaxMode m) {
-        if (m < 0 || m >= _DAX_MODE_MAX)
-                return NULL;
-        return dax_mode_table[m];
-}
-
-DaxMode dax_mode_from_string(const char *s) {
-        if (!s)
-                return _DAX_MODE_INVALID;
-        for (DaxMode m = 0; m < _DAX_MODE_MAX; m++)
-                if (strcmp(s, dax_mode_table[m]) == 0)
-                        return m;
-        return _DAX_MODE_INVALID;
-}
-
 DaxMode mount_options_dax_mode(const char *options) {
         DaxMode mode = DAX_MODE_INODE;
 
@@ -48,8 +27,8 @@ DaxMode mount_options_dax_mode(const char *options) {
                         mode = DAX_MODE_ALWAYS;
                 else if (n > 4 && strncmp(p, "dax=", 4) == 0) {
                         for (DaxMode m = 0; m < _DAX_MODE_MAX; m++)
-                                if (strlen(dax_mode_table[m]) == n - 4 &&
-                                    strncmp(p + 4, dax_mode_table[m], n - 4) == 0)
+                                if (strlen(dax_mode_to_string(m)) == n - 4 &&
+                                    strncmp(p + 4, dax_mode_to_string(m), n - 4) == 0)
                                         mode = m;
                 }
                 p += n;

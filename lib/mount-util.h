@@ -13,6 +13,8 @@
 
 #include <libmount.h>
 
+#include "model.h"
+
 /* glibc 2.36 (Debian 12) declares fsopen() and friends in <sys/mount.h>; older ones get thin
  * syscall wrappers and the constants from the kernel headers. */
 #if !__GLIBC_PREREQ(2, 36)
@@ -37,16 +39,6 @@ static inline int move_mount(int from_dfd, const char *from, int to_dfd, const c
 
 /* The "dax=" mount option of ext4 and xfs. Both file systems behave as dax=inode when no
  * option is given: a file is DAX when it carries FS_XFLAG_DAX (inherited from its directory). */
-typedef enum DaxMode {
-        DAX_MODE_NEVER,
-        DAX_MODE_ALWAYS,
-        DAX_MODE_INODE,
-        _DAX_MODE_MAX,
-        _DAX_MODE_INVALID = -EINVAL,
-} DaxMode;
-
-const char *dax_mode_to_string(DaxMode m) _pure_;
-DaxMode dax_mode_from_string(const char *s) _pure_;
 
 /* The DAX mode a mounted ext4/xfs is in, from its option string as /proc/self/mountinfo shows
  * it ("rw,relatime,attr2,dax=always,..."): "dax" and "dax=always" mean always, "dax=never"

@@ -19,20 +19,6 @@
 #define PFN_SB_OFFSET 4096 /* the pfn/dax/btt info block: 4 KiB at offset 4 KiB */
 #define PFN_SB_SIZE   4096
 
-bool namespace_name_is_valid(const char *name) {
-        size_t n;
-
-        if (!name)
-                return false;
-        n = strlen(name);
-        if (n == 0 || n > NAMESPACE_NAME_MAX)
-                return false;
-        for (const char *p = name; *p; p++)
-                if (*p <= ' ' || *p > '~' || *p == '/')
-                        return false;
-        return true;
-}
-
 static struct ndctl_region *find_ndctl_region(DaxContext *c, const char *dev) {
         struct ndctl_region *region;
         struct ndctl_bus *bus;

@@ -12,8 +12,6 @@
 #include "size.h"
 #include "topology.h"
 
-#define NAMESPACE_NAME_MAX 63 /* the label's name field holds 64 bytes with the NUL */
-
 typedef struct NamespaceCreate {
         const char *region; /* "region0" */
         SizeSpec size;

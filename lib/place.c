@@ -25,6 +25,7 @@
 #include "holders.h"
 #include "parse-util.h"
 #include "place.h"
+#include "string-table.h"
 
 #ifndef STATX_ATTR_DAX
 #define STATX_ATTR_DAX 0x00200000
@@ -52,17 +53,7 @@ static const char *const place_role_table[_PLACE_ROLE_MAX] = {
         [PLACE_LIBRARY] = "library",
         [PLACE_INTERPRETER] = "interpreter",
 };
-
-const char *place_role_to_string(PlaceRole r) {
-        return (unsigned) r < _PLACE_ROLE_MAX ? place_role_table[r] : NULL;
-}
-
-PlaceRole place_role_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _PLACE_ROLE_MAX; i++)
-                if (strcmp(s, place_role_table[i]) == 0)
-                        return (PlaceRole) i;
-        return _PLACE_ROLE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(place_role, PlaceRole)
 
 static void placement_done(Placement *p) {
         free(p->zone);

@@ -18,6 +18,7 @@
  * SHA-256) in a state file written the same atomic way, so a changed source is detected
  * (stale) after any number of reboots. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,7 +30,7 @@ typedef enum PlaceRole {
         PLACE_LIBRARY,
         PLACE_INTERPRETER,
         _PLACE_ROLE_MAX,
-        _PLACE_ROLE_INVALID = -1,
+        _PLACE_ROLE_INVALID = -EINVAL,
 } PlaceRole;
 
 const char *place_role_to_string(PlaceRole r);

@@ -21,6 +21,7 @@
 #include "fs-util.h"
 #include "mount-util.h"
 #include "namespace.h"
+#include "strv.h"
 #include "cxl-region.h"
 #include "reconcile-run.h"
 
@@ -58,25 +59,6 @@ ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
         strv_free(g->warnings);
         free(g);
         return NULL;
-}
-
-static int strv_push(char ***l, char *s) {
-        size_t n = 0;
-        char **nl;
-
-        if (!s)
-                return -ENOMEM;
-        while (*l && (*l)[n])
-                n++;
-        nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl) {
-                free(s);
-                return -ENOMEM;
-        }
-        nl[n] = s;
-        nl[n + 1] = NULL;
-        *l = nl;
-        return 0;
 }
 
 static char *basename_dup(const char *path) {
@@ -312,7 +294,7 @@ static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const c
                     "it is",
                     at->file ?: "?", at->line, key, type, name, what, value) < 0)
                 return -ENOMEM;
-        return strv_push(&g->warnings, w);
+        return strv_consume(&g->warnings, w);
 }
 
 /* The uid and gid a section's Owner= and Group= name ((uid_t) -1 and (gid_t) -1 when unset, or
@@ -732,7 +714,7 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                                      "removed %s/%s, left behind by an interrupted write of the placement "
                                      "state (the state itself is whole)",
                                      state_dir, de->d_name) < 0 ||
-                            strv_push(&done, TAKE_PTR(msg)) < 0) {
+                            strv_consume(&done, TAKE_PTR(msg)) < 0) {
                                 closedir(d);
                                 strv_free(done);
                                 return -ENOMEM;
@@ -763,6 +745,7 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                         r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, ret_error);
                         if (r < 0) {
                                 closedir(d);
+                                strv_free(done);
                                 return r;
                         }
                 }
@@ -804,8 +787,9 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                                          creating ? "create" : "mkfs", error_message(error, r));
                 }
                 (void) unlink(path);
-                if (msg && strv_push(&done, TAKE_PTR(msg)) < 0) {
+                if (msg && strv_consume(&done, TAKE_PTR(msg)) < 0) {
                         closedir(d);
+                        strv_free(done);
                         return -ENOMEM;
                 }
         }

@@ -15,10 +15,11 @@
 #include "error.h"
 #include "parse-util.h"
 #include "reconcile.h"
+#include "string-table.h"
 
 /* ---- string tables ------------------------------------------------------------------------ */
 
-static const char *const step_type_table[_RECONCILE_STEP_TYPE_MAX] = {
+static const char *const reconcile_step_type_table[_RECONCILE_STEP_TYPE_MAX] = {
         [RECONCILE_CREATE_CXL_REGION] = "create-cxl-region",
         [RECONCILE_CREATE_NAMESPACE] = "create-namespace",
         [RECONCILE_RECONFIGURE] = "reconfigure",
@@ -34,33 +35,13 @@ static const char *const step_type_table[_RECONCILE_STEP_TYPE_MAX] = {
         [RECONCILE_BIND_HOST] = "bind-host",
         [RECONCILE_DEACTIVATE] = "deactivate",
 };
+DEFINE_STRING_TABLE_LOOKUP(reconcile_step_type, ReconcileStepType)
 
-const char *reconcile_step_type_to_string(ReconcileStepType t) {
-        return t >= 0 && t < _RECONCILE_STEP_TYPE_MAX ? step_type_table[t] : NULL;
-}
-
-ReconcileStepType reconcile_step_type_from_string(const char *s) {
-        for (int i = 0; s && i < _RECONCILE_STEP_TYPE_MAX; i++)
-                if (strcmp(s, step_type_table[i]) == 0)
-                        return (ReconcileStepType) i;
-        return _RECONCILE_STEP_TYPE_INVALID;
-}
-
-static const char *const problem_kind_table[_RECONCILE_PROBLEM_KIND_MAX] = {
+static const char *const reconcile_problem_kind_table[_RECONCILE_PROBLEM_KIND_MAX] = {
         [RECONCILE_WAITING] = "waiting", [RECONCILE_CONFLICT] = "conflict", [RECONCILE_NO_ROOM] = "no-room",
         [RECONCILE_BLOCKED] = "blocked", [RECONCILE_STALE] = "stale",
 };
-
-const char *reconcile_problem_kind_to_string(ReconcileProblemKind k) {
-        return k >= 0 && k < _RECONCILE_PROBLEM_KIND_MAX ? problem_kind_table[k] : NULL;
-}
-
-ReconcileProblemKind reconcile_problem_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _RECONCILE_PROBLEM_KIND_MAX; i++)
-                if (strcmp(s, problem_kind_table[i]) == 0)
-                        return (ReconcileProblemKind) i;
-        return _RECONCILE_PROBLEM_KIND_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(reconcile_problem_kind, ReconcileProblemKind)
 
 /* ---- the plan ------------------------------------------------------------------------------ */
 

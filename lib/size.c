@@ -12,40 +12,6 @@
 #define PFN_INFO_BLOCK  (8 * KiB)
 #define PFN_STRUCT_PAGE 64
 
-static const char *const namespace_mode_table[_NAMESPACE_MODE_MAX] = {
-        [NAMESPACE_MODE_RAW] = "raw",
-        [NAMESPACE_MODE_SECTOR] = "sector",
-        [NAMESPACE_MODE_FSDAX] = "fsdax",
-        [NAMESPACE_MODE_DEVDAX] = "devdax",
-};
-
-const char *namespace_mode_to_string(NamespaceMode m) {
-        return (unsigned) m < _NAMESPACE_MODE_MAX ? namespace_mode_table[m] : NULL;
-}
-
-NamespaceMode namespace_mode_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _NAMESPACE_MODE_MAX; i++)
-                if (strcmp(s, namespace_mode_table[i]) == 0)
-                        return (NamespaceMode) i;
-        return _NAMESPACE_MODE_INVALID;
-}
-
-static const char *const pfn_map_table[_PFN_MAP_MAX] = {
-        [PFN_MAP_MEM] = "mem",
-        [PFN_MAP_DEV] = "dev",
-};
-
-const char *pfn_map_to_string(PfnMap m) {
-        return (unsigned) m < _PFN_MAP_MAX ? pfn_map_table[m] : NULL;
-}
-
-PfnMap pfn_map_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _PFN_MAP_MAX; i++)
-                if (strcmp(s, pfn_map_table[i]) == 0)
-                        return (PfnMap) i;
-        return _PFN_MAP_INVALID;
-}
-
 /* Parses "123", "1.5" into an integer part and a fraction numerator/denominator; *end is the
  * first character after the number. */
 static int parse_decimal(const char *s, uint64_t *ret_int, uint64_t *ret_frac, uint64_t *ret_den,

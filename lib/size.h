@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -51,28 +53,6 @@ int size_spec_parse(const char *s, SizeSpec *ret, char **ret_error);
 #define SIZE_FORMAT_MAX 48
 const char *size_format(uint64_t bytes, char buf[static SIZE_FORMAT_MAX]);
 #define SIZE_FMT(b) size_format((b), (char[SIZE_FORMAT_MAX]){})
-
-typedef enum NamespaceMode {
-        NAMESPACE_MODE_RAW,
-        NAMESPACE_MODE_SECTOR,
-        NAMESPACE_MODE_FSDAX,
-        NAMESPACE_MODE_DEVDAX,
-        _NAMESPACE_MODE_MAX,
-        _NAMESPACE_MODE_INVALID = -1,
-} NamespaceMode;
-
-const char *namespace_mode_to_string(NamespaceMode m);
-NamespaceMode namespace_mode_from_string(const char *s);
-
-typedef enum PfnMap {
-        PFN_MAP_MEM, /* struct pages in RAM */
-        PFN_MAP_DEV, /* struct pages on the device (64 B per 4 KiB) */
-        _PFN_MAP_MAX,
-        _PFN_MAP_INVALID = -1,
-} PfnMap;
-
-const char *pfn_map_to_string(PfnMap m);
-PfnMap pfn_map_from_string(const char *s);
 
 /* What the arithmetic needs to know of a region (from the topology snapshot). */
 typedef struct RegionShape {

@@ -14,23 +14,14 @@
 #include "macro.h"
 #include "topology-cxl.h"
 #include "topology.h"
+#include "string-table.h"
 
-static const char *const decoder_kind_table[_TOPO_CXL_DECODER_KIND_MAX] = {
+static const char *const topo_cxl_decoder_kind_table[_TOPO_CXL_DECODER_KIND_MAX] = {
         [TOPO_CXL_DECODER_ROOT] = "root",
         [TOPO_CXL_DECODER_SWITCH] = "switch",
         [TOPO_CXL_DECODER_ENDPOINT] = "endpoint",
 };
-
-const char *topo_cxl_decoder_kind_to_string(TopoCxlDecoderKind k) {
-        return k >= 0 && k < _TOPO_CXL_DECODER_KIND_MAX ? decoder_kind_table[k] : NULL;
-}
-
-TopoCxlDecoderKind topo_cxl_decoder_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _TOPO_CXL_DECODER_KIND_MAX; i++)
-                if (strcmp(s, decoder_kind_table[i]) == 0)
-                        return (TopoCxlDecoderKind) i;
-        return _TOPO_CXL_DECODER_KIND_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(topo_cxl_decoder_kind, TopoCxlDecoderKind)
 
 static void strv_done(char **l, size_t n) {
         for (size_t i = 0; i < n; i++)

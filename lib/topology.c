@@ -19,6 +19,7 @@
 #include "ns-key.h"
 #include "topology-cxl.h"
 #include "topology.h"
+#include "string-table.h"
 
 /* ---- freeing ---------------------------------------------------------------------------- */
 
@@ -87,17 +88,7 @@ static const char *const region_kind_table[_REGION_KIND_MAX] = {
         [REGION_KIND_E820] = "e820",       [REGION_KIND_CXL] = "cxl",
         [REGION_KIND_UNKNOWN] = "unknown",
 };
-
-const char *region_kind_to_string(RegionKind k) {
-        return (unsigned) k < _REGION_KIND_MAX ? region_kind_table[k] : NULL;
-}
-
-RegionKind region_kind_from_string(const char *s) {
-        for (unsigned i = 0; s && i < _REGION_KIND_MAX; i++)
-                if (strcmp(s, region_kind_table[i]) == 0)
-                        return (RegionKind) i;
-        return _REGION_KIND_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(region_kind, RegionKind)
 
 /* Each pmem driver registers its own nd bus and names its provider (the bus's "provider"
  * attribute in sysfs, which libndctl reads):

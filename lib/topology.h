@@ -78,7 +78,7 @@ typedef enum RegionKind {
         REGION_KIND_CXL,         /* "CXL": a CXL pmem region, through the cxl_pmem nvdimm bridge */
         REGION_KIND_UNKNOWN,     /* any other (of_pmem, papr_scm…): shown, never changed */
         _REGION_KIND_MAX,
-        _REGION_KIND_INVALID = -1,
+        _REGION_KIND_INVALID = -EINVAL,
 } RegionKind;
 
 const char *region_kind_to_string(RegionKind k);

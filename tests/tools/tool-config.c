@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "error.h"
-#include "format.h"
+#include "strv.h"
 #include "config.h"
 #include "tool.h"
 

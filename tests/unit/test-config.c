@@ -13,7 +13,7 @@
 
 #include "error.h"
 #include "fileio.h"
-#include "format.h"
+#include "strv.h"
 #include "config.h"
 #include "memory.h"
 #include "test-macro.h"
@@ -71,14 +71,6 @@ static unsigned line_of(const char *text, const char *s) {
         for (const char *q = text; q < p; q++)
                 line += *q == '\n';
         return line;
-}
-
-static size_t strv_length(char **l) {
-        size_t n = 0;
-
-        while (l && l[n])
-                n++;
-        return n;
 }
 
 TEST(test_sample) {

@@ -600,7 +600,7 @@ TEST(test_default_dirs) {
                 ASSERT_STREQ(lib, "lib/x86_64-linux-gnu");
         else
                 ASSERT_STREQ(lib, "lib64");
-        elf_strv_free(dirs);
+        strv_free(dirs);
         free(lib);
 
         ASSERT_EQ(elf_default_dirs(ELFCLASS64, EM_NONE, &dirs, &lib), 0);
@@ -608,7 +608,7 @@ TEST(test_default_dirs) {
         ASSERT_STREQ(dirs[1], "/usr/lib");
         ASSERT_TRUE(dirs[2] == NULL);
         ASSERT_STREQ(lib, "lib");
-        elf_strv_free(dirs);
+        strv_free(dirs);
         free(lib);
 
         ASSERT_EQ(elf_search_source_from_string("runpath"), ELF_SEARCH_RUNPATH);
