@@ -484,7 +484,8 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         r = place_state_save(s, &error);
                 break;
         }
-        default:
+        case _JOB_TYPE_MAX:
+        case _JOB_TYPE_INVALID:
                 r = error_set(&error, -EINVAL, "unknown job type %d", (int) j->type);
         }
         finish(fd, r, error, res);

@@ -1966,7 +1966,7 @@ const ConfigPlacement *config_find_placement(const Config *c, const char *name) 
 }
 
 int config_region_format(const ConfigRegion *r, char **ret) {
-        int k;
+        int k = -1; /* every kind sets it: the compiler cannot know that the enum is closed */
 
         switch (r->kind) {
         case CONFIG_REGION_ANY:
@@ -1986,7 +1986,6 @@ int config_region_format(const ConfigRegion *r, char **ret) {
                 break;
         case _CONFIG_REGION_KIND_MAX:
         case _CONFIG_REGION_KIND_INVALID:
-        default:
                 return -EINVAL;
         }
         return k < 0 ? -ENOMEM : 0;
@@ -2054,7 +2053,7 @@ static json_object *json_size(const SizeSpec *s) {
                 json_object_object_add(o, "kind", json_object_new_string("rest"));
                 break;
         case _SIZE_KIND_MAX:
-        default:
+        case _SIZE_KIND_INVALID:
                 break;
         }
         return o;

@@ -974,8 +974,16 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 return place_write_entry_point(st, s->zone, s->program, &path, ret_error);
         case RECONCILE_BIND_HOST:
                 return place_bind_host(st, s->zone, s->program, ret_error);
-        default:
-                return -EINVAL;
+        case RECONCILE_CREATE_CXL_REGION:
+        case RECONCILE_CREATE_NAMESPACE:
+        case RECONCILE_RECONFIGURE:
+        case RECONCILE_FORMAT:
+        case RECONCILE_MOUNT:
+        case RECONCILE_DEVDAX_ACCESS:
+        case RECONCILE_DEVDAX_MODE:
+        case _RECONCILE_STEP_TYPE_MAX:
+        case _RECONCILE_STEP_TYPE_INVALID:
+                return -EINVAL; /* not a placement step: step_run() does not send them here */
         }
         if (r < 0)
                 return r;
@@ -1083,9 +1091,11 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         case RECONCILE_BIND_HOST:
         case RECONCILE_DEACTIVATE:
                 return step_placement(s, state_dir, dropin_root, ret_error);
-        default:
-                return error_set(ret_error, -EINVAL, "unknown reconcile step type %d", (int) s->type);
+        case _RECONCILE_STEP_TYPE_MAX:
+        case _RECONCILE_STEP_TYPE_INVALID:
+                break;
         }
+        return error_set(ret_error, -EINVAL, "unknown reconcile step type %d", (int) s->type);
 }
 
 int reconcile_section_parent(const Config *config, const char *section, char **ret) {

@@ -1725,7 +1725,7 @@ static int size_spec_format(const SizeSpec *s, char **ret) {
         static const char units[] = "KMGT";
         uint64_t b = s->bytes;
         unsigned u = 0;
-        int k;
+        int k = -1; /* every kind sets it: the compiler cannot know that the enum is closed */
 
         switch (s->kind) {
         case SIZE_REST:
@@ -1752,7 +1752,7 @@ static int size_spec_format(const SizeSpec *s, char **ret) {
                         k = asprintf(ret, "%" PRIu64 "%c", b, units[u - 1]);
                 break;
         case _SIZE_KIND_MAX:
-        default:
+        case _SIZE_KIND_INVALID:
                 return -EINVAL;
         }
         if (k < 0) {

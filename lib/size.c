@@ -235,7 +235,7 @@ static void format_supported(const RegionShape *r, char *buf, size_t size) {
 
 int namespace_plan_size(const RegionShape *region, const NamespaceRequest *req, NamespacePlan *ret,
                         char **ret_error) {
-        uint64_t unit, size, align = 0, region_align, ways;
+        uint64_t unit, size = 0 /* every kind sets it */, align = 0, region_align, ways;
         const char *name;
         bool pfn, rounded = false;
 
@@ -315,7 +315,7 @@ int namespace_plan_size(const RegionShape *region, const NamespaceRequest *req, 
                                          SIZE_FMT(unit), SIZE_FMT(region->largest_extent));
                 break;
         case _SIZE_KIND_MAX:
-        default:
+        case _SIZE_KIND_INVALID:
                 return -EINVAL;
         }
 

@@ -18,6 +18,7 @@
  *    ends at a multiple of align. With align = 1 GiB that can cost up to 1 GiB.
  * Everything here is pure: no I/O, unit-tested on many region shapes. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@ typedef enum SizeKind {
         SIZE_PERCENT, /* a share of the region's whole size, in hundredths of a percent */
         SIZE_REST,    /* the largest free extent */
         _SIZE_KIND_MAX,
+        _SIZE_KIND_INVALID = -EINVAL,
 } SizeKind;
 
 typedef struct SizeSpec {
