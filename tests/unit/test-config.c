@@ -1214,22 +1214,4 @@ TEST(test_dax_device) {
                       "0x100000000: keep one");
 }
 
-int main(void) {
-        test_dax_device();
-        test_sample();
-        test_cxl_region();
-        test_values();
-        test_defaults();
-        test_merge();
-        test_tables();
-        test_syntax_errors();
-        test_section_errors();
-        test_key_errors();
-        test_missing();
-        test_value_errors();
-        test_cross_field_errors();
-        test_warnings();
-        test_load();
-        test_hostile();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -161,11 +161,4 @@ TEST(test_fd_map_sync) {
         (void) close(dfd);
 }
 
-int main(void) {
-        test_fs_context_message();
-        test_kmsg();
-        test_log_lists();
-        test_explain();
-        test_fd_map_sync();
-        return 0;
-}
+DEFINE_TEST_MAIN();

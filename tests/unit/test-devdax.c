@@ -90,10 +90,4 @@ TEST(test_refusals_without_hardware) {
         ASSERT_EQ(devdax_set_mode("dax0.0", _DEVDAX_MODE_INVALID, true, &error), -EINVAL);
 }
 
-int main(void) {
-        test_names();
-        test_mode();
-        test_ids();
-        test_refusals_without_hardware();
-        return 0;
-}
+DEFINE_TEST_MAIN();

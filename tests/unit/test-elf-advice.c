@@ -264,18 +264,13 @@ TEST(test_bin_true) {
         ASSERT_EQ(count_notes(a, ELF_ADVICE_WARNING, NULL), 0);
 }
 
-int main(int argc, char **argv) {
+static int setup(int argc, char **argv) {
         if (argc != 2) {
                 fprintf(stderr, "usage: %s FIXTURE-DIR\n", argv[0]);
                 return 2;
         }
         fixtures = argv[1];
-
-        test_figures();
-        test_warnings();
-        test_refused();
-        test_fixtures();
-        test_damaged();
-        test_bin_true();
         return 0;
 }
+
+DEFINE_TEST_MAIN_FULL(setup, NULL);

@@ -1161,7 +1161,8 @@ TEST(test_bin_true) {
         compare_with_ldd("/bin/true", c);
 }
 
-int main(int argc, char **argv) {
+/* The fixture tree, shared by the tests, and what they need to know about the host. */
+static int setup(int argc, char **argv) {
         _cleanup_elf_object_ ElfObject *self = NULL;
         char template[] = "/tmp/test-elf-closure-XXXXXX";
 
@@ -1177,27 +1178,12 @@ int main(int argc, char **argv) {
         host_machine = self->machine;
         host_writable = self->elf_class == ELFCLASS64 && self->data == ELFDATA2LSB;
         make_fixture_tree();
-
-        test_ld_cache_formats();
-        test_ld_cache_hostile();
-        test_ld_cache_system();
-        test_expand_dst();
-        test_default_dirs();
-        test_rpath_inherited();
-        test_runpath_of_the_needing_object();
-        test_runpath_not_inherited();
-        test_missing_reported();
-        test_not_elf_candidate_stops();
-        test_pie_static();
-        test_not_elf();
-        test_no_section_headers();
-        test_names_paths_cycles();
-        test_search_order();
-        test_bounds();
-        test_truncated_and_damaged();
-        test_bin_true();
-
-        ASSERT_EQ(nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-        free(tree);
         return 0;
 }
+
+static void teardown(void) {
+        ASSERT_EQ(nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        free(tree);
+}
+
+DEFINE_TEST_MAIN_FULL(setup, teardown);

@@ -212,12 +212,4 @@ TEST(test_probe_image) {
         (void) unlink(path);
 }
 
-int main(void) {
-        test_argv();
-        test_argv_refusals();
-        test_strings();
-        test_stderr_line();
-        test_describe();
-        test_probe_image();
-        return 0;
-}
+DEFINE_TEST_MAIN();

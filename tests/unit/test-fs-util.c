@@ -306,9 +306,4 @@ TEST(test_open_beneath) {
         ASSERT_EQ(system(cmd), 0);
 }
 
-int main(void) {
-        test_mkdir_parents();
-        test_holders();
-        test_open_beneath();
-        return 0;
-}
+DEFINE_TEST_MAIN();

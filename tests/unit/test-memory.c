@@ -106,10 +106,4 @@ TEST(test_providers) {
         ASSERT_EQ(dax_provider_from_string("nvdimm"), _DAX_PROVIDER_INVALID);
 }
 
-int main(void) {
-        test_nodelist();
-        test_fixture();
-        test_empty_root();
-        test_providers();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -159,11 +159,4 @@ TEST(test_fstype) {
         ASSERT_TRUE(!fstype_supports_dax(NULL));
 }
 
-int main(void) {
-        test_dax_mode_strings();
-        test_options_dax_mode();
-        test_options_parse();
-        test_table();
-        test_fstype();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -143,11 +143,4 @@ TEST(test_form_names) {
         ASSERT_TRUE(namespace_key_form_to_string(_NAMESPACE_KEY_FORM_MAX) == NULL);
 }
 
-int main(void) {
-        test_forms();
-        test_match_mask();
-        test_refusals();
-        test_several_forms_one_candidate();
-        test_form_names();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -139,10 +139,4 @@ TEST(test_classify_self) {
         ASSERT_EQ(munmap(p, 2 * PAGE), 0);
 }
 
-int main(void) {
-        test_classify_entry();
-        test_class_strings();
-        test_classify_range_from_file();
-        test_classify_self();
-        return 0;
-}
+DEFINE_TEST_MAIN();

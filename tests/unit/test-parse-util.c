@@ -139,11 +139,4 @@ TEST(test_utf8_char_len) {
         ASSERT_EQ(utf8_char_len("", SIZE_MAX), 1); /* the NUL itself: ASCII */
 }
 
-int main(void) {
-        test_parse_u64();
-        test_parse_u32();
-        test_parse_hex_range();
-        test_service_name_is_valid();
-        test_utf8_char_len();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -444,14 +444,4 @@ TEST(test_check_steps) {
         place_hash_cache_done(&cache);
 }
 
-int main(void) {
-        test_check_steps();
-        test_state_round_trip();
-        test_entry_point_keeps_name();
-        test_symlinks_in_zone();
-        test_state_hostile();
-        test_copy_path();
-        test_refused_without_dax();
-        test_smaps();
-        return 0;
-}
+DEFINE_TEST_MAIN();

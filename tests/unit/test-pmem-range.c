@@ -180,11 +180,4 @@ TEST(test_sysfs) {
         ASSERT_EQ(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
-int main(void) {
-        test_iomem_nfit();
-        test_iomem_legacy();
-        test_iomem_errors();
-        test_add_and_find();
-        test_sysfs();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -99,9 +99,4 @@ TEST(test_read_self) {
         ASSERT_EQ(maps_read(-1, &m), -EINVAL);
 }
 
-int main(void) {
-        test_parse_text();
-        test_parse_bad();
-        test_read_self();
-        return 0;
-}
+DEFINE_TEST_MAIN();

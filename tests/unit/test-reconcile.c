@@ -1635,33 +1635,4 @@ TEST(test_cxl_region) {
         p = reconcile_plan_free(p);
 }
 
-int main(void) {
-        test_tables();
-        test_empty();
-        test_new_any();
-        test_new_region_numa_dimm();
-        test_waiting();
-        test_no_room();
-        test_idempotent();
-        test_mode_mismatch();
-        test_map_align_mismatch();
-        test_filesystem_mismatch();
-        test_mounted_elsewhere();
-        test_mount_dax_default();
-        test_format_mount_order();
-        test_remount_rechecks_zone();
-        test_devdax();
-        test_devdax_back_from_ram();
-        test_dax_devices();
-        test_placements();
-        test_refresh_policy();
-        test_hand_placements();
-        test_blocked();
-        test_labelless();
-        test_duplicate_names();
-        test_unknown_kind();
-        test_labelless_kinds();
-        test_json();
-        test_cxl_region();
-        return 0;
-}
+DEFINE_TEST_MAIN();

@@ -336,17 +336,4 @@ TEST(test_plan_labelless) {
         free(e);
 }
 
-int main(void) {
-        test_parse_bytes();
-        test_spec();
-        test_format();
-        test_enums();
-        test_usable();
-        test_plan_simple();
-        test_plan_too_large();
-        test_plan_alignment();
-        test_plan_interleave();
-        test_plan_misaligned_start();
-        test_plan_labelless();
-        return 0;
-}
+DEFINE_TEST_MAIN();

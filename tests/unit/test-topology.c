@@ -260,12 +260,4 @@ TEST(test_region_is) {
         ASSERT_TRUE(!topo_region_is(NULL, 0));
 }
 
-int main(void) {
-        test_round_trip();
-        test_model();
-        test_plan_on_captured();
-        test_bad_json();
-        test_kinds();
-        test_region_is();
-        return 0;
-}
+DEFINE_TEST_MAIN();
