@@ -95,9 +95,4 @@ TEST(test_strv) {
         ASSERT_TRUE(!l);
 }
 
-int main(void) {
-        test_tables();
-        test_namespace_name_is_valid();
-        test_strv();
-        return 0;
-}
+DEFINE_TEST_MAIN();
