@@ -15,6 +15,7 @@
 #include <libudev.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-error.h"
 #include "error.h"
 #include "format.h"
 #include "log.h"
