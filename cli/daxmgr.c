@@ -19,6 +19,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-error.h"
 #include "bus-json.h"
 #include "config.h"
 #include "error.h"
@@ -32,17 +33,6 @@
 #define DEST      "org.daxmgr1"
 #define ROOT_PATH "/org/daxmgr1"
 #define MANAGER   "org.daxmgr1.Manager"
-
-/* Exit codes (documented in --help). */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAILURE_ = 1,
-        EXIT_USAGE = 2,
-        EXIT_NOT_FOUND = 3,
-        EXIT_DENIED = 4,
-        EXIT_NOT_RUNNING = 5,
-        EXIT_INTERRUPTED = 130, /* 128 + SIGINT, as the shell reports a Ctrl-C */
-};
 
 /* Options, one bit each, so that each verb can refuse the ones that mean nothing to it. */
 enum {
@@ -140,18 +130,7 @@ static int exit_code_for_error(const char *name, const char *message) {
                 return EXIT_FAILURE_;
         if (error_not_running(name, message))
                 return EXIT_NOT_RUNNING;
-        if (strcmp(name, "org.daxmgr1.Error.InvalidArgument") == 0 ||
-            strcmp(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
-                return EXIT_USAGE;
-        if (strcmp(name, "org.daxmgr1.Error.NotFound") == 0 ||
-            strcmp(name, SD_BUS_ERROR_UNKNOWN_OBJECT) == 0)
-                return EXIT_NOT_FOUND;
-        if (strcmp(name, "org.daxmgr1.Error.AccessDenied") == 0 ||
-            strcmp(name, "org.daxmgr1.Error.InteractiveAuthorizationRequired") == 0 ||
-            strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
-            strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)
-                return EXIT_DENIED;
-        return EXIT_FAILURE_;
+        return exit_code_for_errno(bus_error_errno_for_name(name));
 }
 
 static int not_running(void) {
@@ -177,6 +156,9 @@ static int connect_bus(sd_bus **ret) {
         sd_bus *bus = NULL;
         int r;
 
+        /* So that sd-bus reads our error names as the daemon meant them. The exit status does
+         * not depend on it (it reads the table itself): only ENOMEM can fail this. */
+        (void) bus_error_map_register();
         r = sd_bus_open_system(&bus);
         if (r < 0) {
                 /* No bus, no daemon: the same advice as when only the daemon is missing. */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "manager.h"
 #include "namespace.h"
+#include "bus-error.h"
 #include "bus-options.h"
 #include "parse-util.h"
 #include "polkit.h"
@@ -142,40 +143,6 @@ static const struct {
 };
 
 /* ---------------------------------------------------------------- errors */
-
-const char *bus_error_name_for_errno(int r) {
-        switch (-r) {
-        case EINVAL:
-        case ERANGE:
-        case ENAMETOOLONG:
-                return ERROR_PREFIX "InvalidArgument";
-        case ENOENT:
-        case ENODEV:
-        case ENXIO:
-        case ESRCH:
-                return ERROR_PREFIX "NotFound";
-        case EBUSY:
-        case ETXTBSY:
-        case EAGAIN:
-                return ERROR_PREFIX "Busy";
-        case EEXIST:
-        case ENOTUNIQ:
-                return ERROR_PREFIX "Exists";
-        case ENOSPC:
-                return ERROR_PREFIX "NoSpace";
-        case ENOTEMPTY:
-                return ERROR_PREFIX "Conflict";
-        case EOPNOTSUPP:
-        case ENOTTY:
-        case EROFS:
-                return ERROR_PREFIX "NotSupported";
-        case EPERM:
-        case EACCES:
-                return ERROR_PREFIX "AccessDenied";
-        default:
-                return ERROR_PREFIX "Failed";
-        }
-}
 
 int bus_error_set_errno(sd_bus_error *e, int r, const char *message) {
         (void) bus_error_setf_utf8(e, bus_error_name_for_errno(r), "%s", message ?: strerror(-r));

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "bus-error.h"
 #include "config.h"
 #include "error.h"
 #include "strv.h"
@@ -107,7 +108,9 @@ int main(int argc, char *argv[]) {
         if (getenv("DAXMGR_DEBUG"))
                 log_max_priority = LOG_DEBUG;
 
-        r = manager_new(&m);
+        r = bus_error_map_register();
+        if (r >= 0)
+                r = manager_new(&m);
         if (r < 0) {
                 log_error("Cannot start: %s", strerror(-r));
                 return EXIT_FAILURE;

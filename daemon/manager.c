@@ -16,6 +16,7 @@
 #include <libudev.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-error.h"
 #include "error.h"
 #include "strv.h"
 #include "log.h"

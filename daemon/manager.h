@@ -242,4 +242,3 @@ void bus_job_completed(Manager *m, Job *j);
 void bus_job_new(Manager *m, Job *j);
 void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems);
 int bus_error_set_errno(sd_bus_error *e, int r, const char *message);
-const char *bus_error_name_for_errno(int r);
