@@ -25,6 +25,7 @@
 #include "error.h"
 #include "strv.h"
 #include "macro.h"
+#include "model.h"
 #include "ns-key.h"
 #include "parse-util.h"
 #include "size.h"
@@ -2233,7 +2234,7 @@ static int parse_argv(int argc, char **argv) {
                         arg.label = optarg;
                         break;
                 case ARG_DAX:
-                        if (strcmp(optarg, "always") != 0 && strcmp(optarg, "inode") != 0)
+                        if (dax_mount_mode_from_string(optarg) < 0)
                                 return -usage_error("--dax: \"%s\" is not always or inode", optarg);
                         arg.given |= OPT_DAX;
                         arg.dax = optarg;

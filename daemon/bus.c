@@ -1103,7 +1103,7 @@ static int do_mount(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         if (r < 0)
                 goto fail;
         dax = opt_str(a, "dax");
-        if (dax && strcmp(dax, "always") != 0 && strcmp(dax, "inode") != 0) {
+        if (dax && dax_mount_mode_from_string(dax) < 0) {
                 r = invalid(e, "dax must be always or inode, not \"%.64s\"", dax);
                 goto fail;
         }

@@ -347,10 +347,9 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 break;
         }
         case JOB_MOUNT: {
+                DaxMode dax = dax_mount_mode_from_string(arg_str(a, "dax")); /* the bus checked it */
                 DaxMountRequest req = {
-                        .dax = arg_str(a, "dax") && strcmp(arg_str(a, "dax"), "inode") == 0
-                                       ? DAX_MODE_INODE
-                                       : DAX_MODE_ALWAYS,
+                        .dax = dax < 0 ? DAX_MODE_ALWAYS : dax,
                         .options = arg_str(a, "options"),
                 };
                 r = find_blockdev(c, arg_str(a, "namespace"), NULL, NULL, &dev, &error);

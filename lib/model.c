@@ -40,6 +40,12 @@ static const char *const dax_mode_table[_DAX_MODE_MAX] = {
 };
 DEFINE_STRING_TABLE_LOOKUP(dax_mode, DaxMode)
 
+DaxMode dax_mount_mode_from_string(const char *s) {
+        DaxMode m = dax_mode_from_string(s);
+
+        return m == DAX_MODE_NEVER ? -EINVAL : m;
+}
+
 static const char *const devdax_mode_table[_DEVDAX_MODE_MAX] = {
         [DEVDAX_MODE_DEVDAX] = "devdax",
         [DEVDAX_MODE_SYSTEM_RAM] = "system-ram",

@@ -49,6 +49,9 @@ typedef enum DaxMode {
 
 const char *dax_mode_to_string(DaxMode m) _pure_;
 DaxMode dax_mode_from_string(const char *s) _pure_;
+/* The modes daxmgr mounts with, "always" or "inode": "never" is not DAX. -EINVAL for anything
+ * else; the one check of the CLI's --dax, the bus's "dax" option and the worker. */
+DaxMode dax_mount_mode_from_string(const char *s) _pure_;
 
 /* What a device-DAX instance is bound to: "devdax" (device_dax) or "system-ram" (kmem). */
 typedef enum DevdaxMode {

@@ -39,6 +39,11 @@ TEST(test_tables) {
         ASSERT_EQ(namespace_mode_from_string("memory"), _NAMESPACE_MODE_INVALID); /* ndctl's old name */
         ASSERT_EQ(pfn_map_from_string("dev"), PFN_MAP_DEV);
         ASSERT_EQ(dax_mode_from_string("inode"), DAX_MODE_INODE);
+        ASSERT_EQ(dax_mount_mode_from_string("always"), DAX_MODE_ALWAYS);
+        ASSERT_EQ(dax_mount_mode_from_string("inode"), DAX_MODE_INODE);
+        ASSERT_EQ(dax_mount_mode_from_string("never"), -EINVAL);
+        ASSERT_EQ(dax_mount_mode_from_string(NULL), -EINVAL);
+        ASSERT_EQ(dax_mount_mode_from_string("Always"), -EINVAL);
         ASSERT_EQ(devdax_mode_from_string("system-ram"), DEVDAX_MODE_SYSTEM_RAM);
         ASSERT_EQ(devdax_mode_from_string("system_ram"), _DEVDAX_MODE_INVALID);
         ASSERT_EQ(fs_type_from_string("ext4"), FS_TYPE_EXT4);
