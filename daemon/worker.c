@@ -275,44 +275,17 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
         case JOB_CREATE_NAMESPACE: {
                 NamespaceCreate req = {
                         .region = arg_str(a, "region"),
-                        .mode = namespace_mode_from_string(arg_str(a, "mode") ?: "fsdax"),
-                        .map = pfn_map_from_string(arg_str(a, "map") ?: "dev"),
-                        .align = arg_u64(a, "align"),
+                        .ns.mode = namespace_mode_from_string(arg_str(a, "mode") ?: "fsdax"),
+                        .ns.map = pfn_map_from_string(arg_str(a, "map") ?: "dev"),
+                        .ns.align = arg_u64(a, "align"),
                         .name = arg_str(a, "name"),
                 };
-                _cleanup_topology_ Topology *t = NULL;
 
-                r = size_spec_parse(arg_str(a, "size") ?: "rest", &req.size, &error);
+                r = size_spec_parse(arg_str(a, "size") ?: "rest", &req.ns.size, &error);
                 if (r < 0)
                         break;
-                if (!req.region) {
-                        /* The first region with room for it. */
-                        r = topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, &error);
-                        if (r < 0)
-                                break;
-                        r = error_set(&error, -ENOSPC, "no region has room for the namespace");
-                        for (size_t i = 0; t && i < t->n_regions; i++) {
-                                RegionShape shape = topo_region_shape(&t->regions[i]);
-                                NamespaceRequest nr = { req.size, req.mode, req.map, req.align };
-                                NamespacePlan plan;
-                                _cleanup_free_ char *why = NULL;
-
-                                if (namespace_plan_size(&shape, &nr, &plan, &why) >= 0) {
-                                        req.region = t->regions[i].dev;
-                                        error = mfree(error);
-                                        r = 0;
-                                        break;
-                                }
-                                if (t->n_regions == 1) {
-                                        free(error);
-                                        error = TAKE_PTR(why);
-                                }
-                        }
-                        if (r < 0)
-                                break;
-                }
-                progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.mode),
-                         req.region);
+                progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.ns.mode),
+                         req.region ?: "the first region with room");
                 r = namespace_create(c, &req, &dev, &uuid, &raw_uuid, &error);
                 if (r >= 0) {
                         json_object_object_add(res, "device", json_object_new_string(dev));

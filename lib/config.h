@@ -203,6 +203,11 @@ typedef struct ConfigNamespace {
         ConfigSystemRam system_ram;
 } ConfigNamespace;
 
+/* What the size planner and namespace_create() need of a section. */
+static inline NamespaceRequest config_namespace_request(const ConfigNamespace *cn) {
+        return (NamespaceRequest){ .size = cn->size, .mode = cn->mode, .map = cn->map, .align = cn->align };
+}
+
 typedef struct ConfigZone {
         char *name;
         ConfigSource section;

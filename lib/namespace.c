@@ -168,24 +168,23 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
         struct ndctl_region *region;
         const TopoRegion *tr;
         const TopoNamespace *existing;
-        NamespaceRequest plan_req;
         NamespacePlan plan;
         char uuid_str[UUID_STR_LEN], claim_str[UUID_STR_LEN];
         int r, lock_fd;
         uuid_t uu, claim;
 
-        if (!c || !req || !req->region)
+        if (!c || !req)
                 return -EINVAL;
         if (req->name && !namespace_name_is_valid(req->name))
                 return error_set(
                         ret_error, -EINVAL,
                         "'%s' is not a valid namespace name: 1 to %d printable characters, no spaces or '/'",
                         req->name, NAMESPACE_NAME_MAX);
-        if (req->mode != NAMESPACE_MODE_FSDAX && req->mode != NAMESPACE_MODE_DEVDAX &&
-            req->mode != NAMESPACE_MODE_RAW)
+        if (req->ns.mode != NAMESPACE_MODE_FSDAX && req->ns.mode != NAMESPACE_MODE_DEVDAX &&
+            req->ns.mode != NAMESPACE_MODE_RAW)
                 return error_set(ret_error, -EOPNOTSUPP,
                                  "daxmgr creates fsdax, devdax and raw namespaces, not %s",
-                                 namespace_mode_to_string(req->mode) ?: "this mode");
+                                 namespace_mode_to_string(req->ns.mode) ?: "this mode");
 
         lock_fd = ns_lock_acquire(c, c->lock_timeout_sec, ret_error);
         if (lock_fd < 0)
@@ -195,12 +194,29 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
         if (r < 0)
                 goto finish;
 
-        tr = topology_find_region(t, req->region);
-        if (!tr) {
-                r = error_set(ret_error, -ENOENT,
-                              "there is no pmem region %s (see the topology for the regions present)",
-                              req->region);
-                goto finish;
+        if (req->region) {
+                tr = topology_find_region(t, req->region);
+                if (!tr) {
+                        r = error_set(
+                                ret_error, -ENOENT,
+                                "there is no pmem region %s (see the topology for the regions present)",
+                                req->region);
+                        goto finish;
+                }
+        } else {
+                /* Picked here, under the lock, from the snapshot the namespace is made against:
+                 * nothing can take the room in between. */
+                _cleanup_(region_pick_done) RegionPick pick = {};
+
+                r = topology_pick_region(t, NULL, &req->ns, &pick);
+                if (r < 0)
+                        goto finish;
+                if (!pick.region) {
+                        r = error_set(ret_error, -ENOSPC, "no region has room for the namespace%s%s",
+                                      pick.why ? ": " : "", pick.why ?: "");
+                        goto finish;
+                }
+                tr = pick.region;
         }
         r = topo_region_check_managed(tr, "create a namespace in", ret_error);
         if (r < 0)
@@ -217,12 +233,9 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                 goto finish;
         }
 
-        plan_req = (NamespaceRequest){
-                .size = req->size, .mode = req->mode, .map = req->map, .align = req->align
-        };
         {
                 RegionShape shape = topo_region_shape(tr);
-                r = namespace_plan_size(&shape, &plan_req, &plan, ret_error);
+                r = namespace_plan_size(&shape, &req->ns, &plan, ret_error);
         }
         if (r < 0)
                 goto finish;
@@ -258,14 +271,14 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                 r = ndctl_namespace_set_size(ndns, plan.size);
         if (r < 0) {
                 r = error_set(ret_error, r, "the kernel refused a %s namespace of %s in %s: %s",
-                              namespace_mode_to_string(req->mode), SIZE_FMT(plan.size), tr->dev,
+                              namespace_mode_to_string(req->ns.mode), SIZE_FMT(plan.size), tr->dev,
                               strerror(-r));
                 goto undo;
         }
         /* Record the mode in the label (v1.2 labels), so the claim comes back after a reboot.
          * Older label formats do not have the field; that is not an error. */
-        if (req->mode != NAMESPACE_MODE_RAW) {
-                int k = ndctl_namespace_set_enforce_mode(ndns, req->mode == NAMESPACE_MODE_FSDAX
+        if (req->ns.mode != NAMESPACE_MODE_RAW) {
+                int k = ndctl_namespace_set_enforce_mode(ndns, req->ns.mode == NAMESPACE_MODE_FSDAX
                                                                        ? NDCTL_NS_MODE_FSDAX
                                                                        : NDCTL_NS_MODE_DEVDAX);
                 if (k < 0)
@@ -275,12 +288,12 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
 
         /* ndctl shows the claim's uuid as the namespace's, and the label's (raw mode: the
          * only one) as its raw uuid. */
-        if (req->mode == NAMESPACE_MODE_RAW)
+        if (req->ns.mode == NAMESPACE_MODE_RAW)
                 uuid_copy(claim, uu);
         else
                 uuid_generate(claim);
         uuid_unparse_lower(claim, claim_str);
-        r = claim_and_enable(c, region, ndns, req->mode, req->map, plan.align, claim, ret_error);
+        r = claim_and_enable(c, region, ndns, req->ns.mode, req->ns.map, plan.align, claim, ret_error);
         if (r < 0)
                 goto undo;
 
@@ -302,8 +315,9 @@ int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, 
                 }
         }
 
-        dax_log(c, LOG_INFO, "created %s namespace %s (%s) of %s in %s", namespace_mode_to_string(req->mode),
-                ndctl_namespace_get_devname(ndns), req->name ?: uuid_str, SIZE_FMT(plan.size), tr->dev);
+        dax_log(c, LOG_INFO, "created %s namespace %s (%s) of %s in %s",
+                namespace_mode_to_string(req->ns.mode), ndctl_namespace_get_devname(ndns),
+                req->name ?: uuid_str, SIZE_FMT(plan.size), tr->dev);
         if (ret_dev) {
                 *ret_dev = strdup(ndctl_namespace_get_devname(ndns));
                 if (!*ret_dev)

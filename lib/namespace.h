@@ -13,17 +13,15 @@
 #include "topology.h"
 
 typedef struct NamespaceCreate {
-        const char *region; /* "region0" */
-        SizeSpec size;
-        NamespaceMode mode; /* fsdax, devdax or raw */
-        PfnMap map;
-        uint64_t align;   /* 0 = default */
-        const char *name; /* stored in the label; optional but the only stable identity */
+        const char *region;  /* "region0"; NULL: the first with room (topology_pick_region()) */
+        NamespaceRequest ns; /* its mode is fsdax, devdax or raw; align 0 = the default */
+        const char *name;    /* stored in the label; optional but the only stable identity */
 } NamespaceCreate;
 
 /* Creates a namespace; on success *ret_dev (optional) is "namespaceX.Y", *ret_uuid (optional)
  * the uuid `ndctl list -N` shows for it (the pfn or dax info block's; for raw, the label's) and
- * *ret_raw_uuid (optional) its label's uuid. */
+ * *ret_raw_uuid (optional) its label's uuid. Without a region, the region is picked under the
+ * host-wide lock, from the snapshot the namespace is then made against. */
 int namespace_create(DaxContext *c, const NamespaceCreate *req, char **ret_dev, char **ret_uuid,
                      char **ret_raw_uuid, char **ret_error);
 

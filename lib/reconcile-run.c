@@ -1018,14 +1018,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                 return cxl_region_create(c, &req, NULL, ret_error);
         }
         case RECONCILE_CREATE_NAMESPACE: {
-                NamespaceCreate req = {
-                        .region = s->region,
-                        .size = s->size,
-                        .mode = s->mode,
-                        .map = s->map,
-                        .align = s->align,
-                        .name = s->namespace,
-                };
+                NamespaceCreate req = { .region = s->region, .ns = s->ns, .name = s->namespace };
                 r = marker_set(state_dir, "creating", s->namespace, s->region ?: "", ret_error);
                 if (r < 0)
                         return r;
@@ -1035,12 +1028,13 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         }
         case RECONCILE_RECONFIGURE:
                 if (s->device)
-                        return namespace_reconfigure(c, s->device, s->mode, s->map, s->align, s->force,
-                                                     ret_error);
+                        return namespace_reconfigure(c, s->device, s->ns.mode, s->ns.map, s->ns.align,
+                                                     s->force, ret_error);
                 r = step_namespace(t, s, &n, ret_error);
                 if (r < 0)
                         return r;
-                return namespace_reconfigure(c, n->dev, s->mode, s->map, s->align, s->force, ret_error);
+                return namespace_reconfigure(c, n->dev, s->ns.mode, s->ns.map, s->ns.align, s->force,
+                                             ret_error);
         case RECONCILE_FORMAT: {
                 FormatOptions o = {
                         .fs = s->fs == CONFIG_FILESYSTEM_EXT4 ? FS_TYPE_EXT4 : FS_TYPE_XFS,

@@ -172,42 +172,6 @@ static bool mode_is_pfn(NamespaceMode m) {
         return m == NAMESPACE_MODE_FSDAX || m == NAMESPACE_MODE_DEVDAX;
 }
 
-static bool region_has_dimm(const Topology *t, const TopoRegion *r, uint32_t serial) {
-        for (size_t i = 0; i < t->n_dimms; i++) {
-                const TopoDimm *d = &t->dimms[i];
-                uint32_t n;
-
-                /* ndctl prints "0x57341200"; compare the numbers, not the spellings. */
-                if (!d->serial || !d->dev || parse_u32(d->serial, 16, &n) < 0 || n != serial)
-                        continue;
-                for (size_t j = 0; j < r->n_dimms; j++)
-                        if (r->dimms[j] && strcmp(r->dimms[j], d->dev) == 0)
-                                return true;
-        }
-        return false;
-}
-
-static bool region_matches(const Topology *t, const TopoRegion *r, const ConfigRegion *want) {
-        switch (want->kind) {
-        case CONFIG_REGION_ANY:
-                return true;
-        case CONFIG_REGION_ID:
-                return topo_region_is(r, want->number);
-        case CONFIG_REGION_NUMA:
-                return r->numa_node >= 0 && (uint32_t) r->numa_node == want->number;
-        case CONFIG_REGION_DIMM:
-                return region_has_dimm(t, r, want->number);
-        case CONFIG_REGION_CXL: {
-                const TopoCxlRegion *cr = topology_find_cxl_region_by_uuid(t, want->cxl_uuid);
-                return cr && cr->nd_region && r->dev && strcmp(cr->nd_region, r->dev) == 0;
-        }
-        case _CONFIG_REGION_KIND_MAX:
-        case _CONFIG_REGION_KIND_INVALID:
-                break;
-        }
-        return false;
-}
-
 /* The namespace a section owns: the one carrying its name in any region, or, for a section
  * whose Region= names a label-less region, that region's single namespace. Returns 0 (found
  * or not), or -ENOTUNIQ when several carry the name (*ret_other is the second). */
@@ -486,59 +450,23 @@ static int ns_problem(Planner *pl, size_t i, ReconcileProblemKind kind, const ch
 static int plan_create(Planner *pl, size_t i, const char *section) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
         const Topology *t = pl->in->topology;
-        NamespaceRequest req = { .size = cn->size, .mode = cn->mode, .map = cn->map, .align = cn->align };
+        NamespaceRequest req = config_namespace_request(cn);
         _cleanup_free_ char *why = NULL, *msg = NULL, *spec = NULL;
-        const TopoRegion *picked = NULL;
-        NamespacePlan np = {};
-        size_t n_candidates = 0, n_unknown = 0;
+        const TopoRegion *picked;
+        RegionPick pick = {};
+        NamespacePlan np;
+        size_t n_candidates, n_unknown;
         ReconcileStep *s;
         int r;
 
-        for (size_t k = 0; k < t->n_regions; k++) {
-                const TopoRegion *reg = &t->regions[k];
-                RegionShape shape;
-                _cleanup_free_ char *e = NULL;
-
-                if (!region_matches(t, reg, &cn->region))
-                        continue;
-                n_candidates++;
-                if (reg->kind == REGION_KIND_UNKNOWN) {
-                        /* Shown, never changed: not even Region=any puts a namespace there. */
-                        n_unknown++;
-                        r = asprintf(&e,
-                                     "%s is of a kind daxmgr does not know (nd bus provider \"%s\") and is "
-                                     "left alone",
-                                     reg->dev, reg->provider ?: "?");
-                        if (r < 0)
-                                return -ENOMEM;
-                } else if (!reg->labelled) {
-                        /* Its single namespace belongs to a section that names the region. */
-                        if (cn->region.kind == CONFIG_REGION_ID)
-                                r = asprintf(&e, "%s has no label area and shows no namespace to take over",
-                                             reg->dev);
-                        else
-                                r = asprintf(&e,
-                                             "%s has no label area: its one namespace is taken over only by "
-                                             "a section with Region=%s",
-                                             reg->dev, reg->dev);
-                        if (r < 0)
-                                return -ENOMEM;
-                } else {
-                        shape = topo_region_shape(reg);
-                        r = namespace_plan_size(&shape, &req, &np, &e);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r >= 0) {
-                                picked = reg;
-                                break;
-                        }
-                }
-                /* Collect every candidate's reason: "region0 has …; region1 has …". */
-                if (asprintf(&msg, "%s%s%s", why ?: "", why ? "; " : "", e ?: "it cannot hold it") < 0)
-                        return -ENOMEM;
-                free(why);
-                why = TAKE_PTR(msg);
-        }
+        r = topology_pick_region(t, &cn->region, &req, &pick);
+        if (r < 0)
+                return r;
+        picked = pick.region;
+        np = pick.plan;
+        n_candidates = pick.n_candidates;
+        n_unknown = pick.n_unknown;
+        why = TAKE_PTR(pick.why);
 
         if (n_candidates == 0) {
                 r = config_region_format(&cn->region, &spec);
@@ -609,10 +537,7 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
         r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, picked->dev, NULL, &s);
         if (r < 0)
                 return r;
-        s->mode = cn->mode;
-        s->map = cn->map;
-        s->align = cn->align;
-        s->size = cn->size;
+        s->ns = req;
         r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
                           cn->name, SIZE_FMT(np.size), picked->dev);
         if (r < 0)
@@ -709,9 +634,7 @@ static int plan_layout_change(Planner *pl, size_t i, const char *section, const 
         r = ns_step(pl, RECONCILE_RECONFIGURE, section, ns_key(cn, tr, tn), tr->dev, tn->dev, &s);
         if (r < 0)
                 return r;
-        s->mode = cn->mode;
-        s->map = cn->map;
-        s->align = cn->align;
+        s->ns = (NamespaceRequest){ .mode = cn->mode, .map = cn->map, .align = cn->align }; /* same size */
         s->force = cn->destroy;
         if (key == CONFIG_NAMESPACE_MAP)
                 /* Same mode, the struct pages elsewhere: name the maps, not "fsdax to fsdax". */
@@ -1805,16 +1728,16 @@ static int step_to_json(const ReconcileStep *s, json_object **ret) {
         if (f & F_DEVICE)
                 ADD("device", jstr(s->device), true);
         if (f & F_MODE)
-                ADD("mode", jstr(namespace_mode_to_string(s->mode)), true);
+                ADD("mode", jstr(namespace_mode_to_string(s->ns.mode)), true);
         if (f & F_MAP)
-                ADD("map", jstr(pfn_map_to_string(s->map)), true);
+                ADD("map", jstr(pfn_map_to_string(s->ns.map)), true);
         if (f & F_ALIGN)
-                ADD("align", json_object_new_uint64(s->align), false);
+                ADD("align", json_object_new_uint64(s->ns.align), false);
         if (f & F_SIZE) {
                 _cleanup_free_ char *size = NULL;
 
                 if (r >= 0)
-                        r = size_spec_format(&s->size, &size);
+                        r = size_spec_format(&s->ns.size, &size);
                 ADD("size", jstr(size), false);
         }
         if (f & F_FILESYSTEM)
@@ -2034,19 +1957,19 @@ static int step_from_json(Reader *rd, json_object *o, ReconcileStep *s) {
                 TRY(get_str(rd, o, "device", true, &s->device));
         if (f & F_MODE) {
                 TRY(get_enum(rd, o, "mode", mode_from, "fsdax, devdax, raw or sector", &v));
-                s->mode = (NamespaceMode) v;
+                s->ns.mode = (NamespaceMode) v;
         }
         if (f & F_MAP) {
                 TRY(get_enum(rd, o, "map", map_from, "mem or dev", &v));
-                s->map = (PfnMap) v;
+                s->ns.map = (PfnMap) v;
         }
         if (f & F_ALIGN)
-                TRY(get_u64(rd, o, "align", false, &s->align, NULL));
+                TRY(get_u64(rd, o, "align", false, &s->ns.align, NULL));
         if (f & F_SIZE) {
                 _cleanup_free_ char *size = NULL;
 
                 TRY(get_str(rd, o, "size", false, &size));
-                if (size_spec_parse(size, &s->size, NULL) < 0)
+                if (size_spec_parse(size, &s->ns.size, NULL) < 0)
                         return bad(rd, "size", "a size such as \"16G\", \"50%\" or \"rest\"");
         }
         if (f & F_FILESYSTEM) {

@@ -72,28 +72,25 @@ typedef struct ReconcileStep {
                             * in region0", "mount /dev/pmem0 at /mnt/pm0 with dax=always" */
 
         /* The fields a step type uses; the rest are 0/NULL. Strings are owned by the step. */
-        char *region;       /* all namespace steps: the region it is (CREATE_NAMESPACE: will be) in;
-                             * CREATE_CXL_REGION: the root decoder ("decoder0.0") it is made in */
-        char *namespace;    /* all namespace steps: the key to find it with topology_find_namespace():
-                             * its name (label) in a labelled region, its kernel device
-                             * ("namespace0.0") in a label-less one, which keeps no names.
-                             * CREATE_ZONE: the name of the namespace whose mount holds the zone */
-        char *device;       /* RECONFIGURE: "namespace0.0"; FORMAT/MOUNT: "/dev/pmem0";
-                             * DEVDAX_*: "dax0.0". NULL when a step before in this plan creates or
-                             * reconfigures the namespace (its device is not known yet): the
-                             * executor looks it up with @namespace */
-        NamespaceMode mode; /* CREATE_NAMESPACE, RECONFIGURE */
-        PfnMap map;
-        uint64_t align;
-        SizeSpec size;              /* CREATE_NAMESPACE */
-        ConfigFilesystem fs;        /* FORMAT */
-        bool force;                 /* FORMAT/RECONFIGURE over existing data (Destroy=yes) */
-        char *mount_point;          /* MOUNT */
-        DaxMode dax;                /* MOUNT */
-        char *mount_options;        /* MOUNT: NULL for none */
-        uid_t uid;                  /* DEVDAX_ACCESS: (uid_t) -1 leave */
-        gid_t gid;                  /* (gid_t) -1 leave */
-        mode_t permissions;         /* (mode_t) -1 leave */
+        char *region;        /* all namespace steps: the region it is (CREATE_NAMESPACE: will be) in;
+                              * CREATE_CXL_REGION: the root decoder ("decoder0.0") it is made in */
+        char *namespace;     /* all namespace steps: the key to find it with topology_find_namespace():
+                              * its name (label) in a labelled region, its kernel device
+                              * ("namespace0.0") in a label-less one, which keeps no names.
+                              * CREATE_ZONE: the name of the namespace whose mount holds the zone */
+        char *device;        /* RECONFIGURE: "namespace0.0"; FORMAT/MOUNT: "/dev/pmem0";
+                              * DEVDAX_*: "dax0.0". NULL when a step before in this plan creates or
+                              * reconfigures the namespace (its device is not known yet): the
+                              * executor looks it up with @namespace */
+        NamespaceRequest ns; /* CREATE_NAMESPACE; RECONFIGURE: its mode, map and align */
+        ConfigFilesystem fs; /* FORMAT */
+        bool force;          /* FORMAT/RECONFIGURE over existing data (Destroy=yes) */
+        char *mount_point;   /* MOUNT */
+        DaxMode dax;         /* MOUNT */
+        char *mount_options; /* MOUNT: NULL for none */
+        uid_t uid;           /* DEVDAX_ACCESS: (uid_t) -1 leave */
+        gid_t gid;           /* (gid_t) -1 leave */
+        mode_t permissions;  /* (mode_t) -1 leave */
         ConfigSystemRam system_ram; /* DEVDAX_MODE */
         char *zone;                 /* CREATE_ZONE, PLACE, REFRESH, activation: the zone directory */
         char *program;              /* PLACE, REFRESH, activation */

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "format.h"
 #include "ns-key.h"
+#include "parse-util.h"
 #include "topology-cxl.h"
 #include "topology.h"
 #include "string-table.h"
@@ -655,4 +656,106 @@ RegionShape topo_region_shape(const TopoRegion *r) {
                 .supported_aligns = r->n_supported_alignments ? r->supported_alignments : NULL,
                 .n_supported_aligns = r->n_supported_alignments,
         };
+}
+
+static bool region_has_dimm(const Topology *t, const TopoRegion *r, uint32_t serial) {
+        for (size_t i = 0; i < t->n_dimms; i++) {
+                const TopoDimm *d = &t->dimms[i];
+                uint32_t n;
+
+                /* ndctl prints "0x57341200"; compare the numbers, not the spellings. */
+                if (!d->serial || !d->dev || parse_u32(d->serial, 16, &n) < 0 || n != serial)
+                        continue;
+                for (size_t j = 0; j < r->n_dimms; j++)
+                        if (r->dimms[j] && strcmp(r->dimms[j], d->dev) == 0)
+                                return true;
+        }
+        return false;
+}
+
+bool topo_region_matches(const Topology *t, const TopoRegion *r, const ConfigRegion *want) {
+        if (!want)
+                return true;
+        switch (want->kind) {
+        case CONFIG_REGION_ANY:
+                return true;
+        case CONFIG_REGION_ID:
+                return topo_region_is(r, want->number);
+        case CONFIG_REGION_NUMA:
+                return r->numa_node >= 0 && (uint32_t) r->numa_node == want->number;
+        case CONFIG_REGION_DIMM:
+                return region_has_dimm(t, r, want->number);
+        case CONFIG_REGION_CXL: {
+                const TopoCxlRegion *cr = topology_find_cxl_region_by_uuid(t, want->cxl_uuid);
+                return cr && cr->nd_region && r->dev && strcmp(cr->nd_region, r->dev) == 0;
+        }
+        case _CONFIG_REGION_KIND_MAX:
+        case _CONFIG_REGION_KIND_INVALID:
+                break;
+        }
+        return false;
+}
+
+void region_pick_done(RegionPick *p) {
+        if (!p)
+                return;
+        free(p->why);
+        *p = (RegionPick){};
+}
+
+int topology_pick_region(const Topology *t, const ConfigRegion *want, const NamespaceRequest *req,
+                         RegionPick *ret) {
+        _cleanup_free_ char *why = NULL;
+        RegionPick p = {};
+        int r;
+
+        for (size_t k = 0; t && k < t->n_regions; k++) {
+                const TopoRegion *reg = &t->regions[k];
+                _cleanup_free_ char *e = NULL, *msg = NULL;
+
+                if (!topo_region_matches(t, reg, want))
+                        continue;
+                p.n_candidates++;
+                if (reg->kind == REGION_KIND_UNKNOWN) {
+                        /* Shown, never changed: not even Region=any puts a namespace there. */
+                        p.n_unknown++;
+                        r = asprintf(&e,
+                                     "%s is of a kind daxmgr does not know (nd bus provider \"%s\") and is "
+                                     "left alone",
+                                     reg->dev, reg->provider ?: "?");
+                        if (r < 0)
+                                return -ENOMEM;
+                } else if (!reg->labelled) {
+                        /* Its single namespace belongs to a section that names the region. */
+                        if (want && want->kind == CONFIG_REGION_ID)
+                                r = asprintf(&e, "%s has no label area and shows no namespace to take over",
+                                             reg->dev);
+                        else
+                                r = asprintf(&e,
+                                             "%s has no label area: its one namespace is taken over only by "
+                                             "a section with Region=%s",
+                                             reg->dev, reg->dev);
+                        if (r < 0)
+                                return -ENOMEM;
+                } else {
+                        RegionShape shape = topo_region_shape(reg);
+
+                        r = namespace_plan_size(&shape, req, &p.plan, &e);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r >= 0) {
+                                p.region = reg;
+                                break;
+                        }
+                }
+                /* Collect every candidate's reason: "region0 has …; region1 has …". */
+                if (asprintf(&msg, "%s%s%s", why ?: "", why ? "; " : "", e ?: "it cannot hold it") < 0)
+                        return -ENOMEM;
+                free(why);
+                why = TAKE_PTR(msg);
+        }
+        if (!p.region)
+                p.why = TAKE_PTR(why);
+        *ret = p;
+        return 0;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "context.h"
 #include "size.h"
 
@@ -260,3 +261,25 @@ int topo_region_check_managed(const TopoRegion *r, const char *what, char **ret_
 
 /* The region's shape for the size planner. Pointers inside refer to @r. */
 RegionShape topo_region_shape(const TopoRegion *r);
+
+/* Does @r answer a configuration's Region= (any, regionN, numa:N, dimm:SERIAL, cxl:NAME)? */
+bool topo_region_matches(const Topology *t, const TopoRegion *r, const ConfigRegion *want);
+
+/* Where a new namespace goes: the first region of @t that @want matches (NULL: any) with room
+ * for @req. Regions of a kind daxmgr does not know, and label-less regions (whose one namespace
+ * belongs to a section naming the region), are never picked. The one choice of the planner and
+ * of namespace_create() without a region. */
+typedef struct RegionPick {
+        const TopoRegion *region; /* NULL: none has room */
+        NamespacePlan plan;       /* the size plan in it */
+        size_t n_candidates;      /* regions @want matched */
+        size_t n_unknown;         /* of those, of a kind daxmgr does not know */
+        char *why;                /* none picked: each candidate's reason, "region0 has …; region1
+                                   * …"; NULL when there was no candidate */
+} RegionPick;
+
+void region_pick_done(RegionPick *p);
+
+/* 0 (picked or not: see @ret), or -ENOMEM. */
+int topology_pick_region(const Topology *t, const ConfigRegion *want, const NamespaceRequest *req,
+                         RegionPick *ret);

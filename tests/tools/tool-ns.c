@@ -180,10 +180,10 @@ int verb_create_namespace(int argc, char *argv[]) {
                         "daxmgr-tool create-namespace: --region and --size are required, nothing else\n");
                 return 2;
         }
-        req = (NamespaceCreate){
-                .region = a.region, .mode = a.mode, .map = a.map, .align = a.align, .name = a.name
-        };
-        if (size_spec_parse(a.size, &req.size, &e) < 0)
+        req = (NamespaceCreate){ .region = a.region,
+                                 .ns = { .mode = a.mode, .map = a.map, .align = a.align },
+                                 .name = a.name };
+        if (size_spec_parse(a.size, &req.ns.size, &e) < 0)
                 return tool_fail(argv[0], e, -EINVAL);
         if (context(&c) < 0)
                 return 1;
@@ -273,11 +273,9 @@ int verb_provision(int argc, char *argv[]) {
                 return 2;
         }
         req = (NamespaceCreate){ .region = a.region,
-                                 .mode = NAMESPACE_MODE_FSDAX,
-                                 .map = a.map,
-                                 .align = a.align,
+                                 .ns = { .mode = NAMESPACE_MODE_FSDAX, .map = a.map, .align = a.align },
                                  .name = a.name };
-        if (size_spec_parse(a.size, &req.size, &e) < 0)
+        if (size_spec_parse(a.size, &req.ns.size, &e) < 0)
                 return tool_fail(argv[0], e, -EINVAL);
         if (context(&c) < 0)
                 return 1;

@@ -259,11 +259,11 @@ TEST(test_new_any) {
         ASSERT_STREQ(s->region, "region0"); /* the first region with room, in topology order */
         ASSERT_STREQ(s->namespace, "pm0");
         ASSERT_TRUE(s->device == NULL);
-        ASSERT_EQ(s->mode, NAMESPACE_MODE_FSDAX);
-        ASSERT_EQ(s->map, PFN_MAP_DEV);
-        ASSERT_EQ_U64(s->align, 0);
-        ASSERT_EQ(s->size.kind, SIZE_BYTES);
-        ASSERT_EQ_U64(s->size.bytes, GiB);
+        ASSERT_EQ(s->ns.mode, NAMESPACE_MODE_FSDAX);
+        ASSERT_EQ(s->ns.map, PFN_MAP_DEV);
+        ASSERT_EQ_U64(s->ns.align, 0);
+        ASSERT_EQ(s->ns.size.kind, SIZE_BYTES);
+        ASSERT_EQ_U64(s->ns.size.bytes, GiB);
         ASSERT_STREQ(s->description, "create fsdax namespace \"pm0\" of 1 GiB in region0");
 
         s = &p->steps[1];
@@ -326,7 +326,7 @@ TEST(test_new_region_numa_dimm) {
                         dump(p);
                         abort();
                 }
-                ASSERT_EQ(p->steps[0].mode, NAMESPACE_MODE_DEVDAX);
+                ASSERT_EQ(p->steps[0].ns.mode, NAMESPACE_MODE_DEVDAX);
         }
 }
 
@@ -429,7 +429,7 @@ TEST(test_mode_mismatch) {
         ASSERT_STREQ(q->steps[0].device, "namespace0.1");
         ASSERT_STREQ(q->steps[0].namespace, "ref-devdax");
         ASSERT_STREQ(q->steps[0].region, "region0");
-        ASSERT_EQ(q->steps[0].mode, NAMESPACE_MODE_FSDAX);
+        ASSERT_EQ(q->steps[0].ns.mode, NAMESPACE_MODE_FSDAX);
         ASSERT_TRUE(q->steps[0].force);
         ASSERT_STREQ(q->steps[0].description,
                      "reconfigure namespace0.1 of region0 from devdax to fsdax, destroying what it holds "
@@ -1186,7 +1186,7 @@ TEST(test_labelless) {
         ASSERT_STREQ(p->steps[0].device, "namespace0.0");
         ASSERT_STREQ(p->steps[0].namespace, "namespace0.0");
         ASSERT_STREQ(p->steps[0].region, "region0");
-        ASSERT_EQ(p->steps[0].mode, NAMESPACE_MODE_FSDAX);
+        ASSERT_EQ(p->steps[0].ns.mode, NAMESPACE_MODE_FSDAX);
         ASSERT_TRUE(!p->steps[0].force);
         ASSERT_STREQ(p->steps[0].description, "reconfigure namespace0.0 of region0 from raw to fsdax");
         ASSERT_TRUE(p->steps[1].device == NULL);
@@ -1258,6 +1258,58 @@ TEST(test_labelless) {
         " \"size\": 1073741824, \"blockdev\": \"pmem0\", \"filesystem\": null, \"mounts\": []}]}]}"
 
 /* Unknown kinds are left alone: shown, never changed, whatever the configuration matches. */
+/* namespace_create() without a region picks through the planner's rule: never a region of an
+ * unknown kind or a label-less one, and with none it says each candidate's reason. */
+TEST(test_pick_region) {
+        _cleanup_topology_ Topology *alone = topo(TOPO_UNKNOWN_KIND("")),
+                                    *both = topo(TOPO_UNKNOWN_KIND(KNOWN_TOO));
+        _cleanup_topology_ Topology *ll = topo(TOPO_LABELLESS_KIND("virtio-pmem", "raw", "null"));
+        NamespaceRequest req = { .size = { .kind = SIZE_BYTES, .bytes = GiB },
+                                 .mode = NAMESPACE_MODE_FSDAX };
+        ConfigRegion region1 = { .kind = CONFIG_REGION_ID, .number = 1 };
+        _cleanup_(region_pick_done) RegionPick p = {};
+
+        ASSERT_EQ(topology_pick_region(both, NULL, &req, &p), 0);
+        ASSERT_TRUE(p.region);
+        ASSERT_STREQ(p.region->dev, "region1");
+        ASSERT_TRUE(!p.why);
+        ASSERT_EQ(p.n_candidates, 2);
+        ASSERT_EQ(p.n_unknown, 1);
+        ASSERT_TRUE(p.plan.size >= GiB);
+        region_pick_done(&p);
+
+        ASSERT_EQ(topology_pick_region(both, &region1, &req, &p), 0);
+        ASSERT_STREQ(p.region->dev, "region1");
+        ASSERT_EQ(p.n_candidates, 1);
+        region_pick_done(&p);
+
+        ASSERT_EQ(topology_pick_region(alone, NULL, &req, &p), 0);
+        ASSERT_TRUE(!p.region);
+        ASSERT_STREQ(p.why, "region0 is of a kind daxmgr does not know (nd bus provider \"of_pmem\") and is "
+                            "left alone");
+        region_pick_done(&p);
+
+        ASSERT_EQ(topology_pick_region(ll, NULL, &req, &p), 0);
+        ASSERT_TRUE(!p.region);
+        ASSERT_EQ(p.n_candidates, 1);
+        ASSERT_STREQ(p.why, "region0 has no label area: its one namespace is taken over only by a section "
+                            "with Region=region0");
+        region_pick_done(&p);
+
+        /* Too big for every region: each one's reason. */
+        req.size.bytes = 1024 * GiB;
+        ASSERT_EQ(topology_pick_region(both, NULL, &req, &p), 0);
+        ASSERT_TRUE(!p.region);
+        ASSERT_TRUE(p.why && strstr(p.why, "region0 is of a kind") && strstr(p.why, "; region1 "));
+        region_pick_done(&p);
+
+        ASSERT_EQ(topology_pick_region(both, &(ConfigRegion){ .kind = CONFIG_REGION_ID, .number = 7 }, &req,
+                                       &p),
+                  0);
+        ASSERT_TRUE(!p.region && !p.why);
+        ASSERT_EQ(p.n_candidates, 0);
+}
+
 TEST(test_unknown_kind) {
         _cleanup_topology_ Topology *alone = topo(TOPO_UNKNOWN_KIND("")),
                                     *both = topo(TOPO_UNKNOWN_KIND(KNOWN_TOO));
@@ -1355,7 +1407,7 @@ TEST(test_labelless_kinds) {
                 p = plan(dev, t, NULL);
                 expect_steps(p, "reconfigure format mount");
                 expect_no_problems(p);
-                ASSERT_EQ(p->steps[0].map, PFN_MAP_DEV);
+                ASSERT_EQ(p->steps[0].ns.map, PFN_MAP_DEV);
                 ASSERT_STREQ(p->steps[0].description,
                              "reconfigure namespace0.0 of region0 from fsdax map=mem to map=dev");
                 p = reconcile_plan_free(p);
@@ -1402,12 +1454,12 @@ static void round_trip(const ReconcilePlan *p) {
                 ASSERT_STREQ(a->section, b->section);
                 ASSERT_STREQ(a->description, b->description);
                 ASSERT_TRUE((a->device == NULL) == (b->device == NULL));
-                ASSERT_EQ(a->mode, b->mode);
-                ASSERT_EQ(a->map, b->map);
-                ASSERT_EQ_U64(a->align, b->align);
-                ASSERT_EQ(a->size.kind, b->size.kind);
-                ASSERT_EQ_U64(a->size.bytes, b->size.bytes);
-                ASSERT_EQ(a->size.basis_points, b->size.basis_points);
+                ASSERT_EQ(a->ns.mode, b->ns.mode);
+                ASSERT_EQ(a->ns.map, b->ns.map);
+                ASSERT_EQ_U64(a->ns.align, b->ns.align);
+                ASSERT_EQ(a->ns.size.kind, b->ns.size.kind);
+                ASSERT_EQ_U64(a->ns.size.bytes, b->ns.size.bytes);
+                ASSERT_EQ(a->ns.size.basis_points, b->ns.size.basis_points);
                 ASSERT_EQ(a->fs, b->fs);
                 ASSERT_EQ(a->force, b->force);
                 ASSERT_EQ(a->dax, b->dax);
