@@ -186,21 +186,6 @@ static void array_add_path(struct json_object *a, const char *prefix, const char
                 json_object_array_add(a, json_object_new_string(p));
 }
 
-static const char *ns_config_section(Manager *m, const TopoRegion *r, const TopoNamespace *n) {
-        if (!m->config)
-                return NULL;
-        for (size_t i = 0; i < m->config->n_namespaces; i++) {
-                const ConfigNamespace *c = &m->config->namespaces[i];
-
-                if (n->name && strcmp(c->name, n->name) == 0)
-                        return c->name;
-                if (!r->labelled && c->region.kind == CONFIG_REGION_ID &&
-                    topo_region_is(r, c->region.number))
-                        return c->name;
-        }
-        return NULL;
-}
-
 /* How a store to this region's pmem becomes durable: "synchronous" (a CPU cache flush is enough,
  * so the kernel grants MAP_SYNC), "asynchronous" (virtio-pmem: a flush request to the host that
  * fsync()/msync() make; MAP_SYNC is refused), "unknown". */
@@ -248,7 +233,8 @@ static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
 static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const TopoNamespace *n) {
         struct json_object *o = json_object_new_object(), *mps = json_object_new_array();
         _cleanup_free_ char *region = object_path(ROOT_PATH "/region", r->dev), *blk = NULL, *chr = NULL;
-        const char *section = ns_config_section(m, r, n);
+        const ConfigNamespace *owner = reconcile_namespace_owner(m->config, m->topology, n);
+        const char *section = owner ? owner->name : NULL;
         _cleanup_free_ char *sec = NULL;
 
         if (n->blockdev)

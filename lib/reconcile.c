@@ -210,6 +210,21 @@ static int find_owned(const Topology *t, const ConfigNamespace *cn, const TopoRe
         return 0;
 }
 
+const ConfigNamespace *reconcile_namespace_owner(const Config *config, const Topology *t,
+                                                 const TopoNamespace *n) {
+        for (size_t i = 0; config && t && n && i < config->n_namespaces; i++) {
+                const ConfigNamespace *cn = &config->namespaces[i];
+                const TopoRegion *found_r = NULL;
+                const TopoNamespace *found = NULL, *other = NULL;
+
+                if (n->name && strcmp(n->name, cn->name) == 0)
+                        return cn;
+                if (find_owned(t, cn, &found_r, &found, &other) == 0 && found == n)
+                        return cn;
+        }
+        return NULL;
+}
+
 /* @key is how the executor finds the namespace when @device is NULL: its name in a labelled
  * region, its kernel device ("namespace0.0") in a label-less one, which keeps no names. */
 static int ns_step(Planner *pl, ReconcileStepType type, const char *section, const char *key,

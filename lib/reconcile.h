@@ -214,6 +214,13 @@ typedef struct ReconcileInput {
 
 int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_error);
 
+/* The [Namespace] section of @config that owns @n (a namespace of @t), as the planner decides
+ * it: the section named as its label (each of several that carry one name), else, in a
+ * label-less region, the section whose Region= names that region. NULL: none. The bus's
+ * "ConfigSection" and the planner give the same answer. */
+const ConfigNamespace *reconcile_namespace_owner(const Config *config, const Topology *t,
+                                                 const TopoNamespace *n);
+
 /* {"steps": [{"type": "create-namespace", "section": …, "description": …, <the used fields
  *   with D-Bus style names: "region", "memdevs", "bytes", "uuid", "namespace", "device", "mode", "map",
  * "align", "size" (string as in the config), "filesystem", "force", "mount_point", "dax", "mount_options",

@@ -1429,6 +1429,31 @@ TEST(test_duplicate_names) {
                        "daxmgr cannot tell which one is meant; rename or destroy one of them with ndctl");
 }
 
+/* The section that owns a namespace, as the bus shows it (ConfigSection) and the planner uses it. */
+TEST(test_namespace_owner) {
+        _cleanup_topology_ Topology *twins =
+                topo("{\"regions\": [{\"dev\": \"region0\", \"labelled\": true, \"namespaces\": ["
+                     "{\"dev\": \"namespace0.0\", \"mode\": \"raw\", \"name\": \"twin\"},"
+                     "{\"dev\": \"namespace0.1\", \"mode\": \"raw\", \"name\": \"twin\"},"
+                     "{\"dev\": \"namespace0.2\", \"mode\": \"raw\"}]}]}");
+        _cleanup_topology_ Topology *ll = topo(TOPO_LABELLESS_KIND("virtio-pmem", "raw", "null"));
+        _cleanup_config_ Config *c = conf("[Namespace twin]\nMode=raw\nSize=1G\n");
+        _cleanup_config_ Config *take = conf("[Namespace pm]\nRegion=region0\nMode=fsdax\nSize=rest\n");
+        _cleanup_config_ Config *other = conf("[Namespace pm]\nRegion=region1\nMode=fsdax\nSize=rest\n");
+        const TopoRegion *r = &twins->regions[0];
+
+        ASSERT_TRUE(reconcile_namespace_owner(c, twins, &r->namespaces[0]) == &c->namespaces[0]);
+        ASSERT_TRUE(reconcile_namespace_owner(c, twins, &r->namespaces[1]) == &c->namespaces[0]);
+        ASSERT_TRUE(!reconcile_namespace_owner(c, twins, &r->namespaces[2]));
+        ASSERT_TRUE(!reconcile_namespace_owner(NULL, twins, &r->namespaces[0]));
+
+        ASSERT_TRUE(!ll->regions[0].labelled);
+        ASSERT_TRUE(reconcile_namespace_owner(take, ll, &ll->regions[0].namespaces[0]) ==
+                    &take->namespaces[0]);
+        ASSERT_TRUE(!reconcile_namespace_owner(other, ll, &ll->regions[0].namespaces[0]));
+        ASSERT_TRUE(!reconcile_namespace_owner(c, ll, &ll->regions[0].namespaces[0]));
+}
+
 static void round_trip(const ReconcilePlan *p) {
         _cleanup_reconcile_plan_ ReconcilePlan *back = NULL;
         json_object *j = NULL, *again = NULL;
