@@ -14,7 +14,7 @@
 
 #include "error.h"
 #include "parse-util.h"
-#include "reconcile.h"
+#include "reconcile-internal.h"
 #include "string-table.h"
 
 /* ---- string tables ------------------------------------------------------------------------ */
@@ -76,7 +76,7 @@ ReconcilePlan *reconcile_plan_free(ReconcilePlan *p) {
 }
 
 /* Appends a zeroed step of @type for @section; the caller fills in the rest. */
-static int plan_step(ReconcilePlan *p, ReconcileStepType type, const char *section, ReconcileStep **ret) {
+int plan_step(ReconcilePlan *p, ReconcileStepType type, const char *section, ReconcileStep **ret) {
         ReconcileStep *a = reallocarray(p->steps, p->n_steps + 1, sizeof(*a));
 
         if (!a)
@@ -95,7 +95,7 @@ static int plan_step(ReconcilePlan *p, ReconcileStepType type, const char *secti
         return 0;
 }
 
-static _printf_(2, 3) int step_describe(ReconcileStep *s, const char *fmt, ...) {
+int step_describe(ReconcileStep *s, const char *fmt, ...) {
         va_list ap;
         int k;
 
@@ -110,8 +110,8 @@ static _printf_(2, 3) int step_describe(ReconcileStep *s, const char *fmt, ...) 
 }
 
 /* Appends a problem; @where (optional) is the FILE:LINE the message starts with. */
-static _printf_(5, 6) int plan_problem(ReconcilePlan *p, ReconcileProblemKind kind, const char *section,
-                                       const ConfigSource *where, const char *fmt, ...) {
+int plan_problem(ReconcilePlan *p, ReconcileProblemKind kind, const char *section, const ConfigSource *where,
+                 const char *fmt, ...) {
         _cleanup_free_ char *body = NULL;
         ReconcileProblem *a;
         va_list ap;
@@ -147,21 +147,6 @@ static _printf_(5, 6) int plan_problem(ReconcilePlan *p, ReconcileProblemKind ki
 }
 
 /* ---- the planner --------------------------------------------------------------------------- */
-
-typedef struct NamespaceOutcome {
-        bool problem;       /* a problem was reported: what lives on it is blocked */
-        bool fresh;         /* the plan makes a new namespace or file system: nothing recorded on it
-                             * survives */
-        bool mount_planned; /* the plan mounts it */
-} NamespaceOutcome;
-
-typedef struct Planner {
-        const ReconcileInput *in;
-        ReconcilePlan *plan;
-        NamespaceOutcome *ns; /* indexed like config->namespaces */
-        bool *zone_blocked;   /* indexed like config->zones */
-        bool *zone_fresh;
-} Planner;
 
 /* The FILE:LINE of @key of @ns, or of its section header when the key was not set. */
 static const ConfigSource *ns_where(const ConfigNamespace *ns, ConfigNamespaceKey key) {
@@ -315,12 +300,12 @@ static int ns_problem(Planner *pl, size_t i, ReconcileProblemKind kind, const ch
 
 /* Would the kernel's auto-online policy online a device's memory outside ZONE_MOVABLE the moment
  * it becomes system RAM? ("online", "online_kernel"; "offline" and "online_movable" do not.) */
-static bool policy_onlines_elsewhere(const char *policy) {
+bool policy_onlines_elsewhere(const char *policy) {
         return policy && (strcmp(policy, "online") == 0 || strcmp(policy, "online_kernel") == 0);
 }
 
 /* The sentence for SystemRAM=online-movable under such a policy: what, why, what to do. */
-static int movable_blocked_message(const char *what, const char *device, const char *policy, char **ret) {
+int movable_blocked_message(const char *what, const char *device, const char *policy, char **ret) {
         if (asprintf(ret,
                      "%s: SystemRAM=online-movable cannot be done while the kernel's memory auto-online "
                      "policy is '%s' (/sys/devices/system/memory/auto_online_blocks): the kernel would "
@@ -759,15 +744,15 @@ static int plan_existing_fsdax(Planner *pl, size_t i, const char *section, const
         return 0;
 }
 
-static const ReconcileDevNode *find_devnode(const ReconcileInput *in, const char *chardev) {
+const ReconcileDevNode *find_devnode(const ReconcileInput *in, const char *chardev) {
         for (size_t k = 0; chardev && k < in->n_devnodes; k++)
                 if (in->devnodes[k].chardev && strcmp(in->devnodes[k].chardev, chardev) == 0)
                         return &in->devnodes[k];
         return NULL;
 }
 
-static const ReconcileModeRefusal *find_refusal(const ReconcileInput *in, const char *chardev,
-                                                ConfigSystemRam want) {
+const ReconcileModeRefusal *find_refusal(const ReconcileInput *in, const char *chardev,
+                                         ConfigSystemRam want) {
         for (size_t k = 0; chardev && k < in->n_mode_refusals; k++)
                 if (in->mode_refusals[k].chardev && strcmp(in->mode_refusals[k].chardev, chardev) == 0 &&
                     in->mode_refusals[k].system_ram == want)
@@ -776,8 +761,8 @@ static const ReconcileModeRefusal *find_refusal(const ReconcileInput *in, const 
 }
 
 /* The sentence for a mode change the kernel refused (EBUSY): what, why, what to do. */
-static int refused_message(const char *section, const char *chardev, bool movable, ConfigSystemRam want,
-                           char **ret) {
+int refused_message(const char *section, const char *chardev, bool movable, ConfigSystemRam want,
+                    char **ret) {
         const char *zone = movable ? "ZONE_MOVABLE" : "ZONE_NORMAL";
         int k;
 
@@ -882,177 +867,6 @@ static int plan_existing_devdax(Planner *pl, size_t i, const char *section, cons
         return plan_devdax_access(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
 }
 
-/* ---- CXL regions ----------------------------------------------------------------------- */
-
-#define CXL_REGION_UNIT ((uint64_t) 256 << 20) /* the host bridge's and device's decode granule */
-
-static const ConfigSource *cxl_where(const ConfigCxlRegion *cr, ConfigCxlRegionKey key) {
-        return cr->where[key].file ? &cr->where[key] : &cr->section;
-}
-
-/* The memdev a Memdevs= item names: "memN" (kernel name) or "serial:HEX". */
-static const TopoCxlMemdev *cxl_find_memdev(const Topology *t, const char *item) {
-        uint64_t want, have;
-
-        if (strncmp(item, "serial:", 7) != 0)
-                return topology_find_cxl_memdev(t, item);
-        if (parse_u64(item + 7, 16, &want) < 0)
-                return NULL;
-        for (size_t i = 0; i < t->cxl.n_memdevs; i++)
-                if (t->cxl.memdevs[i].serial && parse_u64(t->cxl.memdevs[i].serial, 16, &have) >= 0 &&
-                    have == want)
-                        return &t->cxl.memdevs[i];
-        return NULL;
-}
-
-/* What is left of a memdev's persistent capacity, and whether an endpoint decoder is free. */
-static uint64_t cxl_memdev_free_pmem(const Topology *t, const TopoCxlMemdev *m, bool *ret_decoder) {
-        uint64_t used = 0;
-
-        *ret_decoder = false;
-        for (size_t i = 0; i < t->cxl.n_decoders; i++) {
-                const TopoCxlDecoder *d = &t->cxl.decoders[i];
-
-                if (d->kind != TOPO_CXL_DECODER_ENDPOINT || !d->memdev || strcmp(d->memdev, m->memdev) != 0)
-                        continue;
-                if (d->dpa_size == 0 && !d->region)
-                        *ret_decoder = true;
-                else if (d->mode && strcmp(d->mode, "pmem") == 0)
-                        used += d->dpa_size;
-        }
-        return m->pmem_size > used ? m->pmem_size - used : 0;
-}
-
-static int plan_cxl_region(Planner *pl, size_t k) {
-        const Topology *t = pl->in->topology;
-        const ConfigCxlRegion *cr = &pl->in->config->cxl_regions[k];
-        const TopoCxlMemdev *picked[CONFIG_CXL_WAYS_MAX] = {};
-        const TopoCxlRegion *have = topology_find_cxl_region_by_uuid(t, cr->uuid);
-        const TopoCxlDecoder *root = NULL;
-        _cleanup_free_ char *section = NULL, *list = NULL;
-        size_t ways = cr->n_memdevs ?: 1;
-        uint64_t per = UINT64_MAX, total;
-        char buf[SIZE_FORMAT_MAX];
-        ReconcileStep *s;
-        int r;
-
-        if (asprintf(&section, "CXLRegion %s", cr->name) < 0)
-                return -ENOMEM;
-        if (have) {
-                if (have->committed && have->enabled)
-                        return 0;
-                return plan_problem(
-                        pl->plan, RECONCILE_CONFLICT, section, &cr->section,
-                        "CXL region %s of [CXLRegion %s] exists but is %s; daxmgr does not finish "
-                        "or remove a half-made region: remove it (cxl destroy-region %s) and "
-                        "daxmgr makes it again",
-                        have->region, cr->name,
-                        have->committed ? "not enabled" : "not committed (decode_state reset)",
-                        have->region);
-        }
-
-        /* The memory devices, each with a free endpoint decoder and room. */
-        for (size_t i = 0; i < ways; i++) {
-                const TopoCxlMemdev *m = NULL;
-                uint64_t room = 0;
-                bool decoder = false;
-
-                if (cr->n_memdevs > 0) {
-                        m = cxl_find_memdev(t, cr->memdevs[i]);
-                        if (!m)
-                                return plan_problem(
-                                        pl->plan, RECONCILE_WAITING, section,
-                                        cxl_where(cr, CONFIG_CXL_REGION_MEMDEVS),
-                                        "CXL memory device %s is not present; the region is made "
-                                        "when it appears",
-                                        cr->memdevs[i]);
-                        room = cxl_memdev_free_pmem(t, m, &decoder);
-                        if (!decoder || room < (cr->size ? cr->size / ways : CXL_REGION_UNIT))
-                                return plan_problem(pl->plan, RECONCILE_NO_ROOM, section,
-                                                    cxl_where(cr, CONFIG_CXL_REGION_MEMDEVS),
-                                                    "CXL memory device %s has %s of free persistent "
-                                                    "capacity%s; [CXLRegion "
-                                                    "%s] needs %s on it",
-                                                    m->memdev, size_format(room, buf),
-                                                    decoder ? "" : " and no free endpoint decoder", cr->name,
-                                                    cr->size ? "its share of Size=" : "at least 256 MiB");
-                } else {
-                        for (size_t j = 0; j < t->cxl.n_memdevs && !m; j++) {
-                                room = cxl_memdev_free_pmem(t, &t->cxl.memdevs[j], &decoder);
-                                if (decoder && room >= (cr->size ?: CXL_REGION_UNIT))
-                                        m = &t->cxl.memdevs[j];
-                        }
-                        if (!m)
-                                return plan_problem(
-                                        pl->plan,
-                                        t->cxl.n_memdevs == 0 ? RECONCILE_WAITING : RECONCILE_NO_ROOM,
-                                        section, &cr->section,
-                                        t->cxl.n_memdevs == 0
-                                                ? "no CXL memory device is present; the region is "
-                                                  "made when one appears"
-                                                : "no CXL memory device has a free endpoint decoder "
-                                                  "and enough free persistent capacity; name one "
-                                                  "with Memdevs= to see why, or lower Size=");
-                }
-                picked[i] = m;
-                per = room < per ? room : per;
-        }
-        per = cr->size ? cr->size / ways : per / CXL_REGION_UNIT * CXL_REGION_UNIT;
-        total = per * ways;
-
-        /* The fixed memory window it lives in. */
-        for (size_t i = 0; i < t->cxl.n_decoders && !root; i++) {
-                const TopoCxlDecoder *d = &t->cxl.decoders[i];
-
-                if (d->kind != TOPO_CXL_DECODER_ROOT)
-                        continue;
-                if (cr->decoder ? strcmp(d->decoder, cr->decoder) == 0
-                                : d->pmem_capable && d->max_available_extent >= CXL_REGION_UNIT * ways)
-                        root = d;
-        }
-        if (!root)
-                return plan_problem(pl->plan, cr->decoder ? RECONCILE_WAITING : RECONCILE_NO_ROOM, section,
-                                    cxl_where(cr, CONFIG_CXL_REGION_DECODER),
-                                    cr->decoder
-                                            ? "root decoder %s is not present; the region is made when it "
-                                              "appears"
-                                            : "no CXL fixed memory window (root decoder) takes persistent "
-                                              "memory and has room%s",
-                                    cr->decoder ?: "");
-        if (!root->pmem_capable)
-                return plan_problem(
-                        pl->plan, RECONCILE_CONFLICT, section, cxl_where(cr, CONFIG_CXL_REGION_DECODER),
-                        "root decoder %s does not take persistent memory (its window is volatile "
-                        "only); name another with Decoder=, or any",
-                        root->decoder);
-        if (!cr->size && root->max_available_extent < total)
-                total = root->max_available_extent / (CXL_REGION_UNIT * ways) * (CXL_REGION_UNIT * ways);
-        if (total == 0 || root->max_available_extent < total)
-                return plan_problem(pl->plan, RECONCILE_NO_ROOM, section,
-                                    cxl_where(cr, CONFIG_CXL_REGION_SIZE),
-                                    "root decoder %s has %s free in its window; [CXLRegion %s] needs %s",
-                                    root->decoder, size_format(root->max_available_extent, buf), cr->name,
-                                    total ? "more" : "at least 256 MiB per device");
-
-        for (size_t i = 0; i < ways; i++) {
-                char *more = NULL;
-
-                if (asprintf(&more, "%s%s%s", list ?: "", i ? " " : "", picked[i]->memdev) < 0)
-                        return -ENOMEM;
-                free(list);
-                list = more;
-        }
-        r = plan_step(pl->plan, RECONCILE_CREATE_CXL_REGION, section, &s);
-        if (r < 0)
-                return r;
-        s->bytes = total;
-        if (strdup_opt(root->decoder, &s->region) < 0 || strdup_opt(list, &s->memdevs) < 0 ||
-            strdup_opt(cr->uuid, &s->uuid) < 0)
-                return -ENOMEM;
-        return step_describe(s, "create CXL pmem region \"%s\" of %s from %s in %s", cr->name,
-                             size_format(total, buf), list, root->decoder);
-}
-
 static int plan_namespace(Planner *pl, size_t i) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
         const TopoNamespace *tn = NULL, *other = NULL;
@@ -1105,438 +919,7 @@ static int plan_namespace(Planner *pl, size_t i) {
         return 0;
 }
 
-static int plan_zone(Planner *pl, size_t z) {
-        const ConfigZone *cz = &pl->in->config->zones[z];
-        const ConfigNamespace *cn = &pl->in->config->namespaces[cz->ns_index];
-        const NamespaceOutcome *o = &pl->ns[cz->ns_index];
-        _cleanup_free_ char *section = NULL;
-        ReconcileStep *s;
-        int r;
-
-        if (asprintf(&section, "Zone %s", cz->name) < 0)
-                return -ENOMEM;
-
-        if (o->problem) {
-                pl->zone_blocked[z] = true;
-                return plan_problem(pl->plan, RECONCILE_BLOCKED, section, NULL,
-                                    "Zone %s lives on Namespace %s, which is not ready (see its problem); "
-                                    "the zone will be made at %s once it is",
-                                    cz->name, cn->name, cz->path);
-        }
-
-        pl->zone_fresh[z] = o->fresh;
-        /* A zone recorded in the state is checked again after a mount: the mount is what it is on. */
-        if (!o->fresh && !o->mount_planned && pl->in->state && place_state_has_zone(pl->in->state, cz->path))
-                return 0;
-
-        r = plan_step(pl->plan, RECONCILE_CREATE_ZONE, section, &s);
-        if (r < 0)
-                return r;
-        if (strdup_opt(cn->name, &s->namespace) < 0 || strdup_opt(cz->path, &s->zone) < 0)
-                return -ENOMEM;
-        return step_describe(s, "make the XIP zone %s on the mount of Namespace %s", cz->path, cn->name);
-}
-
-static bool program_placed(const PlaceState *st, const char *zone, const char *program) {
-        for (size_t k = 0; st && k < st->n_placements; k++) {
-                const Placement *p = &st->placements[k];
-
-                if (p->role == PLACE_PROGRAM && p->zone && p->source && strcmp(p->zone, zone) == 0 &&
-                    strcmp(p->source, program) == 0)
-                        return true;
-        }
-        return false;
-}
-
-static const ReconcilePlacementFact *find_fact(const ReconcileInput *in, const char *zone,
-                                               const char *program) {
-        for (size_t k = 0; k < in->n_placement_facts; k++) {
-                const ReconcilePlacementFact *f = &in->placement_facts[k];
-
-                if (f->zone && f->program && strcmp(f->zone, zone) == 0 && strcmp(f->program, program) == 0)
-                        return f;
-        }
-        return NULL;
-}
-
-static const char *base_name(const char *path) {
-        const char *b = strrchr(path, '/');
-        return b ? b + 1 : path;
-}
-
-/* What a placement wants, from its configuration section or from what the state remembers of a
- * placement made by hand. */
-typedef struct PlacementWant {
-        const char *section;
-        const char *zone; /* the zone directory */
-        const char *program;
-        const ConfigSource *where; /* the Refresh= key or the section (configured only) */
-        bool with_libraries, entry_point, bind_host, refresh_manual;
-        const char *service;
-} PlacementWant;
-
-static int want_step(Planner *pl, ReconcileStepType type, const PlacementWant *w, ReconcileStep **ret) {
-        ReconcileStep *s;
-        int r;
-
-        r = plan_step(pl->plan, type, w->section, &s);
-        if (r < 0)
-                return r;
-        if (strdup_opt(w->zone, &s->zone) < 0 || strdup_opt(w->program, &s->program) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-/* A placed program: refreshed when stale (Refresh=auto), or reported and deactivated
- * (Refresh=manual); its activations written where they are missing. */
-static int plan_placed(Planner *pl, const PlacementWant *w) {
-        const ReconcilePlacementFact *fact = find_fact(pl->in, w->zone, w->program);
-        bool dropin, entry, bind, stale = fact && fact->stale;
-        ReconcileStep *s;
-        int r;
-
-        if (stale && w->refresh_manual) {
-                r = plan_problem(pl->plan, RECONCILE_STALE, w->section, w->where,
-                                 "%s: the copy in %s is stale and Refresh=manual: %s. New starts run the "
-                                 "original; run 'daxmgr refresh %s' to copy it again",
-                                 w->program, w->zone, fact->stale_why ?: "the original changed", w->program);
-                if (r < 0)
-                        return r;
-                if (fact->dropin_present || (fact->entry_present && !fact->entry_fallback) || fact->bound) {
-                        r = want_step(pl, RECONCILE_DEACTIVATE, w, &s);
-                        if (r < 0)
-                                return r;
-                        if (strdup_opt(fact->dropin_present ? w->service : NULL, &s->service) < 0)
-                                return -ENOMEM;
-                        r = step_describe(
-                                s, "stop handing the stale copy of %s in %s to new processes%s%s%s",
-                                w->program, w->zone, fact->dropin_present ? " (drop-in of " : "",
-                                fact->dropin_present ? w->service : "", fact->dropin_present ? ")" : "");
-                        if (r < 0)
-                                return r;
-                }
-                return 0;
-        }
-        if (stale) {
-                r = want_step(pl, RECONCILE_REFRESH, w, &s);
-                if (r < 0)
-                        return r;
-                r = step_describe(s, "copy %s into %s again: %s", w->program, w->zone,
-                                  fact->stale_why ?: "the original changed since it was placed");
-                if (r < 0)
-                        return r;
-        }
-        /* Without a fact nothing is known of the activation: write it again (idempotent). */
-        dropin = w->service && !(fact && fact->dropin_present);
-        entry = w->entry_point && !(fact && fact->entry_present && !fact->entry_fallback);
-        bind = w->bind_host && !(fact && fact->bound);
-        if (dropin) {
-                r = want_step(pl, RECONCILE_WRITE_DROPIN, w, &s);
-                if (r < 0)
-                        return r;
-                if (strdup_opt(w->service, &s->service) < 0)
-                        return -ENOMEM;
-                r = step_describe(s, "write a drop-in that makes %s run %s from %s", w->service, w->program,
-                                  w->zone);
-                if (r < 0)
-                        return r;
-        }
-        if (entry) {
-                r = want_step(pl, RECONCILE_WRITE_ENTRY_POINT, w, &s);
-                if (r < 0)
-                        return r;
-                r = step_describe(s, "write the entry point %s/bin/%s", w->zone, base_name(w->program));
-                if (r < 0)
-                        return r;
-        }
-        if (bind) {
-                r = want_step(pl, RECONCILE_BIND_HOST, w, &s);
-                if (r < 0)
-                        return r;
-                r = step_describe(s,
-                                  "bind the copies in %s read-only over %s and its files for the whole host",
-                                  w->zone, w->program);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int plan_placement(Planner *pl, size_t k) {
-        const ConfigPlacement *cp = &pl->in->config->placements[k];
-        const ConfigZone *cz = &pl->in->config->zones[cp->zone_index];
-        _cleanup_free_ char *section = NULL;
-        PlacementWant w;
-        ReconcileStep *s;
-        int r;
-
-        if (asprintf(&section, "Placement %s", cp->name) < 0)
-                return -ENOMEM;
-
-        if (pl->zone_blocked[cp->zone_index])
-                return plan_problem(pl->plan, RECONCILE_BLOCKED, section, NULL,
-                                    "Placement %s needs Zone %s, which cannot be made yet (see its "
-                                    "namespace's problem); %s will be placed once it is",
-                                    cp->name, cz->name, cp->program);
-
-        w = (PlacementWant){
-                .section = section,
-                .zone = cz->path,
-                .program = cp->program,
-                .where = cp->where[CONFIG_PLACEMENT_REFRESH].file ? &cp->where[CONFIG_PLACEMENT_REFRESH]
-                                                                  : &cp->section,
-                .with_libraries = cp->with_libraries,
-                .entry_point = cp->entry_point,
-                .bind_host = cp->bind_host,
-                .refresh_manual = cp->refresh_manual,
-                .service = cp->service,
-        };
-        /* A new file system holds none of the copies the state remembers. */
-        if (!pl->zone_fresh[cp->zone_index] && program_placed(pl->in->state, cz->path, cp->program))
-                return plan_placed(pl, &w);
-
-        r = want_step(pl, RECONCILE_PLACE, &w, &s);
-        if (r < 0)
-                return r;
-        s->with_libraries = cp->with_libraries;
-        r = step_describe(s, "place %s%s in the XIP zone %s", cp->program,
-                          cp->with_libraries ? " with its loader and libraries" : "", cz->path);
-        if (r < 0)
-                return r;
-        if (cp->service) {
-                r = want_step(pl, RECONCILE_WRITE_DROPIN, &w, &s);
-                if (r < 0)
-                        return r;
-                if (strdup_opt(cp->service, &s->service) < 0)
-                        return -ENOMEM;
-                r = step_describe(s, "write a drop-in that makes %s run %s from %s", cp->service,
-                                  cp->program, cz->path);
-                if (r < 0)
-                        return r;
-        }
-        if (cp->entry_point) {
-                r = want_step(pl, RECONCILE_WRITE_ENTRY_POINT, &w, &s);
-                if (r < 0)
-                        return r;
-                r = step_describe(s, "write the entry point %s/bin/%s", cz->path, base_name(cp->program));
-                if (r < 0)
-                        return r;
-        }
-        if (cp->bind_host) {
-                r = want_step(pl, RECONCILE_BIND_HOST, &w, &s);
-                if (r < 0)
-                        return r;
-                r = step_describe(s,
-                                  "bind the copies in %s read-only over %s and its files for the whole host",
-                                  cz->path, cp->program);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static bool configured(const Config *c, const char *zone, const char *program) {
-        for (size_t k = 0; k < c->n_placements; k++)
-                if (c->placements[k].program && strcmp(c->placements[k].program, program) == 0 &&
-                    c->placements[k].zone_index < c->n_zones && c->zones[c->placements[k].zone_index].path &&
-                    strcmp(c->zones[c->placements[k].zone_index].path, zone) == 0)
-                        return true;
-        return false;
-}
-
-/* Placements made by hand that remember their activation (newer states). */
-static int plan_hand_placements(Planner *pl) {
-        const PlaceState *st = pl->in->state;
-
-        for (size_t i = 0; st && i < st->n_placements; i++) {
-                const Placement *p = &st->placements[i];
-                _cleanup_free_ char *section = NULL;
-                PlacementWant w;
-                int r;
-
-                if (p->role != PLACE_PROGRAM || !p->has_activation || !p->zone || !p->source ||
-                    configured(pl->in->config, p->zone, p->source))
-                        continue;
-                if (asprintf(&section, "Placed %s", p->source) < 0)
-                        return -ENOMEM;
-                w = (PlacementWant){
-                        .section = section,
-                        .zone = p->zone,
-                        .program = p->source,
-                        .with_libraries = place_state_with_libraries(st, p->zone, p->source),
-                        .entry_point = p->entry_point,
-                        .bind_host = p->bind_host,
-                        .refresh_manual = p->refresh_manual,
-                        .service = p->service,
-                };
-                r = plan_placed(pl, &w);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* ---- [DaxDevice] sections: dax devices daxmgr did not make ------------------------------ */
-
-static const ConfigSource *dd_where(const ConfigDaxDevice *d, ConfigDaxDeviceKey key) {
-        return d->where[key].file ? &d->where[key] : &d->section;
-}
-
-static bool dax_matches(const ConfigDaxDevice *cd, const DaxDev *d) {
-        return (cd->resource == UINT64_MAX || d->resource == cd->resource) &&
-               (cd->target_node < 0 || d->target_node == cd->target_node) &&
-               (cd->size == 0 || d->size == cd->size) &&
-               (cd->provider < 0 || (int) d->provider == cd->provider);
-}
-
-/* "an hmem dax device at 0x140000000 on node 1 of 512 MiB": what the section matches on. */
-static int dax_identity(const ConfigDaxDevice *cd, char **ret) {
-        char res[48] = "", node[32] = "", size[48] = "";
-
-        if (cd->resource != UINT64_MAX)
-                (void) snprintf(res, sizeof(res), " at %#" PRIx64, cd->resource);
-        if (cd->target_node >= 0)
-                (void) snprintf(node, sizeof(node), " on node %d", cd->target_node);
-        if (cd->size)
-                (void) snprintf(size, sizeof(size), " of %s", SIZE_FMT(cd->size));
-        return asprintf(ret, "%sdax device%s%s%s",
-                        cd->provider < 0                    ? ""
-                        : cd->provider == DAX_PROVIDER_HMEM ? "hmem "
-                                                            : "cxl ",
-                        res, node, size) < 0
-                       ? -ENOMEM
-                       : 0;
-}
-
-static int dax_step(Planner *pl, ReconcileStepType type, const char *section, const DaxDev *d,
-                    ReconcileStep **ret) {
-        ReconcileStep *s;
-        int r;
-
-        r = plan_step(pl->plan, type, section, &s);
-        if (r < 0)
-                return r;
-        if (strdup_opt(d->parent ?: dax_provider_to_string(d->provider), &s->region) < 0 ||
-            strdup_opt(d->name, &s->namespace) < 0 || strdup_opt(d->name, &s->device) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-static int plan_dax_access(Planner *pl, size_t i, const char *section, const DaxDev *d) {
-        const ConfigDaxDevice *cd = &pl->in->config->dax_devices[i];
-        uid_t uid = pl->in->dax_owner_uids ? pl->in->dax_owner_uids[i] : (uid_t) -1;
-        gid_t gid = pl->in->dax_group_gids ? pl->in->dax_group_gids[i] : (gid_t) -1;
-        const ReconcileDevNode *node = find_devnode(pl->in, d->name);
-        _cleanup_free_ char *u = NULL, *g = NULL, *m = NULL;
-        ReconcileStep *s;
-        int r;
-
-        if (uid == (uid_t) -1 && gid == (gid_t) -1 && cd->permissions == (mode_t) -1)
-                return 0;
-        if (node && !d->system_ram && (uid == (uid_t) -1 || uid == node->uid) &&
-            (gid == (gid_t) -1 || gid == node->gid) &&
-            (cd->permissions == (mode_t) -1 || (cd->permissions & 07777) == (node->mode & 07777)))
-                return 0;
-        if ((uid != (uid_t) -1 && asprintf(&u, "owner %u", (unsigned) uid) < 0) ||
-            (gid != (gid_t) -1 && asprintf(&g, "group %u", (unsigned) gid) < 0) ||
-            (cd->permissions != (mode_t) -1 && asprintf(&m, "mode %04o", (unsigned) cd->permissions) < 0))
-                return -ENOMEM;
-        r = dax_step(pl, RECONCILE_DEVDAX_ACCESS, section, d, &s);
-        if (r < 0)
-                return r;
-        s->uid = uid;
-        s->gid = gid;
-        s->permissions = cd->permissions;
-        return step_describe(s, "give /dev/%s %s%s%s%s%s", d->name, u ?: "", u && (g || m) ? ", " : "",
-                             g ?: "", g && m ? ", " : "", m ?: "");
-}
-
-/* A [DaxDevice] section: the one non-nd dax device it matches gets the declared mode (and
- * access). Volatile memory (hmem, CXL RAM) loses nothing that survives a reboot, so no
- * Destroy=; a process that holds the device open still stops the change (devdax_set_mode()). */
-static int plan_dax_device(Planner *pl, size_t i) {
-        const ConfigDaxDevice *cd = &pl->in->config->dax_devices[i];
-        const MemoryPlatform *mp = pl->in->memory;
-        _cleanup_free_ char *section = NULL, *ident = NULL, *msg = NULL;
-        const DaxDev *d = NULL, *other = NULL, *nd = NULL;
-        bool want_ram = cd->system_ram != CONFIG_SYSTEM_RAM_NO,
-             want_movable = cd->system_ram == CONFIG_SYSTEM_RAM_ONLINE_MOVABLE;
-        ReconcileStep *s;
-        int r;
-
-        if (asprintf(&section, "DaxDevice %s", cd->name) < 0 || dax_identity(cd, &ident) < 0)
-                return -ENOMEM;
-        for (size_t k = 0; mp && k < mp->n_devs; k++) {
-                const DaxDev *x = &mp->devs[k];
-
-                if (!dax_matches(cd, x))
-                        continue;
-                if (x->provider == DAX_PROVIDER_ND)
-                        nd = nd ?: x;
-                else if (!d)
-                        d = x;
-                else
-                        other = other ?: x;
-        }
-        if (other)
-                return plan_problem(
-                        pl->plan, RECONCILE_CONFLICT, section, &cd->section,
-                        "DaxDevice %s matches both %s and %s, so daxmgr cannot tell which one is "
-                        "meant; add Resource= with the device's start (daxctl list shows it)",
-                        cd->name, d->name, other->name);
-        if (!d && nd)
-                return plan_problem(
-                        pl->plan, RECONCILE_CONFLICT, section, &cd->section,
-                        "DaxDevice %s matches %s, which belongs to a namespace of %s: configure it "
-                        "in that namespace's [Namespace NAME] section (Mode=devdax, SystemRAM=)",
-                        cd->name, nd->name, nd->parent ?: "an nd region");
-        if (!d)
-                return plan_problem(pl->plan, RECONCILE_WAITING, section, NULL,
-                                    "no %s is present; DaxDevice %s is applied when it appears", ident,
-                                    cd->name);
-
-        if (!d->driver || want_ram != d->system_ram ||
-            (want_ram && (d->online == 0 || d->online != d->blocks ||
-                          (want_movable ? d->movable != d->online : d->movable != 0)))) {
-                const ReconcileModeRefusal *rf = d->system_ram && d->online > 0
-                                                         ? find_refusal(pl->in, d->name, cd->system_ram)
-                                                         : NULL;
-
-                if (rf) {
-                        r = refused_message(section, d->name, d->movable > 0 && d->movable == d->online,
-                                            cd->system_ram, &msg);
-                        if (r < 0)
-                                return r;
-                        return plan_problem(pl->plan, RECONCILE_CONFLICT, section,
-                                            dd_where(cd, CONFIG_DAX_DEVICE_SYSTEM_RAM), "%s", msg);
-                }
-                if (want_movable && !d->system_ram && policy_onlines_elsewhere(pl->in->auto_online)) {
-                        r = movable_blocked_message(section, d->name, pl->in->auto_online, &msg);
-                        if (r < 0)
-                                return r;
-                        return plan_problem(pl->plan, RECONCILE_CONFLICT, section,
-                                            dd_where(cd, CONFIG_DAX_DEVICE_SYSTEM_RAM), "%s", msg);
-                }
-                r = dax_step(pl, RECONCILE_DEVDAX_MODE, section, d, &s);
-                if (r < 0)
-                        return r;
-                s->system_ram = cd->system_ram;
-                if (want_ram)
-                        r = step_describe(
-                                s, "hand the memory of %s (%s, %s) to the kernel as system RAM, online%s",
-                                d->name, dax_provider_to_string(d->provider), d->parent ?: "?",
-                                want_movable ? " movable" : "");
-                else
-                        r = step_describe(s, "make %s (%s, %s) a devdax character device%s", d->name,
-                                          dax_provider_to_string(d->provider), d->parent ?: "?",
-                                          d->system_ram ? ", taking its memory back from the kernel" : "");
-                if (r < 0)
-                        return r;
-        }
-        return want_ram ? 0 : plan_dax_access(pl, i, section, d);
-}
+/* ---- the plan as a whole ---------------------------------------------------------------- */
 
 static int check_input(const ReconcileInput *in, char **ret_error) {
         const Config *c = in->config;
