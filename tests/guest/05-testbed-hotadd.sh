@@ -23,6 +23,7 @@ wait_for_region_count() { # count seconds
 
 before=$(regions)
 n_before=$(grep -c . <<<"$before")
+# shellcheck disable=SC2086,SC2116 # unquoted on purpose: the regions on one line
 echo "regions before: $(echo $before)"
 [ "$n_before" -eq 2 ] || { echo "FAIL: the labelled topology should start with 2 regions, found $n_before"; exit 1; }
 

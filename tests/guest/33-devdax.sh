@@ -16,7 +16,7 @@
 #     second boot checks that it is devdax again.
 . "$(dirname "$0")/lib.sh"
 out=$DAXMGR_TEST_OUT
-holder= dax= saved_policy=
+holder='' dax='' saved_policy=''
 AUTO_ONLINE=/sys/devices/system/memory/auto_online_blocks
 
 # Back to devdax if something left the device as system-ram, so that the namespace can go.

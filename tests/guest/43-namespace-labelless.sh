@@ -21,7 +21,7 @@ step "raw -> fsdax"
 "$TOOL" reconfigure-namespace --mode fsdax --map mem "$ns"
 check_eq "mode" fsdax "$(ndctl_json list -N | jq -r '.[0].mode')"
 blk=$(ndctl_json list -N | jq -r '.[0].blockdev')
-check_eq "queue/dax" 1 "$(cat /sys/block/$blk/queue/dax)"
+check_eq "queue/dax" 1 "$(cat "/sys/block/$blk/queue/dax")"
 mkfs.ext4 -q -F -b 4096 "/dev/$blk"
 expect_fail "holds a ext4 signature" "$TOOL" reconfigure-namespace --mode devdax "$ns"
 step "fsdax -> devdax (forced: the filesystem is given up)"

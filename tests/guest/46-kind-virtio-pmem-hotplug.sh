@@ -19,6 +19,7 @@ step "the daemon observes (no configuration)"
 systemctl start daxmgrd
 wait_settled 120
 before=$(regions)
+# shellcheck disable=SC2086,SC2116 # unquoted on purpose: the regions on one line
 echo "regions before: $(echo $before)"
 check_eq "regions before" 1 "$(grep -c . <<<"$before")"
 

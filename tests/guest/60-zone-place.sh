@@ -169,10 +169,12 @@ kpid=$!
 sleep 0.3
 kill -9 $kpid 2>/dev/null || true
 wait $kpid 2>/dev/null || true
+# shellcheck disable=SC2012 # a listing for the log
 ls -la "$zone/root/usr/local/" | tee "$out/after-kill.txt"
 if [ -e "$zone/root/usr/local/big.bin" ] && ! cmp -s /usr/local/big.bin "$zone/root/usr/local/big.bin"; then
     fail "a partial copy is visible after SIGKILL"
 fi
+# shellcheck disable=SC2010 # daxmgr's temporary names have no newline
 ! ls -a "$zone/root/usr/local/" | grep -q daxmgr- || fail "a temporary file is visible after SIGKILL"
 echo "ok: no partial file visible"
 t0=$(date +%s%N)

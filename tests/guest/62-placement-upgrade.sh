@@ -147,8 +147,8 @@ daxmgr status | sed -n '/^Restart needed/,/^$/p' | tee "$out/restart-needed.txt"
 grep -q "PID $pid1 (.*), unit xiphello.service: $PROG" "$out/restart-needed.txt" || {
     set +e
     systemctl status xiphello.service --no-pager | head -5
-    head -3 /proc/$pid1/maps
-    cat /proc/$pid1/cgroup
+    head -3 "/proc/$pid1/maps"
+    cat "/proc/$pid1/cgroup"
     ls -li $COPY
     daxmgr list placements --json
     journalctl -u daxmgrd --no-pager -o short-monotonic | tail -40
@@ -160,7 +160,7 @@ step "systemctl restart: the new process runs the new copy from pmem"
 systemctl restart xiphello.service
 pid2=$(service_pid)
 verify_pmem "$pid2"
-check_eq "sha256 of what PID $pid2 runs = xiphello 2.0" "$new" "$(sha /proc/$pid2/exe)"
+check_eq "sha256 of what PID $pid2 runs = xiphello 2.0" "$new" "$(sha "/proc/$pid2/exe")"
 check_eq "sha256 of the copy = xiphello 2.0" "$new" "$(sha "$COPY")"
 
 step "a rewrite in place, then a chmod: followed too"
@@ -237,8 +237,8 @@ pid4=$(service_pid)
 daxmgr verify "$pid4" --json >"$out/verify-orig.json"
 daxmgr verify "$pid4" | head -3
 check_eq "text pages in pmem after a start while stale" 0 "$(jq .summary.exec_pmem "$out/verify-orig.json")"
-check_eq "sha256 of what PID $pid4 runs = xiphello 4.0 (the original)" "$(sha $PROG)" "$(sha /proc/$pid4/exe)"
-grep " $PROG\$" /proc/$pid4/maps | head -1
+check_eq "sha256 of what PID $pid4 runs = xiphello 4.0 (the original)" "$(sha "$PROG")" "$(sha "/proc/$pid4/exe")"
+grep " $PROG\$" "/proc/$pid4/maps" | head -1
 
 step "daxmgr refresh: copied again, activation back"
 daxmgr refresh $PROG

@@ -91,7 +91,7 @@ UNIT
     ndctl_json list -N | jq -c '[.[] | {name, uuid, mode, size}] | sort_by(.name)' >"$out/ns-before.json"
     check_eq "plan" 0 "$(call GetPlan | jq '.steps | length')"
     job=$(call Reconcile 'a{sv}' 0)
-    check_eq "reconcile job" done "$(wait_job "$job")"
+    check_eq "reconcile job" "done" "$(wait_job "$job")"
     check_eq "steps done" 0 "$(prop "$job" Job Result | jq .steps)"
     ndctl_json list -N | jq -c '[.[] | {name, uuid, mode, size}] | sort_by(.name)' >"$out/ns-after.json"
     check_eq "namespaces unchanged" "$(cat "$out/ns-before.json")" "$(cat "$out/ns-after.json")"
@@ -123,7 +123,7 @@ UNIT
     # A job of its own: a finished job leaves the bus 60 s after it ends, and on a loaded host
     # the first one (Jobs[0]) may be gone between this line and its introspection.
     jobobj=$(call Reconcile 'a{sv}' 0)
-    check_eq "reconcile job for the introspection" done "$(wait_job "$jobobj")"
+    check_eq "reconcile job for the introspection" "done" "$(wait_job "$jobobj")"
     for pair in Manager:/org/daxmgr1 Region:/org/daxmgr1/region/region0 "Namespace:$nsobj" "Zone:$zoneobj" \
         "Placement:$plobj" "Job:$jobobj"; do
         iface=org.daxmgr1.${pair%%:*} path=${pair#*:}
@@ -219,7 +219,7 @@ call GetPlan | jq -c '[.steps[] | {type, description}]' | tee "$out/plan-old-ent
 check_eq "the plan writes the old entry point again" 1 \
     "$(jq '[.[] | select(.type == "write-entry-point")] | length' "$out/plan-old-entry.json")"
 job=$(call Reconcile 'a{sv}' 0)
-check_eq "reconcile job" done "$(wait_job "$job")"
+check_eq "reconcile job" "done" "$(wait_job "$job")"
 grep -q '^exec-as=/mnt/data/xip/bin/.exec/sleep$' /mnt/data/xip/bin/.sleep.launch || fail "no exec-as= after the reconcile"
 /mnt/data/xip/bin/sleep 300 &
 pid=$!

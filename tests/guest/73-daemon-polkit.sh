@@ -64,11 +64,11 @@ check_eq "no job was queued" "[]" "$(mgr_prop Jobs | jq -c .)"
 
 step "root is allowed without asking"
 job=$("${M[@]}" CreateNamespace 'a{sv}' 3 region s region0 size s 64M name s pk-root | awk '{print $2}' | tr -d '"')
-check_eq "create as root" done "$(wait_job "$job" 60)"
+check_eq "create as root" "done" "$(wait_job "$job" 60)"
 prop "$job" Job Result
 check_eq "made" fsdax "$(ndctl_ns mode pk-root)"
 job=$("${M[@]}" DestroyNamespace 'sa{sv}' pk-root 0 | awk '{print $2}' | tr -d '"')
-check_eq "destroy as root" done "$(wait_job "$job" 60)"
+check_eq "destroy as root" "done" "$(wait_job "$job" 60)"
 check_eq "gone" "" "$(ndctl_ns mode pk-root)"
 
 step "only root may own the name"

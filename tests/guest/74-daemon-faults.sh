@@ -252,10 +252,12 @@ check_all() {
     # Each configured namespace once, whole; each configured mount in place.  (One listing for
     # all the looks: each ndctl costs a second or so under TCG.)
     nsjson=$(ndctl_json list -N -i)
+    # shellcheck disable=SC2013 # one word: a namespace name has no space
     for n in $(awk '/^\[Namespace /{ sub(/]$/, "", $2); print $2 }' "$CONF"); do
         c=$(jq --arg n "$n" '[.[] | select(.name == $n and (.size // 0) > 0)] | length' <<<"$nsjson")
         [ "$c" = 1 ] || bad "namespace $n exists $c times"
     done
+    # shellcheck disable=SC2013 # one word: these mount points have no space
     for n in $(awk -F= '/^MountPoint=/{ print $2 }' "$CONF"); do
         findmnt -rno OPTIONS "$n" | grep -q 'dax' || bad "$n is not DAX-mounted"
     done
@@ -264,6 +266,7 @@ check_all() {
     want=$(($(grep -c . "$out/.namespaces-at-start" 2>/dev/null || true) + $(grep -c '^\[Namespace ' "$CONF")))
     [ "$n" = "$want" ] || bad "$n namespaces with a size, $want expected: $(ndctl list -N -i | jq -c '[.[]? // . | {dev, name, size, mode}]')"
     # Zones recorded and laid out.
+    # shellcheck disable=SC2013 # one word: a zone name has no space
     for zone in $(awk '/^\[Zone /{ sub(/]$/, "", $2); print $2 }' "$CONF"); do
         jq -e --arg z "$CELL/$zone" '.zones | index($z)' "$STATE/placements.json" >/dev/null ||
             bad "zone $CELL/$zone is not in the state"
@@ -404,6 +407,7 @@ setup_3() {
 }
 hold_3() {
     local i
+    # shellcheck disable=SC2094 # strace's -o and its stderr in one file, on purpose
     strace -qq -p "$GATED_PID" -e trace=move_mount -e inject=move_mount:delay_enter=60s \
         -o "$out/strace-3-$1.txt" 2>>"$out/strace-3-$1.txt" &
     STRACE_PID=$!

@@ -378,7 +378,7 @@ verdict() {
     if [ "$ok" = 1 ]; then
         alive || { ok=0; why="$why; $alive_why"; }
     fi
-    acc alive $t; t=${EPOCHREALTIME/./}
+    acc alive "$t"; t=${EPOCHREALTIME/./}
     SNAP_OK=0
     if [ "$ok" = 1 ]; then
         outside_state >"$SNAP.now"
@@ -389,7 +389,7 @@ verdict() {
         mv "$SNAP.now" "$SNAP"
         SNAP_OK=1
     fi
-    acc compare $t
+    acc compare "$t"
     if [ "$ok" = 1 ]; then
         PASSED=$((PASSED + 1))
         printf 'ok %3d: %s: %s\n' "$TRIED" "$name" "$why"
@@ -406,7 +406,7 @@ raw() {
     [ "$SNAP_OK" = 1 ] || snapshot
     local t=${EPOCHREALTIME/./}
     srv_call "$json"
-    acc python $t; t=${EPOCHREALTIME/./}
+    acc python "$t"; t=${EPOCHREALTIME/./}
     case $want in
         refused) case $got in disconnected | org.freedesktop.DBus.Error.*) ok=1 ;; esac ;;
         *) [ "$got" = "$want" ] && ok=1 ;;
@@ -416,7 +416,7 @@ raw() {
         ok=0
         msg="no message"
     fi
-    acc jq $t
+    acc jq "$t"
     verdict "$name" $ok "$got: $msg"
 }
 
@@ -462,7 +462,7 @@ cli() {
     [ "$SNAP_OK" = 1 ] || snapshot
     local t=${EPOCHREALTIME/./}
     err=$(timeout 120 "$@" 2>&1 >/dev/null) || rc=$?
-    acc cli $t
+    acc cli "$t"
     lines=$(grep -vc "^Try 'daxmgr --help'.$" <<<"$err" || true)
     if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ "${err#daxmgr: }" != "$err" ]; then
         ok=1
@@ -477,7 +477,7 @@ job() {
     snapshot
     local t=${EPOCHREALTIME/./}
     srv_call "$json"
-    acc python $t
+    acc python "$t"
     path=$val
     if [ "$got" != return ] || [ -z "$path" ]; then
         verdict "$name" 0 "no job: $got $msg"
@@ -485,9 +485,9 @@ job() {
     fi
     t=${EPOCHREALTIME/./}
     srv_wait_job "$path" 300
-    acc wait_job $t
+    acc wait_job "$t"
     if [ "$state" = "$want" ]; then
-        if [ "$want" = done ] || { [ "${err#org.daxmgr1.Error.}" != "$err" ] && [[ $msg == *"$words"* ]]; }; then
+        if [ "$want" = "done" ] || { [ "${err#org.daxmgr1.Error.}" != "$err" ] && [[ $msg == *"$words"* ]]; }; then
             ok=1
         fi
     fi
@@ -667,7 +667,7 @@ job "Place with the entry point directory -> outside" failed "refusing to follow
 rm "$Z/bin"
 mv "$Z/bin.real" "$Z/bin"
 
-job "Place, nothing planted" done "" "$P"
+job "Place, nothing planted" "done" "" "$P"
 placed && verdict "the copy is in the zone" 1 "$(stat -c '%s bytes' "$Z/root$STATIC")" ||
     verdict "the copy is in the zone" 0 "no $Z/root$STATIC"
 
@@ -678,7 +678,7 @@ rm "$Z/root/usr/libexec"
 mv "$Z/root/usr/libexec.real" "$Z/root/usr/libexec"
 
 ln -sfn "$OUTSIDE/victim" "$Z/root$STATIC"
-job "Unplace when the copy is a symlink -> outside (removes the link only)" done "" "$U"
+job "Unplace when the copy is a symlink -> outside (removes the link only)" "done" "" "$U"
 [ ! -e "$Z/root$STATIC" ] && [ ! -L "$Z/root$STATIC" ] && verdict "the planted link is gone" 1 "" ||
     verdict "the planted link is gone" 0 "$(ls -l "$Z/root$STATIC" 2>&1)"
 
@@ -735,7 +735,7 @@ for i in $(seq 1 20); do
         path=$val
         [ "$got" = return ] && [ -n "$path" ] || { n_other=$((n_other + 1)); echo "no job: $got $msg"; continue; }
         srv_wait_job "$path" 300
-        if [ "$state" = done ]; then
+        if [ "$state" = "done" ]; then
             n_done=$((n_done + 1))
         elif [ "$state" = failed ] && [ "${err#org.daxmgr1.Error.}" != "$err" ]; then
             n_refused=$((n_refused + 1))

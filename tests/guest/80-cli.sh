@@ -175,7 +175,7 @@ awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "daxmgr reconcile took %.2f
 grep -q "^reconcile: done: steps 0$" "$out/reconcile.txt" || fail "reconcile: $(cat "$out/reconcile.txt")"
 job=$(daxmgr reconcile --no-block)
 case $job in /org/daxmgr1/job/*) ;; *) fail "--no-block printed '$job'" ;; esac
-check_eq "the --no-block job" done "$(wait_job "$job")"
+check_eq "the --no-block job" "done" "$(wait_job "$job")"
 daxmgr list jobs | tee "$out/jobs.txt"
 grep -q "^${job##*/}  *reconcile  *-  *done  *100%" "$out/jobs.txt" || fail "list jobs lacks job ${job##*/}"
 daxmgr list jobs --json >"$out/jobs.json"
@@ -318,7 +318,7 @@ cat "$out/int.err"
 grep -q "^daxmgr: the job /org/daxmgr1/job/[0-9]* keeps running in daxmgrd; follow it with: daxmgr monitor$" \
     "$out/int.err" || fail "Ctrl-C: $(cat "$out/int.err")"
 ijob=$(grep -o "/org/daxmgr1/job/[0-9]*" "$out/int.err")
-check_eq "the interrupted job still ran" done "$(wait_job "$ijob")"
+check_eq "the interrupted job still ran" "done" "$(wait_job "$ijob")"
 
 step "errors: one line, and the exit status says which kind"
 expect_rc 2 "unknown verb" daxmgr frobnicate

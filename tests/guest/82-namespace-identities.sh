@@ -194,6 +194,7 @@ check_eq "formatted by RawUUID" byraw "$(blkid -o value -s LABEL "$fsblk")"
 # mount KEY, unmount KEY2: each pair proves two forms.
 for pair in "$fsblk id-fs" "${fsblk#/dev/} $fsdev" "$fsuuid ${fsraw^^}" "id-fs $fsblk" "$fsraw ${fsblk#/dev/}" \
     "$fsdev $fsuuid"; do
+    # shellcheck disable=SC2086 # split on purpose: the pair's two words
     set -- $pair
     daxmgr mount "$1" /mnt/id >/dev/null
     check_eq "mounted by $1" /mnt/id "$(findmnt -rno TARGET "$fsblk")"

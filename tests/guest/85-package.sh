@@ -24,6 +24,7 @@ MNT=/mnt/pkg
 ZONE=$MNT/xip
 
 ls "$STAGE"/daxmgr_*.deb >/dev/null 2>&1 || fail "no daxmgr_*.deb in $STAGE (run with --stage)"
+# shellcheck disable=SC2012 # file names of our own build
 NEW=$(ls "$STAGE"/daxmgr_*.deb | head -n 1)
 if dpkg -s daxmgr >/dev/null 2>&1; then fail "daxmgr is installed already: this test needs '# install: no'"; fi
 
@@ -104,6 +105,7 @@ snapshot() {
         printf 'mount            %s\n' "$(findmnt -rno SOURCE,FSTYPE "$MNT" 2>/dev/null | head -n 1 | grep . || echo absent)"
         printf 'zone             %s\n' "$( [ -d "$ZONE" ] && echo present || echo absent)"
         printf 'copy             %s (source %s)\n' "$(sha "$ZONE/root$(readlink -f $PY)")" "$(sha "$(readlink -f $PY)")"
+        # shellcheck disable=SC2012 # a listing for the log
         printf 'state            %s\n' "$( [ -d /var/lib/daxmgr ] && ls /var/lib/daxmgr | tr '\n' ' ' | grep . || echo absent)"
         printf 'drop-in          %s\n' "$(sha "/etc/systemd/system/$UNIT.d/50-daxmgr-xip.conf")"
         pid=$(systemctl show -P MainPID "$UNIT" 2>/dev/null || echo 0)

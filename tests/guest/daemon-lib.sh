@@ -2,7 +2,6 @@
 # Helpers of the daemon tests (sourced after lib.sh): daxmgrd under the guest's real systemd,
 # D-Bus and polkit, driven with clients nobody here wrote (busctl, gdbus).
 
-BUS=(busctl --system --quiet)
 DEST=org.daxmgr1
 ROOT=/org/daxmgr1
 
@@ -41,7 +40,8 @@ wait_settled() {
     local secs=${1:-180} i state pending
     for ((i = 0; i < secs * 2; i++)); do
         state=$(mgr_prop State 2>/dev/null) || state=down
-        pending=$(mgr_prop PendingSteps 2>/dev/null) || pending=?
+        pending=$(mgr_prop PendingSteps 2>/dev/null) || pending='?'
+        # shellcheck disable=SC2166 # kept as written: each operand is a number or a job list, never an operator
         if [ "$state" != busy ] && [ "$state" != starting ] && [ "$state" != down ] && [ "$pending" = 0 ] &&
             [ "$(mgr_prop Jobs | jq '[.[]] | length')" = 0 -o -z "$(running_jobs)" ]; then
             return 0
@@ -103,6 +103,7 @@ write_config() {
 # sleeps), waits until it sleeps, and checks with `daxmgr verify` that every resident text page
 # of it is in pmem; the share goes to $out/share.txt ("python3 on WHERE: N of M ..."), the
 # reports to $out/verify.{txt,json}.
+# shellcheck disable=SC2154 # out: the results directory of the test that sources this
 python3_runs_from_pmem() {
     local unit=$1 where=$2 pid
     systemctl start "$unit"

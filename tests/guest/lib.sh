@@ -64,6 +64,7 @@ check_named() {
     pidof "$name" | tr ' ' '\n' | grep -qx "$pid" || fail "pidof $name does not find $pid"
     echo "ok: pidof $name finds $pid"
     ps -C "$name" -o pid=,comm= | sed 's/^/    ps -C: /'
+    # shellcheck disable=SC2009 # the test is that ps itself finds the process
     ps -C "$name" -o pid= | grep -qw "$pid" || fail "ps -C $name does not find $pid"
     echo "ok: ps -C $name finds $pid"
     if command -v killall >/dev/null; then
@@ -76,7 +77,7 @@ check_named() {
 # started, loaded what it runs and went to sleep: what a fixed "sleep 1" after starting a
 # sleeping program only hoped for, without its second of waiting. Fails after SECS (default 30).
 wait_asleep() {
-    local pid=$1 secs=${2:-30} nr=? rest i
+    local pid=$1 secs=${2:-30} nr='?' rest i
     for ((i = 0; i < secs * 20; i++)); do
         read -r nr rest <"/proc/$pid/syscall" || fail "process $pid is gone before it went to sleep"
         case $nr in 35 | 230) return 0 ;; esac
