@@ -95,7 +95,7 @@ int manager_new(Manager **ret) {
         m->check_fd = -1;
         m->config_root = strdup("");
         m->state_dir = strdup(getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr");
-        m->dropin_root = strdup(getenv("DAXMGR_DROPIN_ROOT") ?: RECONCILE_DROPIN_ROOT);
+        m->dropin_root = strdup(getenv("DAXMGR_DROPIN_ROOT") ?: PLACE_DROPIN_ROOT);
         if (!m->config_root || !m->state_dir || !m->dropin_root) {
                 manager_free(m);
                 return -ENOMEM;

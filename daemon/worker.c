@@ -257,6 +257,30 @@ static bool mount_is_target(const char *path) {
         return mount_table_load(NULL, &t) >= 0 && mount_table_find_target(t, path);
 }
 
+/* The progress of a Place job, in the words the job has always used. */
+static void place_progress(PlaceActivateStep step, const PlaceActivation *a, void *userdata) {
+        int fd = *(const int *) userdata;
+        unsigned total = 2 + !!a->service + a->bind_host;
+
+        switch (step) {
+        case PLACE_ACTIVATE_PLACE:
+                progress(fd, 0, "placing %s%s in %s", a->program,
+                         a->with_libraries ? " with its libraries" : "", a->zone);
+                break;
+        case PLACE_ACTIVATE_ENTRY_POINT:
+                progress(fd, 1.0 / total, "writing the entry point of %s", a->program);
+                break;
+        case PLACE_ACTIVATE_DROPIN:
+                progress(fd, 2.0 / total, "writing a drop-in for %s", a->service);
+                break;
+        case PLACE_ACTIVATE_BIND_HOST:
+                progress(fd, (total - 1.0) / total, "binding %s over %s", a->program, a->program);
+                break;
+        case _PLACE_ACTIVATE_STEP_MAX:
+                break;
+        }
+}
+
 _Noreturn void worker_run(Manager *m, Job *j, int fd) {
         _cleanup_dax_context_ DaxContext *c = NULL;
         _cleanup_free_ char *error = NULL, *dev = NULL, *uuid = NULL, *raw_uuid = NULL;
@@ -395,54 +419,28 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         r = zone_remove(s, zone, &error);
                 } else if (j->type == JOB_PLACE) {
                         _cleanup_free_ char *path = NULL;
-                        const char *service = arg_str(a, "service");
-                        unsigned total = 2 + !!service + arg_bool(a, "bind_host", false);
-
-                        progress(fd, 0, "placing %s%s in %s", program,
-                                 arg_bool(a, "with_libraries", false) ? " with its libraries" : "", zone);
-                        r = place_program(s, zone, program, arg_bool(a, "with_libraries", false), &error);
-                        if (r >= 0) {
+                        const char *policy = arg_str(a, "refresh_policy");
+                        PlaceActivation pa = {
+                                .zone = zone,
+                                .program = program,
+                                .place = true,
+                                .with_libraries = arg_bool(a, "with_libraries", false),
                                 /* Remembered, so that the daemon follows a change of the original as
                                  * it does for a configured placement (refresh or fall back). */
-                                _cleanup_free_ char *real = realpath(program, NULL);
-                                Placement *p = real ? place_state_find_program(s, zone, real) : NULL;
+                                .remember = true,
+                                .refresh_manual = policy && strcmp(policy, "manual") == 0,
+                                .entry_point = arg_bool(a, "entry_point", true),
+                                .service = arg_str(a, "service"),
+                                .dropin_root = m->dropin_root,
+                                .bind_host = arg_bool(a, "bind_host", false),
+                                .progress = place_progress,
+                                .userdata = &fd,
+                        };
 
-                                if (p) {
-                                        const char *policy = arg_str(a, "refresh_policy");
-
-                                        free(p->service);
-                                        p->service = service ? strdup(service) : NULL;
-                                        p->has_activation = true;
-                                        p->refresh_manual = policy && strcmp(policy, "manual") == 0;
-                                        p->entry_point = arg_bool(a, "entry_point", true);
-                                        p->bind_host = arg_bool(a, "bind_host", false);
-                                }
-                                r = place_state_save(s, &error);
-                        }
-                        if (r >= 0 && arg_bool(a, "entry_point", true)) {
-                                progress(fd, 1.0 / total, "writing the entry point of %s", program);
-                                r = place_write_entry_point(s, zone, program, &path, &error);
-                                if (r >= 0)
-                                        json_object_object_add(res, "entry_point",
-                                                               json_object_new_string(path));
-                        }
-                        if (r >= 0 && service) {
-                                ReconcileStep st = {
-                                        .type = RECONCILE_WRITE_DROPIN,
-                                        .section = (char *) "Place",
-                                        .zone = (char *) zone,
-                                        .program = (char *) program,
-                                        .service = (char *) service,
-                                };
-                                progress(fd, 2.0 / total, "writing a drop-in for %s", service);
-                                r = reconcile_step_execute(c, NULL, &st, m->state_dir, m->dropin_root,
-                                                           &error);
-                        }
-                        if (r >= 0 && arg_bool(a, "bind_host", false)) {
-                                progress(fd, (total - 1.0) / total, "binding %s over %s", program, program);
-                                r = place_bind_host(s, zone, program, &error);
-                        }
-                        break; /* saved above */
+                        r = place_and_activate(s, &pa, &path, NULL, &error);
+                        if (r >= 0 && path)
+                                json_object_object_add(res, "entry_point", json_object_new_string(path));
+                        break; /* saved by place_and_activate() */
                 } else {
                         progress(fd, 0, "unplacing %s from %s", program, zone);
                         if (mount_is_target(program)) {

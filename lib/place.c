@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <linux/openat2.h>
+#include <systemd/sd-bus.h>
 
 #include "dax-mount.h"
 #include "elf-closure.h"
@@ -1629,5 +1630,112 @@ int place_unbind_host(const PlaceState *s, const char *zone, const char *program
                                          who ? "; in use by " : "", who ?: "");
                 }
         }
+        return 0;
+}
+
+/* ---- placing and activating ----------------------------------------------------------------- */
+
+int place_systemd_reload(char **ret_error) {
+        __attribute__((cleanup(sd_bus_flush_close_unrefp))) sd_bus *bus = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot connect to the system bus to reload systemd: %s",
+                                 strerror(-r));
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
+        if (r < 0)
+                r = error_set(ret_error, r, "systemd did not reload its units: %s",
+                              e.message ?: strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* What a placement made by hand was asked for, in its program's record (found by the resolved
+ * path place_program() records it under; none found: nothing to remember). */
+static int remember_activation(PlaceState *st, const PlaceActivation *a) {
+        _cleanup_free_ char *real = realpath(a->program, NULL), *service = NULL;
+        Placement *p = real ? place_state_find_program(st, a->zone, real) : NULL;
+
+        if (!p)
+                return 0;
+        if (a->service) {
+                service = strdup(a->service);
+                if (!service)
+                        return -ENOMEM;
+        }
+        free(p->service);
+        p->service = TAKE_PTR(service);
+        p->has_activation = true;
+        p->refresh_manual = a->refresh_manual;
+        p->entry_point = a->entry_point;
+        p->bind_host = a->bind_host;
+        return 0;
+}
+
+static void activate_progress(const PlaceActivation *a, PlaceActivateStep step) {
+        if (a->progress)
+                a->progress(step, a, a->userdata);
+}
+
+int place_and_activate(PlaceState *st, const PlaceActivation *a, char **ret_entry_point, char **ret_dropin,
+                       char **ret_error) {
+        _cleanup_free_ char *entry = NULL, *dropin = NULL;
+        int r;
+
+        if (!st || !a)
+                return -EINVAL;
+        if (!a->program) /* the words of place_program() */
+                return error_set(ret_error, -EINVAL, "give the program as an absolute path, not ''");
+        if (!a->zone)
+                return error_set(ret_error, -EINVAL, "no zone given to place or activate %s in", a->program);
+        if (a->remember && !a->place)
+                return error_set(ret_error, -EINVAL,
+                                 "the activations of %s are remembered only when it is placed", a->program);
+
+        if (a->place) {
+                activate_progress(a, PLACE_ACTIVATE_PLACE);
+                r = place_program(st, a->zone, a->program, a->with_libraries, ret_error);
+                if (r < 0)
+                        return r;
+                if (a->remember) {
+                        r = remember_activation(st, a);
+                        if (r < 0)
+                                return r;
+                }
+                r = place_state_save(st, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (a->entry_point) {
+                activate_progress(a, PLACE_ACTIVATE_ENTRY_POINT);
+                r = place_write_entry_point(st, a->zone, a->program, &entry, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (a->service) {
+                activate_progress(a, PLACE_ACTIVATE_DROPIN);
+                r = place_write_dropin(st, a->zone, a->program, a->service,
+                                       a->dropin_root ?: PLACE_DROPIN_ROOT, &dropin, ret_error);
+                if (r < 0)
+                        return r;
+                if (!a->no_reload) {
+                        r = place_systemd_reload(ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (a->bind_host) {
+                activate_progress(a, PLACE_ACTIVATE_BIND_HOST);
+                r = place_bind_host(st, a->zone, a->program, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_entry_point)
+                *ret_entry_point = TAKE_PTR(entry);
+        if (ret_dropin)
+                *ret_dropin = TAKE_PTR(dropin);
         return 0;
 }

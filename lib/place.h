@@ -154,9 +154,14 @@ int placement_refresh(PlaceState *s, Placement *p, char **ret_error);
  * Refuses while a process maps or runs one of the copies unless @force. */
 int place_remove(PlaceState *s, const char *zone, const char *program, bool force, char **ret_error);
 
+/* Where systemd reads administrator drop-ins; a test or the daemon's DAXMGR_DROPIN_ROOT may
+ * give another directory. */
+#define PLACE_DROPIN_ROOT "/etc/systemd/system"
+
 /* Activation (a): a systemd drop-in for @unit in @dropin_root (/etc/systemd/system or
  * /run/systemd/system) binding every file placed for @program over its original, inside that
- * service only: BindReadOnlyPaths=<copy>:<source>. The caller reloads systemd. */
+ * service only: BindReadOnlyPaths=<copy>:<source>. The caller reloads systemd (place_and_activate()
+ * does). */
 int place_write_dropin(const PlaceState *s, const char *zone, const char *program, const char *unit,
                        const char *dropin_root, char **ret_path, char **ret_error);
 int place_remove_dropin(const char *unit, const char *dropin_root, char **ret_error);
@@ -186,6 +191,53 @@ bool place_entry_point_current(const char *zone, const char *name);
 int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error);
 /* Is <zone>/bin/<name> that fallback (a symbolic link to @program)? */
 bool place_entry_point_is_fallback(const char *zone, const char *program);
+
+/* Asks systemd to reload its units over the system bus (after a drop-in was written or removed). */
+int place_systemd_reload(char **ret_error);
+
+/* The parts of place_and_activate(), in the order it does them; @progress hears of each as it
+ * starts. */
+typedef enum PlaceActivateStep {
+        PLACE_ACTIVATE_PLACE,
+        PLACE_ACTIVATE_ENTRY_POINT,
+        PLACE_ACTIVATE_DROPIN,
+        PLACE_ACTIVATE_BIND_HOST,
+        _PLACE_ACTIVATE_STEP_MAX,
+} PlaceActivateStep;
+
+typedef struct PlaceActivation PlaceActivation;
+struct PlaceActivation {
+        const char *zone;    /* a zone of the state */
+        const char *program; /* as the caller names it; placing resolves it */
+
+        /* Copy the program first (with its loader and libraries when @with_libraries) and save
+         * the state. Without @place, what is placed is only activated and nothing is saved. */
+        bool place;
+        bool with_libraries;
+        /* With @place: remember in the program's record what was asked for (@refresh_manual and
+         * the activations below), as for a placement made by hand (daxmgr place). */
+        bool remember;
+        bool refresh_manual;
+
+        /* The activations wanted, made in this order after placing. */
+        bool entry_point;        /* (b) <zone>/bin/<name> */
+        const char *service;     /* (a) a drop-in for this unit; NULL: none */
+        const char *dropin_root; /* where the drop-in goes; NULL: PLACE_DROPIN_ROOT */
+        bool no_reload;          /* the caller reloads systemd after the drop-in, not this */
+        bool bind_host;          /* (c) bound over the originals in the host's mount namespace */
+
+        void (*progress)(PlaceActivateStep step, const PlaceActivation *a, void *userdata);
+        void *userdata;
+};
+
+/* Places @a->program in @a->zone (when @a->place) and activates it as @a asks, against the one
+ * state @st: the state is saved once, after placing and before any activation; then the entry
+ * point, the drop-in (and the reload of systemd), the host bind. Stops at the first failure,
+ * leaving what was done before it (the placement saved, an earlier activation made).
+ * *ret_entry_point and *ret_dropin (optional) get the paths written, NULL for what was not
+ * asked. */
+int place_and_activate(PlaceState *st, const PlaceActivation *a, char **ret_entry_point, char **ret_dropin,
+                       char **ret_error);
 
 /* Opens the zone directory @zone (absolute and canonical, as zones are recorded) with
  * O_DIRECTORY|O_NOFOLLOW and no symbolic link anywhere on its path (openat2()

@@ -11,7 +11,6 @@
 
 #include <libmount.h>
 #include <ndctl/libndctl.h>
-#include <systemd/sd-bus.h>
 
 #include "dax-mount.h"
 #include "devdax.h"
@@ -486,7 +485,7 @@ int reconcile_gather(DaxContext *c, const Config *config, const Topology *topolo
                                        &g->auto_online) == -ENOMEM)
                 r = -ENOMEM;
         if (r >= 0)
-                r = gather_placements(g, config, dropin_root ?: RECONCILE_DROPIN_ROOT, how);
+                r = gather_placements(g, config, dropin_root ?: PLACE_DROPIN_ROOT, how);
         if (r < 0) {
                 error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
                 goto fail;
@@ -852,24 +851,6 @@ static int step_chardev(const Topology *t, const ReconcileStep *s, char **ret, c
         return *ret ? 0 : -ENOMEM;
 }
 
-static int systemd_reload(char **ret_error) {
-        __attribute__((cleanup(sd_bus_flush_close_unrefp))) sd_bus *bus = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return error_set(ret_error, r, "cannot connect to the system bus to reload systemd: %s",
-                                 strerror(-r));
-        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
-        if (r < 0)
-                r = error_set(ret_error, r, "systemd did not reload its units: %s",
-                              e.message ?: strerror(-r));
-        sd_bus_error_free(&e);
-        return r;
-}
-
 int placement_refresh_program(PlaceState *st, const char *zone, const char *program, unsigned *ret_n,
                               char **ret_error) {
         _cleanup_free_ char *closure = NULL;
@@ -924,9 +905,9 @@ int placement_deactivate(const PlaceState *st, const char *zone, const char *pro
 
         /* Each part on its own: a drop-in removed even when the bind mount cannot be lifted. */
         if (service) {
-                r = place_remove_dropin(service, dropin_root ?: RECONCILE_DROPIN_ROOT, ret_error);
+                r = place_remove_dropin(service, dropin_root ?: PLACE_DROPIN_ROOT, ret_error);
                 if (r >= 0)
-                        r = systemd_reload(ret_error);
+                        r = place_systemd_reload(ret_error);
                 if (r < 0)
                         return r;
         }
@@ -944,7 +925,9 @@ int placement_deactivate(const PlaceState *st, const char *zone, const char *pro
 static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
                           char **ret_error) {
         _cleanup_place_state_ PlaceState *st = NULL;
-        _cleanup_free_ char *path = NULL;
+        /* Placing and the three activations are each a step of the plan: one part of
+         * place_and_activate() each. */
+        PlaceActivation a = { .zone = s->zone, .program = s->program, .dropin_root = dropin_root };
         int r;
 
         if (!s->zone)
@@ -958,22 +941,23 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 r = zone_create(st, s->zone, ret_error);
                 break;
         case RECONCILE_PLACE:
-                r = place_program(st, s->zone, s->program, s->with_libraries, ret_error);
-                break;
+                a.place = true;
+                a.with_libraries = s->with_libraries;
+                return place_and_activate(st, &a, NULL, NULL, ret_error); /* saves the state */
         case RECONCILE_REFRESH:
                 r = placement_refresh_program(st, s->zone, s->program, NULL, ret_error);
                 break;
         case RECONCILE_DEACTIVATE:
                 return placement_deactivate(st, s->zone, s->program, s->service, dropin_root, ret_error);
         case RECONCILE_WRITE_DROPIN:
-                r = place_write_dropin(st, s->zone, s->program, s->service, dropin_root, &path, ret_error);
-                if (r >= 0)
-                        return systemd_reload(ret_error);
-                return r;
+                a.service = s->service ?: ""; /* none: refused by name, as a unit name '' */
+                return place_and_activate(st, &a, NULL, NULL, ret_error);
         case RECONCILE_WRITE_ENTRY_POINT:
-                return place_write_entry_point(st, s->zone, s->program, &path, ret_error);
+                a.entry_point = true;
+                return place_and_activate(st, &a, NULL, NULL, ret_error);
         case RECONCILE_BIND_HOST:
-                return place_bind_host(st, s->zone, s->program, ret_error);
+                a.bind_host = true;
+                return place_and_activate(st, &a, NULL, NULL, ret_error);
         case RECONCILE_CREATE_CXL_REGION:
         case RECONCILE_CREATE_NAMESPACE:
         case RECONCILE_RECONFIGURE:
@@ -996,7 +980,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         const TopoNamespace *n;
         int r;
 
-        dropin_root = dropin_root ?: RECONCILE_DROPIN_ROOT;
+        dropin_root = dropin_root ?: PLACE_DROPIN_ROOT;
 
         switch (s->type) {
         case RECONCILE_CREATE_CXL_REGION: {

@@ -18,8 +18,6 @@
 #include "reconcile.h"
 #include "topology.h"
 
-#define RECONCILE_DROPIN_ROOT "/etc/systemd/system"
-
 typedef struct ReconcileGathered {
         Topology *topology;
         PlaceState *state;

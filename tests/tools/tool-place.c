@@ -107,10 +107,13 @@ int verb_place(int argc, char *argv[]) {
         }
         if (load(argv[0], &a, &s) < 0)
                 return 1;
-        r = place_program(s, argv[a.optind], argv[a.optind + 1], a.with_libs, &e);
-        if (r < 0)
-                return tool_fail(argv[0], e, r);
-        return save(argv[0], s) < 0 ? 1 : 0;
+        r = place_and_activate(s,
+                               &(PlaceActivation){ .zone = argv[a.optind],
+                                                   .program = argv[a.optind + 1],
+                                                   .place = true,
+                                                   .with_libraries = a.with_libs },
+                               NULL, NULL, &e);
+        return r < 0 ? tool_fail(argv[0], e, r) : 0;
 }
 
 int verb_unplace(int argc, char *argv[]) {
@@ -194,7 +197,7 @@ int verb_placements(int argc, char *argv[]) {
 
 int verb_activate(int argc, char *argv[]) {
         _cleanup_place_state_ PlaceState *s = NULL;
-        _cleanup_free_ char *e = NULL, *path = NULL;
+        _cleanup_free_ char *e = NULL, *entry = NULL, *dropin = NULL;
         PlaceArgs a;
         int r;
 
@@ -206,18 +209,20 @@ int verb_activate(int argc, char *argv[]) {
         }
         if (load(argv[0], &a, &s) < 0)
                 return 1;
-        if (a.bind_host) {
-                r = place_bind_host(s, argv[a.optind], argv[a.optind + 1], &e);
-                if (r >= 0 && !(path = strdup("bound read-only over the host's files")))
-                        r = -ENOMEM;
-        } else if (a.unit)
-                r = place_write_dropin(s, argv[a.optind], argv[a.optind + 1], a.unit, a.dropin_root, &path,
-                                       &e);
-        else
-                r = place_write_entry_point(s, argv[a.optind], argv[a.optind + 1], &path, &e);
+        /* One activation of what is placed (the state is not saved): --bind-host, else --unit, else
+         * the entry point. The drop-in is only written: the caller reloads systemd. */
+        r = place_and_activate(s,
+                               &(PlaceActivation){ .zone = argv[a.optind],
+                                                   .program = argv[a.optind + 1],
+                                                   .entry_point = !a.bind_host && !a.unit,
+                                                   .service = a.bind_host ? NULL : a.unit,
+                                                   .dropin_root = a.dropin_root,
+                                                   .no_reload = true,
+                                                   .bind_host = a.bind_host },
+                               &entry, &dropin, &e);
         if (r < 0)
                 return tool_fail(argv[0], e, r);
-        printf("%s\n", path);
+        printf("%s\n", a.bind_host ? "bound read-only over the host's files" : a.unit ? dropin : entry);
         return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Placement state (JSON round trip, hostile state files), copy paths, placement refused where
- * DAX is not in effect (the build machine has none: nothing may be left behind), and the
- * smaps parser of the process verifier. */
+ * DAX is not in effect (the build machine has none: nothing may be left behind),
+ * place_and_activate()'s checks and its handling of the state, and the smaps parser of the
+ * process verifier. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -375,6 +376,176 @@ static void write_text(const char *path, const char *text, mode_t mode) {
         ASSERT_TRUE(fputs(text, f) >= 0);
         ASSERT_EQ(fclose(f), 0);
         ASSERT_EQ(chmod(path, mode), 0);
+}
+
+typedef struct Heard {
+        PlaceActivateStep steps[8];
+        size_t n;
+} Heard;
+
+static void hear(PlaceActivateStep step, const PlaceActivation *a, void *userdata) {
+        Heard *h = userdata;
+
+        ASSERT_TRUE(a && a->program);
+        ASSERT_TRUE(h->n < ELEMENTSOF(h->steps));
+        h->steps[h->n++] = step;
+}
+
+static void expect_error(char **e, const char *words) {
+        if (!*e || !strstr(*e, words)) {
+                fprintf(stderr, "expected '%s', got '%s'\n", words, *e);
+                abort();
+        }
+        free(*e);
+        *e = NULL;
+}
+
+/* The arguments are checked before anything is done; activating what is placed writes the
+ * activations in order and saves nothing; a placement that fails (no DAX here) activates nothing
+ * and saves nothing. */
+TEST(test_place_and_activate) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        char dir[] = "/tmp/daxmgr-test-activate.XXXXXX";
+        _cleanup_free_ char *zone = NULL, *file = NULL, *state = NULL, *p = NULL, *e = NULL, *entry = NULL,
+                            *dropin = NULL, *want = NULL, *text = NULL, *dropins = NULL, *cmd = NULL;
+        char target[PATH_MAX];
+        ssize_t n;
+        Heard heard = {};
+        json_object *j;
+        FILE *f;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_TRUE(asprintf(&zone, "%s/zone", dir) > 0);
+        ASSERT_TRUE(asprintf(&file, "%s/placements.json", dir) > 0);
+        ASSERT_TRUE(asprintf(&dropins, "%s/dropins", dir) > 0);
+        ASSERT_EQ(mkdir(zone, 0755), 0);
+        ASSERT_TRUE(asprintf(&p, "%s/root", zone) > 0);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/bin", zone) > 0);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        free(p);
+        ASSERT_TRUE(asprintf(&p, "%s/root/bin/true", zone) > 0);
+        write_text(p, "#!/bin/sh\n", 0755);
+        ASSERT_TRUE(
+                asprintf(&state,
+                         "{\"zones\": [\"%1$s\"], \"placements\": [{\"zone\": \"%1$s\", \"source\": "
+                         "\"/bin/true\", \"copy\": \"%2$s\", \"role\": \"program\", "
+                         "\"program\": \"/bin/true\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                         "\"sha256\": \"%3$064d\"}]}",
+                         zone, p, 0) > 0);
+        j = json_tokener_parse(state);
+        ASSERT_TRUE(j);
+        ASSERT_EQ(place_state_from_json(j, file, &s, NULL), 0);
+        json_object_put(j);
+
+        /* Refused before anything is done or heard of. */
+        ASSERT_EQ(place_and_activate(
+                          s,
+                          &(PlaceActivation){
+                                  .zone = zone, .entry_point = true, .progress = hear, .userdata = &heard },
+                          &entry, NULL, &e),
+                  -EINVAL);
+        expect_error(&e, "give the program as an absolute path");
+        ASSERT_EQ(place_and_activate(s,
+                                     &(PlaceActivation){ .program = "/bin/true",
+                                                         .entry_point = true,
+                                                         .progress = hear,
+                                                         .userdata = &heard },
+                                     &entry, NULL, &e),
+                  -EINVAL);
+        expect_error(&e, "no zone given");
+        ASSERT_EQ(place_and_activate(s,
+                                     &(PlaceActivation){ .zone = zone,
+                                                         .program = "/bin/true",
+                                                         .remember = true,
+                                                         .entry_point = true,
+                                                         .progress = hear,
+                                                         .userdata = &heard },
+                                     &entry, NULL, &e),
+                  -EINVAL);
+        expect_error(&e, "remembered only when it is placed");
+        ASSERT_EQ(place_and_activate(NULL, &(PlaceActivation){}, NULL, NULL, NULL), -EINVAL);
+        ASSERT_EQ(heard.n, 0U);
+        ASSERT_TRUE(!entry);
+
+        /* Activating what is not placed: the entry point's refusal, nothing returned. */
+        ASSERT_EQ(place_and_activate(
+                          s,
+                          &(PlaceActivation){ .zone = zone, .program = "/bin/false", .entry_point = true },
+                          &entry, NULL, &e),
+                  -ENOENT);
+        expect_error(&e, "is not placed in");
+        ASSERT_TRUE(!entry);
+
+        /* The entry point, then the drop-in (systemd left alone: no_reload); nothing saved. */
+        ASSERT_EQ(place_and_activate(s,
+                                     &(PlaceActivation){ .zone = zone,
+                                                         .program = "/bin/true",
+                                                         .entry_point = true,
+                                                         .service = "xip-true.service",
+                                                         .dropin_root = dropins,
+                                                         .no_reload = true,
+                                                         .progress = hear,
+                                                         .userdata = &heard },
+                                     &entry, &dropin, &e),
+                  0);
+        ASSERT_EQ(heard.n, 2U);
+        ASSERT_EQ(heard.steps[0], PLACE_ACTIVATE_ENTRY_POINT);
+        ASSERT_EQ(heard.steps[1], PLACE_ACTIVATE_DROPIN);
+        ASSERT_TRUE(asprintf(&want, "%s/bin/true", zone) > 0);
+        ASSERT_STREQ(entry, want);
+        n = readlink(entry, target, sizeof(target) - 1);
+        ASSERT_TRUE(n > 0);
+        target[n] = '\0';
+        ASSERT_STREQ(target, p);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/xip-true.service.d/50-daxmgr-xip.conf", dropins) > 0);
+        ASSERT_STREQ(dropin, want);
+        f = fopen(dropin, "re");
+        ASSERT_TRUE(f);
+        text = calloc(1, 4096);
+        ASSERT_TRUE(text && fread(text, 1, 4095, f) > 0);
+        (void) fclose(f);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "\nBindReadOnlyPaths=%s:", p) > 0);
+        ASSERT_TRUE(strstr(text, want));
+        ASSERT_TRUE(access(file, F_OK) < 0 && errno == ENOENT);
+        ASSERT_EQ(s->n_placements, 1U);
+        ASSERT_TRUE(!s->placements[0].has_activation);
+
+        /* Placing fails without DAX: nothing activated, nothing saved, the state as it was. */
+        heard.n = 0;
+        free(entry);
+        entry = NULL;
+        ASSERT_EQ(place_and_activate(s,
+                                     &(PlaceActivation){ .zone = zone,
+                                                         .program = "/bin/false",
+                                                         .place = true,
+                                                         .remember = true,
+                                                         .entry_point = true,
+                                                         .service = "xip-false.service",
+                                                         .dropin_root = dropins,
+                                                         .no_reload = true,
+                                                         .progress = hear,
+                                                         .userdata = &heard },
+                                     &entry, NULL, &e),
+                  -EOPNOTSUPP);
+        expect_error(&e, "is not DAX");
+        ASSERT_EQ(heard.n, 1U);
+        ASSERT_EQ(heard.steps[0], PLACE_ACTIVATE_PLACE);
+        ASSERT_TRUE(!entry);
+        ASSERT_TRUE(access(file, F_OK) < 0 && errno == ENOENT);
+        ASSERT_EQ(s->n_placements, 1U);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/bin/false", zone) > 0);
+        ASSERT_TRUE(access(want, F_OK) < 0);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/xip-false.service.d", dropins) > 0);
+        ASSERT_TRUE(access(want, F_OK) < 0);
+
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
 }
 
 static PlaceCheck check(Placement *p, PlaceHashCache *cache, bool may_hash) {
