@@ -1557,13 +1557,9 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-int bus_setup(Manager *m) {
+int bus_register_objects(Manager *m) {
         static sd_bus_vtable *vtables[_BUS_OBJECT_KIND_MAX];
         int r;
-
-        r = sd_bus_default_system(&m->bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %s", strerror(-r));
 
         for (BusObjectKind k = 0; k < _BUS_OBJECT_KIND_MAX; k++) {
                 if (!vtables[k])
@@ -1589,6 +1585,18 @@ int bus_setup(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, ROOT_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %s", strerror(-r));
+        return 0;
+}
+
+int bus_setup(Manager *m) {
+        int r;
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %s", strerror(-r));
+        r = bus_register_objects(m);
+        if (r < 0)
+                return r;
 
         r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus", "NameLost", on_name_lost, NULL, m);

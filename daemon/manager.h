@@ -237,6 +237,9 @@ void watch_done(Manager *m);
 
 /* bus.c */
 int bus_setup(Manager *m);
+/* The vtables, node enumerators and object manager of org.daxmgr1 on m->bus, without the
+ * well-known name or the event loop (bus_setup() does both; the unit test serves a socket pair). */
+int bus_register_objects(Manager *m);
 void bus_sync_objects(Manager *m);
 void bus_job_completed(Manager *m, Job *j);
 void bus_job_new(Manager *m, Job *j);
