@@ -134,6 +134,7 @@ enum {
         ARG_ALL,
 };
 
+/* Long only because it has one short case per option; cut up, the options would be scattered. */
 static int parse_argv(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },

@@ -157,6 +157,49 @@ static int print_platform(json_object *all, json_object *mgr) {
         return 0;
 }
 
+/* The inotify watches of the placed originals, and the paths polled instead (Manager.Watches,
+ * WatchLimit, PolledPaths, PollIntervalUSec). */
+static void print_watches(json_object *mgr) {
+        json_object *polled = NULL;
+        size_t n_polled = json_object_object_get_ex(mgr, "PolledPaths", &polled)
+                                  ? json_object_array_length(polled)
+                                  : 0;
+
+        printf("Watches: %" PRIu64 " inotify watch(es) of at most %" PRIu64
+               " on the placed originals; %zu path(s) polled every %" PRIu64 " s\n",
+               u64(mgr, "Watches"), u64(mgr, "WatchLimit"), n_polled,
+               u64(mgr, "PollIntervalUSec") / 1000000);
+        for (size_t i = 0; i < n_polled; i++)
+                printf("  polled: %s\n", json_object_get_string(json_object_array_get_idx(polled, i)));
+}
+
+/* The processes still running a superseded copy of a placed program (Placement.RestartNeeded,
+ * "PID UNIT COMM" each), under one heading; nothing when there are none. */
+static void print_restart_needed(json_object *all) {
+        json_object *pl = objects_of(all, "org.daxmgr1.Placement");
+        bool any = false;
+
+        for (size_t i = 0; pl && i < json_object_array_length(pl); i++) {
+                json_object *o = json_object_array_get_idx(pl, i), *rn;
+
+                if (!json_object_object_get_ex(o, "RestartNeeded", &rn))
+                        continue;
+                for (size_t k = 0; k < json_object_array_length(rn); k++) {
+                        const char *e = json_object_get_string(json_object_array_get_idx(rn, k));
+                        char unit[256] = "", comm[64] = "";
+                        int pid = 0;
+
+                        if (!any)
+                                printf("Restart needed (running a superseded copy):\n");
+                        any = true;
+                        if (sscanf(e, "%d %255s %63[^\n]", &pid, unit, comm) >= 2)
+                                printf("  PID %d (%s), unit %s: %s\n", pid, comm, unit, str(o, "Program"));
+                        else
+                                printf("  %s: %s\n", e, str(o, "Program"));
+                }
+        }
+}
+
 int verb_status(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *all = NULL;
         json_object *mgr, *problems;
@@ -194,46 +237,8 @@ int verb_status(sd_bus *bus, char **args, size_t n) {
                                        json_object_get_string(json_object_array_get_idx(problems, i)));
                 } else
                         printf("Problems: none\n");
-                {
-                        json_object *polled = NULL;
-                        size_t n_polled = json_object_object_get_ex(mgr, "PolledPaths", &polled)
-                                                  ? json_object_array_length(polled)
-                                                  : 0;
-
-                        printf("Watches: %" PRIu64 " inotify watch(es) of at most %" PRIu64
-                               " on the placed originals; %zu path(s) polled every %" PRIu64 " s\n",
-                               u64(mgr, "Watches"), u64(mgr, "WatchLimit"), n_polled,
-                               u64(mgr, "PollIntervalUSec") / 1000000);
-                        for (size_t i = 0; i < n_polled; i++)
-                                printf("  polled: %s\n",
-                                       json_object_get_string(json_object_array_get_idx(polled, i)));
-                }
-                {
-                        json_object *pl = objects_of(all, "org.daxmgr1.Placement");
-                        bool any = false;
-
-                        for (size_t i = 0; pl && i < json_object_array_length(pl); i++) {
-                                json_object *o = json_object_array_get_idx(pl, i), *rn;
-
-                                if (!json_object_object_get_ex(o, "RestartNeeded", &rn))
-                                        continue;
-                                for (size_t k = 0; k < json_object_array_length(rn); k++) {
-                                        const char *e =
-                                                json_object_get_string(json_object_array_get_idx(rn, k));
-                                        char unit[256] = "", comm[64] = "";
-                                        int pid = 0;
-
-                                        if (!any)
-                                                printf("Restart needed (running a superseded copy):\n");
-                                        any = true;
-                                        if (sscanf(e, "%d %255s %63[^\n]", &pid, unit, comm) >= 2)
-                                                printf("  PID %d (%s), unit %s: %s\n", pid, comm, unit,
-                                                       str(o, "Program"));
-                                        else
-                                                printf("  %s: %s\n", e, str(o, "Program"));
-                                }
-                        }
-                }
+                print_watches(mgr);
+                print_restart_needed(all);
         }
         putchar('\n');
         if (print_platform(all, mgr) < 0)
