@@ -106,6 +106,7 @@ int main(int argc, char *argv[]) {
         }
         if (getenv("DAXMGR_DEBUG"))
                 log_max_priority = LOG_DEBUG;
+        log_open();
 
         r = manager_new(&m);
         if (r < 0) {
