@@ -2,7 +2,8 @@
 
 /* The worker: a child forked for one job, so that libndctl's waits for udev, mkfs and large
  * copies never block the event loop. It reports to the daemon over a pipe, one JSON object per
- * line: {"progress": 0.4, "text": "…"} while it works, then exactly one
+ * line: {"progress": 0.4, "text": "…"} while it works, {"log": {"priority": 6, "text": "…",
+ * "fields": {"MESSAGE_ID": "…", …}}} for a key event the daemon logs, then exactly one
  * {"ok": true, "result": {…}} or {"ok": false, "errno": N, "message": "…"}. A worker that dies
  * without the last line (killed, crashed) is a failed job; the next reconcile converges from
  * whatever it left, since every lib operation is atomic or undone on failure. */
