@@ -863,8 +863,9 @@ static void log_job_caller(sd_bus_message *msg, const Job *j) {
         (void) sd_bus_creds_get_pid(c, &pid);
         (void) sd_bus_creds_get_comm(c, &comm);
         (void) sd_bus_creds_get_euid(c, &uid);
-        log_info("Job %" PRIu32 " asked for by %s[%d], uid %u.", j->id, comm ?: "?", (int) pid,
-                 (unsigned) uid);
+        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                   "Job %" PRIu32 " asked for by %s[%d], uid %u.", j->id, comm ?: "?", (int) pid,
+                   (unsigned) uid);
 }
 
 static int reply_job(sd_bus_message *msg, Manager *m, JobType type, const char *target,

@@ -107,6 +107,7 @@ int main(int argc, char *argv[]) {
         }
         if (getenv("DAXMGR_DEBUG"))
                 log_max_priority = LOG_DEBUG;
+        log_open();
 
         r = bus_error_map_register();
         if (r >= 0)

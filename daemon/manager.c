@@ -21,6 +21,7 @@
 #include "strv.h"
 #include "log.h"
 #include "manager.h"
+#include "messages.h"
 #include "reconcile-run.h"
 #include "string-table.h"
 
@@ -585,12 +586,20 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                 free(j->result);
                 j->result = strdup(result);
         }
-        if (error_name)
-                log_error("Job %" PRIu32 " (%s%s%s) failed: %s", j->id, job_type_to_string(j->type),
-                          *j->target ? " " : "", j->target, message ?: error_name);
-        else
-                log_info("Job %" PRIu32 " (%s%s%s) done.", j->id, job_type_to_string(j->type),
-                         *j->target ? " " : "", j->target);
+        {
+                const LogField *f = LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_JOB_FINISHED },
+                                               { "DAXMGR_JOB", j->id_string },
+                                               { "DAXMGR_JOB_TYPE", job_type_to_string(j->type) },
+                                               { "DAXMGR_RESULT", error_name ? "failed" : "done" });
+
+                if (error_name)
+                        log_struct(LOG_ERR, f, "Job %" PRIu32 " (%s%s%s) failed: %s", j->id,
+                                   job_type_to_string(j->type), *j->target ? " " : "", j->target,
+                                   message ?: error_name);
+                else
+                        log_struct(LOG_INFO, f, "Job %" PRIu32 " (%s%s%s) done.", j->id,
+                                   job_type_to_string(j->type), *j->target ? " " : "", j->target);
+        }
 
         if (j->type == JOB_RECONCILE) {
                 m->last_reconcile_usec = j->finished_usec;
@@ -616,33 +625,79 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                 free(m->last_plan_key);
                 m->last_plan_key = plan_key(m->plan);
                 {
-                        unsigned steps = 0;
+                        unsigned steps = 0, problems;
                         struct json_object *r = j->result ? json_tokener_parse(j->result) : NULL, *v;
+                        const LogField *f;
 
                         if (r && json_object_object_get_ex(r, "steps", &v))
                                 steps = (unsigned) json_object_get_int(v);
                         json_object_put(r);
-                        bus_emit_reconciled(m, steps, m->plan ? (unsigned) m->plan->n_problems : 0);
+                        problems = m->plan ? (unsigned) m->plan->n_problems : 0;
+                        f = LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_RECONCILE_FINISHED },
+                                       { "DAXMGR_JOB", j->id_string },
+                                       { "DAXMGR_RESULT", error_name ? "failed" : "done" });
+                        if (error_name)
+                                log_struct(LOG_WARNING, f, "Reconcile finished: failed; %u problem(s) left.",
+                                           problems);
+                        else
+                                log_struct(LOG_INFO, f,
+                                           "Reconcile finished: %u step(s) done; %u problem(s) left.", steps,
+                                           problems);
+                        bus_emit_reconciled(m, steps, problems);
                 }
         }
         bus_job_completed(m, j);
         manager_dispatch_queue(m);
 }
 
+/* A key event the worker reports (worker.c, event()), logged from here with the job's id. */
+static void job_log_event(Job *j, struct json_object *l) {
+        struct json_object *fields = NULL, *prio = NULL, *text = NULL;
+        _cleanup_free_ LogField *f = NULL;
+        int priority = LOG_INFO;
+        size_t n = 0;
+
+        if (!json_object_object_get_ex(l, "text", &text) || !json_object_is_type(text, json_type_string))
+                return;
+        if (json_object_object_get_ex(l, "priority", &prio) && json_object_is_type(prio, json_type_int))
+                priority = json_object_get_int(prio);
+        if (priority < LOG_EMERG || priority > LOG_DEBUG)
+                priority = LOG_INFO;
+        if (!json_object_object_get_ex(l, "fields", &fields) ||
+            !json_object_is_type(fields, json_type_object))
+                fields = NULL;
+        f = calloc((fields ? (size_t) json_object_object_length(fields) : 0) + 2, sizeof(LogField));
+        if (f) {
+                f[n++] = (LogField){ "DAXMGR_JOB", j->id_string };
+                if (fields) {
+                        json_object_object_foreach(fields, key, val) {
+                                if (json_object_is_type(val, json_type_string) &&
+                                    strcmp(key, "DAXMGR_JOB") != 0)
+                                        f[n++] = (LogField){ key, json_object_get_string(val) };
+                        }
+                }
+        }
+        /* Without memory for the fields, the message alone. */
+        log_struct(priority, f, "%s", json_object_get_string(text));
+}
+
 static void job_handle_line(Job *j, const char *line) {
         struct json_object *o = json_tokener_parse(line), *v;
 
         if (!o) {
-                log_warning("Job %" PRIu32 ": the worker wrote a line that is not JSON: %.200s", j->id,
-                            line);
+                log_struct(LOG_WARNING, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                           "Job %" PRIu32 ": the worker wrote a line that is not JSON: %.200s", j->id, line);
                 return;
         }
-        if (json_object_object_get_ex(o, "progress", &v)) {
+        if (json_object_object_get_ex(o, "log", &v)) {
+                job_log_event(j, v);
+        } else if (json_object_object_get_ex(o, "progress", &v)) {
                 j->progress = json_object_get_double(v);
                 if (json_object_object_get_ex(o, "text", &v)) {
                         free(j->progress_text);
                         j->progress_text = strdup(json_object_get_string(v));
-                        log_info("Job %" PRIu32 ": %s", j->id, j->progress_text);
+                        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                                   "Job %" PRIu32 ": %s", j->id, j->progress_text);
                 }
                 bus_sync_objects(j->manager);
         } else if (json_object_object_get_ex(o, "ok", &v)) {
@@ -681,7 +736,8 @@ static int on_job_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         }
         if (j->n_buf + (size_t) n > 1024 * 1024) {
-                log_warning("Job %" PRIu32 ": the worker's output is too long; dropping it", j->id);
+                log_struct(LOG_WARNING, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                           "Job %" PRIu32 ": the worker's output is too long; dropping it", j->id);
                 j->n_buf = 0;
         }
         {
@@ -782,8 +838,9 @@ static int job_start(Job *j) {
         (void) sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_job_exit, j);
         j->state = JOB_RUNNING;
         m->running = j;
-        log_info("Job %" PRIu32 " (%s%s%s) started in worker %d.", j->id, job_type_to_string(j->type),
-                 *j->target ? " " : "", j->target, (int) pid);
+        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                   "Job %" PRIu32 " (%s%s%s) started in worker %d.", j->id, job_type_to_string(j->type),
+                   *j->target ? " " : "", j->target, (int) pid);
         manager_update_status(m);
         bus_sync_objects(m);
         return 0;
@@ -831,6 +888,7 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
         j->manager = m;
         j->fd = -1;
         j->id = m->next_job_id++;
+        (void) snprintf(j->id_string, sizeof(j->id_string), "%" PRIu32, j->id);
         j->type = type;
         j->args = args;
         j->caller = caller;
@@ -849,8 +907,8 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
         }
         m->jobs = nj;
         m->jobs[m->n_jobs++] = j;
-        log_info("Job %" PRIu32 " queued: %s%s%s", j->id, job_type_to_string(type), *j->target ? " " : "",
-                 j->target);
+        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }), "Job %" PRIu32 " queued: %s%s%s",
+                   j->id, job_type_to_string(type), *j->target ? " " : "", j->target);
         bus_sync_objects(m);
         bus_job_new(m, j);
         /* Start it from the event loop, after the method's reply has gone out. */

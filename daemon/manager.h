@@ -89,6 +89,7 @@ typedef struct RestartNeeded {
 typedef struct Job {
         Manager *manager;
         uint32_t id;
+        char id_string[sizeof("4294967295")]; /* DAXMGR_JOB= of its lines in the journal */
         char *path;
         JobType type;
         char *target;

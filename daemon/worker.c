@@ -2,7 +2,8 @@
 
 /* The worker: a child forked for one job, so that libndctl's waits for udev, mkfs and large
  * copies never block the event loop. It reports to the daemon over a pipe, one JSON object per
- * line: {"progress": 0.4, "text": "…"} while it works, then exactly one
+ * line: {"progress": 0.4, "text": "…"} while it works, {"log": {"priority": 6, "text": "…",
+ * "fields": {"MESSAGE_ID": "…", …}}} for a key event the daemon logs, then exactly one
  * {"ok": true, "result": {…}} or {"ok": false, "errno": N, "message": "…"}. A worker that dies
  * without the last line (killed, crashed) is a failed job; the next reconcile converges from
  * whatever it left, since every lib operation is atomic or undone on failure. */
@@ -21,6 +22,7 @@
 #include "format.h"
 #include "log.h"
 #include "manager.h"
+#include "messages.h"
 #include "mount-util.h"
 #include "namespace.h"
 #include "strv.h"
@@ -66,6 +68,122 @@ static void progress(int fd, double fraction, const char *fmt, ...) {
         json_object_object_add(o, "progress", json_object_new_double(fraction));
         json_object_object_add(o, "text", json_object_new_string(text ?: ""));
         emit(fd, o);
+}
+
+/* A key event of the job, with its journal fields (messages.h): the daemon logs it from its own
+ * process with the job's (job_handle_line()), so that the journal files it under the unit even
+ * when this worker has exited before journald reads it (log.c). */
+static void event(int fd, int priority, const LogField *fields, const char *fmt, ...) _printf_(4, 5);
+static void event(int fd, int priority, const LogField *fields, const char *fmt, ...) {
+        struct json_object *o, *l, *f;
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        if (!text)
+                return; /* out of memory: the job's own lines still say what happened */
+        o = json_object_new_object();
+        l = json_object_new_object();
+        f = json_object_new_object();
+        for (size_t i = 0; fields && fields[i].name; i++)
+                if (fields[i].value)
+                        json_object_object_add(f, fields[i].name, json_object_new_string(fields[i].value));
+        json_object_object_add(l, "priority", json_object_new_int(priority));
+        json_object_object_add(l, "text", json_object_new_string(text));
+        json_object_object_add(l, "fields", f);
+        json_object_object_add(o, "log", l);
+        emit(fd, o);
+}
+
+/* @dev is NULL when the new namespace was not found again: then it is named by @name. */
+static void event_namespace_created(int fd, const char *dev, const char *name, const char *region,
+                                    NamespaceMode mode) {
+        event(fd, LOG_INFO,
+              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_NAMESPACE_CREATED }, { "DAXMGR_NAMESPACE", dev },
+                         { "DAXMGR_NAMESPACE_NAME", name }, { "DAXMGR_REGION", region }),
+              "Created %s namespace %s%s%s%s%s in %s.", namespace_mode_to_string(mode) ?: "?", dev ?: "",
+              dev && name ? " " : "", name ? "\"" : "", name ?: "", name ? "\"" : "", region ?: "?");
+}
+
+/* @n: the namespace as found before the mount (NULL if it was not). */
+static void event_dax_mount(int fd, int r, const char *error, const TopoNamespace *n, const char *blockdev,
+                            const char *mount_point, DaxMode dax) {
+        const LogField *f = LOG_FIELDS(
+                { "MESSAGE_ID", r >= 0 ? DAXMGR_MESSAGE_DAX_MOUNTED : DAXMGR_MESSAGE_DAX_REFUSED },
+                { "DAXMGR_NAMESPACE", n ? n->dev : NULL }, { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL },
+                { "DAXMGR_MOUNT_POINT", mount_point });
+
+        if (r >= 0)
+                event(fd, LOG_INFO, f, "Mounted %s (%s) at %s with dax=%s: DAX is in effect.",
+                      blockdev ?: "?", n ? n->dev : "?", mount_point ?: "?", dax_mode_to_string(dax));
+        else
+                event(fd, LOG_ERR, f, "%s", error_message(error, r));
+}
+
+static void event_zone_ready(int fd, const char *zone, const TopoNamespace *n) {
+        event(fd, LOG_INFO,
+              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_ZONE_READY }, { "DAXMGR_ZONE", zone },
+                         { "DAXMGR_NAMESPACE", n ? n->dev : NULL }),
+              "Zone %s is ready: new files in it are DAX.", zone);
+}
+
+static void event_placed(int fd, const char *zone, const char *program, bool with_libraries) {
+        event(fd, LOG_INFO,
+              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_PROGRAM_PLACED }, { "DAXMGR_ZONE", zone },
+                         { "DAXMGR_PROGRAM", program }),
+              "Placed %s%s in zone %s.", program, with_libraries ? " with its libraries" : "", zone);
+}
+
+/* The event of a reconcile step that succeeded, if it is one; @t is the snapshot it was planned on. */
+static void event_step(int fd, DaxContext *c, const Topology *t, const ReconcileStep *s) {
+        const TopoNamespace *n = NULL;
+
+        if (s->namespace)
+                (void) topology_find_namespace(t, s->namespace, NULL, &n);
+
+        switch (s->type) {
+        case RECONCILE_CREATE_NAMESPACE: {
+                /* Its kernel name, which only a new look shows. */
+                _cleanup_topology_ Topology *after = NULL;
+
+                dax_context_invalidate(c);
+                n = NULL;
+                if (topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &after, NULL) >= 0)
+                        (void) topology_find_namespace(after, s->namespace, NULL, &n);
+                event_namespace_created(fd, n ? n->dev : NULL, s->namespace, s->region, s->ns.mode);
+                break;
+        }
+        case RECONCILE_MOUNT: {
+                _cleanup_free_ char *blockdev = NULL;
+
+                if (!s->device && n && n->blockdev)
+                        blockdev = asprintf_safe("/dev/%s", n->blockdev);
+                event_dax_mount(fd, 0, NULL, n, s->device ?: blockdev, s->mount_point, s->dax);
+                break;
+        }
+        case RECONCILE_CREATE_ZONE:
+                event_zone_ready(fd, s->zone, n);
+                break;
+        case RECONCILE_PLACE:
+                event_placed(fd, s->zone, s->program, s->with_libraries);
+                break;
+        case RECONCILE_CREATE_CXL_REGION:
+        case RECONCILE_RECONFIGURE:
+        case RECONCILE_FORMAT:
+        case RECONCILE_DEVDAX_ACCESS:
+        case RECONCILE_DEVDAX_MODE:
+        case RECONCILE_REFRESH:
+        case RECONCILE_WRITE_DROPIN:
+        case RECONCILE_WRITE_ENTRY_POINT:
+        case RECONCILE_BIND_HOST:
+        case RECONCILE_DEACTIVATE:
+        case _RECONCILE_STEP_TYPE_MAX:
+        case _RECONCILE_STEP_TYPE_INVALID:
+                break;
+        }
 }
 
 _Noreturn static void finish(int fd, int r, const char *error, struct json_object *result) {
@@ -186,7 +304,20 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                         const char *msg = error_message(error, r);
                         char *nf = NULL;
 
-                        log_error("%s: %s", s->section ?: "?", msg);
+                        if (s->type == RECONCILE_MOUNT && r == -EOPNOTSUPP) {
+                                /* DAX refused: the same line, with the event's fields. */
+                                const TopoNamespace *n = NULL;
+
+                                if (s->namespace)
+                                        (void) topology_find_namespace(t, s->namespace, NULL, &n);
+                                event(fd, LOG_ERR,
+                                      LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_DAX_REFUSED },
+                                                 { "DAXMGR_NAMESPACE", n ? n->dev : NULL },
+                                                 { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL },
+                                                 { "DAXMGR_MOUNT_POINT", s->mount_point }),
+                                      "%s: %s", s->section ?: "?", msg);
+                        } else
+                                log_error("%s: %s", s->section ?: "?", msg);
                         nf = asprintf_safe("%s%s%s: %s", failures ?: "", failures ? "; " : "",
                                            s->section ?: "?", msg);
                         if (nf) { /* out of memory: keep the failures listed so far */
@@ -199,6 +330,7 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                                 first_error = r;
                         continue;
                 }
+                event_step(fd, c, t, s);
                 done++;
         }
 
@@ -312,6 +444,13 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                          req.region ?: "the first region with room");
                 r = namespace_create(c, &req, &dev, &uuid, &raw_uuid, &error);
                 if (r >= 0) {
+                        /* Picked by namespace_create(): namespaceX.Y is in regionX. */
+                        _cleanup_free_ char *picked =
+                                !req.region && strncmp(dev, "namespace", 9) == 0
+                                        ? asprintf_safe("region%.*s", (int) strcspn(dev + 9, "."), dev + 9)
+                                        : NULL;
+
+                        event_namespace_created(fd, dev, req.name, req.region ?: picked, req.ns.mode);
                         json_object_object_add(res, "device", json_object_new_string(dev));
                         if (uuid)
                                 json_object_object_add(res, "uuid", json_object_new_string(uuid));
@@ -320,10 +459,26 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 }
                 break;
         }
-        case JOB_DESTROY_NAMESPACE:
+        case JOB_DESTROY_NAMESPACE: {
+                _cleanup_topology_ Topology *t = NULL;
+                const TopoNamespace *n = NULL;
+                const char *key = arg_str(a, "namespace");
+
+                /* Its kernel name and label name for the journal: the key is its uuid (worker_key()). */
+                if (key && topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0)
+                        (void) topology_find_namespace(t, key, NULL, &n);
                 progress(fd, 0, "destroying namespace %s", j->target);
-                r = namespace_destroy(c, arg_str(a, "namespace"), arg_bool(a, "force", false), &error);
+                r = namespace_destroy(c, key, arg_bool(a, "force", false), &error);
+                if (r >= 0)
+                        event(fd, LOG_INFO,
+                              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_NAMESPACE_DESTROYED },
+                                         { "DAXMGR_NAMESPACE", n ? n->dev : NULL },
+                                         { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL }),
+                              "Destroyed namespace %s%s%s%s.", n ? n->dev : j->target,
+                              n && n->name ? " \"" : "", n && n->name ? n->name : "",
+                              n && n->name ? "\"" : "");
                 break;
+        }
 
         case JOB_FORMAT: {
                 FormatOptions o = {
@@ -349,12 +504,18 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         .dax = dax < 0 ? DAX_MODE_ALWAYS : dax,
                         .options = arg_str(a, "options"),
                 };
-                r = find_blockdev(c, arg_str(a, "namespace"), NULL, NULL, &dev, &error);
+                _cleanup_topology_ Topology *t = NULL;
+                const TopoNamespace *n = NULL;
+
+                r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, &error);
                 if (r < 0)
                         break;
                 progress(fd, 0, "mounting %s at %s with dax=%s", dev, arg_str(a, "mount_point"),
                          dax_mode_to_string(req.dax));
                 r = dax_mount(dev, arg_str(a, "mount_point"), &req, &error);
+                /* 1: already mounted so, no event. */
+                if (r == 0 || r == -EOPNOTSUPP)
+                        event_dax_mount(fd, r, error, n, dev, arg_str(a, "mount_point"), req.dax);
                 break;
         }
         case JOB_UNMOUNT:
@@ -438,6 +599,11 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                         };
 
                         r = place_and_activate(s, &pa, &path, NULL, &error);
+                        if (r >= 0) {
+                                const Placement *p = place_state_find_program(s, zone, program);
+
+                                event_placed(fd, zone, p ? p->program : program, pa.with_libraries);
+                        }
                         if (r >= 0 && path)
                                 json_object_object_add(res, "entry_point", json_object_new_string(path));
                         break; /* saved by place_and_activate() */
@@ -452,6 +618,17 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 }
                 if (r >= 0)
                         r = place_state_save(s, &error);
+                if (r >= 0 && j->type == JOB_CREATE_ZONE)
+                        event_zone_ready(fd, zone, NULL);
+                else if (r >= 0 && j->type == JOB_UNPLACE) {
+                        /* Named as placed: by the file it resolves to (python3 → python3.11). */
+                        _cleanup_free_ char *real = realpath(program, NULL);
+
+                        event(fd, LOG_INFO,
+                              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_PROGRAM_REMOVED },
+                                         { "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", real ?: program }),
+                              "Removed %s from zone %s.", real ?: program, zone);
+                }
                 break;
         }
         case _JOB_TYPE_MAX:

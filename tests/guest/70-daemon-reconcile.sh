@@ -7,15 +7,43 @@
 #
 # daxmgrd under systemd realizes a declarative configuration: an fsdax namespace formatted and
 # mounted with DAX, a zone on it, a placed program activated for a service through a drop-in, and
-# a devdax namespace with an owner and permissions. ndctl and the mount table agree; a second
-# reconcile changes nothing; the objects, properties, methods and signals are there for busctl and
-# gdbus; an invalid configuration is reported while the daemon keeps the last good one. After a
-# reboot the same state is found again by name.
+# a devdax namespace with an owner and permissions. ndctl and the mount table agree; the journal
+# holds each key event once with its MESSAGE_ID= and DAXMGR_* fields (a namespace, a placement
+# made and undone by hand too), the old lines' words unchanged; a second reconcile changes nothing;
+# the objects, properties, methods and signals are there for busctl and gdbus; an invalid
+# configuration is reported while the daemon keeps the last good one. After a reboot the same
+# state is found again by name, and nothing is created again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
 SLEEPER=/usr/libexec/daxmgr/daxmgr-static-sleeper
 DAEMON_CLEANUP_UNITS=xip-sleeper.service
+
+# The MESSAGE_ID= of the key events (daemon/messages.h, docs/ARCHITECTURE.md "Logs"): fixed, so
+# written out here rather than read from the header.
+MSG_NS_CREATED=669c40123bd14cd1b593e36b5fe32935
+MSG_NS_DESTROYED=16f2df5cd7cb4161981ebe4eaca961d7
+MSG_DAX_MOUNTED=dff2c4b5b36642febf26e07b0a877638
+MSG_ZONE_READY=f34dea45dab44b0aa18ff665aadd1a14
+MSG_PLACED=f45b1f02e1114efcbdf4c9419f62cd3c
+MSG_REMOVED=17834bd1d46b4998b4e2029e4f85f3d8
+MSG_RECONCILED=6e58a64d1cb24a21847c58e204437b57
+MSG_JOB_FINISHED=651b23c633254a3dacd1a89decc970f1
+
+# events MATCH...: the entries of the running daxmgrd in the journal that match (journalctl's
+# FIELD=VALUE, all of them), one JSON object a line. Job ids start at 1 in each daemon process,
+# hence its _PID.
+events() {
+    journalctl --sync
+    journalctl -b -o json --no-pager _SYSTEMD_UNIT=daxmgrd.service _PID="$(systemctl show -P MainPID daxmgrd)" "$@"
+}
+
+# event_field FILE FIELD: FIELD of the one entry in FILE (events' output); fails unless there is
+# exactly one.
+event_field() {
+    [ "$(jq -s length "$1")" = 1 ] || { cat "$1"; fail "$(basename "$1"): $(jq -s length "$1") entries, not 1"; }
+    jq -r --arg f "$2" '.[$f] // "(none)"' "$1"
+}
 
 if [ "${DAXMGR_TEST_BOOT:-1}" = 1 ]; then
     step "the configuration is valid"
@@ -78,6 +106,70 @@ UNIT
         fail "no drop-in for xip-sleeper.service"
     check_eq "entry point" 1 "$(test -e /mnt/data/xip/bin/daxmgr-static-sleeper && echo 1)"
 
+    step "the journal: each key event once, with its MESSAGE_ID= and fields"
+    nsdev=$(ndctl_ns dev data)
+    events MESSAGE_ID=$MSG_NS_CREATED DAXMGR_NAMESPACE="$nsdev" >"$out/ev-created.json"
+    jq -c '{MESSAGE, DAXMGR_NAMESPACE, DAXMGR_NAMESPACE_NAME, DAXMGR_REGION, DAXMGR_JOB, PRIORITY}' "$out/ev-created.json"
+    check_eq "namespace created: MESSAGE" "Created fsdax namespace $nsdev \"data\" in region0." \
+        "$(event_field "$out/ev-created.json" MESSAGE)"
+    check_eq "namespace created: DAXMGR_NAMESPACE_NAME" data "$(event_field "$out/ev-created.json" DAXMGR_NAMESPACE_NAME)"
+    check_eq "namespace created: DAXMGR_REGION" region0 "$(event_field "$out/ev-created.json" DAXMGR_REGION)"
+    check_eq "namespace created: PRIORITY" 6 "$(event_field "$out/ev-created.json" PRIORITY)"
+    check_eq "namespace created: SYSLOG_IDENTIFIER" daxmgrd "$(event_field "$out/ev-created.json" SYSLOG_IDENTIFIER)"
+    jid=$(event_field "$out/ev-created.json" DAXMGR_JOB)
+    events MESSAGE_ID=$MSG_NS_CREATED DAXMGR_NAMESPACE_NAME=vmem >"$out/ev-created-vmem.json"
+    check_eq "devdax namespace created: DAXMGR_NAMESPACE" "$(ndctl_ns dev vmem)" \
+        "$(event_field "$out/ev-created-vmem.json" DAXMGR_NAMESPACE)"
+    events MESSAGE_ID=$MSG_DAX_MOUNTED DAXMGR_MOUNT_POINT=/mnt/data >"$out/ev-mounted.json"
+    check_eq "mounted: MESSAGE" "Mounted /dev/$blk ($nsdev) at /mnt/data with dax=always: DAX is in effect." \
+        "$(event_field "$out/ev-mounted.json" MESSAGE)"
+    check_eq "mounted: DAXMGR_NAMESPACE" "$nsdev" "$(event_field "$out/ev-mounted.json" DAXMGR_NAMESPACE)"
+    events MESSAGE_ID=$MSG_ZONE_READY DAXMGR_ZONE=/mnt/data/xip >"$out/ev-zone.json"
+    check_eq "zone ready: MESSAGE" "Zone /mnt/data/xip is ready: new files in it are DAX." \
+        "$(event_field "$out/ev-zone.json" MESSAGE)"
+    check_eq "zone ready: DAXMGR_NAMESPACE" "$nsdev" "$(event_field "$out/ev-zone.json" DAXMGR_NAMESPACE)"
+    events MESSAGE_ID=$MSG_PLACED DAXMGR_ZONE=/mnt/data/xip DAXMGR_PROGRAM=$SLEEPER >"$out/ev-placed.json"
+    check_eq "placed: MESSAGE" "Placed $SLEEPER in zone /mnt/data/xip." "$(event_field "$out/ev-placed.json" MESSAGE)"
+    # The job that made the namespace: its end, in the words of before, and the reconcile's.
+    events MESSAGE_ID=$MSG_JOB_FINISHED DAXMGR_JOB="$jid" >"$out/ev-job.json"
+    check_eq "job finished: MESSAGE" "Job $jid (reconcile) done." "$(event_field "$out/ev-job.json" MESSAGE)"
+    check_eq "job finished: DAXMGR_JOB_TYPE" reconcile "$(event_field "$out/ev-job.json" DAXMGR_JOB_TYPE)"
+    check_eq "job finished: DAXMGR_RESULT" done "$(event_field "$out/ev-job.json" DAXMGR_RESULT)"
+    events MESSAGE_ID=$MSG_RECONCILED DAXMGR_JOB="$jid" >"$out/ev-reconciled.json"
+    check_eq "reconcile finished: DAXMGR_RESULT" done "$(event_field "$out/ev-reconciled.json" DAXMGR_RESULT)"
+    event_field "$out/ev-reconciled.json" MESSAGE | grep -qx 'Reconcile finished: [1-9][0-9]* step(s) done; [0-9]* problem(s) left\.' ||
+        fail "reconcile finished: MESSAGE is \"$(event_field "$out/ev-reconciled.json" MESSAGE)\""
+    # The job's own lines carry its id too, and read as before where people and tests look.
+    check_ge "lines of job $jid" 4 "$(events DAXMGR_JOB="$jid" | jq -s length)"
+    journalctl -b -u daxmgrd -o short --no-pager | grep -qF "daxmgrd[$(systemctl show -P MainPID daxmgrd)]: Job $jid (reconcile) done." ||
+        fail "journalctl -o short lacks \"daxmgrd[PID]: Job $jid (reconcile) done.\""
+
+    step "the journal: a namespace, a placement made and undone by hand"
+    job=$(call CreateNamespace 'a{sv}' 4 region s region1 size s 64M mode s raw name s jtmp)
+    check_eq "create-namespace job" done "$(wait_job "$job")"
+    tmpdev=$(ndctl_ns dev jtmp)
+    events MESSAGE_ID=$MSG_NS_CREATED DAXMGR_JOB="${job##*/}" >"$out/ev-created-jtmp.json"
+    check_eq "created by hand: DAXMGR_NAMESPACE" "$tmpdev" "$(event_field "$out/ev-created-jtmp.json" DAXMGR_NAMESPACE)"
+    check_eq "created by hand: MESSAGE" "Created raw namespace $tmpdev \"jtmp\" in region1." \
+        "$(event_field "$out/ev-created-jtmp.json" MESSAGE)"
+    job=$(call DestroyNamespace 'sa{sv}' jtmp 1 force b true)
+    check_eq "destroy-namespace job" done "$(wait_job "$job")"
+    events MESSAGE_ID=$MSG_NS_DESTROYED DAXMGR_NAMESPACE="$tmpdev" >"$out/ev-destroyed.json"
+    check_eq "destroyed: MESSAGE" "Destroyed namespace $tmpdev \"jtmp\"." "$(event_field "$out/ev-destroyed.json" MESSAGE)"
+    check_eq "destroyed: DAXMGR_JOB" "${job##*/}" "$(event_field "$out/ev-destroyed.json" DAXMGR_JOB)"
+    job=$(call Place 'ssa{sv}' /mnt/data/xip /usr/bin/true 1 entry_point b false)
+    check_eq "place job" done "$(wait_job "$job")"
+    events MESSAGE_ID=$MSG_PLACED DAXMGR_JOB="${job##*/}" >"$out/ev-placed-true.json"
+    check_eq "placed by hand: DAXMGR_PROGRAM" /usr/bin/true "$(event_field "$out/ev-placed-true.json" DAXMGR_PROGRAM)"
+    check_eq "placed by hand: DAXMGR_ZONE" /mnt/data/xip "$(event_field "$out/ev-placed-true.json" DAXMGR_ZONE)"
+    job=$(call Unplace 'ssa{sv}' /mnt/data/xip /usr/bin/true 0)
+    check_eq "unplace job" done "$(wait_job "$job")"
+    events MESSAGE_ID=$MSG_REMOVED DAXMGR_JOB="${job##*/}" >"$out/ev-removed.json"
+    check_eq "removed: MESSAGE" "Removed /usr/bin/true from zone /mnt/data/xip." "$(event_field "$out/ev-removed.json" MESSAGE)"
+    events MESSAGE_ID=$MSG_JOB_FINISHED DAXMGR_JOB="${job##*/}" >"$out/ev-job-unplace.json"
+    check_eq "unplace job finished: DAXMGR_JOB_TYPE" unplace "$(event_field "$out/ev-job-unplace.json" DAXMGR_JOB_TYPE)"
+    wait_settled 60
+
     step "the program runs in place, as the daemon's own VerifyProcess says"
     systemctl start xip-sleeper.service
     pid=$(systemctl show -P MainPID xip-sleeper.service)
@@ -93,6 +185,9 @@ UNIT
     job=$(call Reconcile 'a{sv}' 0)
     check_eq "reconcile job" "done" "$(wait_job "$job")"
     check_eq "steps done" 0 "$(prop "$job" Job Result | jq .steps)"
+    events MESSAGE_ID=$MSG_RECONCILED DAXMGR_JOB="${job##*/}" >"$out/ev-reconciled-again.json"
+    check_eq "reconcile finished: MESSAGE" "Reconcile finished: 0 step(s) done; 0 problem(s) left." \
+        "$(event_field "$out/ev-reconciled-again.json" MESSAGE)"
     ndctl_json list -N | jq -c '[.[] | {name, uuid, mode, size}] | sort_by(.name)' >"$out/ns-after.json"
     check_eq "namespaces unchanged" "$(cat "$out/ns-before.json")" "$(cat "$out/ns-after.json")"
 
@@ -197,6 +292,9 @@ blk=$(ndctl_ns blockdev data)
 check_eq "data mounted at /mnt/data" "/mnt/data" "$(findmnt -rno TARGET "/dev/$blk")"
 check_eq "placed copy still there" 1 "$(test -f /mnt/data/xip/root$SLEEPER && echo 1)"
 check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
+journalctl --sync
+check_eq "namespace-created events in this boot" 0 \
+    "$(journalctl -b -o json --no-pager MESSAGE_ID=$MSG_NS_CREATED | jq -s length)"
 journalctl -b -u daxmgrd --no-pager | tail -15
 
 step "an entry point written by the previous version is written again, and then keeps the name"
