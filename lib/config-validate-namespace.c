@@ -95,38 +95,11 @@ static int parse_mount_options(const RawSection *s, char **ret, char **ret_error
         return *ret ? 0 : -ENOMEM;
 }
 
-int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char **ret_error) {
+/* Mode=: required, and one daxmgr manages. */
+static int namespace_mode(const RawSection *s, ConfigNamespace *ns, char **ret_error) {
         static const char *const modes[] = { "fsdax", "devdax", "raw" };
-        static const ConfigNamespaceKey fsdax_keys[] = { CONFIG_NAMESPACE_FILESYSTEM,
-                                                         CONFIG_NAMESPACE_MOUNT_POINT, CONFIG_NAMESPACE_DAX,
-                                                         CONFIG_NAMESPACE_MOUNT_OPTIONS };
-        static const ConfigNamespaceKey devdax_keys[] = { CONFIG_NAMESPACE_OWNER, CONFIG_NAMESPACE_GROUP,
-                                                          CONFIG_NAMESPACE_PERMISSIONS,
-                                                          CONFIG_NAMESPACE_SYSTEM_RAM };
         const RawValue *v = s->values;
-        _cleanup_free_ char *origin = NULL;
-        const char *why;
         int r;
-
-        *ns = (ConfigNamespace){
-                .region = { .kind = CONFIG_REGION_ANY },
-                .map = PFN_MAP_DEV,
-                .filesystem = CONFIG_FILESYSTEM_XFS,
-                .dax = DAX_MODE_ALWAYS,
-                .permissions = (mode_t) -1,
-                .system_ram = CONFIG_SYSTEM_RAM_NO,
-                .section = s->where,
-        };
-        ns->name = strdup(s->name);
-        if (!ns->name)
-                return -ENOMEM;
-        for (size_t k = 0; k < _CONFIG_NAMESPACE_KEY_MAX; k++)
-                if (v[k].value)
-                        ns->where[k] = v[k].where;
-
-        r = parse_region(p->config, s, &ns->region, ret_error);
-        if (r < 0)
-                return r;
 
         r = required(s, CONFIG_NAMESPACE_MODE, "fsdax, devdax or raw", ret_error);
         if (r < 0)
@@ -137,9 +110,13 @@ int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char
                             "sector mode (BTT) is not managed by daxmgr: use fsdax, devdax or raw");
         if (ns->mode < 0)
                 return choice_error(ret_error, s, CONFIG_NAMESPACE_MODE, modes, ELEMENTSOF(modes), "a mode");
-        origin = mode_origin(s);
-        if (!origin)
-                return -ENOMEM;
+        return 0;
+}
+
+/* The layout keys: Size=, and Align= and Map= (fsdax and devdax only). */
+static int namespace_layout(const RawSection *s, ConfigNamespace *ns, const char *origin, char **ret_error) {
+        const RawValue *v = s->values;
+        int r;
 
         r = required(s, CONFIG_NAMESPACE_SIZE,
                      "bytes with K, M, G or T (16G), a percentage of the region (50%), "
@@ -180,9 +157,19 @@ int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char
                                             "a place for the struct pages");
                 }
         }
-        r = bool_value(s, CONFIG_NAMESPACE_DESTROY, false, &ns->destroy, ret_error);
-        if (r < 0)
-                return r;
+        return 0;
+}
+
+/* The keys of one mode set in a namespace of another. */
+static int namespace_other_mode_keys(const RawSection *s, const ConfigNamespace *ns, const char *origin,
+                                     char **ret_error) {
+        static const ConfigNamespaceKey fsdax_keys[] = { CONFIG_NAMESPACE_FILESYSTEM,
+                                                         CONFIG_NAMESPACE_MOUNT_POINT, CONFIG_NAMESPACE_DAX,
+                                                         CONFIG_NAMESPACE_MOUNT_OPTIONS };
+        static const ConfigNamespaceKey devdax_keys[] = { CONFIG_NAMESPACE_OWNER, CONFIG_NAMESPACE_GROUP,
+                                                          CONFIG_NAMESPACE_PERMISSIONS,
+                                                          CONFIG_NAMESPACE_SYSTEM_RAM };
+        const RawValue *v = s->values;
 
         for (size_t i = 0; i < ELEMENTSOF(fsdax_keys); i++)
                 if (ns->mode != NAMESPACE_MODE_FSDAX && v[fsdax_keys[i]].value)
@@ -194,108 +181,167 @@ int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char
                         return fail(ret_error, -EINVAL, raw_where(s, devdax_keys[i]),
                                     raw_key_name(s, devdax_keys[i]),
                                     "applies to devdax namespaces only (%s)", origin);
+        return 0;
+}
 
-        if (ns->mode == NAMESPACE_MODE_FSDAX) {
-                if (v[CONFIG_NAMESPACE_FILESYSTEM].value) {
-                        ns->filesystem = config_filesystem_from_string(v[CONFIG_NAMESPACE_FILESYSTEM].value);
-                        if (ns->filesystem < 0)
-                                return choice_error(ret_error, s, CONFIG_NAMESPACE_FILESYSTEM,
-                                                    config_filesystem_table, _CONFIG_FILESYSTEM_MAX,
-                                                    "a file system daxmgr makes");
-                }
-                if (v[CONFIG_NAMESPACE_DAX].value) {
-                        static const char *const daxes[] = { "always", "inode" };
+/* The fsdax keys: the file system and its mount. */
+static int namespace_fsdax_keys(Parser *p, const RawSection *s, ConfigNamespace *ns, char **ret_error) {
+        const RawValue *v = s->values;
+        const char *why;
+        int r;
 
-                        ns->dax = dax_mode_from_string(v[CONFIG_NAMESPACE_DAX].value);
-                        if (ns->dax == DAX_MODE_NEVER)
-                                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_DAX), "DAX",
-                                            "never would defeat the purpose of pmem: use always or inode");
-                        if (ns->dax < 0)
-                                return choice_error(ret_error, s, CONFIG_NAMESPACE_DAX, daxes,
-                                                    ELEMENTSOF(daxes), "a DAX mode");
-                }
-                r = parse_mount_options(s, &ns->mount_options, ret_error);
+        if (v[CONFIG_NAMESPACE_FILESYSTEM].value) {
+                ns->filesystem = config_filesystem_from_string(v[CONFIG_NAMESPACE_FILESYSTEM].value);
+                if (ns->filesystem < 0)
+                        return choice_error(ret_error, s, CONFIG_NAMESPACE_FILESYSTEM,
+                                            config_filesystem_table, _CONFIG_FILESYSTEM_MAX,
+                                            "a file system daxmgr makes");
+        }
+        if (v[CONFIG_NAMESPACE_DAX].value) {
+                static const char *const daxes[] = { "always", "inode" };
+
+                ns->dax = dax_mode_from_string(v[CONFIG_NAMESPACE_DAX].value);
+                if (ns->dax == DAX_MODE_NEVER)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_DAX), "DAX",
+                                    "never would defeat the purpose of pmem: use always or inode");
+                if (ns->dax < 0)
+                        return choice_error(ret_error, s, CONFIG_NAMESPACE_DAX, daxes, ELEMENTSOF(daxes),
+                                            "a DAX mode");
+        }
+        r = parse_mount_options(s, &ns->mount_options, ret_error);
+        if (r < 0)
+                return r;
+        if (v[CONFIG_NAMESPACE_MOUNT_POINT].value) {
+                if (ns->filesystem == CONFIG_FILESYSTEM_NONE)
+                        return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_MOUNT_POINT),
+                                    "MountPoint", "Filesystem=none leaves nothing to mount");
+                r = path_normalize(v[CONFIG_NAMESPACE_MOUNT_POINT].value, true, &ns->mount_point, &why);
+                if (r == -EINVAL)
+                        return fail(ret_error, r, raw_where(s, CONFIG_NAMESPACE_MOUNT_POINT), "MountPoint",
+                                    "'%s' %s", v[CONFIG_NAMESPACE_MOUNT_POINT].value, why);
                 if (r < 0)
                         return r;
-                if (v[CONFIG_NAMESPACE_MOUNT_POINT].value) {
-                        if (ns->filesystem == CONFIG_FILESYSTEM_NONE)
-                                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_MOUNT_POINT),
-                                            "MountPoint", "Filesystem=none leaves nothing to mount");
-                        r = path_normalize(v[CONFIG_NAMESPACE_MOUNT_POINT].value, true, &ns->mount_point,
-                                           &why);
-                        if (r == -EINVAL)
-                                return fail(ret_error, r, raw_where(s, CONFIG_NAMESPACE_MOUNT_POINT),
-                                            "MountPoint", "'%s' %s", v[CONFIG_NAMESPACE_MOUNT_POINT].value,
-                                            why);
-                        if (r < 0)
-                                return r;
-                } else
-                        for (unsigned k = CONFIG_NAMESPACE_DAX; k <= CONFIG_NAMESPACE_MOUNT_OPTIONS; k++)
-                                if (v[k].value) {
-                                        r = parser_warn(
-                                                p, raw_where(s, k), raw_key_name(s, k),
+        } else
+                for (unsigned k = CONFIG_NAMESPACE_DAX; k <= CONFIG_NAMESPACE_MOUNT_OPTIONS; k++)
+                        if (v[k].value) {
+                                r = parser_warn(p, raw_where(s, k), raw_key_name(s, k),
                                                 "has no effect: [Namespace %s] has no MountPoint=", s->name);
-                                        if (r < 0)
-                                                return r;
-                                }
-        }
-
-        if (ns->mode == NAMESPACE_MODE_DEVDAX) {
-                if (v[CONFIG_NAMESPACE_SYSTEM_RAM].value) {
-                        ns->system_ram = config_system_ram_from_string(v[CONFIG_NAMESPACE_SYSTEM_RAM].value);
-                        if (ns->system_ram < 0)
-                                return choice_error(ret_error, s, CONFIG_NAMESPACE_SYSTEM_RAM,
-                                                    config_system_ram_table, _CONFIG_SYSTEM_RAM_MAX,
-                                                    "a system-RAM setting");
-                }
-                for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_PERMISSIONS; k++)
-                        if (v[k].value && ns->system_ram != CONFIG_SYSTEM_RAM_NO)
-                                return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
-                                            "applies to the /dev/daxX.Y node, which a namespace with "
-                                            "SystemRAM=%s does not keep",
-                                            config_system_ram_table[ns->system_ram]);
-                for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_GROUP; k++) {
-                        if (!v[k].value)
-                                continue;
-                        if (!user_name_is_valid(v[k].value))
-                                return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
-                                            "'%s' is not a %s name or number", v[k].value,
-                                            k == CONFIG_NAMESPACE_OWNER ? "user" : "group");
-                        if (k == CONFIG_NAMESPACE_OWNER)
-                                ns->owner = strdup(v[k].value);
-                        else
-                                ns->group = strdup(v[k].value);
-                        if (!(k == CONFIG_NAMESPACE_OWNER ? ns->owner : ns->group))
-                                return -ENOMEM;
-                }
-                if (v[CONFIG_NAMESPACE_PERMISSIONS].value) {
-                        const char *m = v[CONFIG_NAMESPACE_PERMISSIONS].value;
-                        mode_t mode = 0;
-                        size_t n = strlen(m);
-
-                        if (n == 0 || n > 4 || strspn(m, "01234567") != n)
-                                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS),
-                                            "Permissions",
-                                            "'%s' is not an octal mode such as 0660 (at most 0777)", m);
-                        for (size_t i = 0; i < n; i++)
-                                mode = mode * 8 + (mode_t) (m[i] - '0');
-                        if (mode > 0777)
-                                return fail(
-                                        ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS),
-                                        "Permissions",
-                                        "'%s' has bits beyond the permissions (at most 0777): no setuid, "
-                                        "setgid or sticky bits on a device",
-                                        m);
-                        if (mode & 0002) {
-                                r = parser_warn(
-                                        p, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS), "Permissions",
-                                        "%04o lets every user of the machine write the pmem of namespace %s",
-                                        (unsigned) mode, s->name);
                                 if (r < 0)
                                         return r;
                         }
-                        ns->permissions = mode;
-                }
+        return 0;
+}
+
+/* Permissions= of the /dev/daxX.Y node of a devdax namespace. */
+static int namespace_permissions(Parser *p, const RawSection *s, ConfigNamespace *ns, char **ret_error) {
+        const RawValue *v = s->values;
+        const char *m = v[CONFIG_NAMESPACE_PERMISSIONS].value;
+        mode_t mode = 0;
+        size_t n = strlen(m);
+        int r;
+
+        if (n == 0 || n > 4 || strspn(m, "01234567") != n)
+                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS), "Permissions",
+                            "'%s' is not an octal mode such as 0660 (at most 0777)", m);
+        for (size_t i = 0; i < n; i++)
+                mode = mode * 8 + (mode_t) (m[i] - '0');
+        if (mode > 0777)
+                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS), "Permissions",
+                            "'%s' has bits beyond the permissions (at most 0777): no setuid, "
+                            "setgid or sticky bits on a device",
+                            m);
+        if (mode & 0002) {
+                r = parser_warn(p, raw_where(s, CONFIG_NAMESPACE_PERMISSIONS), "Permissions",
+                                "%04o lets every user of the machine write the pmem of namespace %s",
+                                (unsigned) mode, s->name);
+                if (r < 0)
+                        return r;
         }
+        ns->permissions = mode;
+        return 0;
+}
+
+/* The devdax keys: system RAM, or the owner, group and mode of the /dev/daxX.Y node. */
+static int namespace_devdax_keys(Parser *p, const RawSection *s, ConfigNamespace *ns, char **ret_error) {
+        const RawValue *v = s->values;
+
+        if (v[CONFIG_NAMESPACE_SYSTEM_RAM].value) {
+                ns->system_ram = config_system_ram_from_string(v[CONFIG_NAMESPACE_SYSTEM_RAM].value);
+                if (ns->system_ram < 0)
+                        return choice_error(ret_error, s, CONFIG_NAMESPACE_SYSTEM_RAM,
+                                            config_system_ram_table, _CONFIG_SYSTEM_RAM_MAX,
+                                            "a system-RAM setting");
+        }
+        for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_PERMISSIONS; k++)
+                if (v[k].value && ns->system_ram != CONFIG_SYSTEM_RAM_NO)
+                        return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
+                                    "applies to the /dev/daxX.Y node, which a namespace with "
+                                    "SystemRAM=%s does not keep",
+                                    config_system_ram_table[ns->system_ram]);
+        for (unsigned k = CONFIG_NAMESPACE_OWNER; k <= CONFIG_NAMESPACE_GROUP; k++) {
+                if (!v[k].value)
+                        continue;
+                if (!user_name_is_valid(v[k].value))
+                        return fail(ret_error, -EINVAL, raw_where(s, k), raw_key_name(s, k),
+                                    "'%s' is not a %s name or number", v[k].value,
+                                    k == CONFIG_NAMESPACE_OWNER ? "user" : "group");
+                if (k == CONFIG_NAMESPACE_OWNER)
+                        ns->owner = strdup(v[k].value);
+                else
+                        ns->group = strdup(v[k].value);
+                if (!(k == CONFIG_NAMESPACE_OWNER ? ns->owner : ns->group))
+                        return -ENOMEM;
+        }
+        if (v[CONFIG_NAMESPACE_PERMISSIONS].value)
+                return namespace_permissions(p, s, ns, ret_error);
+        return 0;
+}
+
+int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char **ret_error) {
+        const RawValue *v = s->values;
+        _cleanup_free_ char *origin = NULL;
+        int r;
+
+        *ns = (ConfigNamespace){
+                .region = { .kind = CONFIG_REGION_ANY },
+                .map = PFN_MAP_DEV,
+                .filesystem = CONFIG_FILESYSTEM_XFS,
+                .dax = DAX_MODE_ALWAYS,
+                .permissions = (mode_t) -1,
+                .system_ram = CONFIG_SYSTEM_RAM_NO,
+                .section = s->where,
+        };
+        ns->name = strdup(s->name);
+        if (!ns->name)
+                return -ENOMEM;
+        for (size_t k = 0; k < _CONFIG_NAMESPACE_KEY_MAX; k++)
+                if (v[k].value)
+                        ns->where[k] = v[k].where;
+
+        r = parse_region(p->config, s, &ns->region, ret_error);
+        if (r < 0)
+                return r;
+
+        r = namespace_mode(s, ns, ret_error);
+        if (r < 0)
+                return r;
+        origin = mode_origin(s);
+        if (!origin)
+                return -ENOMEM;
+
+        r = namespace_layout(s, ns, origin, ret_error);
+        if (r < 0)
+                return r;
+        r = bool_value(s, CONFIG_NAMESPACE_DESTROY, false, &ns->destroy, ret_error);
+        if (r < 0)
+                return r;
+        r = namespace_other_mode_keys(s, ns, origin, ret_error);
+        if (r < 0)
+                return r;
+
+        if (ns->mode == NAMESPACE_MODE_FSDAX)
+                return namespace_fsdax_keys(p, s, ns, ret_error);
+        if (ns->mode == NAMESPACE_MODE_DEVDAX)
+                return namespace_devdax_keys(p, s, ns, ret_error);
         return 0;
 }
