@@ -413,9 +413,224 @@ static void place_progress(PlaceActivateStep step, const PlaceActivation *a, voi
         }
 }
 
+static int job_create_namespace(DaxContext *c, struct json_object *a, int fd, struct json_object *res,
+                                char **error) {
+        _cleanup_free_ char *dev = NULL, *uuid = NULL, *raw_uuid = NULL;
+        NamespaceCreate req = {
+                .region = arg_str(a, "region"),
+                .ns.mode = namespace_mode_from_string(arg_str(a, "mode") ?: "fsdax"),
+                .ns.map = pfn_map_from_string(arg_str(a, "map") ?: "dev"),
+                .ns.align = arg_u64(a, "align"),
+                .name = arg_str(a, "name"),
+        };
+        int r;
+
+        r = size_spec_parse(arg_str(a, "size") ?: "rest", &req.ns.size, error);
+        if (r < 0)
+                return r;
+        progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.ns.mode),
+                 req.region ?: "the first region with room");
+        r = namespace_create(c, &req, &dev, &uuid, &raw_uuid, error);
+        if (r >= 0) {
+                /* Picked by namespace_create(): namespaceX.Y is in regionX. */
+                _cleanup_free_ char *picked =
+                        !req.region && strncmp(dev, "namespace", 9) == 0
+                                ? asprintf_safe("region%.*s", (int) strcspn(dev + 9, "."), dev + 9)
+                                : NULL;
+
+                event_namespace_created(fd, dev, req.name, req.region ?: picked, req.ns.mode);
+                json_object_object_add(res, "device", json_object_new_string(dev));
+                if (uuid)
+                        json_object_object_add(res, "uuid", json_object_new_string(uuid));
+                if (raw_uuid)
+                        json_object_object_add(res, "raw_uuid", json_object_new_string(raw_uuid));
+        }
+        return r;
+}
+
+static int job_destroy_namespace(DaxContext *c, const Job *j, int fd, char **error) {
+        _cleanup_topology_ Topology *t = NULL;
+        const TopoNamespace *n = NULL;
+        struct json_object *a = j->args;
+        const char *key = arg_str(a, "namespace");
+        int r;
+
+        /* Its kernel name and label name for the journal: the key is its uuid (worker_key()). */
+        if (key && topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0)
+                (void) topology_find_namespace(t, key, NULL, &n);
+        progress(fd, 0, "destroying namespace %s", j->target);
+        r = namespace_destroy(c, key, arg_bool(a, "force", false), error);
+        if (r >= 0)
+                event(fd, LOG_INFO,
+                      LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_NAMESPACE_DESTROYED },
+                                 { "DAXMGR_NAMESPACE", n ? n->dev : NULL },
+                                 { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL }),
+                      "Destroyed namespace %s%s%s%s.", n ? n->dev : j->target, n && n->name ? " \"" : "",
+                      n && n->name ? n->name : "", n && n->name ? "\"" : "");
+        return r;
+}
+
+static int job_format(Manager *m, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
+                      char **error) {
+        FormatOptions o = {
+                .fs = fs_type_from_string(arg_str(a, "filesystem") ?: "xfs"),
+                .label = arg_str(a, "label"),
+                .force = arg_bool(a, "force", false),
+        };
+        _cleanup_topology_ Topology *t = NULL;
+        const TopoNamespace *n = NULL;
+        _cleanup_free_ char *dev = NULL, *uuid = NULL;
+        int r;
+
+        r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, error);
+        if (r < 0)
+                return r;
+        progress(fd, 0, "formatting %s with %s", dev, fs_type_to_string(o.fs));
+        r = reconcile_format(n, dev, &o, m->state_dir, &uuid, error);
+        if (r >= 0 && uuid)
+                json_object_object_add(res, "uuid", json_object_new_string(uuid));
+        return r;
+}
+
+static int job_mount(DaxContext *c, struct json_object *a, int fd, char **error) {
+        DaxMode dax = dax_mount_mode_from_string(arg_str(a, "dax")); /* the bus checked it */
+        DaxMountRequest req = {
+                .dax = dax < 0 ? DAX_MODE_ALWAYS : dax,
+                .options = arg_str(a, "options"),
+        };
+        _cleanup_topology_ Topology *t = NULL;
+        const TopoNamespace *n = NULL;
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, error);
+        if (r < 0)
+                return r;
+        progress(fd, 0, "mounting %s at %s with dax=%s", dev, arg_str(a, "mount_point"),
+                 dax_mode_to_string(req.dax));
+        r = dax_mount(dev, arg_str(a, "mount_point"), &req, error);
+        /* 1: already mounted so, no event. */
+        if (r == 0 || r == -EOPNOTSUPP)
+                event_dax_mount(fd, r, *error, n, dev, arg_str(a, "mount_point"), req.dax);
+        return r;
+}
+
+/* Returns only on failure: on success it goes on to reconcile, which finishes the worker. */
+static int job_refresh(Manager *m, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
+                       char **error) {
+        /* Copies again what changed, whatever the placement's policy, then reconciles:
+         * what a stale Refresh=manual placement had deactivated comes back. */
+        _cleanup_place_state_ PlaceState *s = NULL;
+        const char *program = arg_str(a, "program"), *zone = arg_str(a, "zone");
+        unsigned total = 0;
+        int r;
+
+        r = place_state_load(m->state_dir, &s, error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < s->n_placements; i++) {
+                _cleanup_free_ char *pz = NULL, *pp = NULL;
+                unsigned n = 0;
+
+                if (s->placements[i].role != PLACE_PROGRAM ||
+                    (program && *program && strcmp(s->placements[i].source, program) != 0) ||
+                    (zone && strcmp(s->placements[i].zone, zone) != 0))
+                        continue;
+                /* The array may move while the program is placed again. */
+                pz = strdup(s->placements[i].zone);
+                pp = strdup(s->placements[i].source);
+                if (!pz || !pp) {
+                        r = -ENOMEM;
+                        break;
+                }
+                progress(fd, 0, "checking %s in %s", pp, pz);
+                r = placement_refresh_program(s, pz, pp, &n, error);
+                if (r >= 0 && n > 0)
+                        log_info("Refreshed %s in %s (%u file(s) copied again).", pp, pz, n);
+                total += n;
+        }
+        if (r >= 0)
+                r = place_state_save(s, error);
+        if (r < 0)
+                return r;
+        progress(fd, 0.5, "%u file(s) copied again; reconciling the activations", total);
+        json_object_put(res);
+        run_reconcile(m, c, fd);
+}
+
+/* CreateZone, RemoveZone, Place and Unplace: one edit of the saved placement state each. */
+static int job_zone_or_placement(Manager *m, const Job *j, int fd, struct json_object *res, char **error) {
+        _cleanup_place_state_ PlaceState *s = NULL;
+        struct json_object *a = j->args;
+        const char *zone = arg_str(a, "zone"), *program = arg_str(a, "program");
+        int r;
+
+        r = place_state_load(m->state_dir, &s, error);
+        if (r < 0)
+                return r;
+        if (j->type == JOB_CREATE_ZONE) {
+                progress(fd, 0, "creating zone %s", zone);
+                r = zone_create(s, zone, error);
+        } else if (j->type == JOB_REMOVE_ZONE) {
+                progress(fd, 0, "removing zone %s", zone);
+                r = zone_remove(s, zone, error);
+        } else if (j->type == JOB_PLACE) {
+                _cleanup_free_ char *path = NULL;
+                const char *policy = arg_str(a, "refresh_policy");
+                PlaceActivation pa = {
+                        .zone = zone,
+                        .program = program,
+                        .place = true,
+                        .with_libraries = arg_bool(a, "with_libraries", false),
+                        /* Remembered, so that the daemon follows a change of the original as
+                         * it does for a configured placement (refresh or fall back). */
+                        .remember = true,
+                        .refresh_manual = policy && strcmp(policy, "manual") == 0,
+                        .entry_point = arg_bool(a, "entry_point", true),
+                        .service = arg_str(a, "service"),
+                        .dropin_root = m->dropin_root,
+                        .bind_host = arg_bool(a, "bind_host", false),
+                        .progress = place_progress,
+                        .userdata = &fd,
+                };
+
+                r = place_and_activate(s, &pa, &path, NULL, error);
+                if (r >= 0) {
+                        const Placement *p = place_state_find_program(s, zone, program);
+
+                        event_placed(fd, zone, p ? p->program : program, pa.with_libraries);
+                }
+                if (r >= 0 && path)
+                        json_object_object_add(res, "entry_point", json_object_new_string(path));
+                return r; /* saved by place_and_activate() */
+        } else {
+                progress(fd, 0, "unplacing %s from %s", program, zone);
+                if (mount_is_target(program)) {
+                        r = place_unbind_host(s, zone, program, error);
+                        if (r < 0)
+                                return r;
+                }
+                r = place_remove(s, zone, program, arg_bool(a, "force", false), error);
+        }
+        if (r >= 0)
+                r = place_state_save(s, error);
+        if (r >= 0 && j->type == JOB_CREATE_ZONE)
+                event_zone_ready(fd, zone, NULL);
+        else if (r >= 0 && j->type == JOB_UNPLACE) {
+                /* Named as placed: by the file it resolves to (python3 → python3.11). */
+                _cleanup_free_ char *real = realpath(program, NULL);
+
+                event(fd, LOG_INFO,
+                      LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_PROGRAM_REMOVED }, { "DAXMGR_ZONE", zone },
+                                 { "DAXMGR_PROGRAM", real ?: program }),
+                      "Removed %s from zone %s.", real ?: program, zone);
+        }
+        return r;
+}
+
 _Noreturn void worker_run(Manager *m, Job *j, int fd) {
         _cleanup_dax_context_ DaxContext *c = NULL;
-        _cleanup_free_ char *error = NULL, *dev = NULL, *uuid = NULL, *raw_uuid = NULL;
+        _cleanup_free_ char *error = NULL;
         struct json_object *a = j->args, *res = json_object_new_object();
         int r;
 
@@ -428,209 +643,33 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 json_object_put(res);
                 run_reconcile(m, c, fd);
 
-        case JOB_CREATE_NAMESPACE: {
-                NamespaceCreate req = {
-                        .region = arg_str(a, "region"),
-                        .ns.mode = namespace_mode_from_string(arg_str(a, "mode") ?: "fsdax"),
-                        .ns.map = pfn_map_from_string(arg_str(a, "map") ?: "dev"),
-                        .ns.align = arg_u64(a, "align"),
-                        .name = arg_str(a, "name"),
-                };
-
-                r = size_spec_parse(arg_str(a, "size") ?: "rest", &req.ns.size, &error);
-                if (r < 0)
-                        break;
-                progress(fd, 0, "creating a %s namespace in %s", namespace_mode_to_string(req.ns.mode),
-                         req.region ?: "the first region with room");
-                r = namespace_create(c, &req, &dev, &uuid, &raw_uuid, &error);
-                if (r >= 0) {
-                        /* Picked by namespace_create(): namespaceX.Y is in regionX. */
-                        _cleanup_free_ char *picked =
-                                !req.region && strncmp(dev, "namespace", 9) == 0
-                                        ? asprintf_safe("region%.*s", (int) strcspn(dev + 9, "."), dev + 9)
-                                        : NULL;
-
-                        event_namespace_created(fd, dev, req.name, req.region ?: picked, req.ns.mode);
-                        json_object_object_add(res, "device", json_object_new_string(dev));
-                        if (uuid)
-                                json_object_object_add(res, "uuid", json_object_new_string(uuid));
-                        if (raw_uuid)
-                                json_object_object_add(res, "raw_uuid", json_object_new_string(raw_uuid));
-                }
+        case JOB_CREATE_NAMESPACE:
+                r = job_create_namespace(c, a, fd, res, &error);
                 break;
-        }
-        case JOB_DESTROY_NAMESPACE: {
-                _cleanup_topology_ Topology *t = NULL;
-                const TopoNamespace *n = NULL;
-                const char *key = arg_str(a, "namespace");
-
-                /* Its kernel name and label name for the journal: the key is its uuid (worker_key()). */
-                if (key && topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0)
-                        (void) topology_find_namespace(t, key, NULL, &n);
-                progress(fd, 0, "destroying namespace %s", j->target);
-                r = namespace_destroy(c, key, arg_bool(a, "force", false), &error);
-                if (r >= 0)
-                        event(fd, LOG_INFO,
-                              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_NAMESPACE_DESTROYED },
-                                         { "DAXMGR_NAMESPACE", n ? n->dev : NULL },
-                                         { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL }),
-                              "Destroyed namespace %s%s%s%s.", n ? n->dev : j->target,
-                              n && n->name ? " \"" : "", n && n->name ? n->name : "",
-                              n && n->name ? "\"" : "");
+        case JOB_DESTROY_NAMESPACE:
+                r = job_destroy_namespace(c, j, fd, &error);
                 break;
-        }
 
-        case JOB_FORMAT: {
-                FormatOptions o = {
-                        .fs = fs_type_from_string(arg_str(a, "filesystem") ?: "xfs"),
-                        .label = arg_str(a, "label"),
-                        .force = arg_bool(a, "force", false),
-                };
-                _cleanup_topology_ Topology *t = NULL;
-                const TopoNamespace *n = NULL;
-
-                r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, &error);
-                if (r < 0)
-                        break;
-                progress(fd, 0, "formatting %s with %s", dev, fs_type_to_string(o.fs));
-                r = reconcile_format(n, dev, &o, m->state_dir, &uuid, &error);
-                if (r >= 0 && uuid)
-                        json_object_object_add(res, "uuid", json_object_new_string(uuid));
+        case JOB_FORMAT:
+                r = job_format(m, c, a, fd, res, &error);
                 break;
-        }
-        case JOB_MOUNT: {
-                DaxMode dax = dax_mount_mode_from_string(arg_str(a, "dax")); /* the bus checked it */
-                DaxMountRequest req = {
-                        .dax = dax < 0 ? DAX_MODE_ALWAYS : dax,
-                        .options = arg_str(a, "options"),
-                };
-                _cleanup_topology_ Topology *t = NULL;
-                const TopoNamespace *n = NULL;
-
-                r = find_blockdev(c, arg_str(a, "namespace"), &t, &n, &dev, &error);
-                if (r < 0)
-                        break;
-                progress(fd, 0, "mounting %s at %s with dax=%s", dev, arg_str(a, "mount_point"),
-                         dax_mode_to_string(req.dax));
-                r = dax_mount(dev, arg_str(a, "mount_point"), &req, &error);
-                /* 1: already mounted so, no event. */
-                if (r == 0 || r == -EOPNOTSUPP)
-                        event_dax_mount(fd, r, error, n, dev, arg_str(a, "mount_point"), req.dax);
+        case JOB_MOUNT:
+                r = job_mount(c, a, fd, &error);
                 break;
-        }
         case JOB_UNMOUNT:
                 progress(fd, 0, "unmounting %s", arg_str(a, "mount_point"));
                 r = dax_unmount(arg_str(a, "mount_point"), &error);
                 break;
 
-        case JOB_REFRESH: {
-                /* Copies again what changed, whatever the placement's policy, then reconciles:
-                 * what a stale Refresh=manual placement had deactivated comes back. */
-                _cleanup_place_state_ PlaceState *s = NULL;
-                const char *program = arg_str(a, "program"), *zone = arg_str(a, "zone");
-                unsigned total = 0;
-
-                r = place_state_load(m->state_dir, &s, &error);
-                if (r < 0)
-                        break;
-                for (size_t i = 0; r >= 0 && i < s->n_placements; i++) {
-                        _cleanup_free_ char *pz = NULL, *pp = NULL;
-                        unsigned n = 0;
-
-                        if (s->placements[i].role != PLACE_PROGRAM ||
-                            (program && *program && strcmp(s->placements[i].source, program) != 0) ||
-                            (zone && strcmp(s->placements[i].zone, zone) != 0))
-                                continue;
-                        /* The array may move while the program is placed again. */
-                        pz = strdup(s->placements[i].zone);
-                        pp = strdup(s->placements[i].source);
-                        if (!pz || !pp) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        progress(fd, 0, "checking %s in %s", pp, pz);
-                        r = placement_refresh_program(s, pz, pp, &n, &error);
-                        if (r >= 0 && n > 0)
-                                log_info("Refreshed %s in %s (%u file(s) copied again).", pp, pz, n);
-                        total += n;
-                }
-                if (r >= 0)
-                        r = place_state_save(s, &error);
-                if (r < 0)
-                        break;
-                progress(fd, 0.5, "%u file(s) copied again; reconciling the activations", total);
-                json_object_put(res);
-                run_reconcile(m, c, fd);
-        }
+        case JOB_REFRESH:
+                r = job_refresh(m, c, a, fd, res, &error);
+                break;
         case JOB_CREATE_ZONE:
         case JOB_REMOVE_ZONE:
         case JOB_PLACE:
-        case JOB_UNPLACE: {
-                _cleanup_place_state_ PlaceState *s = NULL;
-                const char *zone = arg_str(a, "zone"), *program = arg_str(a, "program");
-
-                r = place_state_load(m->state_dir, &s, &error);
-                if (r < 0)
-                        break;
-                if (j->type == JOB_CREATE_ZONE) {
-                        progress(fd, 0, "creating zone %s", zone);
-                        r = zone_create(s, zone, &error);
-                } else if (j->type == JOB_REMOVE_ZONE) {
-                        progress(fd, 0, "removing zone %s", zone);
-                        r = zone_remove(s, zone, &error);
-                } else if (j->type == JOB_PLACE) {
-                        _cleanup_free_ char *path = NULL;
-                        const char *policy = arg_str(a, "refresh_policy");
-                        PlaceActivation pa = {
-                                .zone = zone,
-                                .program = program,
-                                .place = true,
-                                .with_libraries = arg_bool(a, "with_libraries", false),
-                                /* Remembered, so that the daemon follows a change of the original as
-                                 * it does for a configured placement (refresh or fall back). */
-                                .remember = true,
-                                .refresh_manual = policy && strcmp(policy, "manual") == 0,
-                                .entry_point = arg_bool(a, "entry_point", true),
-                                .service = arg_str(a, "service"),
-                                .dropin_root = m->dropin_root,
-                                .bind_host = arg_bool(a, "bind_host", false),
-                                .progress = place_progress,
-                                .userdata = &fd,
-                        };
-
-                        r = place_and_activate(s, &pa, &path, NULL, &error);
-                        if (r >= 0) {
-                                const Placement *p = place_state_find_program(s, zone, program);
-
-                                event_placed(fd, zone, p ? p->program : program, pa.with_libraries);
-                        }
-                        if (r >= 0 && path)
-                                json_object_object_add(res, "entry_point", json_object_new_string(path));
-                        break; /* saved by place_and_activate() */
-                } else {
-                        progress(fd, 0, "unplacing %s from %s", program, zone);
-                        if (mount_is_target(program)) {
-                                r = place_unbind_host(s, zone, program, &error);
-                                if (r < 0)
-                                        break;
-                        }
-                        r = place_remove(s, zone, program, arg_bool(a, "force", false), &error);
-                }
-                if (r >= 0)
-                        r = place_state_save(s, &error);
-                if (r >= 0 && j->type == JOB_CREATE_ZONE)
-                        event_zone_ready(fd, zone, NULL);
-                else if (r >= 0 && j->type == JOB_UNPLACE) {
-                        /* Named as placed: by the file it resolves to (python3 → python3.11). */
-                        _cleanup_free_ char *real = realpath(program, NULL);
-
-                        event(fd, LOG_INFO,
-                              LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_PROGRAM_REMOVED },
-                                         { "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", real ?: program }),
-                              "Removed %s from zone %s.", real ?: program, zone);
-                }
+        case JOB_UNPLACE:
+                r = job_zone_or_placement(m, j, fd, res, &error);
                 break;
-        }
         case _JOB_TYPE_MAX:
         case _JOB_TYPE_INVALID:
                 r = error_set(&error, -EINVAL, "unknown job type %d", (int) j->type);
