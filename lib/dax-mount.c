@@ -483,24 +483,35 @@ static int verify_dax(int root_fd, DaxMode dax, bool read_only, int queue_dax, c
         return r;
 }
 
-int dax_mount(const char *source, const char *target, const DaxMountRequest *req, char **ret_error) {
-        _cleanup_free_ char *canonical = NULL, *created = NULL, *devname = NULL, *probed_type = NULL;
-        _cleanup_free_ char *step = NULL, *log = NULL, *why = NULL, *tail = NULL;
-        _cleanup_strv_free_ char **klines = NULL;
-        _cleanup_mnt_table_ struct libmnt_table *table = NULL;
-        _cleanup_close_ int kmsg_fd = -1, root_fd = -1;
-        MountOptions mo = {};
-        const char *fstype, *dax_name;
-        struct libmnt_fs *fs;
-        int queue_dax, r;
-        struct stat st;
+/* The probed file system type of @source, if libblkid is sure it holds one. */
+static int mount_probe_fstype(const char *source, char **ret_type, char **ret_error) {
+        _cleanup_close_ int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        FormatSignature sig = {};
+        int r;
 
-        if (!source || !target || !req)
-                return -EINVAL;
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(), "Cannot mount %s: cannot open it: %m.",
+                                 source);
+        r = format_probe_fd(fd, &sig);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot mount %s: probing its file system failed: %s.",
+                                 source, strerror(-r));
+        if (r > 0 && !sig.ambivalent && sig.type && sig.usage && strcmp(sig.usage, "filesystem") == 0)
+                *ret_type = TAKE_PTR(sig.type);
+        format_signature_done(&sig);
+        return 0;
+}
+
+/* The request and the device: a pmem block device holding a file system that can do DAX. */
+static int mount_check_source(const char *source, const char *target, const DaxMountRequest *req,
+                              struct stat *st, char **ret_devname, int *ret_queue_dax, char **ret_fstype,
+                              char **ret_error) {
+        _cleanup_free_ char *probed_type = NULL;
+        int r;
+
         if (req->dax != DAX_MODE_ALWAYS && req->dax != DAX_MODE_INODE)
                 return error_set(ret_error, -EINVAL,
                                  "Cannot mount %s: the DAX mode must be always or inode.", source);
-        dax_name = dax_mode_to_string(req->dax);
         if (target[0] != '/')
                 return error_set(ret_error, -EINVAL,
                                  "Cannot mount %s: the mount point \"%s\" is not an absolute path.", source,
@@ -515,35 +526,21 @@ int dax_mount(const char *source, const char *target, const DaxMountRequest *req
                         "(/dev/pmemN); tmpfs and ramfs keep files in ordinary RAM, where \"dax\" means "
                         "nothing.",
                         source, req->fstype ? " as " : "", req->fstype ?: "");
-        if (stat(source, &st) < 0)
+        if (stat(source, st) < 0)
                 return error_set(ret_error, negative_errno(), "Cannot mount %s: %m.", source);
-        if (!S_ISBLK(st.st_mode))
+        if (!S_ISBLK(st->st_mode))
                 return error_set(ret_error, -ENOTBLK,
                                  "Refusing to DAX-mount %s: it is not a block device. DAX needs xfs or ext4 "
                                  "on a pmem "
                                  "block device (/dev/pmemN); on anything else \"dax\" means nothing.",
                                  source);
-        (void) blockdev_name(st.st_rdev, &devname);
-        queue_dax = blockdev_queue_dax(st.st_rdev);
+        (void) blockdev_name(st->st_rdev, ret_devname);
+        *ret_queue_dax = blockdev_queue_dax(st->st_rdev);
 
         /* What is on it. */
-        {
-                _cleanup_close_ int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                FormatSignature sig = {};
-
-                if (fd < 0)
-                        return error_set(ret_error, negative_errno(), "Cannot mount %s: cannot open it: %m.",
-                                         source);
-                r = format_probe_fd(fd, &sig);
-                if (r < 0)
-                        return error_set(ret_error, r,
-                                         "Cannot mount %s: probing its file system failed: %s.", source,
-                                         strerror(-r));
-                if (r > 0 && !sig.ambivalent && sig.type && sig.usage &&
-                    strcmp(sig.usage, "filesystem") == 0)
-                        probed_type = TAKE_PTR(sig.type);
-                format_signature_done(&sig);
-        }
+        r = mount_probe_fstype(source, &probed_type, ret_error);
+        if (r < 0)
+                return r;
         if (!probed_type)
                 return error_set(
                         ret_error, -ENODATA,
@@ -553,115 +550,137 @@ int dax_mount(const char *source, const char *target, const DaxMountRequest *req
         if (req->fstype && strcmp(req->fstype, probed_type) != 0)
                 return error_set(ret_error, -EMEDIUMTYPE, "Cannot mount %s as %s: it holds %s.", source,
                                  req->fstype, probed_type);
-        fstype = probed_type;
-        if (!fstype_supports_dax(fstype))
+        if (!fstype_supports_dax(probed_type))
                 return error_set(ret_error, -EOPNOTSUPP,
                                  "Cannot DAX-mount %s: it holds %s, which cannot do DAX; use xfs or ext4.",
-                                 source, fstype);
+                                 source, probed_type);
+        *ret_fstype = TAKE_PTR(probed_type);
+        return 0;
+}
 
-        r = mount_options_parse(req->options, &mo, ret_error);
-        if (r < 0)
-                return r;
+/* Creates the mount point if needed (*ret_created says what was created, to undo) and resolves it. */
+static int mount_point_prepare(const char *source, const char *target, char **ret_created,
+                               char **ret_canonical, char **ret_error) {
+        int r;
 
-        r = mkdir_parents(target, 0755, &created);
+        r = mkdir_parents(target, 0755, ret_created);
         if (r < 0) {
                 error_set(ret_error, r, "Cannot mount %s: cannot create the mount point %s: %s.", source,
                           target, strerror(-r));
-                goto finish;
+                return r;
         }
-        canonical = realpath(target, NULL);
-        if (!canonical) {
-                r = error_set(ret_error, negative_errno(), "Cannot mount %s: cannot resolve %s: %m.", source,
-                              target);
-                goto finish;
-        }
+        *ret_canonical = realpath(target, NULL);
+        if (!*ret_canonical)
+                return error_set(ret_error, negative_errno(), "Cannot mount %s: cannot resolve %s: %m.",
+                                 source, target);
+        return 0;
+}
+
+/* What is already mounted at @canonical or from the device. 1 if it is this device, mounted as
+ * asked with DAX in effect; 0 if neither is mounted; <0 (with *ret_error) otherwise. */
+static int mount_check_existing(const char *source, const char *canonical, const char *fstype, dev_t devno,
+                                DaxMode dax, int queue_dax, const char *devname, char **ret_error) {
+        _cleanup_free_ char *why = NULL, *tail = NULL;
+        _cleanup_mnt_table_ struct libmnt_table *table = NULL;
+        _cleanup_close_ int root_fd = -1;
+        const char *dax_name = dax_mode_to_string(dax);
+        struct libmnt_fs *fs;
+        int r;
 
         r = mount_table_load(NULL, &table);
         if (r < 0) {
                 error_set(ret_error, r, "Cannot mount %s: cannot read the mount table: %s.", source,
                           strerror(-r));
-                goto finish;
+                return r;
         }
         fs = mount_table_find_target(table, canonical);
         if (fs) {
                 const char *ftype = mnt_fs_get_fstype(fs), *fsrc = mnt_fs_get_source(fs);
                 DaxMode have;
 
-                if (mnt_fs_get_devno(fs) != st.st_rdev || !ftype || strcmp(ftype, fstype) != 0) {
-                        r = error_set(ret_error, -EBUSY,
-                                      "Cannot mount %s at %s: %s (%s) is already mounted there; unmount it "
-                                      "or choose "
-                                      "another mount point.",
-                                      source, canonical, fsrc ?: "something", ftype ?: "?");
-                        goto finish;
-                }
+                if (mnt_fs_get_devno(fs) != devno || !ftype || strcmp(ftype, fstype) != 0)
+                        return error_set(ret_error, -EBUSY,
+                                         "Cannot mount %s at %s: %s (%s) is already mounted there; "
+                                         "unmount it or choose another mount point.",
+                                         source, canonical, fsrc ?: "something", ftype ?: "?");
                 have = mount_options_dax_mode(mnt_fs_get_fs_options(fs));
-                if (have != req->dax) {
-                        r = error_set(
+                if (have != dax)
+                        return error_set(
                                 ret_error, -EBUSY,
                                 "%s is already mounted at %s with dax=%s, not dax=%s; unmount it first to "
                                 "change the DAX mode.",
                                 source, canonical, dax_mode_to_string(have), dax_name);
-                        goto finish;
-                }
                 root_fd = open(canonical, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (root_fd < 0) {
-                        r = error_set(ret_error, negative_errno(), "Cannot check the mount at %s: %m.",
-                                      canonical);
-                        goto finish;
-                }
-                r = verify_dax(root_fd, req->dax, mnt_fs_get_option(fs, "ro", NULL, NULL) == 0, queue_dax,
-                               &why);
+                if (root_fd < 0)
+                        return error_set(ret_error, negative_errno(), "Cannot check the mount at %s: %m.",
+                                         canonical);
+                r = verify_dax(root_fd, dax, mnt_fs_get_option(fs, "ro", NULL, NULL) == 0, queue_dax, &why);
                 if (r <= 0) {
                         tail = explain_tail(queue_dax, devname ?: "?", NULL, NULL, true);
-                        r = error_set(
+                        return error_set(
                                 ret_error, -EOPNOTSUPP,
                                 "%s is already mounted at %s with dax=%s, but DAX is not in effect: %s.%s "
                                 "Unmount it and investigate.",
                                 source, canonical, dax_name, why ?: "unknown reason", tail ?: "");
-                        goto finish;
                 }
-                r = 1; /* already mounted as asked */
-                goto finish;
+                return 1; /* already mounted as asked */
         }
-        fs = mount_table_find_devno(table, st.st_rdev);
-        if (fs) {
-                r = error_set(ret_error, -EBUSY,
-                              "Cannot mount %s at %s: it is already mounted at %s; unmount it there first.",
-                              source, canonical, mnt_fs_get_target(fs) ?: "?");
-                goto finish;
-        }
+        fs = mount_table_find_devno(table, devno);
+        if (fs)
+                return error_set(
+                        ret_error, -EBUSY,
+                        "Cannot mount %s at %s: it is already mounted at %s; unmount it there first.",
+                        source, canonical, mnt_fs_get_target(fs) ?: "?");
+        return 0;
+}
 
-        kmsg_fd = kmsg_open_at_end();
-        r = mount_fsopen(source, canonical, fstype, req->dax, &mo, &step, &log);
+/* Mounts with the new API, or mount(2) where it does not exist; on failure explains the step that
+ * failed with what the kernel said (*log, *klines: kept for the DAX proof). */
+static int mount_attach(const char *source, const char *canonical, const char *fstype, DaxMode dax,
+                        const MountOptions *mo, int queue_dax, const char *devname, int kmsg_fd, char **log,
+                        char ***klines, char **ret_error) {
+        _cleanup_free_ char *step = NULL, *tail = NULL;
+        int r;
+
+        r = mount_fsopen(source, canonical, fstype, dax, mo, &step, log);
         if (r == -ENOSYS) {
                 free(step);
                 step = NULL;
-                r = mount_legacy(source, canonical, fstype, req->dax, &mo, &step);
+                r = mount_legacy(source, canonical, fstype, dax, mo, &step);
         }
-        kmsg_collect(kmsg_fd, devname, &klines);
+        kmsg_collect(kmsg_fd, devname, klines);
         if (r < 0) {
                 /* queue/dax only matters once the options were accepted. */
                 bool sb = step && strcmp(step, "creating the file system instance") == 0;
 
-                tail = explain_tail(sb ? queue_dax : -1, devname ?: "?", log, klines, false);
+                tail = explain_tail(sb ? queue_dax : -1, devname ?: "?", *log, *klines, false);
                 error_set(ret_error, r, "Mounting %s (%s) at %s with dax=%s failed while %s: %s.%s", source,
-                          fstype, canonical, dax_name, step ?: "mounting", strerror(-r), tail ?: "");
-                goto finish;
+                          fstype, canonical, dax_mode_to_string(dax), step ?: "mounting", strerror(-r),
+                          tail ?: "");
+                return r;
         }
+        return 0;
+}
 
-        /* Mounted: now prove it. */
+/* Mounted: now prove it. If DAX is not in effect, unmounts it again and explains. */
+static int mount_prove_dax(const char *source, const char *canonical, DaxMode dax, bool read_only,
+                           int queue_dax, const char *devname, int kmsg_fd, const char *log, char ***klines,
+                           char **ret_error) {
+        _cleanup_free_ char *why = NULL, *tail = NULL;
+        const char *dax_name = dax_mode_to_string(dax);
+        int root_fd, r;
+
         root_fd = open(canonical, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 r = negative_errno();
         else
-                r = verify_dax(root_fd, req->dax, mo.read_only, queue_dax, &why);
+                r = verify_dax(root_fd, dax, read_only, queue_dax, &why);
         root_fd = safe_close(root_fd);
-        kmsg_collect(kmsg_fd, devname, &klines);
+        kmsg_collect(kmsg_fd, devname, klines);
         if (r <= 0) {
                 int u = umount2(canonical, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 
-                tail = explain_tail(queue_dax, devname ?: "?", log, klines, true);
+                tail = explain_tail(queue_dax, devname ?: "?", log, *klines, true);
                 if (u < 0)
                         error_set(ret_error, -EOPNOTSUPP,
                                   "Mounted %s at %s with dax=%s, but DAX is not in effect: %s.%s Unmounting "
@@ -674,10 +693,44 @@ int dax_mount(const char *source, const char *target, const DaxMountRequest *req
                                   "Mounted %s at %s with dax=%s, but DAX is not in effect: %s; unmounted it "
                                   "again.%s",
                                   source, canonical, dax_name, why ?: strerror(-r), tail ?: "");
-                r = -EOPNOTSUPP;
-                goto finish;
+                return -EOPNOTSUPP;
         }
-        r = 0;
+        return 0;
+}
+
+int dax_mount(const char *source, const char *target, const DaxMountRequest *req, char **ret_error) {
+        _cleanup_free_ char *canonical = NULL, *created = NULL, *devname = NULL, *fstype = NULL, *log = NULL;
+        _cleanup_strv_free_ char **klines = NULL;
+        _cleanup_close_ int kmsg_fd = -1;
+        MountOptions mo = {};
+        int queue_dax = -1, r; /* set by mount_check_source() */
+        struct stat st;
+
+        if (!source || !target || !req)
+                return -EINVAL;
+        r = mount_check_source(source, target, req, &st, &devname, &queue_dax, &fstype, ret_error);
+        if (r < 0)
+                return r;
+
+        r = mount_options_parse(req->options, &mo, ret_error);
+        if (r < 0)
+                return r;
+
+        r = mount_point_prepare(source, target, &created, &canonical, ret_error);
+        if (r < 0)
+                goto finish;
+        r = mount_check_existing(source, canonical, fstype, st.st_rdev, req->dax, queue_dax, devname,
+                                 ret_error);
+        if (r != 0)
+                goto finish;
+
+        kmsg_fd = kmsg_open_at_end();
+        r = mount_attach(source, canonical, fstype, req->dax, &mo, queue_dax, devname, kmsg_fd, &log,
+                         &klines, ret_error);
+        if (r < 0)
+                goto finish;
+        r = mount_prove_dax(source, canonical, req->dax, mo.read_only, queue_dax, devname, kmsg_fd, log,
+                            &klines, ret_error);
 
 finish:
         if (r < 0 && created)
