@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Copying into a zone, the hash cache, staleness and refresh, and placing a program with its
+ * loader and libraries. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "elf-closure.h"
+#include "error.h"
+#include "place-internal.h"
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX 0x00200000
+#endif
+
+static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
+                       const char *program, char **ret_error);
+
+/* ---- copying ------------------------------------------------------------------------------ */
+
+int place_copy_path(const char *zone, const char *source, char **ret) {
+        if (!is_abs_clean_path(zone) || !is_abs_clean_path(source))
+                return -EINVAL;
+        return asprintf(ret, "%s/root%s", zone, source) < 0 ? -ENOMEM : 0;
+}
+
+static int copy_xattrs(int from, int to) {
+        _cleanup_free_ char *names = NULL, *caps = NULL;
+        ssize_t n, caps_len = -1;
+
+        n = flistxattr(from, NULL, 0);
+        if (n <= 0)
+                return n < 0 && errno != ENOTSUP ? negative_errno() : 0;
+        names = malloc((size_t) n);
+        if (!names)
+                return -ENOMEM;
+        n = flistxattr(from, names, (size_t) n);
+        if (n < 0)
+                return negative_errno();
+        for (char *k = names; k < names + n; k += strlen(k) + 1) {
+                _cleanup_free_ char *v = NULL;
+                ssize_t vl = fgetxattr(from, k, NULL, 0);
+
+                if (vl < 0)
+                        continue;
+                v = malloc((size_t) vl + 1);
+                if (!v)
+                        return -ENOMEM;
+                vl = fgetxattr(from, k, v, (size_t) vl);
+                if (vl < 0)
+                        continue;
+                if (strcmp(k, "security.capability") == 0) {
+                        caps = TAKE_PTR(v);
+                        caps_len = vl;
+                        continue;
+                }
+                if (fsetxattr(to, k, v, (size_t) vl, 0) < 0 && errno != ENOTSUP && errno != EPERM)
+                        return negative_errno();
+        }
+        /* Capabilities last: any later chown would drop them. */
+        if (caps && fsetxattr(to, "security.capability", caps, (size_t) caps_len, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* Copies the data of @from to @to, hashing it on the way. */
+static int copy_and_hash(int from, int to, char ret_sha[static 65]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        struct sha256_ctx ctx;
+        _cleanup_free_ char *buf = NULL;
+        const size_t size = 1024 * 1024;
+
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        sha256_init(&ctx);
+        for (;;) {
+                ssize_t n = read(from, buf, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                sha256_update(&ctx, (size_t) n, (const uint8_t *) buf);
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = write(to, buf + done, (size_t) (n - done));
+                        if (w < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return negative_errno();
+                        }
+                        done += w;
+                }
+        }
+        sha256_digest(&ctx, sizeof(digest), digest);
+        for (size_t i = 0; i < sizeof(digest); i++) {
+                ret_sha[2 * i] = hex[digest[i] >> 4];
+                ret_sha[2 * i + 1] = hex[digest[i] & 15];
+        }
+        ret_sha[64] = '\0';
+        return 0;
+}
+
+static int hash_file(const char *path, char ret_sha[static 65]) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), null = -1;
+
+        if (fd < 0)
+                return negative_errno();
+        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null < 0)
+                return negative_errno();
+        return copy_and_hash(fd, null, ret_sha);
+}
+
+/* Removes leftovers of a copy that was interrupted between link and rename. */
+static void remove_stale_temporaries(int dfd, const char *name) {
+        _cleanup_free_ char *prefix = NULL;
+        DIR *d;
+        int fd2;
+
+        if (asprintf(&prefix, ".%s.daxmgr-", name) < 0)
+                return;
+        fd2 = dup(dfd);
+        if (fd2 < 0)
+                return;
+        d = fdopendir(fd2);
+        if (!d) {
+                (void) close(fd2);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+                        (void) unlinkat(dfd, de->d_name, 0);
+        (void) closedir(d);
+}
+
+/* A file shared by several placed programs (libc) has one record per program and one copy. */
+static Placement *find_placement(PlaceState *s, const char *zone, const char *source, const char *program) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].source, source) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0)
+                        return &s->placements[i];
+        return NULL;
+}
+
+/* The copy itself: everything but the bookkeeping. Fills identity fields of @p. */
+static int copy_into_zone(int zone_fd, const char *zone, const char *source, const char *copy, Placement *p,
+                          char **ret_error) {
+        _cleanup_free_ char *dir = NULL, *tmpname = NULL, *procfd = NULL;
+        _cleanup_close_ int in = -1, out = -1, dfd = -1;
+        const char *name;
+        struct statx sx;
+        struct stat st;
+        int r;
+
+        /* Opened once, and everything below read from this fd: a name swapped afterwards changes
+         * nothing. Not through a symbolic link (the caller resolved it), and not blocking on a FIFO
+         * swapped in since the caller's check. */
+        in = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (in < 0 && errno == ELOOP)
+                return error_set(
+                        ret_error, -ELOOP,
+                        "%s is a symbolic link; refusing to follow it (place the file it points to)",
+                        source);
+        if (in < 0)
+                return error_set(ret_error, negative_errno(), "cannot open %s: %m", source);
+        if (fstat(in, &st) < 0)
+                return error_set(ret_error, negative_errno(), "cannot stat %s: %m", source);
+        if (!S_ISREG(st.st_mode))
+                return error_set(ret_error, -EINVAL, "%s is not a regular file, so it cannot be placed",
+                                 source);
+
+        dir = strdup(copy);
+        if (!dir)
+                return -ENOMEM;
+        *strrchr(dir, '/') = '\0';
+        dfd = zone_open_parent(zone_fd, zone, copy, true, &name, ret_error);
+        if (dfd < 0)
+                return dfd;
+        remove_stale_temporaries(dfd, name);
+
+        /* An anonymous inode: if we die before the link, nothing is left anywhere. */
+        out = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (out < 0)
+                return error_set(ret_error, negative_errno(), "cannot create a file in %s: %m", dir);
+
+        r = copy_and_hash(in, out, p->sha256);
+        if (r < 0)
+                return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
+        if (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0)
+                return error_set(ret_error, negative_errno(),
+                                 "cannot give the copy of %s its owner and mode: %m", source);
+        r = copy_xattrs(in, out);
+        if (r < 0)
+                return error_set(ret_error, r,
+                                 "cannot copy the extended attributes (capabilities) of %s: %s", source,
+                                 strerror(-r));
+        (void) futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
+        if (fsync(out) < 0)
+                return error_set(ret_error, negative_errno(), "cannot sync the copy of %s: %m", source);
+
+        if (asprintf(&tmpname, ".%s.daxmgr-%d", name, (int) getpid()) < 0 ||
+            asprintf(&procfd, "/proc/self/fd/%d", out) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dfd, tmpname, 0);
+        if (linkat(AT_FDCWD, procfd, dfd, tmpname, AT_SYMLINK_FOLLOW) < 0)
+                return error_set(ret_error, negative_errno(), "cannot link the copy of %s into %s: %m",
+                                 source, dir);
+        if (renameat(dfd, tmpname, dfd, name) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmpname, 0);
+                return error_set(ret_error, r, "cannot rename the copy of %s into place: %s", source,
+                                 strerror(-r));
+        }
+        if (fsync(dfd) < 0)
+                return error_set(ret_error, negative_errno(), "cannot sync %s: %m", dir);
+
+        if (statx(out, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+                return error_set(ret_error, negative_errno(), "cannot statx %s: %m", copy);
+        if (!(sx.stx_attributes & STATX_ATTR_DAX)) {
+                (void) unlinkat(dfd, name, 0);
+                return error_set(
+                        ret_error, -EOPNOTSUPP,
+                        "the copy %s is not DAX (the kernel did not set STATX_ATTR_DAX), so it would not "
+                        "execute in place; removed it. Is the zone still on a DAX mount?",
+                        copy);
+        }
+
+        p->dev = st.st_dev;
+        p->ino = st.st_ino;
+        p->size = (uint64_t) st.st_size;
+        p->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        p->ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+        return 0;
+}
+
+int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole role, const char *program,
+               char **ret_error) {
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_close_ int zone_fd = -1;
+        Placement n = {}, *p;
+        int r;
+
+        if (!place_state_has_zone(s, zone))
+                return error_set(ret_error, -ENOENT, "%s is not a zone; create it first", zone);
+        if (!is_abs_clean_path(source))
+                return error_set(ret_error, -EINVAL,
+                                 "'%s' must be an absolute path without . or .. components", source);
+        r = place_copy_path(zone, source, &copy);
+        if (r < 0)
+                return r;
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+
+        r = copy_into_zone(zone_fd, zone, source, copy, &n, ret_error);
+        if (r < 0)
+                return r;
+
+        p = find_placement(s, zone, source, program ?: source);
+        if (!p) {
+                p = reallocarray(s->placements, s->n_placements + 1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                s->placements = p;
+                p = &s->placements[s->n_placements++];
+                *p = (Placement){};
+        } else {
+                /* What the program's record remembers of its activation stays. */
+                n.has_activation = p->has_activation;
+                n.refresh_manual = p->refresh_manual;
+                n.entry_point = p->entry_point;
+                n.bind_host = p->bind_host;
+                n.service = TAKE_PTR(p->service);
+                free(p->zone);
+                free(p->source);
+                free(p->copy);
+                free(p->program);
+        }
+        n.zone = strdup(zone);
+        n.source = strdup(source);
+        n.copy = TAKE_PTR(copy);
+        n.program = strdup(program ?: source);
+        n.role = role;
+        *p = n;
+        if (!p->zone || !p->source || !p->program)
+                return -ENOMEM;
+        return 0;
+}
+
+void place_hash_cache_done(PlaceHashCache *c) {
+        free(c->entries);
+        *c = (PlaceHashCache){};
+}
+
+static bool identity_is(const PlaceHashEntry *e, const struct stat *st) {
+        return e->dev == (uint64_t) st->st_dev && e->ino == (uint64_t) st->st_ino &&
+               e->size == (uint64_t) st->st_size &&
+               e->mtime_ns == (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+               e->ctime_ns == (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+const PlaceHashEntry *place_hash_cache_find(const PlaceHashCache *c, const struct stat *st) {
+        for (size_t i = 0; c && i < c->n; i++)
+                if (identity_is(&c->entries[i], st))
+                        return &c->entries[i];
+        return NULL;
+}
+
+int place_hash_cache_add(PlaceHashCache *c, const PlaceHashEntry *e) {
+        for (size_t i = 0; i < c->n; i++)
+                if (c->entries[i].dev == e->dev && c->entries[i].ino == e->ino &&
+                    c->entries[i].size == e->size && c->entries[i].mtime_ns == e->mtime_ns &&
+                    c->entries[i].ctime_ns == e->ctime_ns) {
+                        c->entries[i] = *e;
+                        return 0;
+                }
+        if (!c->entries) {
+                c->entries = calloc(PLACE_HASH_CACHE_MAX, sizeof(*c->entries));
+                if (!c->entries)
+                        return -ENOMEM;
+        }
+        c->entries[c->next] = *e;
+        c->next = (c->next + 1) % PLACE_HASH_CACHE_MAX;
+        if (c->n < PLACE_HASH_CACHE_MAX)
+                c->n++;
+        return 0;
+}
+
+/* The file capabilities of @path (security.capability), or none. */
+static ssize_t get_caps(const char *path, char *buf, size_t size) {
+        ssize_t n = lgetxattr(path, "security.capability", buf, size);
+
+        return n < 0 ? 0 : n;
+}
+
+int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, PlaceCheck *ret,
+                    char **ret_why) {
+        const PlaceHashEntry *e;
+        PlaceHashEntry n;
+        struct stat st, cst;
+        int64_t mtime, ctime;
+        int r;
+
+        if (ret_why)
+                *ret_why = NULL;
+        if (stat(p->source, &st) < 0) {
+                *ret = PLACE_CHECK_STALE;
+                if (ret_why)
+                        *ret_why = asprintf_safe("%s is gone (%m)", p->source);
+                return 0;
+        }
+        mtime = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        ctime = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+        if ((uint64_t) st.st_dev == p->dev && (uint64_t) st.st_ino == p->ino &&
+            (uint64_t) st.st_size == p->size && mtime == p->mtime_ns &&
+            (p->ctime_ns == 0 || ctime == p->ctime_ns)) {
+                *ret = PLACE_CHECK_FRESH;
+                return 0;
+        }
+
+        /* The identity changed (a package upgrade renames a new file into place, an editor
+         * rewrites it, chmod changes the ctime): the content decides, hashed once per identity. */
+        e = place_hash_cache_find(cache, &st);
+        if (!e) {
+                if (!may_hash) {
+                        *ret = PLACE_CHECK_UNKNOWN;
+                        return 0;
+                }
+                n = (PlaceHashEntry){ .dev = (uint64_t) st.st_dev,
+                                      .ino = (uint64_t) st.st_ino,
+                                      .size = (uint64_t) st.st_size,
+                                      .mtime_ns = mtime,
+                                      .ctime_ns = ctime };
+                r = hash_file(p->source, n.sha256);
+                if (r < 0)
+                        return r;
+                if (cache)
+                        (void) place_hash_cache_add(cache, &n);
+                e = &n;
+        }
+        if (strcmp(e->sha256, p->sha256) != 0) {
+                *ret = PLACE_CHECK_STALE;
+                if (ret_why)
+                        *ret_why = asprintf_safe(
+                                "%s changed since it was placed (content differs: sha256 %.12s… now, "
+                                "%.12s… placed)",
+                                p->source, e->sha256, p->sha256);
+                return 0;
+        }
+        /* Same bytes: what else the copy took from the original must still be the same. */
+        if (lstat(p->copy, &cst) < 0 || S_ISLNK(cst.st_mode)) {
+                *ret = PLACE_CHECK_FRESH; /* an alias: its file is checked on its own */
+                return 0;
+        }
+        if ((st.st_mode & 07777) != (cst.st_mode & 07777) || st.st_uid != cst.st_uid ||
+            st.st_gid != cst.st_gid) {
+                *ret = PLACE_CHECK_STALE;
+                if (ret_why)
+                        *ret_why = asprintf_safe(
+                                "the owner or mode of %s changed since it was placed (%u:%u %04o now, "
+                                "%u:%u %04o placed)",
+                                p->source, (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                (unsigned) (st.st_mode & 07777), (unsigned) cst.st_uid,
+                                (unsigned) cst.st_gid, (unsigned) (cst.st_mode & 07777));
+                return 0;
+        }
+        {
+                char a[256], b[256];
+                ssize_t na = get_caps(p->source, a, sizeof(a)), nb = get_caps(p->copy, b, sizeof(b));
+
+                if (na != nb || memcmp(a, b, (size_t) na) != 0) {
+                        *ret = PLACE_CHECK_STALE;
+                        if (ret_why)
+                                *ret_why = asprintf_safe(
+                                        "the file capabilities of %s changed since it was placed",
+                                        p->source);
+                        return 0;
+                }
+        }
+        *ret = PLACE_CHECK_FRESH;
+        return 0;
+}
+
+int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
+        PlaceCheck c;
+        int r;
+
+        r = placement_check(p, NULL, true, &c, ret_why);
+        if (r < 0)
+                return r;
+        *ret_stale = c == PLACE_CHECK_STALE;
+        return 0;
+}
+
+Placement *place_state_find_program(const PlaceState *s, const char *zone, const char *program) {
+        for (size_t i = 0; s && i < s->n_placements; i++)
+                if (s->placements[i].role == PLACE_PROGRAM && strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].source, program) == 0)
+                        return &s->placements[i];
+        return NULL;
+}
+
+bool place_state_with_libraries(const PlaceState *s, const char *zone, const char *program) {
+        for (size_t i = 0; s && i < s->n_placements; i++)
+                if (s->placements[i].role == PLACE_INTERPRETER && strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0)
+                        return true;
+        return false;
+}
+
+static bool placed_source(const PlaceState *s, const char *zone, const char *program, const char *source) {
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].zone, zone) == 0 &&
+                    strcmp(s->placements[i].program, program) == 0 &&
+                    strcmp(s->placements[i].source, source) == 0)
+                        return true;
+        return false;
+}
+
+int placement_closure_changed(const PlaceState *s, const char *zone, const char *program, char **ret_why) {
+        _cleanup_elf_closure_ ElfClosure *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        *ret_why = NULL;
+        if (!place_state_with_libraries(s, zone, program))
+                return 0;
+        r = elf_closure(program, NULL, &c, &error);
+        if (r < 0)
+                return asprintf(ret_why, "the libraries of %s cannot be read now: %s", program,
+                                error_message(error, r)) < 0
+                               ? -ENOMEM
+                               : 0;
+        if (c->n_unresolved > 0)
+                return asprintf(ret_why, "%s would not find %s (needed by %s) now: %s", program,
+                                c->unresolved[0].name, c->unresolved[0].needed_by,
+                                c->unresolved[0].reason) < 0
+                               ? -ENOMEM
+                               : 0;
+        if (c->interpreter_realpath && !placed_source(s, zone, program, c->interpreter_realpath))
+                return asprintf(ret_why, "the loader of %s is %s now, which is not placed", program,
+                                c->interpreter_realpath) < 0
+                               ? -ENOMEM
+                               : 0;
+        for (size_t i = 0; i < c->n_libraries; i++) {
+                const ElfLibrary *l = &c->libraries[i];
+
+                if (!placed_source(s, zone, program, l->realpath))
+                        return asprintf(ret_why, "ld.so would now load %s as %s, which is not placed",
+                                        l->name, l->realpath) < 0
+                                       ? -ENOMEM
+                                       : 0;
+        }
+        return 0;
+}
+
+int placement_refresh(PlaceState *s, Placement *p, char **ret_error) {
+        _cleanup_free_ char *zone = strdup(p->zone), *source = strdup(p->source),
+                            *program = strdup(p->program), *target = NULL;
+        struct stat st;
+
+        if (!zone || !source || !program)
+                return -ENOMEM;
+        if (lstat(p->copy, &st) == 0 && S_ISLNK(st.st_mode)) {
+                /* An alias follows its file: refresh that, then the alias's record. */
+                target = realpath(p->copy, NULL);
+                if (!target)
+                        return error_set(ret_error, negative_errno(), "the alias %s points nowhere: %m",
+                                         p->copy);
+                return place_alias(s, zone, source, target, program, ret_error);
+        }
+        return place_file(s, zone, source, p->role, program, ret_error);
+}
+
+/* Records @alias (a name ld.so looks up, a symlink on the host: libz.so.1) as a symlink in the
+ * zone to the copy of the file it resolves to, so that the placed loader finds it by that name. */
+static int place_alias(PlaceState *s, const char *zone, const char *alias, const char *target_copy,
+                       const char *program, char **ret_error) {
+        _cleanup_free_ char *copy = NULL, *tmp = NULL;
+        _cleanup_close_ int zone_fd = -1, dfd = -1;
+        size_t real = SIZE_MAX; /* an index: the array may move when it grows below */
+        const char *name;
+        Placement *p;
+        struct stat st;
+        int r;
+
+        r = place_copy_path(zone, alias, &copy);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_placements; i++)
+                if (strcmp(s->placements[i].copy, target_copy) == 0)
+                        real = i;
+        if (real == SIZE_MAX || stat(alias, &st) < 0)
+                return error_set(ret_error, -ENOENT, "cannot place %s: %s is not placed", alias,
+                                 target_copy);
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        dfd = zone_open_parent(zone_fd, zone, copy, true, &name, ret_error);
+        if (dfd < 0)
+                return dfd;
+        if (asprintf(&tmp, ".%s.daxmgr-%d", name, (int) getpid()) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dfd, tmp, 0);
+        /* A symbolic link is what is wanted here; renameat() replaces whatever @name is without
+         * following it. */
+        if (symlinkat(target_copy, dfd, tmp) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return error_set(ret_error, r, "cannot link %s in the zone: %s", alias, strerror(-r));
+        }
+
+        p = find_placement(s, zone, alias, program);
+        if (!p) {
+                p = reallocarray(s->placements, s->n_placements + 1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                s->placements = p;
+                p = &s->placements[s->n_placements++];
+        } else
+                placement_done(p);
+        *p = (Placement){ .role = PLACE_LIBRARY,
+                          .dev = (uint64_t) st.st_dev,
+                          .ino = (uint64_t) st.st_ino,
+                          .size = (uint64_t) st.st_size,
+                          .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                          .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
+        memcpy(p->sha256, s->placements[real].sha256, sizeof(p->sha256));
+        p->zone = strdup(zone);
+        p->source = strdup(alias);
+        p->copy = TAKE_PTR(copy);
+        p->program = strdup(program);
+        return p->zone && p->source && p->program ? 0 : -ENOMEM;
+}
+
+int place_program(PlaceState *s, const char *zone, const char *program, bool with_libs, char **ret_error) {
+        _cleanup_elf_closure_ ElfClosure *c = NULL;
+        _cleanup_free_ char *real = NULL;
+        int r;
+
+        if (!program || program[0] != '/')
+                return error_set(ret_error, -EINVAL, "give the program as an absolute path, not '%s'",
+                                 program ?: "");
+        real = realpath(program, NULL);
+        if (!real)
+                return error_set(ret_error, negative_errno(), "cannot find %s: %m", program);
+        if (!place_state_has_zone(s, zone))
+                return error_set(ret_error, -ENOENT, "%s is not a zone; create it first", zone);
+
+        if (with_libs) {
+                /* Resolve everything before copying anything: an unresolvable library is an error
+                 * the user must see, not a half-placed program. */
+                r = elf_closure(real, NULL, &c, ret_error);
+                if (r < 0)
+                        return r;
+                if (c->n_unresolved > 0)
+                        return error_set(ret_error, -ENOENT,
+                                         "cannot place %s with its libraries: %s (needed by %s) %s%s", real,
+                                         c->unresolved[0].name, c->unresolved[0].needed_by,
+                                         c->unresolved[0].reason, c->n_unresolved > 1 ? "; and more" : "");
+        }
+
+        r = place_file(s, zone, real, PLACE_PROGRAM, real, ret_error);
+        if (r < 0 || !c)
+                return r;
+
+        if (c->interpreter_realpath) {
+                r = place_file(s, zone, c->interpreter_realpath, PLACE_INTERPRETER, real, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_libraries; i++) {
+                const ElfLibrary *l = &c->libraries[i];
+                _cleanup_free_ char *copy = NULL;
+
+                r = place_file(s, zone, l->realpath, PLACE_LIBRARY, real, ret_error);
+                if (r < 0)
+                        return r;
+                /* The name ld.so opens (libz.so.1) may be a symlink to the file (libz.so.1.2.13). */
+                if (l->path && l->path[0] == '/' && strcmp(l->path, l->realpath) != 0) {
+                        r = place_copy_path(zone, l->realpath, &copy);
+                        if (r < 0)
+                                return r;
+                        r = place_alias(s, zone, l->path, copy, real, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}

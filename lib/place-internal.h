@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the placement files share (place-state.c: the state file; place-zone.c: zones and
+ * removal; place-copy.c: copying, the hash cache, staleness, refresh and placing a program;
+ * place-activate.c: drop-ins, entry points, host binds and place_and_activate()). Not for use
+ * outside them. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "place.h"
+
+/* Creates the directory that will hold @path, and its parents. */
+int mkdir_parent_of(const char *path);
+/* Frees what @p holds and zeroes it. */
+void placement_done(Placement *p);
+/* Absolute and canonical: no "//", no "." or ".." component, no trailing slash. */
+bool is_abs_clean_path(const char *p);
+/* Writes @data to @name in the directory @dfd atomically; @path names the file in messages. */
+int write_atomic_at(int dfd, const char *name, const char *path, const char *data, size_t len, mode_t mode,
+                    char **ret_error);
+/* The same for a path outside any zone (the state file, drop-ins), in a directory daxmgr owns. */
+int write_atomic(const char *path, const char *data, size_t len, mode_t mode, char **ret_error);
+/* Opens (creating it with @create) the directory holding @path, a file inside @zone_fd's zone,
+ * never following a symbolic link; *ret_name gets its last component. */
+int zone_open_parent(int zone_fd, const char *zone, const char *path, bool create, const char **ret_name,
+                     char **ret_error);
