@@ -134,9 +134,9 @@ UNIT
     events MESSAGE_ID=$MSG_JOB_FINISHED DAXMGR_JOB="$jid" >"$out/ev-job.json"
     check_eq "job finished: MESSAGE" "Job $jid (reconcile) done." "$(event_field "$out/ev-job.json" MESSAGE)"
     check_eq "job finished: DAXMGR_JOB_TYPE" reconcile "$(event_field "$out/ev-job.json" DAXMGR_JOB_TYPE)"
-    check_eq "job finished: DAXMGR_RESULT" done "$(event_field "$out/ev-job.json" DAXMGR_RESULT)"
+    check_eq "job finished: DAXMGR_RESULT" "done" "$(event_field "$out/ev-job.json" DAXMGR_RESULT)"
     events MESSAGE_ID=$MSG_RECONCILED DAXMGR_JOB="$jid" >"$out/ev-reconciled.json"
-    check_eq "reconcile finished: DAXMGR_RESULT" done "$(event_field "$out/ev-reconciled.json" DAXMGR_RESULT)"
+    check_eq "reconcile finished: DAXMGR_RESULT" "done" "$(event_field "$out/ev-reconciled.json" DAXMGR_RESULT)"
     event_field "$out/ev-reconciled.json" MESSAGE | grep -qx 'Reconcile finished: [1-9][0-9]* step(s) done; [0-9]* problem(s) left\.' ||
         fail "reconcile finished: MESSAGE is \"$(event_field "$out/ev-reconciled.json" MESSAGE)\""
     # The job's own lines carry its id too, and read as before where people and tests look.
@@ -146,24 +146,24 @@ UNIT
 
     step "the journal: a namespace, a placement made and undone by hand"
     job=$(call CreateNamespace 'a{sv}' 4 region s region1 size s 64M mode s raw name s jtmp)
-    check_eq "create-namespace job" done "$(wait_job "$job")"
+    check_eq "create-namespace job" "done" "$(wait_job "$job")"
     tmpdev=$(ndctl_ns dev jtmp)
     events MESSAGE_ID=$MSG_NS_CREATED DAXMGR_JOB="${job##*/}" >"$out/ev-created-jtmp.json"
     check_eq "created by hand: DAXMGR_NAMESPACE" "$tmpdev" "$(event_field "$out/ev-created-jtmp.json" DAXMGR_NAMESPACE)"
     check_eq "created by hand: MESSAGE" "Created raw namespace $tmpdev \"jtmp\" in region1." \
         "$(event_field "$out/ev-created-jtmp.json" MESSAGE)"
     job=$(call DestroyNamespace 'sa{sv}' jtmp 1 force b true)
-    check_eq "destroy-namespace job" done "$(wait_job "$job")"
+    check_eq "destroy-namespace job" "done" "$(wait_job "$job")"
     events MESSAGE_ID=$MSG_NS_DESTROYED DAXMGR_NAMESPACE="$tmpdev" >"$out/ev-destroyed.json"
     check_eq "destroyed: MESSAGE" "Destroyed namespace $tmpdev \"jtmp\"." "$(event_field "$out/ev-destroyed.json" MESSAGE)"
     check_eq "destroyed: DAXMGR_JOB" "${job##*/}" "$(event_field "$out/ev-destroyed.json" DAXMGR_JOB)"
     job=$(call Place 'ssa{sv}' /mnt/data/xip /usr/bin/true 1 entry_point b false)
-    check_eq "place job" done "$(wait_job "$job")"
+    check_eq "place job" "done" "$(wait_job "$job")"
     events MESSAGE_ID=$MSG_PLACED DAXMGR_JOB="${job##*/}" >"$out/ev-placed-true.json"
     check_eq "placed by hand: DAXMGR_PROGRAM" /usr/bin/true "$(event_field "$out/ev-placed-true.json" DAXMGR_PROGRAM)"
     check_eq "placed by hand: DAXMGR_ZONE" /mnt/data/xip "$(event_field "$out/ev-placed-true.json" DAXMGR_ZONE)"
     job=$(call Unplace 'ssa{sv}' /mnt/data/xip /usr/bin/true 0)
-    check_eq "unplace job" done "$(wait_job "$job")"
+    check_eq "unplace job" "done" "$(wait_job "$job")"
     events MESSAGE_ID=$MSG_REMOVED DAXMGR_JOB="${job##*/}" >"$out/ev-removed.json"
     check_eq "removed: MESSAGE" "Removed /usr/bin/true from zone /mnt/data/xip." "$(event_field "$out/ev-removed.json" MESSAGE)"
     events MESSAGE_ID=$MSG_JOB_FINISHED DAXMGR_JOB="${job##*/}" >"$out/ev-job-unplace.json"
