@@ -41,7 +41,13 @@ enum {
         OPT_ROOT = 1u << 18,
         OPT_REFRESH_POLICY = 1u << 19,
         OPT_ALL = 1u << 20,
+        OPT_DETAILED_EXITCODE = 1u << 21,
+        OPT_WAIT = 1u << 22,
 };
+
+/* --detailed-exitcode (plan, reconcile), as Terraform's: 0 succeeded and nothing to change, 2
+ * succeeded and there are (plan) or were (reconcile) changes, 1 any error. */
+#define EXIT_CHANGES 2
 
 typedef struct Arguments {
         unsigned given;
@@ -54,6 +60,9 @@ typedef struct Arguments {
 /* Set by main() (daxmgr.c) before any verb runs. */
 extern Arguments arg;
 extern bool use_color;
+/* Set by plan and reconcile: there are steps to take, or the reconcile took some (for
+ * --detailed-exitcode). */
+extern bool changes_found;
 
 static inline void json_putp(json_object **j) {
         if (*j)

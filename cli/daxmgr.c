@@ -22,6 +22,7 @@
 
 Arguments arg = { .ask_password = true };
 bool use_color;
+bool changes_found;
 
 static const char *const option_names[] = {
         "--json",      "--force",
@@ -34,7 +35,8 @@ static const char *const option_names[] = {
         "--service",   "--no-entry-point",
         "--bind-host", "--zone",
         "--root",      "--refresh-policy",
-        "--all",
+        "--all",       "--detailed-exitcode",
+        "--wait",
 };
 
 /* ---------------------------------------------------------------- main */
@@ -55,8 +57,9 @@ static const struct Verb {
         { "monitor", 0, 0, OPT_JSON, verb_monitor, "monitor [--json]" },
         { "config", 1, 1, OPT_ROOT | OPT_JSON, verb_config, "config check [--root DIR] [--json]",
           .local = true },
-        { "plan", 0, 0, OPT_JSON, verb_plan, "plan [--json]" },
-        { "reconcile", 0, 0, OPT_NO_BLOCK, verb_reconcile, "reconcile [--no-block]" },
+        { "plan", 0, 0, OPT_JSON | OPT_DETAILED_EXITCODE, verb_plan, "plan [--json] [--detailed-exitcode]" },
+        { "reconcile", 0, 0, OPT_NO_BLOCK | OPT_WAIT | OPT_DETAILED_EXITCODE, verb_reconcile,
+          "reconcile [--no-block|--wait] [--detailed-exitcode]" },
         { "reload", 0, 0, 0, verb_reload, "reload" },
         { "verify", 1, 1, OPT_JSON, verb_verify, "verify PID|PATH [--json]" },
         { "verify-path", 1, 1, OPT_JSON, verb_verify_path, "verify-path PATH [--json]" },
@@ -95,6 +98,9 @@ static void help(void) {
                "     --json            JSON output (reading verbs); field names are the D-Bus property "
                "names\n"
                "     --no-block        print the job's object path and return without waiting\n"
+               "     --wait            reconcile: follow the job to its end (the default)\n"
+               "     --detailed-exitcode  plan, reconcile: 0 nothing to change, 2 changes pending\n"
+               "                       (plan) or made (reconcile), 1 any error\n"
                "     --no-ask-password do not let polkit ask for a password\n"
                "     --region regionN  list: only the namespaces or devices of this region\n"
                "     --mode MODE       list: only the namespaces or devices of this mode\n"
@@ -132,6 +138,8 @@ enum {
         ARG_ROOT,
         ARG_REFRESH_POLICY,
         ARG_ALL,
+        ARG_DETAILED_EXITCODE,
+        ARG_WAIT,
 };
 
 /* Long only because it has one short case per option; cut up, the options would be scattered. */
@@ -161,6 +169,8 @@ static int parse_argv(int argc, char **argv) {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "refresh-policy", required_argument, NULL, ARG_REFRESH_POLICY },
                 { "all", no_argument, NULL, ARG_ALL },
+                { "detailed-exitcode", no_argument, NULL, ARG_DETAILED_EXITCODE },
+                { "wait", no_argument, NULL, ARG_WAIT },
                 {},
         };
         _cleanup_free_ char *error = NULL;
@@ -273,6 +283,12 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_ALL:
                         arg.given |= OPT_ALL;
                         break;
+                case ARG_DETAILED_EXITCODE:
+                        arg.given |= OPT_DETAILED_EXITCODE;
+                        break;
+                case ARG_WAIT:
+                        arg.given |= OPT_WAIT;
+                        break;
                 case '?':
                         if (optopt)
                                 return -usage_error("unknown option -%c, or it lacks its argument", optopt);
@@ -311,7 +327,7 @@ static int check_argv(int argc, char **argv) {
         return EXIT_OK;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const struct Verb *v = NULL;
         size_t n;
@@ -345,6 +361,9 @@ int main(int argc, char **argv) {
         }
         if (v->run == verb_refresh && (n > 0) == !!(arg.given & OPT_ALL))
                 return usage_error("refresh: name one PROGRAM, or --all (usage: daxmgr %s)", v->synopsis);
+        if ((arg.given & OPT_NO_BLOCK) && (arg.given & (OPT_WAIT | OPT_DETAILED_EXITCODE)))
+                return usage_error("%s: --no-block returns before the job ends; it cannot go with %s",
+                                   v->name, arg.given & OPT_WAIT ? "--wait" : "--detailed-exitcode");
         if (v->run == verb_config && strcmp(argv[optind + 1], "check") != 0)
                 return usage_error("config %s: the config verb is: check", argv[optind + 1]);
         if (v->local)
@@ -353,4 +372,30 @@ int main(int argc, char **argv) {
         if (r != EXIT_OK)
                 return r;
         return v->run(bus, argv + optind + 1, n);
+}
+
+/* Whether --detailed-exitcode was asked for, even where a usage error stops the parsing before
+ * it: a script that reads 2 as "changes" must not read a bad option as one. */
+static bool detailed_exitcode(int argc, char **argv) {
+        if (arg.given & OPT_DETAILED_EXITCODE)
+                return true;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (strcmp(argv[i], "--detailed-exitcode") == 0)
+                        return true;
+        }
+        return false;
+}
+
+int main(int argc, char **argv) {
+        int r = run(argc, argv);
+
+        if (!detailed_exitcode(argc, argv))
+                return r;
+        /* Terraform's contract: 0, 2 (changes), and 1 for every error, whatever its usual code
+         * (the message already said which). */
+        if (r == EXIT_OK)
+                return changes_found ? EXIT_CHANGES : EXIT_OK;
+        return EXIT_FAILURE_;
 }

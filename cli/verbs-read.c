@@ -539,12 +539,14 @@ int verb_plan(sd_bus *bus, char **args, size_t n) {
         r = call_json(bus, "getting the plan", "GetPlan", &plan, NULL);
         if (r != EXIT_OK)
                 return r;
+        (void) json_object_object_get_ex(plan, "steps", &steps);
+        (void) json_object_object_get_ex(plan, "problems", &problems);
+        /* Changes are steps; problems are what no reconcile will change (status lists them). */
+        changes_found = steps && json_object_array_length(steps) > 0;
         if (arg.given & OPT_JSON) {
                 print_json(plan);
                 return EXIT_OK;
         }
-        (void) json_object_object_get_ex(plan, "steps", &steps);
-        (void) json_object_object_get_ex(plan, "problems", &problems);
         if (!steps || json_object_array_length(steps) == 0)
                 puts("Nothing to do: the system matches the configuration.");
         else {
