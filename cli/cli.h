@@ -43,6 +43,8 @@ enum {
         OPT_ALL = 1u << 20,
         OPT_DETAILED_EXITCODE = 1u << 21,
         OPT_WAIT = 1u << 22,
+        OPT_MIN = 1u << 23,
+        OPT_QUIET = 1u << 24,
 };
 
 /* --detailed-exitcode (plan, reconcile), as Terraform's: 0 succeeded and nothing to change, 2
@@ -55,6 +57,7 @@ typedef struct Arguments {
         const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root,
                 *refresh_policy;
         uint64_t align;
+        double min_percent; /* verify --min */
 } Arguments;
 
 /* Set by main() (daxmgr.c) before any verb runs. */

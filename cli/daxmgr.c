@@ -4,6 +4,7 @@
  * mutating verbs start a job and follow it to its end. This file parses the command line and
  * dispatches to the verbs (verbs-read.c, verbs-job.c, monitor.c; cli.h lists what they share). */
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -36,7 +37,8 @@ static const char *const option_names[] = {
         "--bind-host", "--zone",
         "--root",      "--refresh-policy",
         "--all",       "--detailed-exitcode",
-        "--wait",
+        "--wait",      "--min",
+        "--quiet",
 };
 
 /* ---------------------------------------------------------------- main */
@@ -61,8 +63,9 @@ static const struct Verb {
         { "reconcile", 0, 0, OPT_NO_BLOCK | OPT_WAIT | OPT_DETAILED_EXITCODE, verb_reconcile,
           "reconcile [--no-block|--wait] [--detailed-exitcode]" },
         { "reload", 0, 0, 0, verb_reload, "reload" },
-        { "verify", 1, 1, OPT_JSON, verb_verify, "verify PID|PATH [--json]" },
-        { "verify-path", 1, 1, OPT_JSON, verb_verify_path, "verify-path PATH [--json]" },
+        { "verify", 1, 1, OPT_JSON | OPT_MIN | OPT_QUIET, verb_verify,
+          "verify PID|PATH [--json] [--min PERCENT] [-q]" },
+        { "verify-path", 1, 1, OPT_JSON | OPT_QUIET, verb_verify_path, "verify-path PATH [--json] [-q]" },
         { "create-namespace", 0, 0,
           OPT_REGION | OPT_MODE | OPT_SIZE | OPT_ALIGN | OPT_MAP | OPT_NAME | OPT_NO_BLOCK,
           verb_create_namespace,
@@ -101,6 +104,10 @@ static void help(void) {
                "     --wait            reconcile: follow the job to its end (the default)\n"
                "     --detailed-exitcode  plan, reconcile: 0 nothing to change, 2 changes pending\n"
                "                       (plan) or made (reconcile), 1 any error\n"
+               "     --min PERCENT     verify PID: exit 1 when less of its resident executable pages\n"
+               "                       are in pmem\n"
+               "  -q --quiet           verify, verify-path: print nothing; verify-path exits 1 when\n"
+               "                       the path is not DAX\n"
                "     --no-ask-password do not let polkit ask for a password\n"
                "     --region regionN  list: only the namespaces or devices of this region\n"
                "     --mode MODE       list: only the namespaces or devices of this mode\n"
@@ -140,7 +147,27 @@ enum {
         ARG_ALL,
         ARG_DETAILED_EXITCODE,
         ARG_WAIT,
+        ARG_MIN,
 };
+
+/* "90", "99.5" or "99.5%": 0 to 100, digits and at most one point (no exponent, no sign, no
+ * locale). */
+static int parse_percent(const char *s, double *ret) {
+        double v = 0, scale = 0;
+        bool digits = false;
+
+        for (; *s >= '0' && *s <= '9'; s++, digits = true)
+                v = v * 10 + (*s - '0');
+        if (*s == '.')
+                for (s++, scale = 0.1; *s >= '0' && *s <= '9'; s++, scale /= 10, digits = true)
+                        v += scale * (*s - '0');
+        if (*s == '%')
+                s++;
+        if (!digits || *s || v > 100)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
 
 /* Long only because it has one short case per option; cut up, the options would be scattered. */
 static int parse_argv(int argc, char **argv) {
@@ -171,13 +198,15 @@ static int parse_argv(int argc, char **argv) {
                 { "all", no_argument, NULL, ARG_ALL },
                 { "detailed-exitcode", no_argument, NULL, ARG_DETAILED_EXITCODE },
                 { "wait", no_argument, NULL, ARG_WAIT },
+                { "min", required_argument, NULL, ARG_MIN },
+                { "quiet", no_argument, NULL, 'q' },
                 {},
         };
         _cleanup_free_ char *error = NULL;
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "ho:q", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -289,6 +318,16 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_WAIT:
                         arg.given |= OPT_WAIT;
                         break;
+                case ARG_MIN:
+                        if (parse_percent(optarg, &arg.min_percent) < 0)
+                                return -usage_error(
+                                        "--min: \"%s\" is not a percentage from 0 to 100 (90, 99.5%%)",
+                                        optarg);
+                        arg.given |= OPT_MIN;
+                        break;
+                case 'q':
+                        arg.given |= OPT_QUIET;
+                        break;
                 case '?':
                         if (optopt)
                                 return -usage_error("unknown option -%c, or it lacks its argument", optopt);
@@ -361,6 +400,9 @@ static int run(int argc, char **argv) {
         }
         if (v->run == verb_refresh && (n > 0) == !!(arg.given & OPT_ALL))
                 return usage_error("refresh: name one PROGRAM, or --all (usage: daxmgr %s)", v->synopsis);
+        if ((arg.given & OPT_QUIET) && (arg.given & OPT_JSON))
+                return usage_error("%s: --quiet prints nothing and --json prints JSON: give one of them",
+                                   v->name);
         if ((arg.given & OPT_NO_BLOCK) && (arg.given & (OPT_WAIT | OPT_DETAILED_EXITCODE)))
                 return usage_error("%s: --no-block returns before the job ends; it cannot go with %s",
                                    v->name, arg.given & OPT_WAIT ? "--wait" : "--detailed-exitcode");
