@@ -398,6 +398,16 @@ static int run(int argc, char **argv) {
                 if (r != EXIT_OK)
                         return r;
         }
+        if (v->run == verb_verify) {
+                r = verb_verify_check(argv[optind + 1], NULL);
+                if (r != EXIT_OK)
+                        return r;
+        }
+        /* list --mode sector finds the sector namespaces there are; none is made by daxmgr. */
+        if (v->run == verb_create_namespace && (arg.given & OPT_MODE) &&
+            namespace_mode_from_string(arg.mode) == NAMESPACE_MODE_SECTOR)
+                return usage_error("create-namespace --mode sector: sector (BTT) mode is not managed by "
+                                   "daxmgr; the mode must be fsdax, devdax or raw");
         if (v->run == verb_refresh && (n > 0) == !!(arg.given & OPT_ALL))
                 return usage_error("refresh: name one PROGRAM, or --all (usage: daxmgr %s)", v->synopsis);
         if ((arg.given & OPT_QUIET) && (arg.given & OPT_JSON))

@@ -659,24 +659,38 @@ static int print_verify(json_object *rep, json_object *sum, uint32_t pid) {
         return EXIT_OK;
 }
 
-int verb_verify(sd_bus *bus, char **args, size_t n) {
-        _cleanup_json_ json_object *rep = NULL;
-        json_object *sum;
+/* The argument of verify, checked before connecting to the bus: a PID, or a path (anything with
+ * a slash in it, "./prog" for one here), for which --min means nothing. */
+int verb_verify_check(const char *what, uint32_t *ret_pid) {
         uint32_t pid;
-        char what[64];
-        int r;
 
-        /* "verify PID|PATH": a path is anything with a slash in it ("./prog" for one here). */
-        if (strchr(args[0], '/')) {
+        if (strchr(what, '/')) {
                 if (arg.given & OPT_MIN)
                         return usage_error("verify %s: --min is the share of a process's pages in pmem; "
                                            "a path is DAX or not (-q: exit status 1 when not)",
-                                           args[0]);
-                return verb_verify_path(bus, args, n);
+                                           what);
+                return EXIT_OK;
         }
-        if (parse_u32(args[0], 10, &pid) < 0 || pid == 0)
+        if (parse_u32(what, 10, &pid) < 0 || pid == 0)
                 return usage_error("\"%s\" is neither a process ID nor a path (a path has a \"/\": ./%s)",
-                                   args[0], args[0]);
+                                   what, what);
+        if (ret_pid)
+                *ret_pid = pid;
+        return EXIT_OK;
+}
+
+int verb_verify(sd_bus *bus, char **args, size_t n) {
+        _cleanup_json_ json_object *rep = NULL;
+        json_object *sum;
+        uint32_t pid = 0;
+        char what[64];
+        int r;
+
+        r = verb_verify_check(args[0], &pid);
+        if (r != EXIT_OK)
+                return r;
+        if (pid == 0)
+                return verb_verify_path(bus, args, n);
         snprintf(what, sizeof(what), "verifying process %" PRIu32, pid);
         r = call_json(bus, what, "VerifyProcess", &rep, "ua{sv}", pid, 0);
         if (r != EXIT_OK)
