@@ -169,8 +169,23 @@ char *join(json_object *o, const char *key) {
         return s;
 }
 
+/* --json and --json=pretty: indented; --json=short: an array one element per line (JSON lines;
+ * nothing for an empty one), anything else on one line. */
 void print_json(json_object *o) {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (arg.json != JSON_SHORT) {
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+                return;
+        }
+        if (!json_object_is_type(o, json_type_array)) {
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+                puts(json_object_to_json_string_ext(json_object_array_get_idx(o, i),
+                                                    JSON_C_TO_STRING_PLAIN |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 const char *dash(const char *s) {

@@ -45,7 +45,15 @@ enum {
         OPT_WAIT = 1u << 22,
         OPT_MIN = 1u << 23,
         OPT_QUIET = 1u << 24,
+        OPT_NO_LEGEND = 1u << 25,
 };
+
+/* --json, --json=pretty, --json=short. */
+typedef enum JsonForm {
+        JSON_DEFAULT, /* pretty, but monitor's events one line each */
+        JSON_PRETTY,
+        JSON_SHORT, /* one line per object (an array's elements) or event */
+} JsonForm;
 
 /* --detailed-exitcode (plan, reconcile), as Terraform's: 0 succeeded and nothing to change, 2
  * succeeded and there are (plan) or were (reconcile) changes, 1 any error. */
@@ -58,6 +66,7 @@ typedef struct Arguments {
                 *refresh_policy;
         uint64_t align;
         double min_percent; /* verify --min */
+        JsonForm json;
 } Arguments;
 
 /* Set by main() (daxmgr.c) before any verb runs. */

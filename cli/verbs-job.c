@@ -113,7 +113,7 @@ static int wait_job(sd_bus *bus, const char *what, const char *path, json_object
         _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_props = NULL;
         _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_done = NULL;
         _cleanup_free_ char *last = NULL;
-        bool tty = isatty(STDERR_FILENO), changed = false;
+        bool quiet = arg.given & OPT_QUIET, tty = !quiet && isatty(STDERR_FILENO), changed = false;
 
         /* Subscribe first, then read: no change can fall between the two. Without the
          * subscriptions (a bus that refuses them) the loop below still polls every second. */
@@ -149,7 +149,7 @@ static int wait_job(sd_bus *bus, const char *what, const char *path, json_object
                                              ? json_object_get_double(p)
                                              : 0,
                                      text);
-                else if (*text && (!last || strcmp(last, text) != 0)) {
+                else if (!quiet && *text && (!last || strcmp(last, text) != 0)) {
                         printf("%s\n", text);
                         fflush(stdout);
                 }
@@ -166,6 +166,11 @@ static int wait_job(sd_bus *bus, const char *what, const char *path, json_object
                                 return exit_code_for_error(str(job, "Error"), str(job, "Message"));
                         }
                         _cleanup_json_ json_object *res = json_tokener_parse(str(job, "Result"));
+                        if (quiet) {
+                                if (ret_result)
+                                        *ret_result = TAKE_PTR(res);
+                                return EXIT_OK;
+                        }
                         printf("%s: done", what);
                         if (res && json_object_is_type(res, json_type_object)) {
                                 bool first = true;
@@ -218,7 +223,8 @@ static int run_job_result(sd_bus *bus, const char *what, sd_bus_message *m, json
         if (r < 0)
                 return bus_fail(what, NULL, r);
         if (arg.given & OPT_NO_BLOCK) {
-                puts(path);
+                if (!(arg.given & OPT_QUIET))
+                        puts(path);
                 return EXIT_OK;
         }
         if (interrupted)
@@ -289,7 +295,8 @@ int verb_reload(sd_bus *bus, char **args, size_t n) {
                 sd_bus_error_free(&e);
                 return r;
         }
-        puts("Configuration reloaded; the daemon reconciles it now.");
+        if (!(arg.given & OPT_QUIET))
+                puts("Configuration reloaded; the daemon reconciles it now.");
         return EXIT_OK;
 }
 

@@ -543,6 +543,8 @@ int verb_plan(sd_bus *bus, char **args, size_t n) {
         (void) json_object_object_get_ex(plan, "problems", &problems);
         /* Changes are steps; problems are what no reconcile will change (status lists them). */
         changes_found = steps && json_object_array_length(steps) > 0;
+        if (arg.given & OPT_QUIET)
+                return EXIT_OK;
         if (arg.given & OPT_JSON) {
                 print_json(plan);
                 return EXIT_OK;
@@ -793,6 +795,8 @@ int verb_config(sd_bus *bus, char **args, size_t n) {
                                 "daxmgr: daxmgrd keeps running the last configuration that loaded\n");
                 return EXIT_FAILURE_;
         }
+        if (arg.given & OPT_QUIET)
+                return EXIT_OK; /* valid: the exit status says it */
         for (size_t i = 0; warnings && warnings[i]; i++)
                 fprintf(stderr, "warning: %s\n", warnings[i]);
         if (arg.given & OPT_JSON) {
