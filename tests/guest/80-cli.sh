@@ -329,7 +329,8 @@ expect_rc 2 "--fs" daxmgr format data --fs btrfs
 expect_rc 2 "is not an option of mount" daxmgr mount data /mnt/x --force
 expect_rc 2 "usage: daxmgr mount" daxmgr mount data
 expect_rc 2 "neither a process ID nor a path" daxmgr verify self
-expect_rc 2 "mode must be fsdax, devdax or raw" daxmgr create-namespace --mode sector
+expect_rc 2 "sector (BTT) mode is not managed by daxmgr; the mode must be fsdax, devdax or raw" \
+    daxmgr create-namespace --mode sector
 expect_rc 2 "service must be a unit name" daxmgr place /mnt/cli-data/xip "$SLEEPER" --service nounit
 expect_rc 3 'no region "region9"' daxmgr create-namespace --region region9 --size 64M
 expect_rc 3 "no namespace" daxmgr format nosuch
