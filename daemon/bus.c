@@ -124,8 +124,8 @@ static const TopoNamespace *find_namespace(Manager *m, const char *key, sd_bus_e
         else if (r < 0)
                 bus_error_setf_utf8(
                         e, ERROR_PREFIX "NotFound",
-                        "there is no namespace \"%.256s\"; GetManagedObjects or \"ndctl list -N\" "
-                        "shows them",
+                        "there is no namespace \"%.256s\"; \"daxmgr list namespaces\" or \"ndctl "
+                        "list -N\" shows them",
                         key);
         return r < 0 ? NULL : n;
 }
