@@ -339,7 +339,7 @@ static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const Op
                 goto fail;
         json_object_object_add(a, "namespace", json_object_new_string(worker_key(m, n)));
         fs = opt_str(a, "filesystem");
-        if (type == JOB_FORMAT && fs && fs_type_from_string(fs) < 0) {
+        if (type == JOB_FORMAT && fs && !fs_type_is_made(fs_type_from_string(fs))) {
                 r = invalid(e, "filesystem must be xfs or ext4, not \"%.64s\"", fs);
                 goto fail;
         }
