@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "log.h"
 #include "manager.h"
 #include "bus-internal.h"
 #include "bus-options.h"
@@ -490,9 +491,18 @@ static void objects_free(BusObject *a, size_t n) {
         free(a);
 }
 
-void bus_sync_objects(Manager *m) {
-        BusObject *a = NULL, *old = m->objects;
-        size_t n = 0, n_old = m->n_objects;
+void bus_flush_objects(Manager *m) {
+        BusObject *a = NULL, *old;
+        size_t n = 0, n_old;
+
+        if (!m->objects_dirty)
+                return;
+        m->objects_dirty = false;
+        if (m->sync_source)
+                (void) sd_event_source_set_enabled(m->sync_source, SD_EVENT_OFF);
+        m->n_syncs++;
+        old = m->objects;
+        n_old = m->n_objects;
 
         (void) objects_push(&a, &n, strdup(ROOT_PATH), BUS_OBJECT_MANAGER, manager_json(m));
         for (size_t i = 0; m->topology && i < m->topology->n_regions; i++) {
@@ -527,18 +537,22 @@ void bus_sync_objects(Manager *m) {
 
         if (m->bus) {
                 for (size_t i = 0; i < n_old; i++)
-                        if (!objects_find(a, n, old[i].path) && old[i].kind != BUS_OBJECT_MANAGER)
+                        if (!objects_find(a, n, old[i].path) && old[i].kind != BUS_OBJECT_MANAGER) {
                                 (void) sd_bus_emit_interfaces_removed(m->bus, old[i].path,
                                                                       kinds[old[i].kind].interface, NULL);
+                                m->n_sync_signals++;
+                        }
                 for (size_t i = 0; i < n; i++) {
                         const BusObject *o = objects_find(old, n_old, a[i].path);
                         const char *changed[32];
                         size_t n_changed = 0;
 
                         if (!o) {
-                                if (a[i].kind != BUS_OBJECT_MANAGER)
+                                if (a[i].kind != BUS_OBJECT_MANAGER) {
                                         (void) sd_bus_emit_interfaces_added(
                                                 m->bus, a[i].path, kinds[a[i].kind].interface, NULL);
+                                        m->n_sync_signals++;
+                                }
                                 continue;
                         }
                         json_object_object_foreach(a[i].props, key, value) {
@@ -547,26 +561,65 @@ void bus_sync_objects(Manager *m) {
                                 if (n_changed + 1 >= ELEMENTSOF(changed))
                                         break;
                                 if (!json_object_object_get_ex(o->props, key, &ov) ||
-                                    strcmp(json_object_to_json_string(ov),
-                                           json_object_to_json_string(value)) != 0)
+                                    !json_object_equal(ov, value))
                                         changed[n_changed++] = key;
                         }
                         changed[n_changed] = NULL;
-                        if (n_changed > 0)
+                        if (n_changed > 0) {
                                 (void) sd_bus_emit_properties_changed_strv(
                                         m->bus, a[i].path, kinds[a[i].kind].interface, (char **) changed);
+                                m->n_sync_signals++;
+                        }
                 }
         }
         objects_free(old, n_old);
 }
 
+static int on_sync(sd_event_source *s, void *userdata) {
+        bus_flush_objects(userdata);
+        return 0;
+}
+
+/* As systemd's dispatch queues: a change marks the objects dirty, and one deferred event source
+ * rebuilds them once for everything the current callback changed (all the progress lines one
+ * read brought, a job's end and the refresh after it). It comes before the bus's own source
+ * (SD_EVENT_PRIORITY_NORMAL), so a method call or property read that follows a change is
+ * answered from the objects that include it; what emits a signal of its own (JobNew, Completed,
+ * JobRemoved, Reconciled) flushes first, so PropertiesChanged keeps its place before them. */
+void bus_sync_objects(Manager *m) {
+        int r;
+
+        m->n_sync_requests++;
+        m->objects_dirty = true;
+        /* No event loop serves the bus (the unit test pumps a socket pair by hand): now. */
+        if (!m->event || (m->bus && sd_bus_get_event(m->bus) != m->event)) {
+                bus_flush_objects(m);
+                return;
+        }
+        if (!m->sync_source) {
+                r = sd_event_add_defer(m->event, &m->sync_source, on_sync, m);
+                if (r < 0) {
+                        bus_flush_objects(m);
+                        return;
+                }
+                (void) sd_event_source_set_priority(m->sync_source, SD_EVENT_PRIORITY_NORMAL - 10);
+                (void) sd_event_source_set_description(m->sync_source, "bus-sync");
+        }
+        (void) sd_event_source_set_enabled(m->sync_source, SD_EVENT_ONESHOT);
+}
+
 void bus_job_new(Manager *m, Job *j) {
+        bus_flush_objects(m);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "JobNew", "uos", j->id,
                                           j->path, job_type_to_string(j->type));
 }
 
 void bus_job_completed(Manager *m, Job *j) {
+        bus_flush_objects(m);
+        log_debug("Job %" PRIu32 " completed; the bus objects so far: %" PRIu64 " changes, %" PRIu64
+                  " rebuilds, %" PRIu64 " change signals.",
+                  j->id, m->n_sync_requests, m->n_syncs, m->n_sync_signals);
         if (!m->bus)
                 return;
         (void) sd_bus_emit_signal(m->bus, j->path, "org.daxmgr1.Job", "Completed", "bss",
@@ -576,6 +629,7 @@ void bus_job_completed(Manager *m, Job *j) {
 }
 
 void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems) {
+        bus_flush_objects(m);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "Reconciled", "uu",
                                           steps, problems);

@@ -189,11 +189,13 @@ static int do_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         int r;
 
         r = manager_reload(m, &error);
+        bus_flush_objects(m); /* the change signals before the reply, as they always came */
         if (r < 0)
                 return sd_bus_error_set(e, ERROR_PREFIX "ConfigInvalid",
                                         error ?: "the configuration has errors");
         m->reconcile_wanted = true;
         manager_refresh(m);
+        bus_flush_objects(m);
         return sd_bus_reply_method_return(msg, "");
 }
 
