@@ -189,11 +189,13 @@ static int do_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         int r;
 
         r = manager_reload(m, &error);
+        bus_flush_objects(m); /* the change signals before the reply, as they always came */
         if (r < 0)
                 return sd_bus_error_set(e, ERROR_PREFIX "ConfigInvalid",
                                         error ?: "the configuration has errors");
         m->reconcile_wanted = true;
         manager_refresh(m);
+        bus_flush_objects(m);
         return sd_bus_reply_method_return(msg, "");
 }
 
@@ -339,7 +341,7 @@ static int namespace_job(sd_bus_message *msg, Manager *m, JobType type, const Op
                 goto fail;
         json_object_object_add(a, "namespace", json_object_new_string(worker_key(m, n)));
         fs = opt_str(a, "filesystem");
-        if (type == JOB_FORMAT && fs && fs_type_from_string(fs) < 0) {
+        if (type == JOB_FORMAT && fs && !fs_type_is_made(fs_type_from_string(fs))) {
                 r = invalid(e, "filesystem must be xfs or ext4, not \"%.64s\"", fs);
                 goto fail;
         }

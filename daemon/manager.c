@@ -128,6 +128,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->refresh_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->dispatch_source);
+        sd_event_source_disable_unref(m->sync_source);
         watch_done(m);
         strv_free(m->config_programs);
         udev_monitor_unref(m->monitor);

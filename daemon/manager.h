@@ -111,7 +111,7 @@ typedef struct Job {
         sd_event_source *io_source, *child_source, *expire_source;
 } Job;
 
-/* A bus object with its properties as JSON: the getters read it, and a refresh compares the
+/* A bus object with its properties as JSON: the getters read it, and a rebuild compares the
  * old and new JSON to send PropertiesChanged, InterfacesAdded and InterfacesRemoved. */
 typedef enum BusObjectKind {
         BUS_OBJECT_MANAGER,
@@ -194,6 +194,9 @@ struct Manager {
 
         BusObject *objects;
         size_t n_objects;
+        bool objects_dirty;           /* the state changed since the objects were built */
+        sd_event_source *sync_source; /* rebuilds them once per event-loop iteration */
+        uint64_t n_sync_requests, n_syncs, n_sync_signals; /* logged with DAXMGR_DEBUG */
 
         struct PolkitQuery *polkit_queries;
 };
@@ -241,7 +244,12 @@ int bus_setup(Manager *m);
 /* The vtables, node enumerators and object manager of org.daxmgr1 on m->bus, without the
  * well-known name or the event loop (bus_setup() does both; the unit test serves a socket pair). */
 int bus_register_objects(Manager *m);
+/* The state changed: the objects are rebuilt, and their change signals sent, once, from a
+ * deferred event source before the next bus message is read (at once if no event loop serves
+ * the bus). */
 void bus_sync_objects(Manager *m);
+/* Rebuilds the objects now if the state changed, sending the change signals. */
+void bus_flush_objects(Manager *m);
 void bus_job_completed(Manager *m, Job *j);
 void bus_job_new(Manager *m, Job *j);
 void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems);

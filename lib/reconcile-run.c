@@ -1021,10 +1021,10 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                                              ret_error);
         case RECONCILE_FORMAT: {
                 FormatOptions o = {
-                        .fs = s->fs == CONFIG_FILESYSTEM_EXT4 ? FS_TYPE_EXT4 : FS_TYPE_XFS,
+                        .fs = s->fs,
                         .force = s->force,
                 };
-                if (s->fs == CONFIG_FILESYSTEM_NONE)
+                if (s->fs == FS_TYPE_NONE)
                         return 0;
                 r = step_blockdev(t, s, &dev, ret_error);
                 if (r < 0)

@@ -270,7 +270,7 @@ TEST(test_new_any) {
         ASSERT_STREQ(s->namespace, "pm0");
         ASSERT_STREQ(s->region, "region0");
         ASSERT_TRUE(s->device == NULL); /* not known until it exists: the executor looks it up */
-        ASSERT_EQ(s->fs, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(s->fs, FS_TYPE_XFS);
         ASSERT_TRUE(!s->force);
         ASSERT_STREQ(s->description, "make an xfs file system on namespace \"pm0\"");
 
@@ -284,7 +284,7 @@ TEST(test_new_any) {
         /* 1.5 GiB does not fit in region0's 1.35 GiB extent: region1 gets it. No MountPoint: no mount. */
         expect_steps(q, "create-namespace format");
         ASSERT_STREQ(q->steps[0].region, "region1");
-        ASSERT_EQ(q->steps[1].fs, CONFIG_FILESYSTEM_EXT4);
+        ASSERT_EQ(q->steps[1].fs, FS_TYPE_EXT4);
 }
 
 TEST(test_new_region_numa_dimm) {
@@ -511,7 +511,7 @@ TEST(test_filesystem_mismatch) {
         expect_steps(r, "format mount");
         ASSERT_STREQ(r->steps[0].device, "/dev/pmem0");
         ASSERT_TRUE(r->steps[0].force);
-        ASSERT_EQ(r->steps[0].fs, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(r->steps[0].fs, FS_TYPE_XFS);
         ASSERT_STREQ(r->steps[0].description,
                      "make an xfs file system on /dev/pmem0, erasing the ext4 it holds (Destroy=yes)");
         ASSERT_STREQ(r->steps[1].device, "/dev/pmem0");
