@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-error.h"
+#include "child-call.h"
 #include "error.h"
 #include "strv.h"
 #include "log.h"
@@ -113,6 +114,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* Calls still being answered in a child get their answer while the bus is there. */
+        child_calls_done(m);
         for (size_t i = 0; i < m->n_jobs; i++) {
                 if (m->jobs[i]->pid > 0)
                         (void) kill(m->jobs[i]->pid, SIGTERM);

@@ -196,6 +196,8 @@ struct Manager {
         size_t n_objects;
 
         struct PolkitQuery *polkit_queries;
+        struct ChildCall *child_calls; /* child-call.c: short-lived children answering calls */
+        unsigned n_child_calls;
 };
 
 int manager_new(Manager **ret);
