@@ -341,8 +341,15 @@ state:
         manager_update_staleness(m);
 
         if (m->topology) {
+                /* Each placement is checked once per refresh: the plan takes the results above. */
+                ReconcileStaleness how = *manager_staleness(m);
+
+                how.checked = m->state;
+                how.stale = m->placement_stale;
+                how.stale_why = m->placement_stale_why;
+                how.n_stale = m->n_placement_stale;
                 r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
-                                      m->dropin_root, manager_staleness(m), &p, &error);
+                                      m->dropin_root, &how, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
                         free(m->plan_error);

@@ -219,7 +219,8 @@ void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
 void manager_update_status(Manager *m);
-/* How the event loop decides staleness: stat() and the hash cache, never a read of a file. */
+/* How the daemon's plans decide staleness: stat() and the hash cache, never a read of a file. A
+ * refresh adds its own placement_check() results (checked once); GetPlan's child checks anew. */
 const ReconcileStaleness *manager_staleness(Manager *m);
 
 /* Queues a job; *ret (optional) borrows it. Takes @args. */
