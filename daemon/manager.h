@@ -199,6 +199,8 @@ struct Manager {
         uint64_t n_sync_requests, n_syncs, n_sync_signals; /* logged with DAXMGR_DEBUG */
 
         struct PolkitQuery *polkit_queries;
+        struct ChildCall *child_calls; /* child-call.c: short-lived children answering calls */
+        unsigned n_child_calls;
 };
 
 int manager_new(Manager **ret);
@@ -220,7 +222,8 @@ void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
 void manager_update_status(Manager *m);
-/* How the event loop decides staleness: stat() and the hash cache, never a read of a file. */
+/* How the daemon's plans decide staleness: stat() and the hash cache, never a read of a file. A
+ * refresh adds its own placement_check() results (checked once); GetPlan's child checks anew. */
 const ReconcileStaleness *manager_staleness(Manager *m);
 
 /* Queues a job; *ret (optional) borrows it. Takes @args. */

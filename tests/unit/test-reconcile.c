@@ -12,6 +12,7 @@
 #include "error.h"
 #include "place.h"
 #include "reconcile.h"
+#include "reconcile-run.h"
 #include "topology.h"
 #include "sysfs-fixture.h"
 #include "test-macro.h"
@@ -1710,6 +1711,39 @@ TEST(test_cxl_region) {
         expect_steps(p, "create-cxl-region");
         ASSERT_STREQ(p->steps[0].memdevs, "mem0");
         p = reconcile_plan_free(p);
+}
+
+/* Results of placement_check() done already (the daemon's, once per refresh) are taken as they
+ * are for the state they were made for, and not for another. The original does not exist, which
+ * a check of its own finds stale: "fresh" can only come from the results. */
+TEST(test_program_stale_precomputed) {
+        Placement pl = { .zone = (char *) "/z",
+                         .source = (char *) "/nonexistent/daxmgr-test/prog",
+                         .copy = (char *) "/z/root/nonexistent/daxmgr-test/prog",
+                         .role = PLACE_PROGRAM,
+                         .program = (char *) "/nonexistent/daxmgr-test/prog" };
+        PlaceState s = { .placements = &pl, .n_placements = 1 }, other = s;
+        bool stale_v[1] = { true };
+        char *why_v[1] = { (char *) "changed elsewhere" };
+        ReconcileStaleness how = { .checked = &s, .stale = stale_v, .stale_why = why_v, .n_stale = 1 };
+        _cleanup_free_ char *why = NULL;
+        bool stale = false;
+
+        ASSERT_EQ(reconcile_program_stale(&s, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(stale);
+        ASSERT_STREQ(why, "changed elsewhere");
+        free(why);
+        why = NULL;
+
+        stale_v[0] = false;
+        ASSERT_EQ(reconcile_program_stale(&s, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(!stale);
+        ASSERT_TRUE(!why);
+
+        /* Another state (the same placements, another object) is checked. */
+        ASSERT_EQ(reconcile_program_stale(&other, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(stale);
+        ASSERT_TRUE(why && strcmp(why, "changed elsewhere") != 0);
 }
 
 DEFINE_TEST_MAIN();
