@@ -277,6 +277,9 @@ static int parse_percent(const char *s, double *ret) {
 }
 
 /* Long only because it has one short case per option; cut up, the options would be scattered. */
+/* Long, as systemd's parse_argv() functions are: one table and one case per option, each case a
+ * few lines that check the value where the option is read. Split, the table and the checks would
+ * drift apart. */
 static int parse_argv(int argc, char **argv) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
