@@ -3,7 +3,7 @@
 
 /* What the bus files share (bus-objects.c: the objects, their JSON, the change signals, getters,
  * finder and enumerator; bus.c: the methods, their argument checks, the vtables and the bus
- * name). Not for use outside them. */
+ * name; bus-calls.c: the methods answered from a child). Not for use outside them. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,3 +54,14 @@ int property_get(sd_bus *bus, const char *path, const char *interface, const cha
 int object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                 sd_bus_error *error);
 int object_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error);
+
+/* Argument checks (bus.c): an InvalidArgs error with a sentence; is @p an absolute, canonical
+ * path of bounded length; an InvalidArgs error naming @what and @p. */
+int invalid(sd_bus_error *e, const char *fmt, ...) _printf_(2, 3);
+bool path_ok(const char *p);
+int invalid_path(sd_bus_error *e, const char *what, const char *p);
+
+/* The methods answered from a child (bus-calls.c). */
+int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e);
+int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e);
+int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e);
