@@ -81,6 +81,21 @@ int worker_request_to_json(JobType type, const char *target, struct json_object 
                                 r = add_string(f, "text", config->texts ? config->texts[i] : NULL);
                 }
         }
+        /* The programs of the placements as the daemon resolved them at load (manager_reload():
+         * python3 → python3.11), which the texts alone do not say. */
+        if (r >= 0 && config) {
+                struct json_object *programs = json_object_new_array();
+
+                r = add(o, "programs", programs);
+                for (size_t i = 0; r >= 0 && i < config->n_placements; i++) {
+                        struct json_object *v = json_object_new_string(config->placements[i].program ?: "");
+
+                        if (!v || json_object_array_add(programs, v) < 0) {
+                                json_object_put(v);
+                                r = -ENOMEM;
+                        }
+                }
+        }
         if (r >= 0) {
                 hashes = json_object_new_array();
                 r = add(o, "hashes", hashes);
@@ -189,6 +204,31 @@ int worker_request_from_json(struct json_object *o, WorkerJob *ret, char **ret_e
                 w.args = json_object_new_object();
         if (r >= 0 && json_object_object_get_ex(o, "config", &v) && json_object_is_type(v, json_type_array))
                 r = request_config(v, &w.config, ret_error);
+        if (r >= 0 && w.config && json_object_object_get_ex(o, "programs", &v)) {
+                if (!json_object_is_type(v, json_type_array) ||
+                    json_object_array_length(v) != w.config->n_placements)
+                        r = error_set(
+                                ret_error, -EINVAL,
+                                "the request's programs do not match the placements of its configuration");
+                for (size_t i = 0; r >= 0 && i < w.config->n_placements; i++) {
+                        struct json_object *p = json_object_array_get_idx(v, i);
+                        char *program;
+
+                        if (!json_object_is_type(p, json_type_string) ||
+                            json_object_get_string_len(p) == 0) {
+                                r = error_set(ret_error, -EINVAL, "the request's program %zu is not a path",
+                                              i + 1);
+                                break;
+                        }
+                        program = strdup(json_object_get_string(p));
+                        if (!program) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        free(w.config->placements[i].program);
+                        w.config->placements[i].program = program;
+                }
+        }
         if (r >= 0 && json_object_object_get_ex(o, "hashes", &v) && json_object_is_type(v, json_type_array))
                 for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++) {
                         struct json_object *h = json_object_array_get_idx(v, i);

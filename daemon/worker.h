@@ -7,7 +7,8 @@
  *
  * The daemon writes one request (worker_request_to_json()) to the worker's standard input: the
  * job, the configuration in effect as the texts it was parsed from (Config.files/texts: the
- * files may have changed since, the job still runs with what the daemon loaded), the state and
+ * files may have changed since, the job still runs with what the daemon loaded) with the
+ * placements' programs as the daemon resolved them at load, the state and
  * drop-in directories and the daemon's cache of content hashes. The worker reports on fd 3, one
  * JSON object per line (worker.c). */
 

@@ -19,7 +19,8 @@
 #define MAIN_CONF                                                                                           \
         "# the main file\n"                                                                                 \
         "[Namespace db]\nMode=fsdax\nSize=1G\nMountPoint=/mnt/pmem/db\n"                                    \
-        "[Zone apps]\nNamespace=db\nDirectory=xip\n"
+        "[Zone apps]\nNamespace=db\nDirectory=xip\n"                                                        \
+        "[Placement py]\nZone=apps\nProgram=/usr/bin/python3\n"
 #define DROPIN_CONF "[Namespace db]\nSize=2G\n"
 
 static char *config_json(const Config *c) {
@@ -68,6 +69,11 @@ TEST(test_round_trip) {
         ASSERT_STREQ(c->texts[0], MAIN_CONF);
         ASSERT_STREQ(c->texts[1], DROPIN_CONF);
         ASSERT_EQ_U64(c->namespaces[0].size.bytes, 2ULL << 30);
+        /* The daemon plans with the file a program's symlink resolves to (manager_reload()). */
+        ASSERT_EQ(c->n_placements, 1u);
+        free(c->placements[0].program);
+        c->placements[0].program = strdup("/usr/bin/python3.13");
+        ASSERT_TRUE(c->placements[0].program);
 
         for (unsigned i = 0; i < 3; i++) {
                 PlaceHashEntry e = { .dev = 64768 + i,
@@ -103,6 +109,7 @@ TEST(test_round_trip) {
         after = config_json(w.config);
         ASSERT_STREQ(after, before);
         ASSERT_STREQ(w.config->files[1], names[1]);
+        ASSERT_STREQ(w.config->placements[0].program, "/usr/bin/python3.13");
 
         ASSERT_EQ(w.hash_cache.n, 3u);
         for (unsigned i = 0; i < 3; i++) {
@@ -139,6 +146,11 @@ TEST(test_no_config) {
         worker_job_done(&w);
 }
 
+/* A namespace, a zone and a placement, as a JSON string's content. */
+#define NS_ZONE_PLACEMENT                                                                                   \
+        "[Namespace db]\\nMode=fsdax\\nSize=1G\\nMountPoint=/mnt/pmem/db\\n[Zone apps]\\nNamespace=db\\n"   \
+        "Directory=xip\\n[Placement py]\\nZone=apps\\nProgram=/usr/bin/python3\\n"
+
 static void refused(const char *text, const char *want) {
         struct json_object *o = json_tokener_parse(text);
         _cleanup_free_ char *error = NULL;
@@ -167,6 +179,14 @@ TEST(test_refused) {
                 "\"/etc/x.conf\", "
                 "\"text\": \"[Namespace]\\n\"}]}",
                 "the configuration in effect does not parse again: /etc/x.conf:1");
+        refused("{\"type\": \"mount\", \"target\": \"\", \"state_dir\": \"/s\", \"config\": [{\"file\": "
+                "\"/etc/x.conf\", "
+                "\"text\": \"" NS_ZONE_PLACEMENT "\"}], \"programs\": []}",
+                "programs do not match the placements");
+        refused("{\"type\": \"mount\", \"target\": \"\", \"state_dir\": \"/s\", \"config\": [{\"file\": "
+                "\"/etc/x.conf\", "
+                "\"text\": \"" NS_ZONE_PLACEMENT "\"}], \"programs\": [\"\"]}",
+                "program 1 is not a path");
 }
 
 DEFINE_TEST_MAIN();
