@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -74,9 +75,19 @@ int connect_bus(sd_bus **ret) {
         (void) bus_error_map_register();
         r = sd_bus_open_system(&bus);
         if (r < 0) {
-                /* No bus, no daemon: the same advice as when only the daemon is missing. */
-                fprintf(stderr, "daxmgr: the system bus is not running (%s)\n", strerror(-r));
-                return not_running();
+                /* One line, about the bus: whether daxmgrd runs cannot be known without it. */
+                const char *address =
+                        getenv("DBUS_SYSTEM_BUS_ADDRESS") ?: "unix:path=/run/dbus/system_bus_socket";
+
+                if (r == -ENOENT || r == -ECONNREFUSED)
+                        fprintf(stderr,
+                                "daxmgr: the system bus is not running (%s: %s); daxmgr reaches daxmgrd "
+                                "through it: start it with: systemctl start dbus\n",
+                                address, strerror(-r));
+                else
+                        fprintf(stderr, "daxmgr: cannot connect to the system bus (%s: %s)\n", address,
+                                strerror(-r));
+                return EXIT_NOT_RUNNING;
         }
         (void) sd_bus_set_allow_interactive_authorization(bus, arg.ask_password);
         *ret = bus;
@@ -169,8 +180,23 @@ char *join(json_object *o, const char *key) {
         return s;
 }
 
+/* --json and --json=pretty: indented; --json=short: an array one element per line (JSON lines;
+ * nothing for an empty one), anything else on one line. */
 void print_json(json_object *o) {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (arg.json != JSON_SHORT) {
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+                return;
+        }
+        if (!json_object_is_type(o, json_type_array)) {
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+                puts(json_object_to_json_string_ext(json_object_array_get_idx(o, i),
+                                                    JSON_C_TO_STRING_PLAIN |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 const char *dash(const char *s) {

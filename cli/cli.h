@@ -41,7 +41,23 @@ enum {
         OPT_ROOT = 1u << 18,
         OPT_REFRESH_POLICY = 1u << 19,
         OPT_ALL = 1u << 20,
+        OPT_DETAILED_EXITCODE = 1u << 21,
+        OPT_WAIT = 1u << 22,
+        OPT_MIN = 1u << 23,
+        OPT_QUIET = 1u << 24,
+        OPT_NO_LEGEND = 1u << 25,
 };
+
+/* --json, --json=pretty, --json=short. */
+typedef enum JsonForm {
+        JSON_DEFAULT, /* pretty, but monitor's events one line each */
+        JSON_PRETTY,
+        JSON_SHORT, /* one line per object (an array's elements) or event */
+} JsonForm;
+
+/* --detailed-exitcode (plan, reconcile), as Terraform's: 0 succeeded and nothing to change, 2
+ * succeeded and there are (plan) or were (reconcile) changes, 1 any error. */
+#define EXIT_CHANGES 2
 
 typedef struct Arguments {
         unsigned given;
@@ -49,11 +65,16 @@ typedef struct Arguments {
         const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root,
                 *refresh_policy;
         uint64_t align;
+        double min_percent; /* verify --min */
+        JsonForm json;
 } Arguments;
 
 /* Set by main() (daxmgr.c) before any verb runs. */
 extern Arguments arg;
 extern bool use_color;
+/* Set by plan and reconcile: there are steps to take, or the reconcile took some (for
+ * --detailed-exitcode). */
+extern bool changes_found;
 
 static inline void json_putp(json_object **j) {
         if (*j)
@@ -97,6 +118,7 @@ int verb_status(sd_bus *bus, char **args, size_t n);
 int verb_list(sd_bus *bus, char **args, size_t n);
 int verb_list_check(const char *what);
 int verb_plan(sd_bus *bus, char **args, size_t n);
+int verb_verify_check(const char *what, uint32_t *ret_pid);
 int verb_verify(sd_bus *bus, char **args, size_t n);
 int verb_verify_path(sd_bus *bus, char **args, size_t n);
 int verb_config(sd_bus *bus, char **args, size_t n);

@@ -97,7 +97,10 @@ static void monitor_json(const char *event, const char *path, const char *iface,
                 (void) json_object_object_add(o, "interface", json_object_new_string(iface));
         (void) json_object_object_add(o, "properties",
                                       props ? json_object_get(props) : json_object_new_object());
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        /* One line per event, unless --json=pretty asked for indented objects. */
+        puts(json_object_to_json_string_ext(
+                o, (arg.json == JSON_PRETTY ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+                           JSON_C_TO_STRING_NOSLASHESCAPE));
         fflush(stdout);
 }
 

@@ -17,6 +17,17 @@
 
 /* ---------------------------------------------------------------- tables */
 
+/* A table, or @none when it has no rows; with --no-legend (list only) the rows alone, and
+ * nothing for none. */
+static void print_table(const Table *t, const char *none) {
+        if (arg.given & OPT_NO_LEGEND)
+                table_print_rows(t, stdout);
+        else if (table_rows(t) == 0)
+                puts(none);
+        else
+                table_print(t, stdout, use_color);
+}
+
 int print_regions(json_object *list) {
         static const char *const h[] = { "REGION",       "KIND",     "SIZE",      "AVAILABLE",
                                          "LARGEST FREE", "LABELLED", "NAMESPACES" };
@@ -40,10 +51,7 @@ int print_regions(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No pmem regions.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No pmem regions.");
         return 0;
 }
 int print_namespaces(json_object *list) {
@@ -66,10 +74,7 @@ int print_namespaces(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No namespaces.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No namespaces.");
         return 0;
 }
 
@@ -90,10 +95,7 @@ int print_zones(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No zones.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No zones.");
         return 0;
 }
 
@@ -117,10 +119,7 @@ int print_placements(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No placements.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No placements.");
         return 0;
 }
 
@@ -182,10 +181,7 @@ int print_devices(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No devices.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No devices.");
         return 0;
 }
 
@@ -213,9 +209,6 @@ int print_jobs(json_object *list) {
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }
-        if (table_rows(t) == 0)
-                puts("No jobs.");
-        else
-                table_print(t, stdout, use_color);
+        print_table(t, "No jobs.");
         return 0;
 }

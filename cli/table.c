@@ -67,18 +67,19 @@ static size_t width(const char *s) {
         return w;
 }
 
-void table_print(const Table *t, FILE *f, bool color) {
+static void print(const Table *t, FILE *f, bool color, bool legend) {
         _cleanup_free_ size_t *widths = calloc(t->n_columns ?: 1, sizeof(size_t));
+        size_t first = legend ? 0 : t->n_columns;
 
         if (!widths)
                 return;
-        for (size_t i = 0; i < t->n_cells; i++) {
+        for (size_t i = first; i < t->n_cells; i++) {
                 size_t w = width(t->cells[i]);
 
                 if (w > widths[i % t->n_columns])
                         widths[i % t->n_columns] = w;
         }
-        for (size_t i = 0; i < t->n_cells; i++) {
+        for (size_t i = first; i < t->n_cells; i++) {
                 size_t c = i % t->n_columns;
                 bool header = i < t->n_columns, last = c + 1 == t->n_columns;
 
@@ -93,4 +94,12 @@ void table_print(const Table *t, FILE *f, bool color) {
                         fputc('\n', f);
                 }
         }
+}
+
+void table_print(const Table *t, FILE *f, bool color) {
+        print(t, f, color, true);
+}
+
+void table_print_rows(const Table *t, FILE *f) {
+        print(t, f, false, false);
 }

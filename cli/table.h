@@ -16,6 +16,8 @@ int table_add_row(Table *t, const char *const *cells);
 size_t table_rows(const Table *t);
 /* @color: the header in bold. */
 void table_print(const Table *t, FILE *f, bool color);
+/* The rows only, as wide as they need (--no-legend). */
+void table_print_rows(const Table *t, FILE *f);
 
 static inline void table_freep(Table **t) {
         table_free(*t);

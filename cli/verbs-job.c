@@ -108,11 +108,12 @@ static int wait_job_signal(sd_bus *bus, bool *changed) {
         }
 }
 
-static int wait_job(sd_bus *bus, const char *what, const char *path) {
+/* @ret_result: the job's Result, parsed, when it ends well (NULL: not wanted). */
+static int wait_job(sd_bus *bus, const char *what, const char *path, json_object **ret_result) {
         _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_props = NULL;
         _cleanup_(bus_slot_unrefp) sd_bus_slot *slot_done = NULL;
         _cleanup_free_ char *last = NULL;
-        bool tty = isatty(STDERR_FILENO), changed = false;
+        bool quiet = arg.given & OPT_QUIET, tty = !quiet && isatty(STDERR_FILENO), changed = false;
 
         /* Subscribe first, then read: no change can fall between the two. Without the
          * subscriptions (a bus that refuses them) the loop below still polls every second. */
@@ -148,7 +149,7 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                                              ? json_object_get_double(p)
                                              : 0,
                                      text);
-                else if (*text && (!last || strcmp(last, text) != 0)) {
+                else if (!quiet && *text && (!last || strcmp(last, text) != 0)) {
                         printf("%s\n", text);
                         fflush(stdout);
                 }
@@ -165,6 +166,11 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                                 return exit_code_for_error(str(job, "Error"), str(job, "Message"));
                         }
                         _cleanup_json_ json_object *res = json_tokener_parse(str(job, "Result"));
+                        if (quiet) {
+                                if (ret_result)
+                                        *ret_result = TAKE_PTR(res);
+                                return EXIT_OK;
+                        }
                         printf("%s: done", what);
                         if (res && json_object_is_type(res, json_type_object)) {
                                 bool first = true;
@@ -175,6 +181,8 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
                                 }
                         }
                         putchar('\n');
+                        if (ret_result)
+                                *ret_result = TAKE_PTR(res);
                         return EXIT_OK;
                 }
                 r = wait_job_signal(bus, &changed);
@@ -185,8 +193,9 @@ static int wait_job(sd_bus *bus, const char *what, const char *path) {
         }
 }
 
-/* Sends a mutating Manager method @m, prints or follows the job it returns. */
-static int run_job(sd_bus *bus, const char *what, sd_bus_message *m) {
+/* Sends a mutating Manager method @m, prints or follows the job it returns (and gives its
+ * Result in *ret_result when it ends well, if asked). */
+static int run_job_result(sd_bus *bus, const char *what, sd_bus_message *m, json_object **ret_result) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sigset_t mask, old;
@@ -214,12 +223,17 @@ static int run_job(sd_bus *bus, const char *what, sd_bus_message *m) {
         if (r < 0)
                 return bus_fail(what, NULL, r);
         if (arg.given & OPT_NO_BLOCK) {
-                puts(path);
+                if (!(arg.given & OPT_QUIET))
+                        puts(path);
                 return EXIT_OK;
         }
         if (interrupted)
                 return job_interrupted(path);
-        return wait_job(bus, what, path);
+        return wait_job(bus, what, path, ret_result);
+}
+
+static int run_job(sd_bus *bus, const char *what, sd_bus_message *m) {
+        return run_job_result(bus, what, m, NULL);
 }
 
 static int new_call(sd_bus *bus, const char *method, sd_bus_message **ret) {
@@ -249,11 +263,23 @@ static int opt_b(sd_bus_message *m, const char *key, bool value) {
 
 int verb_reconcile(sd_bus *bus, char **args, size_t n) {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_json_ json_object *result = NULL;
         const char *what = "reconcile";
+        json_object *steps;
+        int r;
 
         CHECK(new_call(bus, "Reconcile", &m));
         CHECK(sd_bus_message_append(m, "a{sv}", 0));
-        return run_job(bus, what, m);
+        r = run_job_result(bus, what, m, &result);
+        if (r != EXIT_OK || !(arg.given & OPT_DETAILED_EXITCODE))
+                return r;
+        /* A reconcile job's Result is {"steps": N}, the steps it carried out. */
+        if (!result || !json_object_object_get_ex(result, "steps", &steps)) {
+                fprintf(stderr, "daxmgr: %s: the job's result does not say how many steps it took\n", what);
+                return EXIT_FAILURE_;
+        }
+        changes_found = json_object_get_int64(steps) > 0;
+        return EXIT_OK;
 }
 
 int verb_reload(sd_bus *bus, char **args, size_t n) {
@@ -269,7 +295,8 @@ int verb_reload(sd_bus *bus, char **args, size_t n) {
                 sd_bus_error_free(&e);
                 return r;
         }
-        puts("Configuration reloaded; the daemon reconciles it now.");
+        if (!(arg.given & OPT_QUIET))
+                puts("Configuration reloaded; the daemon reconciles it now.");
         return EXIT_OK;
 }
 

@@ -539,12 +539,16 @@ int verb_plan(sd_bus *bus, char **args, size_t n) {
         r = call_json(bus, "getting the plan", "GetPlan", &plan, NULL);
         if (r != EXIT_OK)
                 return r;
+        (void) json_object_object_get_ex(plan, "steps", &steps);
+        (void) json_object_object_get_ex(plan, "problems", &problems);
+        /* Changes are steps; problems are what no reconcile will change (status lists them). */
+        changes_found = steps && json_object_array_length(steps) > 0;
+        if (arg.given & OPT_QUIET)
+                return EXIT_OK;
         if (arg.given & OPT_JSON) {
                 print_json(plan);
                 return EXIT_OK;
         }
-        (void) json_object_object_get_ex(plan, "steps", &steps);
-        (void) json_object_object_get_ex(plan, "problems", &problems);
         if (!steps || json_object_array_length(steps) == 0)
                 puts("Nothing to do: the system matches the configuration.");
         else {
@@ -584,29 +588,37 @@ int verb_plan(sd_bus *bus, char **args, size_t n) {
         return EXIT_OK;
 }
 
-int verb_verify(sd_bus *bus, char **args, size_t n) {
-        _cleanup_json_ json_object *rep = NULL;
-        json_object *sum, *maps;
-        uint32_t pid;
-        char what[64];
-        int r;
+/* verify --min: the share of the resident executable pages in pmem (exec_pmem_percent, the
+ * figure of the summary line) against the threshold. */
+static int verify_min(json_object *rep, json_object *sum, uint32_t pid) {
+        json_object *pct = sum ? json_object_object_get(sum, "exec_pmem_percent") : NULL;
+        double v = pct ? json_object_get_double(pct) : 0.0;
+        bool quiet = arg.given & OPT_QUIET;
 
-        /* "verify PID|PATH": a path is anything with a slash in it ("./prog" for one here). */
-        if (strchr(args[0], '/'))
-                return verb_verify_path(bus, args, n);
-        if (parse_u32(args[0], 10, &pid) < 0 || pid == 0)
-                return usage_error("\"%s\" is neither a process ID nor a path (a path has a \"/\": ./%s)",
-                                   args[0], args[0]);
-        snprintf(what, sizeof(what), "verifying process %" PRIu32, pid);
-        r = call_json(bus, what, "VerifyProcess", &rep, "ua{sv}", pid, 0);
-        if (r != EXIT_OK)
-                return r;
-        if (arg.given & OPT_JSON) {
-                print_json(rep);
-                return EXIT_OK;
+        if (boolean(rep, "pfn_hidden")) {
+                if (!quiet)
+                        fprintf(stderr,
+                                "daxmgr: verify %" PRIu32 ": cannot tell whether --min %g%% is met: frame "
+                                "numbers are hidden from the daemon, so pmem and DRAM cannot be told "
+                                "apart\n",
+                                pid, arg.min_percent);
+                return EXIT_FAILURE_;
         }
-        if (!json_object_object_get_ex(rep, "summary", &sum))
-                sum = NULL;
+        if (v >= arg.min_percent)
+                return EXIT_OK;
+        if (!quiet)
+                fprintf(stderr,
+                        "daxmgr: verify %" PRIu32 ": %.1f%% of the resident executable pages are in pmem, "
+                        "below --min %g%%%s\n",
+                        pid, v, arg.min_percent,
+                        u64(sum, "exec_pmem") + u64(sum, "exec_dram") == 0 ? " (none is resident)" : "");
+        return EXIT_FAILURE_;
+}
+
+/* The summary line and the table of executable mappings of verify PID. */
+static int print_verify(json_object *rep, json_object *sum, uint32_t pid) {
+        json_object *maps;
+
         printf("Process %" PRIu32 " (%s): %" PRIu64 " of %" PRIu64
                " resident executable pages in pmem (%.1f%%), %" PRIu64 " in DRAM, %" PRIu64
                " not resident; %" PRIu64 " page(s) copied by writes\n",
@@ -649,6 +661,54 @@ int verb_verify(sd_bus *bus, char **args, size_t n) {
         return EXIT_OK;
 }
 
+/* The argument of verify, checked before connecting to the bus: a PID, or a path (anything with
+ * a slash in it, "./prog" for one here), for which --min means nothing. */
+int verb_verify_check(const char *what, uint32_t *ret_pid) {
+        uint32_t pid;
+
+        if (strchr(what, '/')) {
+                if (arg.given & OPT_MIN)
+                        return usage_error("verify %s: --min is the share of a process's pages in pmem; "
+                                           "a path is DAX or not (-q: exit status 1 when not)",
+                                           what);
+                return EXIT_OK;
+        }
+        if (parse_u32(what, 10, &pid) < 0 || pid == 0)
+                return usage_error("\"%s\" is neither a process ID nor a path (a path has a \"/\": ./%s)",
+                                   what, what);
+        if (ret_pid)
+                *ret_pid = pid;
+        return EXIT_OK;
+}
+
+int verb_verify(sd_bus *bus, char **args, size_t n) {
+        _cleanup_json_ json_object *rep = NULL;
+        json_object *sum;
+        uint32_t pid = 0;
+        char what[64];
+        int r;
+
+        r = verb_verify_check(args[0], &pid);
+        if (r != EXIT_OK)
+                return r;
+        if (pid == 0)
+                return verb_verify_path(bus, args, n);
+        snprintf(what, sizeof(what), "verifying process %" PRIu32, pid);
+        r = call_json(bus, what, "VerifyProcess", &rep, "ua{sv}", pid, 0);
+        if (r != EXIT_OK)
+                return r;
+        if (!json_object_object_get_ex(rep, "summary", &sum))
+                sum = NULL;
+        if (arg.given & OPT_JSON)
+                print_json(rep);
+        else if (!(arg.given & OPT_QUIET)) {
+                r = print_verify(rep, sum, pid);
+                if (r != EXIT_OK)
+                        return r;
+        }
+        return (arg.given & OPT_MIN) ? verify_min(rep, sum, pid) : EXIT_OK;
+}
+
 int verb_verify_path(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *rep = NULL;
         _cleanup_free_ char *abs = NULL, *what = NULL;
@@ -662,6 +722,9 @@ int verb_verify_path(sd_bus *bus, char **args, size_t n) {
         r = call_json(bus, what, "VerifyPath", &rep, "sa{sv}", abs, 0);
         if (r != EXIT_OK)
                 return r;
+        /* -q: the answer is the exit status alone; not on an active DAX mount is 1. */
+        if (arg.given & OPT_QUIET)
+                return boolean(rep, "dax") ? EXIT_OK : EXIT_FAILURE_;
         if (arg.given & OPT_JSON) {
                 print_json(rep);
                 return EXIT_OK;
@@ -732,6 +795,8 @@ int verb_config(sd_bus *bus, char **args, size_t n) {
                                 "daxmgr: daxmgrd keeps running the last configuration that loaded\n");
                 return EXIT_FAILURE_;
         }
+        if (arg.given & OPT_QUIET)
+                return EXIT_OK; /* valid: the exit status says it */
         for (size_t i = 0; warnings && warnings[i]; i++)
                 fprintf(stderr, "warning: %s\n", warnings[i]);
         if (arg.given & OPT_JSON) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The objects of org.daxmgr1 (docs/dbus/): the property lists of each interface, the JSON of
- * each object rebuilt from the manager's state by bus_sync_objects() and the change signals
- * its diff gives, and the property getters, object finder and node enumerator that read it. */
+/* The objects of org.daxmgr1 (docs/dbus/): the property list of each interface, which gives both
+ * its PropDef table and the JSON of each object, rebuilt from the manager's state once per
+ * event-loop iteration after bus_sync_objects() said it changed, the change signals its diff
+ * gives, and the property getters, object finder and node enumerator that read it. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,100 +12,126 @@
 
 #include <json-c/json.h>
 
+#include "log.h"
 #include "manager.h"
 #include "bus-internal.h"
 #include "bus-options.h"
 
-static const PropDef manager_props[] = {
-        { "Version", "s" },
-        { "State", "s" },
-        { "ConfigFiles", "as" },
-        { "ConfigError", "s" },
-        { "ConfigWarnings", "as" },
-        { "Problems", "as" },
-        { "PendingSteps", "u" },
-        { "LastReconcileUSec", "t" },
-        { "LastReconcileResult", "s" },
-        { "Jobs", "ao" },
-        { "Watches", "u" },
-        { "WatchLimit", "u" },
-        { "PolledPaths", "as" },
-        { "PollIntervalUSec", "t" },
-        { "MemoryAutoOnline", "s" },
-        { "MemoryTiers", "as" },
-        { "DaxDevices", "as" },
-        {},
-};
+/* ---------------------------------------------------------------- the properties */
 
-static const PropDef region_props[] = {
-        { "Device", "s" },
-        { "Type", "s" },
-        { "Size", "t" },
-        { "AvailableSize", "t" },
-        { "MaxAvailableExtent", "t" },
-        { "Align", "t" },
-        { "InterleaveWays", "u" },
-        { "NumaNode", "i" },
-        { "PersistenceDomain", "s" },
-        { "Labelled", "b" },
-        { "ReadOnly", "b" },
-        { "Dimms", "as" },
-        { "DimmSerials", "as" },
-        { "Namespaces", "ao" },
-        { "Kind", "s" },
-        { "Provider", "s" },
-        { "Flush", "s" },
-        {},
-};
+/* Each interface's properties, each written once: its name, its D-Bus signature and the JSON of
+ * its value, an expression over the locals of the builder below that expands the list. The
+ * same list makes the PropDef table that the vtable, the getter (which reads the JSON by the
+ * signature) and tests/unit/test-bus.c (which compares them with docs/dbus/) use, so a name
+ * cannot be in one and not the other, and the builder adds the properties in the documented
+ * order. */
 
-static const PropDef namespace_props[] = {
-        { "Device", "s" },
-        { "Name", "s" },
-        { "UUID", "s" },
-        { "RawUUID", "s" },
-        { "Region", "o" },
-        { "Mode", "s" },
-        { "Map", "s" },
-        { "Size", "t" },
-        { "Align", "t" },
-        { "BlockDevice", "s" },
-        { "Filesystem", "s" },
-        { "FilesystemUUID", "s" },
-        { "MountPoints", "as" },
-        { "Dax", "s" },
-        { "CharDevice", "s" },
-        { "DaxDeviceMode", "s" },
-        { "NumaNode", "i" },
-        { "ConfigSection", "s" },
-        {},
-};
+#define PROP_DEF(name, sig, value) { name, sig },
+#define PROP_ADD(name, sig, value) add(o, name, value);
 
-static const PropDef zone_props[] = {
-        { "Directory", "s" }, { "ConfigSection", "s" }, { "Mounted", "b" }, { "Placements", "ao" }, {},
-};
+/* manager_json(): the locals state, files, warnings, problems, jobs, polled, tiers and devs */
+#define MANAGER_PROPERTIES(X)                                                                               \
+        X("Version", "s", jstr(PACKAGE_VERSION))                                                            \
+        X("State", "s", jstr(state))                                                                        \
+        X("ConfigFiles", "as", files)                                                                       \
+        X("ConfigError", "s", jstr(m->config_error))                                                        \
+        X("ConfigWarnings", "as", warnings)                                                                 \
+        X("Problems", "as", problems)                                                                       \
+        X("PendingSteps", "u", json_object_new_int64(m->plan ? (int64_t) m->plan->n_steps : 0))             \
+        X("LastReconcileUSec", "t", ju64(m->last_reconcile_usec))                                           \
+        X("LastReconcileResult", "s", jstr(m->last_reconcile_result))                                       \
+        X("Jobs", "ao", jobs)                                                                               \
+        X("Watches", "u", ju64(m->n_watches))                                                               \
+        X("WatchLimit", "u", ju64(WATCH_MAX))                                                               \
+        X("PolledPaths", "as", polled)                                                                      \
+        X("PollIntervalUSec", "t", ju64(POLL_INTERVAL_USEC))                                                \
+        X("MemoryAutoOnline", "s", jstr(m->memory ? m->memory->auto_online : NULL))                         \
+        X("MemoryTiers", "as", tiers)                                                                       \
+        X("DaxDevices", "as", devs)
 
-static const PropDef placement_props[] = {
-        { "Zone", "s" },          { "ZoneObject", "o" },     { "Program", "s" },
-        { "Copy", "s" },          { "Files", "as" },         { "Size", "t" },
-        { "Stale", "b" },         { "StaleReason", "s" },    { "ConfigSection", "s" },
-        { "RefreshPolicy", "s" }, { "RestartNeeded", "as" }, {},
-};
+/* region_json(): t, r and the locals dimms, serials and nss */
+#define REGION_PROPERTIES(X)                                                                                \
+        X("Device", "s", jstr(r->dev))                                                                      \
+        X("Type", "s", jstr(r->type))                                                                       \
+        X("Size", "t", ju64(r->size))                                                                       \
+        X("AvailableSize", "t", ju64(r->available_size))                                                    \
+        X("MaxAvailableExtent", "t", ju64(r->max_available_extent))                                         \
+        X("Align", "t", ju64(r->align))                                                                     \
+        X("InterleaveWays", "u", json_object_new_int64(r->interleave_ways))                                 \
+        X("NumaNode", "i", json_object_new_int(r->numa_node))                                               \
+        X("PersistenceDomain", "s", jstr(r->persistence_domain))                                            \
+        X("Labelled", "b", json_object_new_boolean(r->labelled))                                            \
+        X("ReadOnly", "b", json_object_new_boolean(r->read_only))                                           \
+        X("Dimms", "as", dimms)                                                                             \
+        X("DimmSerials", "as", serials)                                                                     \
+        X("Namespaces", "ao", nss)                                                                          \
+        X("Kind", "s", jstr(region_kind_to_string(r->kind)))                                                \
+        X("Provider", "s", jstr(r->provider))                                                               \
+        X("Flush", "s", jstr(region_flush(r->kind)))
 
-static const PropDef job_props[] = {
-        { "Id", "u" },
-        { "Operation", "s" },
-        { "Target", "s" },
-        { "State", "s" },
-        { "Progress", "d" },
-        { "ProgressText", "s" },
-        { "Error", "s" },
-        { "Message", "s" },
-        { "Result", "s" },
-        { "Caller", "u" },
-        { "CreatedUSec", "t" },
-        { "FinishedUSec", "t" },
-        {},
-};
+/* namespace_json(): n and the locals region, map, blk, mps, chr and sec */
+#define NAMESPACE_PROPERTIES(X)                                                                             \
+        X("Device", "s", jstr(n->dev))                                                                      \
+        X("Name", "s", jstr(n->name))                                                                       \
+        X("UUID", "s", jstr(n->uuid))                                                                       \
+        X("RawUUID", "s", jstr(n->raw_uuid))                                                                \
+        X("Region", "o", jstr(region ?: "/"))                                                               \
+        X("Mode", "s", jstr(namespace_mode_to_string(n->mode)))                                             \
+        X("Map", "s", jstr(map))                                                                            \
+        X("Size", "t", ju64(n->size))                                                                       \
+        X("Align", "t", ju64(n->align))                                                                     \
+        X("BlockDevice", "s", jstr(blk))                                                                    \
+        X("Filesystem", "s", jstr(n->filesystem ? n->filesystem->type : NULL))                              \
+        X("FilesystemUUID", "s", jstr(n->filesystem ? n->filesystem->uuid : NULL))                          \
+        X("MountPoints", "as", mps)                                                                         \
+        X("Dax", "s", jstr(n->n_mounts > 0 ? n->mounts[0].dax : NULL))                                      \
+        X("CharDevice", "s", jstr(chr))                                                                     \
+        X("DaxDeviceMode", "s", jstr(n->daxdev ? n->daxdev->mode : NULL))                                   \
+        X("NumaNode", "i", json_object_new_int(n->numa_node))                                               \
+        X("ConfigSection", "s", jstr(sec))
+
+/* zone_json(): dir and the locals sec and pl */
+#define ZONE_PROPERTIES(X)                                                                                  \
+        X("Directory", "s", jstr(dir))                                                                      \
+        X("ConfigSection", "s", jstr(sec))                                                                  \
+        X("Mounted", "b", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)))                   \
+        X("Placements", "ao", pl)
+
+/* placement_json(): p and the locals zone, files, size, stale, why, sec, manual and restart */
+#define PLACEMENT_PROPERTIES(X)                                                                             \
+        X("Zone", "s", jstr(p->zone))                                                                       \
+        X("ZoneObject", "o", jstr(zone ?: "/"))                                                             \
+        X("Program", "s", jstr(p->source))                                                                  \
+        X("Copy", "s", jstr(p->copy))                                                                       \
+        X("Files", "as", files)                                                                             \
+        X("Size", "t", ju64(size))                                                                          \
+        X("Stale", "b", json_object_new_boolean(stale))                                                     \
+        X("StaleReason", "s", jstr(stale ? why : NULL))                                                     \
+        X("ConfigSection", "s", jstr(sec))                                                                  \
+        X("RefreshPolicy", "s", jstr(manual ? "manual" : "auto"))                                           \
+        X("RestartNeeded", "as", restart)
+
+/* job_json(): j */
+#define JOB_PROPERTIES(X)                                                                                   \
+        X("Id", "u", json_object_new_int64(j->id))                                                          \
+        X("Operation", "s", jstr(job_type_to_string(j->type)))                                              \
+        X("Target", "s", jstr(j->target))                                                                   \
+        X("State", "s", jstr(job_state_to_string(j->state)))                                                \
+        X("Progress", "d", json_object_new_double(j->progress))                                             \
+        X("ProgressText", "s", jstr(j->progress_text))                                                      \
+        X("Error", "s", jstr(j->error_name))                                                                \
+        X("Message", "s", jstr(j->message))                                                                 \
+        X("Result", "s", jstr(j->result))                                                                   \
+        X("Caller", "u", json_object_new_int64(j->caller))                                                  \
+        X("CreatedUSec", "t", ju64(j->created_usec))                                                        \
+        X("FinishedUSec", "t", ju64(j->finished_usec))
+
+static const PropDef manager_props[] = { MANAGER_PROPERTIES(PROP_DEF){} };
+static const PropDef region_props[] = { REGION_PROPERTIES(PROP_DEF){} };
+static const PropDef namespace_props[] = { NAMESPACE_PROPERTIES(PROP_DEF){} };
+static const PropDef zone_props[] = { ZONE_PROPERTIES(PROP_DEF){} };
+static const PropDef placement_props[] = { PLACEMENT_PROPERTIES(PROP_DEF){} };
+static const PropDef job_props[] = { JOB_PROPERTIES(PROP_DEF){} };
 
 const BusKind kinds[_BUS_OBJECT_KIND_MAX] = {
         [BUS_OBJECT_MANAGER] = { "org.daxmgr1.Manager", NULL, manager_props },
@@ -153,17 +180,6 @@ static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
                            *serials = json_object_new_array(), *nss = json_object_new_array();
 
-        add(o, "Device", jstr(r->dev));
-        add(o, "Type", jstr(r->type));
-        add(o, "Size", ju64(r->size));
-        add(o, "AvailableSize", ju64(r->available_size));
-        add(o, "MaxAvailableExtent", ju64(r->max_available_extent));
-        add(o, "Align", ju64(r->align));
-        add(o, "InterleaveWays", json_object_new_int64(r->interleave_ways));
-        add(o, "NumaNode", json_object_new_int(r->numa_node));
-        add(o, "PersistenceDomain", jstr(r->persistence_domain));
-        add(o, "Labelled", json_object_new_boolean(r->labelled));
-        add(o, "ReadOnly", json_object_new_boolean(r->read_only));
         for (size_t i = 0; i < r->n_dimms; i++) {
                 const char *serial = NULL;
 
@@ -173,14 +189,9 @@ static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
                                 serial = t->dimms[k].serial;
                 json_object_array_add(serials, jstr(serial));
         }
-        add(o, "Dimms", dimms);
-        add(o, "DimmSerials", serials);
         for (size_t i = 0; i < r->n_namespaces; i++)
                 array_add_path(nss, ROOT_PATH "/namespace", r->namespaces[i].dev);
-        add(o, "Namespaces", nss);
-        add(o, "Kind", jstr(region_kind_to_string(r->kind)));
-        add(o, "Provider", jstr(r->provider));
-        add(o, "Flush", jstr(region_flush(r->kind)));
+        REGION_PROPERTIES(PROP_ADD);
         return o;
 }
 
@@ -189,6 +200,9 @@ static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const
         _cleanup_free_ char *region = object_path(ROOT_PATH "/region", r->dev), *blk = NULL, *chr = NULL;
         const ConfigNamespace *owner = reconcile_namespace_owner(m->config, m->topology, n);
         const char *section = owner ? owner->name : NULL;
+        const char *map = n->mode == NAMESPACE_MODE_FSDAX || n->mode == NAMESPACE_MODE_DEVDAX
+                                  ? pfn_map_to_string(n->map)
+                                  : NULL;
         _cleanup_free_ char *sec = NULL;
 
         if (n->blockdev)
@@ -204,29 +218,9 @@ static struct json_object *namespace_json(Manager *m, const TopoRegion *r, const
                 json_object_put(o);
                 return NULL;
         }
-        add(o, "Device", jstr(n->dev));
-        add(o, "Name", jstr(n->name));
-        add(o, "UUID", jstr(n->uuid));
-        add(o, "RawUUID", jstr(n->raw_uuid));
-        add(o, "Region", jstr(region ?: "/"));
-        add(o, "Mode", jstr(namespace_mode_to_string(n->mode)));
-        add(o, "Map",
-            jstr(n->mode == NAMESPACE_MODE_FSDAX || n->mode == NAMESPACE_MODE_DEVDAX
-                         ? pfn_map_to_string(n->map)
-                         : NULL));
-        add(o, "Size", ju64(n->size));
-        add(o, "Align", ju64(n->align));
-        add(o, "BlockDevice", jstr(blk));
-        add(o, "Filesystem", jstr(n->filesystem ? n->filesystem->type : NULL));
-        add(o, "FilesystemUUID", jstr(n->filesystem ? n->filesystem->uuid : NULL));
         for (size_t i = 0; i < n->n_mounts; i++)
                 json_object_array_add(mps, jstr(n->mounts[i].target));
-        add(o, "MountPoints", mps);
-        add(o, "Dax", jstr(n->n_mounts > 0 ? n->mounts[0].dax : NULL));
-        add(o, "CharDevice", jstr(chr));
-        add(o, "DaxDeviceMode", jstr(n->daxdev ? n->daxdev->mode : NULL));
-        add(o, "NumaNode", json_object_new_int(n->numa_node));
-        add(o, "ConfigSection", jstr(sec));
+        NAMESPACE_PROPERTIES(PROP_ADD);
         return o;
 }
 
@@ -260,9 +254,6 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
                                 return NULL;
                         }
                 }
-        add(o, "Directory", jstr(dir));
-        add(o, "ConfigSection", jstr(sec));
-        add(o, "Mounted", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)));
         for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
                 const Placement *p = &m->state->placements[i];
                 _cleanup_free_ char *key = NULL;
@@ -273,7 +264,7 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
                 if (key)
                         array_add_path(pl, ROOT_PATH "/placement", key);
         }
-        add(o, "Placements", pl);
+        ZONE_PROPERTIES(PROP_ADD);
         return o;
 }
 
@@ -332,45 +323,22 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                 if (s)
                         json_object_array_add(restart, jstr(s));
         }
-        add(o, "Zone", jstr(p->zone));
-        add(o, "ZoneObject", jstr(zone ?: "/"));
-        add(o, "Program", jstr(p->source));
-        add(o, "Copy", jstr(p->copy));
-        add(o, "Files", files);
-        add(o, "Size", ju64(size));
-        add(o, "Stale", json_object_new_boolean(stale));
-        add(o, "StaleReason", jstr(stale ? why : NULL));
-        add(o, "ConfigSection", jstr(sec));
-        add(o, "RefreshPolicy", jstr(manual ? "manual" : "auto"));
-        add(o, "RestartNeeded", restart);
+        PLACEMENT_PROPERTIES(PROP_ADD);
         return o;
 }
 
 static struct json_object *job_json(const Job *j) {
         struct json_object *o = json_object_new_object();
 
-        add(o, "Id", json_object_new_int64(j->id));
-        add(o, "Operation", jstr(job_type_to_string(j->type)));
-        add(o, "Target", jstr(j->target));
-        add(o, "State", jstr(job_state_to_string(j->state)));
-        add(o, "Progress", json_object_new_double(j->progress));
-        add(o, "ProgressText", jstr(j->progress_text));
-        add(o, "Error", jstr(j->error_name));
-        add(o, "Message", jstr(j->message));
-        add(o, "Result", jstr(j->result));
-        add(o, "Caller", json_object_new_int64(j->caller));
-        add(o, "CreatedUSec", ju64(j->created_usec));
-        add(o, "FinishedUSec", ju64(j->finished_usec));
+        JOB_PROPERTIES(PROP_ADD);
         return o;
 }
 
-/* The platform's memory facts (lib/memory.h): the kernel's auto-online policy, the memory tiers
- * ("memory_tier4 0-1": the tier and its nodes) and every dax device, daxmgr's or not, one line
- * each (dax_dev_describe()). */
-static void add_memory_platform(struct json_object *o, const MemoryPlatform *mp) {
-        struct json_object *tiers = json_object_new_array(), *devs = json_object_new_array();
+/* The platform's memory facts (lib/memory.h): the memory tiers ("memory_tier4 0-1": the tier and
+ * its nodes) and every dax device, daxmgr's or not, one line each (dax_dev_describe()). */
+static struct json_object *memory_tiers_json(const MemoryPlatform *mp) {
+        struct json_object *tiers = json_object_new_array();
 
-        add(o, "MemoryAutoOnline", jstr(mp ? mp->auto_online : NULL));
         for (size_t i = 0; mp && i < mp->n_tiers; i++) {
                 _cleanup_free_ char *s =
                         asprintf_safe("memory_tier%u %s", mp->tiers[i].id, mp->tiers[i].nodelist);
@@ -378,20 +346,26 @@ static void add_memory_platform(struct json_object *o, const MemoryPlatform *mp)
                 if (s)
                         json_object_array_add(tiers, jstr(s));
         }
-        add(o, "MemoryTiers", tiers);
+        return tiers;
+}
+
+static struct json_object *dax_devices_json(const MemoryPlatform *mp) {
+        struct json_object *devs = json_object_new_array();
+
         for (size_t i = 0; mp && i < mp->n_devs; i++) {
                 _cleanup_free_ char *s = NULL;
 
                 if (dax_dev_describe(&mp->devs[i], &s) >= 0)
                         json_object_array_add(devs, jstr(s));
         }
-        add(o, "DaxDevices", devs);
+        return devs;
 }
 
 static struct json_object *manager_json(Manager *m) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
                            *warnings = json_object_new_array(), *problems = json_object_new_array(),
-                           *jobs = json_object_new_array();
+                           *jobs = json_object_new_array(), *polled = json_object_new_array(),
+                           *tiers = memory_tiers_json(m->memory), *devs = dax_devices_json(m->memory);
         const char *state;
 
         if (!m->started)
@@ -410,15 +384,10 @@ static struct json_object *manager_json(Manager *m) {
                             m->plan->problems[i].kind == RECONCILE_STALE)
                                 state = "degraded";
         }
-        add(o, "Version", jstr(PACKAGE_VERSION));
-        add(o, "State", jstr(state));
         for (size_t i = 0; m->config && i < m->config->n_files; i++)
                 json_object_array_add(files, jstr(m->config->files[i]));
-        add(o, "ConfigFiles", files);
-        add(o, "ConfigError", jstr(m->config_error));
         for (size_t i = 0; m->config_warnings && m->config_warnings[i]; i++)
                 json_object_array_add(warnings, jstr(m->config_warnings[i]));
-        add(o, "ConfigWarnings", warnings);
         if (m->plan_error) {
                 _cleanup_free_ char *s = NULL;
 
@@ -432,24 +401,11 @@ static struct json_object *manager_json(Manager *m) {
                                   m->plan->problems[i].message);
                 json_object_array_add(problems, jstr(s ?: m->plan->problems[i].message));
         }
-        add(o, "Problems", problems);
-        add(o, "PendingSteps", json_object_new_int64(m->plan ? (int64_t) m->plan->n_steps : 0));
-        add(o, "LastReconcileUSec", ju64(m->last_reconcile_usec));
-        add(o, "LastReconcileResult", jstr(m->last_reconcile_result));
         for (size_t i = 0; i < m->n_jobs; i++)
                 json_object_array_add(jobs, jstr(m->jobs[i]->path));
-        add(o, "Jobs", jobs);
-        add(o, "Watches", ju64(m->n_watches));
-        add(o, "WatchLimit", ju64(WATCH_MAX));
-        {
-                struct json_object *polled = json_object_new_array();
-
-                for (size_t i = 0; m->polled && m->polled[i]; i++)
-                        json_object_array_add(polled, jstr(m->polled[i]));
-                add(o, "PolledPaths", polled);
-        }
-        add(o, "PollIntervalUSec", ju64(POLL_INTERVAL_USEC));
-        add_memory_platform(o, m->memory);
+        for (size_t i = 0; m->polled && m->polled[i]; i++)
+                json_object_array_add(polled, jstr(m->polled[i]));
+        MANAGER_PROPERTIES(PROP_ADD);
         return o;
 }
 
@@ -490,9 +446,18 @@ static void objects_free(BusObject *a, size_t n) {
         free(a);
 }
 
-void bus_sync_objects(Manager *m) {
-        BusObject *a = NULL, *old = m->objects;
-        size_t n = 0, n_old = m->n_objects;
+void bus_flush_objects(Manager *m) {
+        BusObject *a = NULL, *old;
+        size_t n = 0, n_old;
+
+        if (!m->objects_dirty)
+                return;
+        m->objects_dirty = false;
+        if (m->sync_source)
+                (void) sd_event_source_set_enabled(m->sync_source, SD_EVENT_OFF);
+        m->n_syncs++;
+        old = m->objects;
+        n_old = m->n_objects;
 
         (void) objects_push(&a, &n, strdup(ROOT_PATH), BUS_OBJECT_MANAGER, manager_json(m));
         for (size_t i = 0; m->topology && i < m->topology->n_regions; i++) {
@@ -527,18 +492,22 @@ void bus_sync_objects(Manager *m) {
 
         if (m->bus) {
                 for (size_t i = 0; i < n_old; i++)
-                        if (!objects_find(a, n, old[i].path) && old[i].kind != BUS_OBJECT_MANAGER)
+                        if (!objects_find(a, n, old[i].path) && old[i].kind != BUS_OBJECT_MANAGER) {
                                 (void) sd_bus_emit_interfaces_removed(m->bus, old[i].path,
                                                                       kinds[old[i].kind].interface, NULL);
+                                m->n_sync_signals++;
+                        }
                 for (size_t i = 0; i < n; i++) {
                         const BusObject *o = objects_find(old, n_old, a[i].path);
                         const char *changed[32];
                         size_t n_changed = 0;
 
                         if (!o) {
-                                if (a[i].kind != BUS_OBJECT_MANAGER)
+                                if (a[i].kind != BUS_OBJECT_MANAGER) {
                                         (void) sd_bus_emit_interfaces_added(
                                                 m->bus, a[i].path, kinds[a[i].kind].interface, NULL);
+                                        m->n_sync_signals++;
+                                }
                                 continue;
                         }
                         json_object_object_foreach(a[i].props, key, value) {
@@ -547,26 +516,65 @@ void bus_sync_objects(Manager *m) {
                                 if (n_changed + 1 >= ELEMENTSOF(changed))
                                         break;
                                 if (!json_object_object_get_ex(o->props, key, &ov) ||
-                                    strcmp(json_object_to_json_string(ov),
-                                           json_object_to_json_string(value)) != 0)
+                                    !json_object_equal(ov, value))
                                         changed[n_changed++] = key;
                         }
                         changed[n_changed] = NULL;
-                        if (n_changed > 0)
+                        if (n_changed > 0) {
                                 (void) sd_bus_emit_properties_changed_strv(
                                         m->bus, a[i].path, kinds[a[i].kind].interface, (char **) changed);
+                                m->n_sync_signals++;
+                        }
                 }
         }
         objects_free(old, n_old);
 }
 
+static int on_sync(sd_event_source *s, void *userdata) {
+        bus_flush_objects(userdata);
+        return 0;
+}
+
+/* As systemd's dispatch queues: a change marks the objects dirty, and one deferred event source
+ * rebuilds them once for everything the current callback changed (all the progress lines one
+ * read brought, a job's end and the refresh after it). It comes before the bus's own source
+ * (SD_EVENT_PRIORITY_NORMAL), so a method call or property read that follows a change is
+ * answered from the objects that include it; what emits a signal of its own (JobNew, Completed,
+ * JobRemoved, Reconciled) flushes first, so PropertiesChanged keeps its place before them. */
+void bus_sync_objects(Manager *m) {
+        int r;
+
+        m->n_sync_requests++;
+        m->objects_dirty = true;
+        /* No event loop serves the bus (the unit test pumps a socket pair by hand): now. */
+        if (!m->event || (m->bus && sd_bus_get_event(m->bus) != m->event)) {
+                bus_flush_objects(m);
+                return;
+        }
+        if (!m->sync_source) {
+                r = sd_event_add_defer(m->event, &m->sync_source, on_sync, m);
+                if (r < 0) {
+                        bus_flush_objects(m);
+                        return;
+                }
+                (void) sd_event_source_set_priority(m->sync_source, SD_EVENT_PRIORITY_NORMAL - 10);
+                (void) sd_event_source_set_description(m->sync_source, "bus-sync");
+        }
+        (void) sd_event_source_set_enabled(m->sync_source, SD_EVENT_ONESHOT);
+}
+
 void bus_job_new(Manager *m, Job *j) {
+        bus_flush_objects(m);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "JobNew", "uos", j->id,
                                           j->path, job_type_to_string(j->type));
 }
 
 void bus_job_completed(Manager *m, Job *j) {
+        bus_flush_objects(m);
+        log_debug("Job %" PRIu32 " completed; the bus objects so far: %" PRIu64 " changes, %" PRIu64
+                  " rebuilds, %" PRIu64 " change signals.",
+                  j->id, m->n_sync_requests, m->n_syncs, m->n_sync_signals);
         if (!m->bus)
                 return;
         (void) sd_bus_emit_signal(m->bus, j->path, "org.daxmgr1.Job", "Completed", "bss",
@@ -576,6 +584,7 @@ void bus_job_completed(Manager *m, Job *j) {
 }
 
 void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems) {
+        bus_flush_objects(m);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, ROOT_PATH, "org.daxmgr1.Manager", "Reconciled", "uu",
                                           steps, problems);

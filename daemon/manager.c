@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-error.h"
+#include "child-call.h"
 #include "error.h"
 #include "strv.h"
 #include "log.h"
@@ -99,6 +100,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* Calls still being answered in a child get their answer while the bus is there. */
+        child_calls_done(m);
         for (size_t i = 0; i < m->n_jobs; i++) {
                 if (m->jobs[i]->pid > 0)
                         (void) kill(m->jobs[i]->pid, SIGTERM);
@@ -114,6 +117,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->refresh_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->dispatch_source);
+        sd_event_source_disable_unref(m->sync_source);
         watch_done(m);
         strv_free(m->config_programs);
         udev_monitor_unref(m->monitor);
@@ -324,8 +328,15 @@ state:
         manager_update_staleness(m);
 
         if (m->topology) {
+                /* Each placement is checked once per refresh: the plan takes the results above. */
+                ReconcileStaleness how = *manager_staleness(m);
+
+                how.checked = m->state;
+                how.stale = m->placement_stale;
+                how.stale_why = m->placement_stale_why;
+                how.n_stale = m->n_placement_stale;
                 r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
-                                      m->dropin_root, manager_staleness(m), &p, &error);
+                                      m->dropin_root, &how, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
                         free(m->plan_error);

@@ -94,7 +94,7 @@ typedef struct Job {
         sd_event_source *io_source, *child_source, *expire_source;
 } Job;
 
-/* A bus object with its properties as JSON: the getters read it, and a refresh compares the
+/* A bus object with its properties as JSON: the getters read it, and a rebuild compares the
  * old and new JSON to send PropertiesChanged, InterfacesAdded and InterfacesRemoved. */
 typedef enum BusObjectKind {
         BUS_OBJECT_MANAGER,
@@ -177,8 +177,13 @@ struct Manager {
 
         BusObject *objects;
         size_t n_objects;
+        bool objects_dirty;           /* the state changed since the objects were built */
+        sd_event_source *sync_source; /* rebuilds them once per event-loop iteration */
+        uint64_t n_sync_requests, n_syncs, n_sync_signals; /* logged with DAXMGR_DEBUG */
 
         struct PolkitQuery *polkit_queries;
+        struct ChildCall *child_calls; /* child-call.c: short-lived children answering calls */
+        unsigned n_child_calls;
 };
 
 int manager_new(Manager **ret);
@@ -200,7 +205,8 @@ void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
 void manager_update_status(Manager *m);
-/* How the event loop decides staleness: stat() and the hash cache, never a read of a file. */
+/* How the daemon's plans decide staleness: stat() and the hash cache, never a read of a file. A
+ * refresh adds its own placement_check() results (checked once); GetPlan's child checks anew. */
 const ReconcileStaleness *manager_staleness(Manager *m);
 
 /* Queues a job; *ret (optional) borrows it. Takes @args. */
@@ -221,7 +227,12 @@ int bus_setup(Manager *m);
 /* The vtables, node enumerators and object manager of org.daxmgr1 on m->bus, without the
  * well-known name or the event loop (bus_setup() does both; the unit test serves a socket pair). */
 int bus_register_objects(Manager *m);
+/* The state changed: the objects are rebuilt, and their change signals sent, once, from a
+ * deferred event source before the next bus message is read (at once if no event loop serves
+ * the bus). */
 void bus_sync_objects(Manager *m);
+/* Rebuilds the objects now if the state changed, sending the change signals. */
+void bus_flush_objects(Manager *m);
 void bus_job_completed(Manager *m, Job *j);
 void bus_job_new(Manager *m, Job *j);
 void bus_emit_reconciled(Manager *m, unsigned steps, unsigned problems);

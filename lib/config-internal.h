@@ -20,7 +20,6 @@ extern const char *const config_zone_key_table[_CONFIG_ZONE_KEY_MAX];
 extern const char *const config_placement_key_table[_CONFIG_PLACEMENT_KEY_MAX];
 extern const char *const config_cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX];
 extern const char *const config_dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX];
-extern const char *const config_filesystem_table[_CONFIG_FILESYSTEM_MAX];
 extern const char *const config_system_ram_table[_CONFIG_SYSTEM_RAM_MAX];
 
 #define RAW_KEYS_MAX _CONFIG_NAMESPACE_KEY_MAX

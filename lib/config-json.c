@@ -83,7 +83,7 @@ static json_object *namespace_to_json(const ConfigNamespace *ns) {
         }
         if (ns->mode == NAMESPACE_MODE_FSDAX) {
                 json_object_object_add(o, "filesystem",
-                                       json_object_new_string(config_filesystem_to_string(ns->filesystem)));
+                                       json_object_new_string(fs_type_to_string(ns->filesystem)));
                 json_object_object_add(o, "mount_point", json_string_or_null(ns->mount_point));
                 json_object_object_add(o, "dax", json_object_new_string(dax_mode_to_string(ns->dax)));
                 json_object_object_add(o, "mount_options", json_string_or_null(ns->mount_options));

@@ -191,11 +191,10 @@ static int namespace_fsdax_keys(Parser *p, const RawSection *s, ConfigNamespace 
         int r;
 
         if (v[CONFIG_NAMESPACE_FILESYSTEM].value) {
-                ns->filesystem = config_filesystem_from_string(v[CONFIG_NAMESPACE_FILESYSTEM].value);
+                ns->filesystem = fs_type_from_string(v[CONFIG_NAMESPACE_FILESYSTEM].value);
                 if (ns->filesystem < 0)
-                        return choice_error(ret_error, s, CONFIG_NAMESPACE_FILESYSTEM,
-                                            config_filesystem_table, _CONFIG_FILESYSTEM_MAX,
-                                            "a file system daxmgr makes");
+                        return choice_error(ret_error, s, CONFIG_NAMESPACE_FILESYSTEM, fs_type_table,
+                                            _FS_TYPE_MAX, "a file system daxmgr makes");
         }
         if (v[CONFIG_NAMESPACE_DAX].value) {
                 static const char *const daxes[] = { "always", "inode" };
@@ -212,7 +211,7 @@ static int namespace_fsdax_keys(Parser *p, const RawSection *s, ConfigNamespace 
         if (r < 0)
                 return r;
         if (v[CONFIG_NAMESPACE_MOUNT_POINT].value) {
-                if (ns->filesystem == CONFIG_FILESYSTEM_NONE)
+                if (ns->filesystem == FS_TYPE_NONE)
                         return fail(ret_error, -EINVAL, raw_where(s, CONFIG_NAMESPACE_MOUNT_POINT),
                                     "MountPoint", "Filesystem=none leaves nothing to mount");
                 r = path_normalize(v[CONFIG_NAMESPACE_MOUNT_POINT].value, true, &ns->mount_point, &why);
@@ -305,7 +304,7 @@ int validate_namespace(Parser *p, const RawSection *s, ConfigNamespace *ns, char
         *ns = (ConfigNamespace){
                 .region = { .kind = CONFIG_REGION_ANY },
                 .map = PFN_MAP_DEV,
-                .filesystem = CONFIG_FILESYSTEM_XFS,
+                .filesystem = FS_TYPE_XFS,
                 .dax = DAX_MODE_ALWAYS,
                 .permissions = (mode_t) -1,
                 .system_ram = CONFIG_SYSTEM_RAM_NO,

@@ -88,13 +88,6 @@ static const char *const config_region_kind_table[_CONFIG_REGION_KIND_MAX] = {
 };
 DEFINE_STRING_TABLE_LOOKUP(config_region_kind, ConfigRegionKind)
 
-const char *const config_filesystem_table[_CONFIG_FILESYSTEM_MAX] = {
-        [CONFIG_FILESYSTEM_XFS] = "xfs",
-        [CONFIG_FILESYSTEM_EXT4] = "ext4",
-        [CONFIG_FILESYSTEM_NONE] = "none",
-};
-DEFINE_STRING_TABLE_LOOKUP(config_filesystem, ConfigFilesystem)
-
 const char *const config_system_ram_table[_CONFIG_SYSTEM_RAM_MAX] = {
         [CONFIG_SYSTEM_RAM_NO] = "no",
         [CONFIG_SYSTEM_RAM_ONLINE] = "online",

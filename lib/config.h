@@ -149,17 +149,6 @@ typedef struct ConfigRegion {
 /* "any", "region1", "numa:0", "dimm:0x57341200", "cxl:fast" (the canonical spelling of @r). */
 int config_region_format(const ConfigRegion *r, char **ret);
 
-typedef enum ConfigFilesystem {
-        CONFIG_FILESYSTEM_XFS,
-        CONFIG_FILESYSTEM_EXT4,
-        CONFIG_FILESYSTEM_NONE, /* leave the namespace unformatted (an application uses /dev/pmemN) */
-        _CONFIG_FILESYSTEM_MAX,
-        _CONFIG_FILESYSTEM_INVALID = -EINVAL,
-} ConfigFilesystem;
-
-const char *config_filesystem_to_string(ConfigFilesystem f) _pure_;
-ConfigFilesystem config_filesystem_from_string(const char *s) _pure_;
-
 typedef enum ConfigSystemRam {
         CONFIG_SYSTEM_RAM_NO,             /* stay a /dev/daxX.Y character device */
         CONFIG_SYSTEM_RAM_ONLINE,         /* hand the capacity to the kernel, onlined normally */
@@ -191,10 +180,10 @@ typedef struct ConfigNamespace {
         bool destroy;   /* the daemon may destroy or reformat it to match */
 
         /* fsdax */
-        ConfigFilesystem filesystem; /* default xfs */
-        char *mount_point;           /* normalized absolute path; NULL: not mounted */
-        DaxMode dax;                 /* always (default) or inode */
-        char *mount_options;         /* extra options, comma-separated; NULL: none */
+        FsType filesystem;   /* default xfs; FS_TYPE_NONE: leave it unformatted */
+        char *mount_point;   /* normalized absolute path; NULL: not mounted */
+        DaxMode dax;         /* always (default) or inode */
+        char *mount_options; /* extra options, comma-separated; NULL: none */
 
         /* devdax */
         char *owner;        /* user name or number, resolved when applied; NULL: leave */

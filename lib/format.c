@@ -30,7 +30,7 @@ static const struct {
 };
 
 size_t fs_type_label_max(FsType t) {
-        if (t < 0 || t >= _FS_TYPE_MAX)
+        if (!fs_type_is_made(t))
                 return 0;
         return fs_type_info[t].label_max;
 }
@@ -66,7 +66,7 @@ int format_build_argv(const char *device, uint64_t size, const FormatOptions *o,
         if (device[0] != '/')
                 return error_set(ret_error, -EINVAL, "Device \"%s\" is not an absolute path (/dev/pmemN).",
                                  device);
-        if (o->fs < 0 || o->fs >= _FS_TYPE_MAX)
+        if (!fs_type_is_made(o->fs))
                 return error_set(
                         ret_error, -EINVAL,
                         "Cannot format %s: unsupported file system type (xfs or ext4 are supported).",
@@ -120,6 +120,7 @@ int format_build_argv(const char *device, uint64_t size, const FormatOptions *o,
                 if (r >= 0 && o->uuid)
                         r = strv_extend_many(&argv, "-U", o->uuid, NULL);
                 break;
+        case FS_TYPE_NONE:
         case _FS_TYPE_MAX:
         case _FS_TYPE_INVALID:
                 return -EINVAL;

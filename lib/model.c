@@ -52,9 +52,10 @@ static const char *const devdax_mode_table[_DEVDAX_MODE_MAX] = {
 };
 DEFINE_STRING_TABLE_LOOKUP(devdax_mode, DevdaxMode)
 
-static const char *const fs_type_table[_FS_TYPE_MAX] = {
+const char *const fs_type_table[_FS_TYPE_MAX] = {
         [FS_TYPE_XFS] = "xfs",
         [FS_TYPE_EXT4] = "ext4",
+        [FS_TYPE_NONE] = "none",
 };
 DEFINE_STRING_TABLE_LOOKUP(fs_type, FsType)
 

@@ -64,16 +64,25 @@ typedef enum DevdaxMode {
 const char *devdax_mode_to_string(DevdaxMode m) _pure_;
 DevdaxMode devdax_mode_from_string(const char *s) _pure_;
 
-/* The file systems daxmgr makes and mounts with DAX. */
+/* The file systems daxmgr makes and mounts with DAX (Format, Filesystem= in the configuration),
+ * and none. */
 typedef enum FsType {
         FS_TYPE_XFS,
         FS_TYPE_EXT4,
+        FS_TYPE_NONE, /* none: leave the namespace unformatted (an application uses /dev/pmemN) */
         _FS_TYPE_MAX,
         _FS_TYPE_INVALID = -EINVAL,
 } FsType;
 
+/* "xfs", "ext4", "none" */
+extern const char *const fs_type_table[_FS_TYPE_MAX];
 const char *fs_type_to_string(FsType t) _pure_;
 FsType fs_type_from_string(const char *s) _pure_;
+
+/* Whether mkfs makes @t: xfs and ext4, not none. */
+static inline bool fs_type_is_made(FsType t) {
+        return t == FS_TYPE_XFS || t == FS_TYPE_EXT4;
+}
 
 /* Who made a dax device. */
 typedef enum DaxProvider {

@@ -158,7 +158,7 @@ static int step_to_json(const ReconcileStep *s, json_object **ret) {
                 ADD("size", jstr(size), false);
         }
         if (f & F_FILESYSTEM)
-                ADD("filesystem", jstr(config_filesystem_to_string(s->fs)), true);
+                ADD("filesystem", jstr(fs_type_to_string(s->fs)), true);
         if (f & F_FORCE)
                 ADD("force", json_object_new_boolean(s->force), false);
         if (f & F_MOUNT_POINT)
@@ -330,7 +330,7 @@ static int map_from(const char *s) {
         return (int) pfn_map_from_string(s);
 }
 static int fs_from(const char *s) {
-        return (int) config_filesystem_from_string(s);
+        return (int) fs_type_from_string(s);
 }
 static int dax_from(const char *s) {
         return (int) dax_mode_from_string(s);
@@ -391,7 +391,7 @@ static int step_from_json(Reader *rd, json_object *o, ReconcileStep *s) {
         }
         if (f & F_FILESYSTEM) {
                 TRY(get_enum(rd, o, "filesystem", fs_from, "xfs, ext4 or none", &v));
-                s->fs = (ConfigFilesystem) v;
+                s->fs = (FsType) v;
         }
         if (f & F_FORCE)
                 TRY(get_bool(rd, o, "force", &s->force));

@@ -91,6 +91,15 @@ int reconcile_program_stale(const PlaceState *s, const char *zone, const char *p
 
                 if (strcmp(q->zone, zone) != 0 || !q->program || strcmp(q->program, program) != 0)
                         continue;
+                if (how->stale && s == how->checked && k < how->n_stale) {
+                        if (!how->stale[k])
+                                continue;
+                        *ret_stale = true;
+                        if (ret_why && how->stale_why && how->stale_why[k] &&
+                            !(*ret_why = strdup(how->stale_why[k])))
+                                return -ENOMEM;
+                        return 0;
+                }
                 r = placement_check(q, how->cache, how->may_hash, &c, &why);
                 if (r < 0 || c != PLACE_CHECK_STALE)
                         continue; /* unreadable now: the copy stays until it can be compared */
@@ -1021,10 +1030,10 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
                                              ret_error);
         case RECONCILE_FORMAT: {
                 FormatOptions o = {
-                        .fs = s->fs == CONFIG_FILESYSTEM_EXT4 ? FS_TYPE_EXT4 : FS_TYPE_XFS,
+                        .fs = s->fs,
                         .force = s->force,
                 };
-                if (s->fs == CONFIG_FILESYSTEM_NONE)
+                if (s->fs == FS_TYPE_NONE)
                         return 0;
                 r = step_blockdev(t, s, &dev, ret_error);
                 if (r < 0)

@@ -48,6 +48,14 @@ typedef struct ReconcileStaleness {
         /* optional: a known change of the closure of @program in @zone (*ret_why NULL: none) */
         void (*closure_why)(void *userdata, const char *zone, const char *program, const char **ret_why);
         void *userdata;
+        /* optional: placement_check() done already for every placement of @checked, with @cache
+         * and @may_hash as above: stale[k] and stale_why[k] (may be NULL) are its results for
+         * checked->placements[k], k < n_stale, used instead of checking again (the daemon checks
+         * once per refresh). Another state, or k beyond, is checked. */
+        const PlaceState *checked;
+        const bool *stale;
+        char *const *stale_why;
+        size_t n_stale;
 } ReconcileStaleness;
 
 ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g);

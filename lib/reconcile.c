@@ -267,9 +267,8 @@ static int plan_format(Planner *pl, size_t i, const char *section, const char *r
         if (over)
                 return step_describe(s,
                                      "make an %s file system on %s, erasing the %s it holds (Destroy=yes)",
-                                     config_filesystem_to_string(cn->filesystem), what, over);
-        return step_describe(s, "make an %s file system on %s", config_filesystem_to_string(cn->filesystem),
-                             what);
+                                     fs_type_to_string(cn->filesystem), what, over);
+        return step_describe(s, "make an %s file system on %s", fs_type_to_string(cn->filesystem), what);
 }
 
 static int plan_mount(Planner *pl, size_t i, const char *section, const char *region, const char *device,
@@ -417,7 +416,7 @@ static int plan_new_contents(Planner *pl, size_t i, const char *section, const c
         pl->ns[i].fresh = true;
         switch (cn->mode) {
         case NAMESPACE_MODE_FSDAX:
-                if (cn->filesystem == CONFIG_FILESYSTEM_NONE)
+                if (cn->filesystem == FS_TYPE_NONE)
                         return 0;
                 r = plan_format(pl, i, section, region, NULL, key, force, NULL);
                 if (r < 0)
@@ -666,12 +665,12 @@ static const char *mount_dax(const TopoMount *m) {
 static int plan_existing_fsdax(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
                                const TopoNamespace *tn) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
-        const char *want_fs = config_filesystem_to_string(cn->filesystem);
+        const char *want_fs = fs_type_to_string(cn->filesystem);
         _cleanup_free_ char *device = NULL, *msg = NULL;
         const TopoMount *at = NULL;
         int r;
 
-        if (cn->filesystem == CONFIG_FILESYSTEM_NONE)
+        if (cn->filesystem == FS_TYPE_NONE)
                 return 0; /* left alone, whatever it holds; the parser refuses a MountPoint with it */
 
         if (tn->blockdev && asprintf(&device, "/dev/%s", tn->blockdev) < 0)
@@ -683,7 +682,7 @@ static int plan_existing_fsdax(Planner *pl, size_t i, const char *section, const
                         return r;
         } else if (tn->filesystem && (!tn->filesystem->type || strcmp(tn->filesystem->type, want_fs) != 0)) {
                 const char *have = tn->filesystem->type ?: "an unknown signature";
-                ConfigFilesystem have_fs = config_filesystem_from_string(tn->filesystem->type);
+                FsType have_fs = fs_type_from_string(tn->filesystem->type);
                 _cleanup_free_ char *busy = NULL;
 
                 r = ns_in_use(tn, &busy);

@@ -83,7 +83,7 @@ typedef struct ReconcileStep {
                               * reconfigures the namespace (its device is not known yet): the
                               * executor looks it up with @namespace */
         NamespaceRequest ns; /* CREATE_NAMESPACE; RECONFIGURE: its mode, map and align */
-        ConfigFilesystem fs; /* FORMAT */
+        FsType fs;           /* FORMAT */
         bool force;          /* FORMAT/RECONFIGURE over existing data (Destroy=yes) */
         char *mount_point;   /* MOUNT */
         DaxMode dax;         /* MOUNT */

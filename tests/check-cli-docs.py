@@ -51,7 +51,7 @@ checked = 0
 PLACEHOLDER = {
     "PID": "1", "PATH": "/usr/bin/true", "DIR": "/mnt/doc-check", "ZONE": "/mnt/doc-check/xip",
     "PROGRAM": "/usr/bin/true", "NS": "doc-check", "UNIT": "doc-check.service", "S": "1G",
-    "A": "2M", "N": "doc-check", "L": "doc-check", "R": "region0", "OPTS": "noatime",
+    "A": "2M", "N": "doc-check", "L": "doc-check", "R": "region0", "OPTS": "noatime", "PERCENT": "90",
 }
 
 
@@ -94,7 +94,13 @@ def check(where, verb, rest):
 
 
 def run(where, verb, rest):
-    opts = re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-o)(?![\w-])", rest)
+    opts = re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-o|-q)(?![\w-])", rest)
+    # --detailed-exitcode folds every error into 1, a usage error too: the verb's synopsis says
+    # whether it takes it, and the rest of the line is run without it.
+    if "--detailed-exitcode" in opts:
+        opts.remove("--detailed-exitcode")
+        if "--detailed-exitcode" not in synopsis.get(verb, ""):
+            return f"{where}: daxmgr {verb} {rest.strip()}\n    {verb} takes no --detailed-exitcode"
     args = positionals(verb, any("|" + o in synopsis.get(verb, "") for o in opts))
     if verb == "list" and args:  # the kind the documented filter applies to
         kind = re.match(r"\s*([a-z]+)", rest)
@@ -104,15 +110,22 @@ def run(where, verb, rest):
             args = ["placements"]
         elif "--region" in opts or "--mode" in opts:
             args = ["namespaces"]
-    argv = [daxmgr, verb] + args
-    for o in opts:
-        argv.append(o)
-        v = option_takes_value(verb, o)
-        if v is not None:
-            argv.append(v)
-    p = subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
-    if p.returncode == 2:
-        return f"{where}: daxmgr {verb} {rest.strip()}\n    ran {' '.join(argv[1:])}: {p.stderr.strip()}"
+    # Alternatives ("[--json|-q]", "[--no-block|--wait]") exclude each other: the first of each
+    # in one run, the second in another.
+    alternatives = re.findall(r"(--[a-z][a-z-]*|-q)\|(--[a-z][a-z-]*|-q)", rest)
+    for pick in ([0, 1] if alternatives else [0]):
+        drop = {a[1 - pick] for a in alternatives}
+        argv = [daxmgr, verb] + args
+        for o in opts:
+            if o in drop:
+                continue
+            argv.append(o)
+            v = option_takes_value(verb, o)
+            if v is not None:
+                argv.append(v)
+        p = subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
+        if p.returncode == 2:
+            return f"{where}: daxmgr {verb} {rest.strip()}\n    ran {' '.join(argv[1:])}: {p.stderr.strip()}"
     return None
 
 

@@ -55,7 +55,7 @@ static void print_summary(const Config *c) {
                 if (ns->align)
                         printf(", align %s", SIZE_FMT(ns->align));
                 if (ns->mode == NAMESPACE_MODE_FSDAX) {
-                        printf(", %s", config_filesystem_to_string(ns->filesystem));
+                        printf(", %s", fs_type_to_string(ns->filesystem));
                         if (ns->mount_point)
                                 printf(" at %s (dax=%s%s%s)", ns->mount_point, dax_mode_to_string(ns->dax),
                                        ns->mount_options ? "," : "", ns->mount_options ?: "");

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-error.h"
+#include "child-call.h"
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
@@ -143,26 +145,31 @@ static void unprivileged_socketpair(int fds[2]) {
         (void) close(channel[1]);
 }
 
-/* Waits until either end has something to do, at most 10 s. */
+/* Waits until either end, or the daemon's event loop (a child that answers a call), has
+ * something to do, at most 10 s. */
 static void wait_both(Ctx *c) {
-        struct pollfd p[2] = {
+        struct pollfd p[3] = {
                 { .fd = sd_bus_get_fd(c->m->bus), .events = (short) sd_bus_get_events(c->m->bus) },
                 { .fd = sd_bus_get_fd(c->client), .events = (short) sd_bus_get_events(c->client) },
+                { .fd = c->m->n_child_calls > 0 ? sd_event_get_fd(c->m->event) : -1, .events = POLLIN },
         };
 
-        ASSERT_TRUE(poll(p, 2, 10000) > 0);
+        ASSERT_TRUE(poll(p, 3, 10000) > 0);
 }
 
-/* Runs both ends until *done (a reply came), at most 10 s without anything to do. */
+/* Runs both ends until *done (a reply came), at most 10 s without anything to do; and the
+ * daemon's event loop while a child answers a call (child-call.h), else a queued job would start. */
 static void pump(Ctx *c, const bool *done) {
         while (!*done) {
-                int a, b;
+                int a, b, ev;
 
                 a = sd_bus_process(c->m->bus, NULL);
                 ASSERT_TRUE(a >= 0);
                 b = sd_bus_process(c->client, NULL);
                 ASSERT_TRUE(b >= 0);
-                if (a == 0 && b == 0 && !*done)
+                ev = c->m->n_child_calls > 0 ? sd_event_run(c->m->event, 0) : 0;
+                ASSERT_TRUE(ev >= 0);
+                if (a == 0 && b == 0 && ev == 0 && !*done)
                         wait_both(c);
         }
 }
@@ -582,6 +589,71 @@ TEST(test_read_methods_without_topology) {
         ctx_free(c);
 }
 
+/* VerifyPath is answered from a short-lived child (child-call.h): the reply comes once the child
+ * has ended; more children than CHILD_CALLS_MAX are refused as Busy; and a call still being
+ * answered when the daemon stops gets an error, not silence. A file in the test's directory:
+ * no pmem, and no probe file (that is only for a directory). */
+TEST(test_verify_path_async) {
+        _cleanup_free_ char *file = asprintf_safe("%s/plain", tmp_dir);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        struct json_object *j, *v;
+        const char *text;
+        sd_bus_message *m;
+        Reply r = {};
+        Ctx *c = ctx_new();
+        FILE *f;
+
+        ASSERT_TRUE(file && (f = fopen(file, "we")));
+        ASSERT_EQ(fclose(f), 0);
+        m = manager_call(c, "VerifyPath");
+        ASSERT_TRUE(sd_bus_message_append(m, "sa{sv}", file, 0) >= 0);
+        ASSERT_EQ(call(c, m, &reply, &e), 0);
+        ASSERT_TRUE(sd_bus_message_read(reply, "s", &text) > 0);
+        ASSERT_TRUE((j = json_tokener_parse(text)));
+        ASSERT_TRUE(json_object_object_get_ex(j, "path", &v));
+        ASSERT_STREQ(json_object_get_string(v), file);
+        ASSERT_TRUE(json_object_object_get_ex(j, "type", &v));
+        ASSERT_STREQ(json_object_get_string(v), "file");
+        ASSERT_TRUE(json_object_object_get_ex(j, "dax", &v));
+        ASSERT_TRUE(!json_object_get_boolean(v));
+        json_object_put(j);
+        ASSERT_EQ(c->m->n_child_calls, 0);
+
+        /* All places taken: refused at once, nothing forked. */
+        c->m->n_child_calls = CHILD_CALLS_MAX;
+        m = manager_call(c, "VerifyPath");
+        ASSERT_TRUE(sd_bus_message_append(m, "sa{sv}", file, 0) >= 0);
+        assert_error(call(c, m, NULL, &e), &e, E "Busy", "8 calls of GetPlan, VerifyProcess or VerifyPath");
+        c->m->n_child_calls = 0;
+
+        /* The daemon stops while a child answers: the call is answered as it goes. */
+        m = manager_call(c, "VerifyPath");
+        ASSERT_TRUE(sd_bus_message_append(m, "sa{sv}", file, 0) >= 0);
+        ASSERT_TRUE(sd_bus_call_async(c->client, NULL, m, on_reply, &r, 30 * 1000000ULL) >= 0);
+        sd_bus_message_unref(m);
+        while (c->m->n_child_calls == 0) {
+                int a = sd_bus_process(c->m->bus, NULL), b = sd_bus_process(c->client, NULL);
+
+                ASSERT_TRUE(a >= 0 && b >= 0);
+                if (a == 0 && b == 0 && c->m->n_child_calls == 0)
+                        wait_both(c);
+        }
+        c->m = manager_free(c->m);
+        while (!r.done) {
+                struct pollfd p = { .fd = sd_bus_get_fd(c->client), .events = POLLIN };
+
+                if (sd_bus_process(c->client, NULL) == 0 && !r.done)
+                        ASSERT_TRUE(poll(&p, 1, 10000) > 0);
+        }
+        ASSERT_TRUE(sd_bus_message_is_method_error(r.message, E "Failed"));
+        ASSERT_TRUE(
+                strstr(sd_bus_message_get_error(r.message)->message, "daxmgrd is stopping: VerifyPath of"));
+        sd_bus_message_unref(r.message);
+        sd_bus_flush_close_unref(c->client);
+        free(c);
+}
+
 /* The options a{sv}: an unknown key, and a known one of the wrong type, by name. */
 TEST(test_options) {
         Ctx *c = ctx_new();
@@ -793,6 +865,14 @@ static int setup(int argc, char **argv) {
         }
         docs_dir = argv[1];
         ASSERT_EQ(bus_error_map_register(), 0);
+        /* As daxmgrd: SIGCHLD blocked, so that sd-event can watch the children that answer calls. */
+        {
+                sigset_t ss;
+
+                ASSERT_EQ(sigemptyset(&ss), 0);
+                ASSERT_EQ(sigaddset(&ss, SIGCHLD), 0);
+                ASSERT_EQ(sigprocmask(SIG_BLOCK, &ss, NULL), 0);
+        }
         ASSERT_TRUE(mkdtemp(tmp_dir));
         state = asprintf_safe("%s/state", tmp_dir);
         dropin = asprintf_safe("%s/dropin", tmp_dir);

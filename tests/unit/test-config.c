@@ -105,7 +105,7 @@ TEST(test_sample) {
         ASSERT_EQ(db->size.basis_points, 5000);
         ASSERT_EQ_U64(db->align, 2 * MiB);
         ASSERT_EQ(db->map, PFN_MAP_DEV);
-        ASSERT_EQ(db->filesystem, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(db->filesystem, FS_TYPE_XFS);
         ASSERT_STREQ(db->mount_point, "/mnt/pmem/db");
         ASSERT_EQ(db->dax, DAX_MODE_ALWAYS);
         ASSERT_STREQ(db->mount_options, "noatime");
@@ -245,7 +245,7 @@ TEST(test_values) {
         ASSERT_EQ(ns->size.kind, SIZE_REST);
         ASSERT_EQ_U64(ns->align, GiB);
         ASSERT_EQ(ns->map, PFN_MAP_MEM);
-        ASSERT_EQ(ns->filesystem, CONFIG_FILESYSTEM_EXT4);
+        ASSERT_EQ(ns->filesystem, FS_TYPE_EXT4);
         ASSERT_STREQ(ns->mount_point, "/mnt/pmem/a");
         ASSERT_EQ(ns->dax, DAX_MODE_INODE);
         ASSERT_STREQ(ns->mount_options, "noatime,nodev");
@@ -280,7 +280,7 @@ TEST(test_values) {
         ASSERT_EQ_U64(ns->size.bytes, 4096);
 
         ns = config_find_namespace(c, "e");
-        ASSERT_EQ(ns->filesystem, CONFIG_FILESYSTEM_NONE);
+        ASSERT_EQ(ns->filesystem, FS_TYPE_NONE);
         ASSERT_TRUE(!ns->mount_point);
 
         /* Directory= defaults to the zone's name. */
@@ -314,7 +314,7 @@ TEST(test_defaults) {
         ASSERT_EQ(ns->region.kind, CONFIG_REGION_ANY);
         ASSERT_EQ_U64(ns->align, 0);
         ASSERT_EQ(ns->map, PFN_MAP_DEV);
-        ASSERT_EQ(ns->filesystem, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(ns->filesystem, FS_TYPE_XFS);
         ASSERT_EQ(ns->dax, DAX_MODE_ALWAYS);
         ASSERT_TRUE(!ns->mount_options);
         ASSERT_TRUE(!ns->destroy);
@@ -378,7 +378,7 @@ TEST(test_tables) {
         ASSERT_EQ(config_namespace_key_from_string("MountPoint"), CONFIG_NAMESPACE_MOUNT_POINT);
         ASSERT_EQ(config_zone_key_from_string("Directory"), CONFIG_ZONE_DIRECTORY);
         ASSERT_EQ(config_placement_key_from_string("BindHost"), CONFIG_PLACEMENT_BIND_HOST);
-        ASSERT_STREQ(config_filesystem_to_string(CONFIG_FILESYSTEM_NONE), "none");
+        ASSERT_STREQ(fs_type_to_string(FS_TYPE_NONE), "none");
         ASSERT_EQ(config_system_ram_from_string("online-movable"), CONFIG_SYSTEM_RAM_ONLINE_MOVABLE);
         ASSERT_STREQ(config_region_kind_to_string(CONFIG_REGION_NUMA), "numa");
         ASSERT_TRUE(!config_placement_key_to_string(_CONFIG_PLACEMENT_KEY_MAX));

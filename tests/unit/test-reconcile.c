@@ -12,6 +12,7 @@
 #include "error.h"
 #include "place.h"
 #include "reconcile.h"
+#include "reconcile-run.h"
 #include "topology.h"
 #include "sysfs-fixture.h"
 #include "test-macro.h"
@@ -270,7 +271,7 @@ TEST(test_new_any) {
         ASSERT_STREQ(s->namespace, "pm0");
         ASSERT_STREQ(s->region, "region0");
         ASSERT_TRUE(s->device == NULL); /* not known until it exists: the executor looks it up */
-        ASSERT_EQ(s->fs, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(s->fs, FS_TYPE_XFS);
         ASSERT_TRUE(!s->force);
         ASSERT_STREQ(s->description, "make an xfs file system on namespace \"pm0\"");
 
@@ -284,7 +285,7 @@ TEST(test_new_any) {
         /* 1.5 GiB does not fit in region0's 1.35 GiB extent: region1 gets it. No MountPoint: no mount. */
         expect_steps(q, "create-namespace format");
         ASSERT_STREQ(q->steps[0].region, "region1");
-        ASSERT_EQ(q->steps[1].fs, CONFIG_FILESYSTEM_EXT4);
+        ASSERT_EQ(q->steps[1].fs, FS_TYPE_EXT4);
 }
 
 TEST(test_new_region_numa_dimm) {
@@ -511,7 +512,7 @@ TEST(test_filesystem_mismatch) {
         expect_steps(r, "format mount");
         ASSERT_STREQ(r->steps[0].device, "/dev/pmem0");
         ASSERT_TRUE(r->steps[0].force);
-        ASSERT_EQ(r->steps[0].fs, CONFIG_FILESYSTEM_XFS);
+        ASSERT_EQ(r->steps[0].fs, FS_TYPE_XFS);
         ASSERT_STREQ(r->steps[0].description,
                      "make an xfs file system on /dev/pmem0, erasing the ext4 it holds (Destroy=yes)");
         ASSERT_STREQ(r->steps[1].device, "/dev/pmem0");
@@ -1710,6 +1711,39 @@ TEST(test_cxl_region) {
         expect_steps(p, "create-cxl-region");
         ASSERT_STREQ(p->steps[0].memdevs, "mem0");
         p = reconcile_plan_free(p);
+}
+
+/* Results of placement_check() done already (the daemon's, once per refresh) are taken as they
+ * are for the state they were made for, and not for another. The original does not exist, which
+ * a check of its own finds stale: "fresh" can only come from the results. */
+TEST(test_program_stale_precomputed) {
+        Placement pl = { .zone = (char *) "/z",
+                         .source = (char *) "/nonexistent/daxmgr-test/prog",
+                         .copy = (char *) "/z/root/nonexistent/daxmgr-test/prog",
+                         .role = PLACE_PROGRAM,
+                         .program = (char *) "/nonexistent/daxmgr-test/prog" };
+        PlaceState s = { .placements = &pl, .n_placements = 1 }, other = s;
+        bool stale_v[1] = { true };
+        char *why_v[1] = { (char *) "changed elsewhere" };
+        ReconcileStaleness how = { .checked = &s, .stale = stale_v, .stale_why = why_v, .n_stale = 1 };
+        _cleanup_free_ char *why = NULL;
+        bool stale = false;
+
+        ASSERT_EQ(reconcile_program_stale(&s, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(stale);
+        ASSERT_STREQ(why, "changed elsewhere");
+        free(why);
+        why = NULL;
+
+        stale_v[0] = false;
+        ASSERT_EQ(reconcile_program_stale(&s, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(!stale);
+        ASSERT_TRUE(!why);
+
+        /* Another state (the same placements, another object) is checked. */
+        ASSERT_EQ(reconcile_program_stale(&other, "/z", pl.source, &how, &stale, &why), 0);
+        ASSERT_TRUE(stale);
+        ASSERT_TRUE(why && strcmp(why, "changed elsewhere") != 0);
 }
 
 DEFINE_TEST_MAIN();

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Short-lived children that answer for the event loop (child-call.h). As the check child in
+ * watch.c: pipe2() + fork(); the child resets the signal mask, dies with the daemon
+ * (PR_SET_PDEATHSIG) and is named for ps; the loop reads the pipe (sd_event_add_io) and learns of
+ * the end (sd_event_add_child), and a timer kills a child that takes too long. A killed child
+ * still counts against CHILD_CALLS_MAX until it is reaped: one that hangs in the kernel (a lost
+ * network mount) holds its place, so hung children cannot pile up. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "child-call.h"
+#include "log.h"
+#include "manager.h"
+
+#define CHILD_CALL_OUTPUT_MAX (16U * 1024 * 1024) /* more is not a document of ours: dropped */
+
+struct ChildCall {
+        Manager *manager;
+        ChildCall *next;
+        char *name;
+        pid_t pid;
+        int fd;
+        char *buf;
+        size_t n_buf;
+        bool overflow;
+        ChildCallDone done; /* NULL once called */
+        void *userdata;
+        sd_event_source *io_source, *child_source, *timer_source;
+};
+
+static void call_free(ChildCall *c) {
+        Manager *m = c->manager;
+
+        for (ChildCall **p = &m->child_calls; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        m->n_child_calls--;
+                        break;
+                }
+        sd_event_source_disable_unref(c->io_source);
+        sd_event_source_disable_unref(c->child_source);
+        sd_event_source_disable_unref(c->timer_source);
+        if (c->fd >= 0)
+                (void) close(c->fd);
+        free(c->buf);
+        free(c->name);
+        free(c);
+}
+
+/* Calls done once; what it was given is its own from then on. */
+static void call_finish(ChildCall *c, struct json_object *result, int error, const char *detail) {
+        ChildCallDone done = c->done;
+
+        c->done = NULL;
+        if (done)
+                done(c->manager, result, error, detail, c->userdata);
+}
+
+static int on_call_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ChildCall *c = userdata;
+        char buf[4096];
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                char *nb;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0 || errno != EAGAIN)
+                                c->io_source = sd_event_source_disable_unref(c->io_source);
+                        return 0;
+                }
+                if (c->overflow || c->n_buf + (size_t) n > CHILD_CALL_OUTPUT_MAX) {
+                        c->overflow = true;
+                        continue;
+                }
+                nb = realloc(c->buf, c->n_buf + (size_t) n + 1);
+                if (!nb) {
+                        c->overflow = true;
+                        continue;
+                }
+                c->buf = nb;
+                memcpy(nb + c->n_buf, buf, (size_t) n);
+                c->n_buf += (size_t) n;
+                nb[c->n_buf] = '\0';
+        }
+}
+
+static int on_call_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        ChildCall *c = userdata;
+        struct json_object *o = NULL;
+        char detail[64];
+
+        if (c->io_source)
+                (void) on_call_io(c->io_source, c->fd, EPOLLIN, c);
+        if (si->si_code == CLD_EXITED)
+                (void) snprintf(detail, sizeof(detail), "exit status %d", si->si_status);
+        else
+                (void) snprintf(detail, sizeof(detail), "killed by signal %d", si->si_status);
+        if (si->si_code == CLD_EXITED && si->si_status == 0 && c->buf && !c->overflow)
+                o = json_tokener_parse(c->buf);
+        log_debug("%s[%d] ended (%s) with %zu byte(s)%s.", c->name, (int) c->pid, detail, c->n_buf,
+                  c->done ? "" : ", already answered");
+        c->pid = 0;
+        if (o)
+                call_finish(c, o, 0, NULL);
+        else
+                call_finish(c, NULL, -ECHILD, c->overflow ? "more output than a result can be" : detail);
+        json_object_put(o);
+        call_free(c);
+        return 0;
+}
+
+static int on_call_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        ChildCall *c = userdata;
+
+        log_warning("%s[%d] did not finish in time: killing it.", c->name, (int) c->pid);
+        (void) kill(c->pid, SIGKILL);
+        c->io_source = sd_event_source_disable_unref(c->io_source);
+        c->timer_source = sd_event_source_disable_unref(c->timer_source);
+        /* Answered now; the record stays (and counts) until the child is reaped. */
+        call_finish(c, NULL, -ETIME, NULL);
+        return 0;
+}
+
+/* Writes all of @s to @fd. */
+static int write_all(int fd, const char *s) {
+        size_t left = strlen(s);
+
+        while (left > 0) {
+                ssize_t n = write(fd, s, left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -errno;
+                s += n;
+                left -= (size_t) n;
+        }
+        return 0;
+}
+
+_Noreturn static void call_child(Manager *m, int fd, ChildCallRun run, void *userdata) {
+        struct json_object *o = run(m, userdata);
+        const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+
+        _exit(s && write_all(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildCallRun run,
+                     ChildCallDone done, void *userdata) {
+        ChildCall *c;
+        uint64_t now;
+        int p[2], r;
+        pid_t pid;
+
+        if (m->n_child_calls >= CHILD_CALLS_MAX)
+                return -EBUSY;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        c->fd = -1;
+        c->name = strdup(name);
+        if (!c->name) {
+                free(c);
+                return -ENOMEM;
+        }
+        c->next = m->child_calls;
+        m->child_calls = c;
+        m->n_child_calls++;
+
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                r = -errno;
+                call_free(c);
+                return r;
+        }
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                (void) close(p[0]);
+                (void) close(p[1]);
+                call_free(c);
+                return r;
+        }
+        if (pid == 0) {
+                sigset_t ss;
+
+                (void) close(p[0]);
+                sigemptyset(&ss);
+                sigprocmask(SIG_SETMASK, &ss, NULL);
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                (void) prctl(PR_SET_NAME, name);
+                call_child(m, p[1], run, userdata);
+        }
+        (void) close(p[1]);
+        c->pid = pid;
+        c->fd = p[0];
+        (void) fcntl(c->fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_io(m->event, &c->io_source, c->fd, EPOLLIN, on_call_io, c);
+        if (r >= 0)
+                r = sd_event_add_child(m->event, &c->child_source, pid, WEXITED, on_call_exit, c);
+        if (r >= 0)
+                r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &c->timer_source, CLOCK_MONOTONIC, now + timeout_usec, 0,
+                                      on_call_timeout, c);
+        if (r < 0) {
+                /* Not watched, not answered: the child goes, and the caller answers. */
+                log_error("Cannot watch %s[%d]: %s", name, (int) pid, strerror(-r));
+                (void) kill(pid, SIGKILL);
+                call_free(c);
+                (void) waitpid(pid, NULL, 0);
+                return r;
+        }
+        c->done = done;
+        c->userdata = userdata;
+        log_debug("%s[%d] started.", name, (int) pid);
+        return 0;
+}
+
+void child_calls_done(Manager *m) {
+        while (m->child_calls) {
+                ChildCall *c = m->child_calls;
+
+                if (c->pid > 0)
+                        (void) kill(c->pid, SIGKILL);
+                call_finish(c, NULL, -ECANCELED, NULL);
+                call_free(c);
+        }
+}
