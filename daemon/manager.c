@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,21 +29,6 @@
 
 #define REFRESH_DELAY_USEC (300 * 1000)    /* udev events come in bursts: one refresh per burst */
 #define JOB_LINGER_USEC    (60 * 1000000U) /* finished jobs stay on the bus this long */
-
-static const char *const job_type_table[_JOB_TYPE_MAX] = {
-        [JOB_RECONCILE] = "reconcile",
-        [JOB_CREATE_NAMESPACE] = "create-namespace",
-        [JOB_DESTROY_NAMESPACE] = "destroy-namespace",
-        [JOB_FORMAT] = "format",
-        [JOB_MOUNT] = "mount",
-        [JOB_UNMOUNT] = "unmount",
-        [JOB_CREATE_ZONE] = "create-zone",
-        [JOB_REMOVE_ZONE] = "remove-zone",
-        [JOB_PLACE] = "place",
-        [JOB_UNPLACE] = "unplace",
-        [JOB_REFRESH] = "refresh",
-};
-DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_type, JobType)
 
 static const char *const job_state_table[_JOB_STATE_MAX] = {
         [JOB_QUEUED] = "queued",
@@ -814,34 +800,97 @@ static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) 
         return 0;
 }
 
+/* The request of @j for its worker, in a sealed memfd: its standard input. */
+static int job_request_fd(Job *j) {
+        Manager *m = j->manager;
+        struct json_object *o = NULL;
+        const char *s;
+        size_t n;
+        int fd, r;
+
+        r = worker_request_to_json(j->type, j->target, j->args, m->config, m->state_dir, m->dropin_root,
+                                   &m->hash_cache, &o);
+        if (r < 0)
+                return r;
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        if (!s) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        fd = memfd_create("daxmgrd-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) {
+                json_object_put(o);
+                return -errno;
+        }
+        n = strlen(s);
+        for (size_t done = 0; done < n;) {
+                ssize_t k = write(fd, s + done, n - done);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        json_object_put(o);
+                        (void) close(fd);
+                        return r;
+                }
+                done += (size_t) k;
+        }
+        json_object_put(o);
+        /* The worker reads it as it was written, whatever happens to the daemon. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
+            lseek(fd, 0, SEEK_SET) < 0) {
+                r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
 static int job_start(Job *j) {
         Manager *m = j->manager;
-        int p[2];
+        const char *worker = secure_getenv("DAXMGR_WORKER") ?: WORKER_PATH;
+        int p[2], req;
         pid_t pid;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
+        req = job_request_fd(j);
+        if (req < 0)
+                return req;
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                int r = -errno;
+
+                (void) close(req);
+                return r;
+        }
         pid = fork();
         if (pid < 0) {
                 int r = -errno;
 
                 close(p[0]);
                 close(p[1]);
+                close(req);
                 return r;
         }
         if (pid == 0) {
                 sigset_t ss;
 
-                close(p[0]);
-                /* The daemon's signal mask and handlers are not the worker's (mkfs inherits them). */
+                /* The worker gets the request as its stdin and the report pipe as fd 3, and keeps
+                 * the daemon's stdout and stderr (the journal); every other fd is closed by exec
+                 * (O_CLOEXEC) or here. The daemon's signal mask and handlers are not the worker's
+                 * (mkfs inherits them). */
+                if (dup2(req, STDIN_FILENO) < 0 || dup2(p[1], 3) < 0)
+                        _exit(127);
+                (void) close_range(4, ~0U, 0);
                 sigemptyset(&ss);
                 sigprocmask(SIG_SETMASK, &ss, NULL);
                 signal(SIGPIPE, SIG_DFL);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                (void) prctl(PR_SET_NAME, "daxmgrd-worker");
-                worker_run(m, j, p[1]);
+                execl(worker, "daxmgrd-worker", (char *) NULL);
+                fprintf(stderr, "<3>Cannot run the worker %s: %m\n", worker);
+                _exit(127);
         }
         close(p[1]);
+        close(req);
         j->pid = pid;
         j->fd = p[0];
         (void) fcntl(j->fd, F_SETFL, O_NONBLOCK);

@@ -18,28 +18,11 @@
 #include "reconcile.h"
 #include "reconcile-run.h"
 #include "topology.h"
+#include "worker.h"
 
 struct json_object;
 struct udev;
 struct udev_monitor;
-
-typedef enum JobType {
-        JOB_RECONCILE,
-        JOB_CREATE_NAMESPACE,
-        JOB_DESTROY_NAMESPACE,
-        JOB_FORMAT,
-        JOB_MOUNT,
-        JOB_UNMOUNT,
-        JOB_CREATE_ZONE,
-        JOB_REMOVE_ZONE,
-        JOB_PLACE,
-        JOB_UNPLACE,
-        JOB_REFRESH,
-        _JOB_TYPE_MAX,
-        _JOB_TYPE_INVALID = -EINVAL,
-} JobType;
-
-const char *job_type_to_string(JobType t) _pure_;
 
 typedef enum JobState {
         JOB_QUEUED,
@@ -231,9 +214,6 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
                       Job **ret);
 Job *manager_find_job_by_path(Manager *m, const char *path);
 bool manager_has_queued_reconcile(Manager *m);
-
-/* Runs in the worker process; never returns. */
-_Noreturn void worker_run(Manager *m, Job *j, int fd);
 
 /* watch.c */
 void watch_sync(Manager *m);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The worker: a child forked for one job, so that libndctl's waits for udev, mkfs and large
- * copies never block the event loop. It reports to the daemon over a pipe, one JSON object per
- * line: {"progress": 0.4, "text": "…"} while it works, {"log": {"priority": 6, "text": "…",
- * "fields": {"MESSAGE_ID": "…", …}}} for a key event the daemon logs, then exactly one
- * {"ok": true, "result": {…}} or {"ok": false, "errno": N, "message": "…"}. A worker that dies
- * without the last line (killed, crashed) is a failed job; the next reconcile converges from
- * whatever it left, since every lib operation is atomic or undone on failure. */
+/* The worker (worker.h): one job, in its own process, exec'd by the daemon. It reports to the
+ * daemon over fd 3, one JSON object per line: {"progress": 0.4, "text": "…"} while it works,
+ * {"log": {"priority": 6, "text": "…", "fields": {"MESSAGE_ID": "…", …}}} for a key event the
+ * daemon logs, then exactly one {"ok": true, "result": {…}} or {"ok": false, "errno": N,
+ * "message": "…"}. A worker that dies without the last line (killed, crashed) is a failed job;
+ * the next reconcile converges from whatever it left, since every lib operation is atomic or
+ * undone on failure. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +25,9 @@
 #include "messages.h"
 #include "mount-util.h"
 #include "namespace.h"
-#include "strv.h"
 #include "reconcile-run.h"
+#include "strv.h"
+#include "worker.h"
 
 #define RECONCILE_MAX_ROUNDS 256
 
@@ -234,7 +235,7 @@ static bool section_failed(const Config *config, char **failed, const char *sect
         return section_failed(config, failed, parent);
 }
 
-_Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
+_Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
         _cleanup_free_ char *failures = NULL, *last = NULL;
         char **failed = NULL;
         unsigned done = 0, repeats = 0, n_failed = 0;
@@ -245,7 +246,7 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                 char **recovered = NULL;
                 int r;
 
-                r = reconcile_recover(c, m->state_dir, &recovered, &error);
+                r = reconcile_recover(c, w->state_dir, &recovered, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);
                 for (size_t i = 0; recovered && recovered[i]; i++)
@@ -265,15 +266,15 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
                 r = topology_snapshot(c, 0, &t, &error);
                 if (r >= 0)
                         r = reconcile_compute(
-                                c, m->config ?: &(Config){}, t, NULL, m->state_dir, m->dropin_root,
+                                c, w->config ?: &(Config){}, t, NULL, w->state_dir, w->dropin_root,
                                 &(ReconcileStaleness){
-                                        .cache = &m->hash_cache, .may_hash = true, .closures = true },
+                                        .cache = &w->hash_cache, .may_hash = true, .closures = true },
                                 &p, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);
 
                 for (size_t i = 0; i < p->n_steps; i++)
-                        if (!section_failed(m->config, failed, p->steps[i].section)) {
+                        if (!section_failed(w->config, failed, p->steps[i].section)) {
                                 if (!s)
                                         s = &p->steps[i];
                                 remaining++;
@@ -299,7 +300,7 @@ _Noreturn static void run_reconcile(Manager *m, DaxContext *c, int fd) {
 
                 progress(fd, (double) done / (done + remaining), "%s (%u/%u)", s->description, done + 1,
                          done + remaining);
-                r = reconcile_step_execute(c, t, s, m->state_dir, m->dropin_root, &error);
+                r = reconcile_step_execute(c, t, s, w->state_dir, w->dropin_root, &error);
                 if (r < 0) {
                         const char *msg = error_message(error, r);
                         char *nf = NULL;
@@ -448,29 +449,29 @@ static int job_create_namespace(DaxContext *c, struct json_object *a, int fd, st
         return r;
 }
 
-static int job_destroy_namespace(DaxContext *c, const Job *j, int fd, char **error) {
+static int job_destroy_namespace(DaxContext *c, const WorkerJob *w, int fd, char **error) {
         _cleanup_topology_ Topology *t = NULL;
         const TopoNamespace *n = NULL;
-        struct json_object *a = j->args;
+        struct json_object *a = w->args;
         const char *key = arg_str(a, "namespace");
         int r;
 
         /* Its kernel name and label name for the journal: the key is its uuid (worker_key()). */
         if (key && topology_snapshot(c, TOPOLOGY_NO_FILESYSTEMS, &t, NULL) >= 0)
                 (void) topology_find_namespace(t, key, NULL, &n);
-        progress(fd, 0, "destroying namespace %s", j->target);
+        progress(fd, 0, "destroying namespace %s", w->target);
         r = namespace_destroy(c, key, arg_bool(a, "force", false), error);
         if (r >= 0)
                 event(fd, LOG_INFO,
                       LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_NAMESPACE_DESTROYED },
                                  { "DAXMGR_NAMESPACE", n ? n->dev : NULL },
                                  { "DAXMGR_NAMESPACE_NAME", n ? n->name : NULL }),
-                      "Destroyed namespace %s%s%s%s.", n ? n->dev : j->target, n && n->name ? " \"" : "",
+                      "Destroyed namespace %s%s%s%s.", n ? n->dev : w->target, n && n->name ? " \"" : "",
                       n && n->name ? n->name : "", n && n->name ? "\"" : "");
         return r;
 }
 
-static int job_format(Manager *m, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
+static int job_format(WorkerJob *w, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
                       char **error) {
         FormatOptions o = {
                 .fs = fs_type_from_string(arg_str(a, "filesystem") ?: "xfs"),
@@ -486,7 +487,7 @@ static int job_format(Manager *m, DaxContext *c, struct json_object *a, int fd, 
         if (r < 0)
                 return r;
         progress(fd, 0, "formatting %s with %s", dev, fs_type_to_string(o.fs));
-        r = reconcile_format(n, dev, &o, m->state_dir, &uuid, error);
+        r = reconcile_format(n, dev, &o, w->state_dir, &uuid, error);
         if (r >= 0 && uuid)
                 json_object_object_add(res, "uuid", json_object_new_string(uuid));
         return r;
@@ -516,7 +517,7 @@ static int job_mount(DaxContext *c, struct json_object *a, int fd, char **error)
 }
 
 /* Returns only on failure: on success it goes on to reconcile, which finishes the worker. */
-static int job_refresh(Manager *m, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
+static int job_refresh(WorkerJob *w, DaxContext *c, struct json_object *a, int fd, struct json_object *res,
                        char **error) {
         /* Copies again what changed, whatever the placement's policy, then reconciles:
          * what a stale Refresh=manual placement had deactivated comes back. */
@@ -525,7 +526,7 @@ static int job_refresh(Manager *m, DaxContext *c, struct json_object *a, int fd,
         unsigned total = 0;
         int r;
 
-        r = place_state_load(m->state_dir, &s, error);
+        r = place_state_load(w->state_dir, &s, error);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < s->n_placements; i++) {
@@ -555,26 +556,26 @@ static int job_refresh(Manager *m, DaxContext *c, struct json_object *a, int fd,
                 return r;
         progress(fd, 0.5, "%u file(s) copied again; reconciling the activations", total);
         json_object_put(res);
-        run_reconcile(m, c, fd);
+        run_reconcile(w, c, fd);
 }
 
 /* CreateZone, RemoveZone, Place and Unplace: one edit of the saved placement state each. */
-static int job_zone_or_placement(Manager *m, const Job *j, int fd, struct json_object *res, char **error) {
+static int job_zone_or_placement(WorkerJob *w, int fd, struct json_object *res, char **error) {
         _cleanup_place_state_ PlaceState *s = NULL;
-        struct json_object *a = j->args;
+        struct json_object *a = w->args;
         const char *zone = arg_str(a, "zone"), *program = arg_str(a, "program");
         int r;
 
-        r = place_state_load(m->state_dir, &s, error);
+        r = place_state_load(w->state_dir, &s, error);
         if (r < 0)
                 return r;
-        if (j->type == JOB_CREATE_ZONE) {
+        if (w->type == JOB_CREATE_ZONE) {
                 progress(fd, 0, "creating zone %s", zone);
                 r = zone_create(s, zone, error);
-        } else if (j->type == JOB_REMOVE_ZONE) {
+        } else if (w->type == JOB_REMOVE_ZONE) {
                 progress(fd, 0, "removing zone %s", zone);
                 r = zone_remove(s, zone, error);
-        } else if (j->type == JOB_PLACE) {
+        } else if (w->type == JOB_PLACE) {
                 _cleanup_free_ char *path = NULL;
                 const char *policy = arg_str(a, "refresh_policy");
                 PlaceActivation pa = {
@@ -588,7 +589,7 @@ static int job_zone_or_placement(Manager *m, const Job *j, int fd, struct json_o
                         .refresh_manual = policy && strcmp(policy, "manual") == 0,
                         .entry_point = arg_bool(a, "entry_point", true),
                         .service = arg_str(a, "service"),
-                        .dropin_root = m->dropin_root,
+                        .dropin_root = w->dropin_root,
                         .bind_host = arg_bool(a, "bind_host", false),
                         .progress = place_progress,
                         .userdata = &fd,
@@ -614,9 +615,9 @@ static int job_zone_or_placement(Manager *m, const Job *j, int fd, struct json_o
         }
         if (r >= 0)
                 r = place_state_save(s, error);
-        if (r >= 0 && j->type == JOB_CREATE_ZONE)
+        if (r >= 0 && w->type == JOB_CREATE_ZONE)
                 event_zone_ready(fd, zone, NULL);
-        else if (r >= 0 && j->type == JOB_UNPLACE) {
+        else if (r >= 0 && w->type == JOB_UNPLACE) {
                 /* Named as placed: by the file it resolves to (python3 → python3.11). */
                 _cleanup_free_ char *real = realpath(program, NULL);
 
@@ -628,30 +629,30 @@ static int job_zone_or_placement(Manager *m, const Job *j, int fd, struct json_o
         return r;
 }
 
-_Noreturn void worker_run(Manager *m, Job *j, int fd) {
+_Noreturn void worker_run(WorkerJob *w, int fd) {
         _cleanup_dax_context_ DaxContext *c = NULL;
         _cleanup_free_ char *error = NULL;
-        struct json_object *a = j->args, *res = json_object_new_object();
+        struct json_object *a = w->args, *res = json_object_new_object();
         int r;
 
         r = dax_context_new(&c);
         if (r < 0)
                 finish(fd, r, "cannot start libndctl in the worker", res);
 
-        switch (j->type) {
+        switch (w->type) {
         case JOB_RECONCILE:
                 json_object_put(res);
-                run_reconcile(m, c, fd);
+                run_reconcile(w, c, fd);
 
         case JOB_CREATE_NAMESPACE:
                 r = job_create_namespace(c, a, fd, res, &error);
                 break;
         case JOB_DESTROY_NAMESPACE:
-                r = job_destroy_namespace(c, j, fd, &error);
+                r = job_destroy_namespace(c, w, fd, &error);
                 break;
 
         case JOB_FORMAT:
-                r = job_format(m, c, a, fd, res, &error);
+                r = job_format(w, c, a, fd, res, &error);
                 break;
         case JOB_MOUNT:
                 r = job_mount(c, a, fd, &error);
@@ -662,17 +663,17 @@ _Noreturn void worker_run(Manager *m, Job *j, int fd) {
                 break;
 
         case JOB_REFRESH:
-                r = job_refresh(m, c, a, fd, res, &error);
+                r = job_refresh(w, c, a, fd, res, &error);
                 break;
         case JOB_CREATE_ZONE:
         case JOB_REMOVE_ZONE:
         case JOB_PLACE:
         case JOB_UNPLACE:
-                r = job_zone_or_placement(m, j, fd, res, &error);
+                r = job_zone_or_placement(w, fd, res, &error);
                 break;
         case _JOB_TYPE_MAX:
         case _JOB_TYPE_INVALID:
-                r = error_set(&error, -EINVAL, "unknown job type %d", (int) j->type);
+                r = error_set(&error, -EINVAL, "unknown job type %d", (int) w->type);
         }
         finish(fd, r, error, res);
 }

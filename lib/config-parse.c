@@ -460,6 +460,11 @@ static int parse_file(Parser *p, const char *text, size_t size, const char *file
         size_t pos = 0;
         int r;
 
+        files = reallocarray(p->config->texts, p->config->n_files + 2, sizeof(char *));
+        if (!files)
+                return -ENOMEM;
+        p->config->texts = files;
+        files[p->config->n_files] = files[p->config->n_files + 1] = NULL;
         files = reallocarray(p->config->files, p->config->n_files + 2, sizeof(char *));
         if (!files)
                 return -ENOMEM;
@@ -467,7 +472,17 @@ static int parse_file(Parser *p, const char *text, size_t size, const char *file
         files[p->config->n_files] = strdup(filename);
         if (!files[p->config->n_files])
                 return -ENOMEM;
-        files[++p->config->n_files] = NULL;
+        files[p->config->n_files + 1] = NULL;
+        /* The text is kept only when it can be given again as it was (a NUL byte is refused below). */
+        if (size <= CONFIG_FILE_MAX && !memchr(text, '\0', size)) {
+                p->config->texts[p->config->n_files] = strndup(text, size);
+                if (!p->config->texts[p->config->n_files]) {
+                        free(files[p->config->n_files]);
+                        files[p->config->n_files] = NULL;
+                        return -ENOMEM;
+                }
+        }
+        p->config->n_files++;
         p->file = p->config->n_files;
         p->filename = files[p->file - 1];
         p->current = SIZE_MAX; /* a file starts outside of any section */
@@ -527,6 +542,26 @@ int config_parse_text(const char *text, size_t size, const char *filename, Confi
         r = parse_file(&p, text, size, filename, ret_error);
         if (r < 0)
                 return r;
+        return parser_finish(&p, ret, ret_warnings, ret_error);
+}
+
+int config_parse_texts(char *const *filenames, char *const *texts, const size_t *sizes, size_t n,
+                       Config **ret, char ***ret_warnings, char **ret_error) {
+        _cleanup_(parser_done) Parser p = {};
+        int r;
+
+        if (!ret || (n > 0 && (!filenames || !texts || !sizes)))
+                return -EINVAL;
+        r = parser_init(&p);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (!filenames[i] || !texts[i])
+                        return -EINVAL;
+                r = parse_file(&p, texts[i], sizes[i], filenames[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
         return parser_finish(&p, ret, ret_warnings, ret_error);
 }
 

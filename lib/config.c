@@ -565,9 +565,12 @@ int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **ret_erro
 Config *config_free(Config *c) {
         if (!c)
                 return NULL;
-        for (size_t i = 0; i < c->n_files; i++)
+        for (size_t i = 0; i < c->n_files; i++) {
                 free(c->files[i]);
+                free(c->texts[i]);
+        }
         free(c->files);
+        free(c->texts);
         for (size_t i = 0; i < c->n_namespaces; i++) {
                 ConfigNamespace *ns = &c->namespaces[i];
 

@@ -263,6 +263,8 @@ typedef struct ConfigDaxDevice {
 
 typedef struct Config {
         char **files; /* the files read, in the order they were applied */
+        char **texts; /* their text as parsed (no NUL byte in a parsed text), for
+                       * config_parse_texts(): the worker rebuilds the configuration in effect */
         size_t n_files;
         ConfigNamespace *namespaces; /* in the order of their first appearance */
         size_t n_namespaces;
@@ -300,6 +302,13 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
  * @size is its length in bytes (it may contain NUL bytes, which are refused). */
 int config_parse_text(const char *text, size_t size, const char *filename, Config **ret,
                       char ***ret_warnings, char **ret_error);
+
+/* Parses and validates @n texts as the files @filenames, in that order: what config_load()
+ * does once it has read the files. Config.files and Config.texts of a loaded configuration give
+ * the same configuration again, in another process (the daemon's worker), whatever the files
+ * hold now. Errors as config_parse_text(). */
+int config_parse_texts(char *const *filenames, char *const *texts, const size_t *sizes, size_t n,
+                       Config **ret, char ***ret_warnings, char **ret_error);
 
 const ConfigNamespace *config_find_namespace(const Config *c, const char *name);
 const ConfigZone *config_find_zone(const Config *c, const char *name);
