@@ -179,20 +179,15 @@ static int dup_dynstr(const StrTab *t, uint64_t off, const char *what, const cha
         return 0;
 }
 
-static int read_dynamic(Elf *elf, ElfObject *o, const ElfSegment *dyn, char **ret_error) {
-        uint64_t strtab_addr = 0, strsz = UINT64_MAX, soname = 0, rpath = 0, runpath = 0;
-        bool has_strtab = false, has_soname = false, has_rpath = false, has_runpath = false;
-        StrTab t = { .elf = elf };
+/* The dynamic entries of @o: through the section headers when there are any (SHT_DYNAMIC, and
+ * its sh_link string table in *ret_strtab_section), else as ld.so reads them, through PT_DYNAMIC
+ * (sstrip'd files; *ret_strtab_section 0). */
+static int dynamic_data(Elf *elf, ElfObject *o, const ElfSegment *dyn, Elf_Data **ret,
+                        size_t *ret_strtab_section, char **ret_error) {
         Elf_Data *data = NULL;
         Elf_Scn *scn = NULL;
-        size_t entsize, n, n_needed = 0;
-        int r;
 
-        entsize = gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT);
-        if (entsize == 0)
-                return error_set(ret_error, -EBADMSG, "%s has an unknown ELF class.", o->path);
-
-        /* Through the section headers when there are any: SHT_DYNAMIC, and its sh_link string table. */
+        *ret_strtab_section = 0;
         while ((scn = elf_nextscn(elf, scn))) {
                 GElf_Shdr shdr;
 
@@ -206,13 +201,12 @@ static int read_dynamic(Elf *elf, ElfObject *o, const ElfSegment *dyn, char **re
                         return error_set(ret_error, -EBADMSG,
                                          "The dynamic section of %s cannot be read (truncated file?): %s.",
                                          o->path, elf_error());
-                t.section = shdr.sh_link;
-                if (t.section == 0)
+                *ret_strtab_section = shdr.sh_link;
+                if (*ret_strtab_section == 0)
                         return error_set(ret_error, -EBADMSG,
                                          "The dynamic section of %s has no string table.", o->path);
                 break;
         }
-        /* Without section headers (sstrip), as ld.so reads it: PT_DYNAMIC. */
         if (!data) {
                 if (dyn->offset > INT64_MAX || dyn->filesz > SIZE_MAX)
                         return error_set(ret_error, -EBADMSG,
@@ -224,6 +218,69 @@ static int read_dynamic(Elf *elf, ElfObject *o, const ElfSegment *dyn, char **re
                                 "The PT_DYNAMIC segment of %s cannot be read (truncated file?): %s.",
                                 o->path, elf_error());
         }
+        *ret = data;
+        return 0;
+}
+
+/* The strings the dynamic entries name, now that their string table is known: DT_NEEDED (@n_needed
+ * of them, in order), and DT_SONAME, DT_RPATH and DT_RUNPATH where given (NULL: absent). */
+static int read_dynamic_strings(const StrTab *t, Elf_Data *data, size_t n, size_t n_needed,
+                                const uint64_t *soname, const uint64_t *rpath, const uint64_t *runpath,
+                                ElfObject *o, char **ret_error) {
+        int r;
+
+        if (n_needed > 0) {
+                o->needed = calloc(n_needed, sizeof(char *));
+                if (!o->needed)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n && o->n_needed < n_needed; i++) {
+                GElf_Dyn d;
+
+                if (!gelf_getdyn(data, (int) i, &d))
+                        return -EBADMSG;
+                if (d.d_tag == DT_NULL)
+                        break;
+                if (d.d_tag != DT_NEEDED)
+                        continue;
+                r = dup_dynstr(t, d.d_un.d_val, "DT_NEEDED", o->path, &o->needed[o->n_needed], ret_error);
+                if (r < 0)
+                        return r;
+                o->n_needed++;
+        }
+        if (soname) {
+                r = dup_dynstr(t, *soname, "DT_SONAME", o->path, &o->soname, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (rpath) {
+                r = dup_dynstr(t, *rpath, "DT_RPATH", o->path, &o->rpath, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (runpath) {
+                r = dup_dynstr(t, *runpath, "DT_RUNPATH", o->path, &o->runpath, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_dynamic(Elf *elf, ElfObject *o, const ElfSegment *dyn, char **ret_error) {
+        uint64_t strtab_addr = 0, strsz = UINT64_MAX, soname = 0, rpath = 0, runpath = 0;
+        bool has_strtab = false, has_soname = false, has_rpath = false, has_runpath = false;
+        StrTab t = { .elf = elf };
+        Elf_Data *data = NULL;
+        size_t entsize, n, n_needed = 0;
+        int r;
+
+        entsize = gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT);
+        if (entsize == 0)
+                return error_set(ret_error, -EBADMSG, "%s has an unknown ELF class.", o->path);
+
+        r = dynamic_data(elf, o, dyn, &data, &t.section, ret_error);
+        if (r < 0)
+                return r;
 
         n = data->d_size / entsize;
         if (n > INT_MAX)
@@ -289,43 +346,9 @@ static int read_dynamic(Elf *elf, ElfObject *o, const ElfSegment *dyn, char **re
                                 o->path);
         }
 
-        if (n_needed > 0) {
-                o->needed = calloc(n_needed, sizeof(char *));
-                if (!o->needed)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; i < n && o->n_needed < n_needed; i++) {
-                GElf_Dyn d;
-
-                if (!gelf_getdyn(data, (int) i, &d))
-                        return -EBADMSG;
-                if (d.d_tag == DT_NULL)
-                        break;
-                if (d.d_tag != DT_NEEDED)
-                        continue;
-                r = dup_dynstr(&t, d.d_un.d_val, "DT_NEEDED", o->path, &o->needed[o->n_needed], ret_error);
-                if (r < 0)
-                        return r;
-                o->n_needed++;
-        }
-        if (has_soname) {
-                r = dup_dynstr(&t, soname, "DT_SONAME", o->path, &o->soname, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (has_rpath) {
-                r = dup_dynstr(&t, rpath, "DT_RPATH", o->path, &o->rpath, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (has_runpath) {
-                r = dup_dynstr(&t, runpath, "DT_RUNPATH", o->path, &o->runpath, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return read_dynamic_strings(&t, data, n, n_needed, has_soname ? &soname : NULL,
+                                    has_rpath ? &rpath : NULL, has_runpath ? &runpath : NULL, o, ret_error);
 }
-
 static int read_interpreter(Elf *elf, ElfObject *o, const ElfSegment *s, char **ret_error) {
         Elf_Data *d;
         const char *p;
