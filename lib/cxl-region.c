@@ -39,6 +39,9 @@ static const char *errstr(int r) {
         return strerror(r < 0 ? -r : r);
 }
 
+/* Long on purpose, as cxl create-region's own create_region() is: the libcxl steps in their order
+ * (decoders, uuid, size, targets, commit, probe) share one undo path, so that no half-made region
+ * is left; split, each part would carry its own copy of the undo. */
 int cxl_region_create(DaxContext *c, const CxlRegionCreate *req, char **ret_region, char **ret_error) {
         struct cxl_decoder *targets[16] = {}, *root;
         struct cxl_memdev *memdevs[16] = {};
