@@ -65,9 +65,30 @@ check_eq "daxmgr config <TAB>" check "$(complete_words daxmgr config '')"
 check_eq "daxmgr format pm0 --fs <TAB>" "ext4 xfs" "$(complete_words daxmgr format pm0 --fs '')"
 check_eq "daxmgr create-namespace --mode <TAB>" "devdax fsdax raw" "$(complete_words daxmgr create-namespace --mode '')"
 check_eq "daxmgr mount pm0 /mnt --dax <TAB>" "always inode" "$(complete_words daxmgr mount pm0 /mnt --dax '')"
-check_eq "daxmgr unplace Z P --<TAB>" "--force --help --no-ask-password --no-block" "$(complete_words daxmgr unplace Z P --)"
-check_eq "daxmgr status --<TAB>" "--help --json --no-ask-password" "$(complete_words daxmgr status --)"
+check_eq "daxmgr unplace Z P --<TAB>" "--force --help --no-ask-password --no-block --no-pager --quiet" \
+    "$(complete_words daxmgr unplace Z P --)"
+check_eq "daxmgr status --<TAB>" "--help --json --no-ask-password --no-pager" "$(complete_words daxmgr status --)"
 check_eq "daxmgr verify-path /et<TAB>" /etc "$(complete_words daxmgr verify-path /et)"
+# The scripting options (SCRIPTING in the man page), each where its verb takes it.
+check_eq "daxmgr plan --<TAB>" "--detailed-exitcode --help --json --no-ask-password --no-pager --quiet" \
+    "$(complete_words daxmgr plan --)"
+check_eq "daxmgr reconcile --<TAB>" \
+    "--detailed-exitcode --help --no-ask-password --no-block --no-pager --quiet --wait" \
+    "$(complete_words daxmgr reconcile --)"
+check_eq "daxmgr verify 1 --<TAB>" "--help --json --min --no-ask-password --no-pager --quiet" \
+    "$(complete_words daxmgr verify 1 --)"
+check_eq "daxmgr verify-path -<TAB>" "--help --json --no-ask-password --no-pager --quiet -q" \
+    "$(complete_words daxmgr verify-path -)"
+check_eq "daxmgr verify 1 --min <TAB>" "" "$(complete_words daxmgr verify 1 --min '')"
+check_eq "daxmgr list --no<TAB>" "--no-ask-password --no-legend --no-pager" "$(complete_words daxmgr list --no)"
+check_eq "daxmgr list namespaces --json=<TAB>" "pretty short" "$(complete_words daxmgr list namespaces --json = '')"
+check_eq "daxmgr monitor --json=s<TAB>" short "$(complete_words daxmgr monitor --json = s)"
+check_eq "daxmgr list --json=short <TAB>" "devices jobs namespaces placements regions zones" \
+    "$(complete_words daxmgr list --json = short '')"
+check_eq "daxmgr config check --<TAB>" "--as --help --json --no-ask-password --no-pager --quiet --root" \
+    "$(complete_words daxmgr config check --)"
+check_eq "daxmgr config check /et<TAB>" /etc "$(complete_words daxmgr config check /et)"
+check_eq "daxmgr config check --as daxmgr.c<TAB>" daxmgr.conf "$(complete_words daxmgr config check --as daxmgr.c)"
 
 # The regions come from /sys (the daemon may not be running): both of the labelled topology.
 regions=$(for r in /sys/bus/nd/devices/region*; do echo "${r##*/}"; done | sort | tr '\n' ' ' | sed 's/ $//')
