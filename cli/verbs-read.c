@@ -143,12 +143,12 @@ static int print_platform(json_object *all, json_object *mgr) {
                 printf("  Persistence domain: %s\n", domains);
                 if (*async)
                         /* Said from the kind, not from the kernel's answer: the kernel can grant
-                         * MAP_SYNC there by mistake (daxmgr(8), BUGS), and only a file of a DAX
+                         * MAP_SYNC there by mistake (daxmgr(1), BUGS), and only a file of a DAX
                          * mount can ask it (verify-path does). */
                         printf("  MAP_SYNC: not durable on %s: the flush is asynchronous (a request "
                                "to the host), so only fsync() or msync() make writes durable; the "
                                "kernel refuses MAP_SYNC there, unless it left a stale flag "
-                               "(daxmgr(8), BUGS; daxmgr verify-path FILE shows its answer)\n",
+                               "(daxmgr(1), BUGS; daxmgr verify-path FILE shows its answer)\n",
                                async);
                 if (*unknown)
                         printf("  Left alone: nd bus provider %s: a kind of pmem daxmgr does not know; it "

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Every daxmgr command the documentation shows exists: the verb, its arguments and options.
 
-Reads the README, docs/*.md (code spans and code blocks) and man/daxmgr.8 (the commands and
+Reads the README, docs/*.md (code spans and code blocks) and man/daxmgr.1 (the commands and
 their options), and runs each "daxmgr VERB ..." it finds through the real CLI with the system bus
 pointed at nothing: the CLI checks the verb, the number of arguments and every option before it
 connects, so exit status 2 (a usage error) means the documentation names something the CLI does
@@ -195,7 +195,7 @@ def roff_plain(s):
 
 
 def man_commands(path):
-    """The COMMANDS section of daxmgr.8: each '.TP' + '.B verb …' and the options listed under it."""
+    """The COMMANDS section of daxmgr.1: each '.TP' + '.B verb …' and the options listed under it."""
     lines = open(path, encoding="utf-8").read().splitlines()
     in_commands = False
     verb = None
@@ -231,7 +231,7 @@ docs = [os.path.join(src, "README.md")]
 docs += sorted(os.path.join(src, "docs", f) for f in os.listdir(os.path.join(src, "docs")) if f.endswith(".md"))
 for d in docs:
     text_commands(os.path.relpath(d, src), markdown_chunks(d))
-man_commands(os.path.join(src, "man", "daxmgr.8"))
+man_commands(os.path.join(src, "man", "daxmgr.1"))
 
 # Each command line once, a few at a time.
 unique = list(dict.fromkeys(pending))

@@ -4,7 +4,7 @@
 # boot: daemon
 # timeout: 120
 #
-# What the CLI installs besides its binary: the man pages daxmgr(8), daxmgrd(8) and
+# What the CLI installs besides its binary: the man pages daxmgr(1), daxmgrd(8) and
 # daxmgr.conf(5) are found by man (or at least present, and rendered by groff without a
 # warning where the guest has it), docs/CLI.md is in the doc directory, and the bash completion
 # is installed, registered for daxmgr and completes verbs, list kinds, sub-verbs, options and
@@ -18,7 +18,7 @@ COMPLETION=/usr/share/bash-completion/completions/daxmgr
 command -v daxmgr >/dev/null || fail "daxmgr is not installed"
 
 step "man pages"
-for page in daxmgr.8 daxmgrd.8 daxmgr.conf.5; do
+for page in daxmgr.1 daxmgrd.8 daxmgr.conf.5; do
     name=${page%.*} section=${page##*.}
     file=
     for f in "$MANDIR/man$section/$page" "$MANDIR/man$section/$page.gz"; do
@@ -38,8 +38,10 @@ for page in daxmgr.8 daxmgrd.8 daxmgr.conf.5; do
         printf 'ok: %s renders without warnings\n' "$page"
     fi
 done
-grep -q '^\.TH DAXMGR 8 ' "$MANDIR/man8/daxmgr.8" 2>/dev/null || zcat "$MANDIR/man8/daxmgr.8.gz" | grep -q '^\.TH DAXMGR 8 ' ||
-    fail "daxmgr.8 has no .TH DAXMGR 8 line"
+# daxmgr is a user command (section 1: users run its read verbs); daxmgrd stays in section 8.
+grep -q '^\.TH DAXMGR 1 ' "$MANDIR/man1/daxmgr.1" 2>/dev/null || zcat "$MANDIR/man1/daxmgr.1.gz" | grep -q '^\.TH DAXMGR 1 ' ||
+    fail "daxmgr.1 has no .TH DAXMGR 1 line"
+[ -z "$(find "$MANDIR/man8" -name 'daxmgr.8*')" ] || fail "daxmgr.8 is still installed in section 8"
 [ -s /usr/share/doc/daxmgr/CLI.md ] || fail "/usr/share/doc/daxmgr/CLI.md is not installed"
 printf 'ok: %s\n' /usr/share/doc/daxmgr/CLI.md
 

@@ -5,7 +5,7 @@
 # timeout: 600
 # expect: 80
 #
-# The CLI's scripting contract (daxmgr(8), SCRIPTING; docs/CLI.md, "Scripting") against the
+# The CLI's scripting contract (daxmgr(1), SCRIPTING; docs/CLI.md, "Scripting") against the
 # real daemon: plan and reconcile --detailed-exitcode give 0 when converged, 2 when a step is
 # pending or was carried out, 1 for any error (a usage error, a denied caller, a stopped daemon);
 # verify PID --min PERCENT gives 1 below the threshold, on a placed copy and on the original;
