@@ -224,15 +224,17 @@ expect_silent 0 daxmgr config check --as $dropins/50-logs.conf -q "$candidate"
 expect_rc 0 daxmgr config check --as 50-logs.conf --json "$candidate"
 check_eq "config check --as: the files" "[\"/etc/daxmgr/daxmgr.conf\",\"50-logs.conf (candidate $candidate)\"]" \
     "$(jq -c .files "$out/rc.out")"
-# A live drop-in that is broken: the live check fails, and so does a candidate added beside it;
-# the candidate that replaces it (the fix an Ansible run installs) is valid.
+# A live drop-in that is broken: the live check fails, and so does a candidate added beside it
+# that does not set the broken key again; the candidate that replaces it (the fix an Ansible run
+# installs) is valid.
 sed -i 's/^Size=64M$/Size=lots/' $dropins/50-logs.conf
 expect_rc 1 daxmgr config check -q
 grep -qF "$dropins/50-logs.conf:4: Size: " "$out/rc.err" || fail "the broken drop-in: $(cat "$out/rc.err")"
+sed -i 's|^MountPoint=.*|MountPoint=/mnt/cli-scratch|' "$candidate"
+expect_rc 1 daxmgr config check -q "$candidate"
+grep -qF "$dropins/50-logs.conf:4: Size: " "$out/rc.err" || fail "added beside it: $(cat "$out/rc.err")"
 fixed=$(mktemp)
 sed 's/^Size=lots$/Size=128M/' $dropins/50-logs.conf >"$fixed"
-expect_rc 1 daxmgr config check -q "$fixed"
-grep -qF "$dropins/50-logs.conf:4: Size: " "$out/rc.err" || fail "added beside it: $(cat "$out/rc.err")"
 expect_silent 0 daxmgr config check -q --as /etc/daxmgr/daxmgr.conf.d/50-logs.conf "$fixed"
 # The validate: command line as Ansible runs it (through a shell, %s replaced).
 expect_silent 0 sh -c "daxmgr config check -q --as 50-logs.conf $fixed"
