@@ -46,6 +46,7 @@ enum {
         OPT_MIN = 1u << 23,
         OPT_QUIET = 1u << 24,
         OPT_NO_LEGEND = 1u << 25,
+        OPT_AS = 1u << 26,
 };
 
 /* --json, --json=pretty, --json=short. */
@@ -63,7 +64,7 @@ typedef struct Arguments {
         unsigned given;
         bool ask_password;
         const char *region, *mode, *size, *map, *name, *fs, *label, *dax, *options, *service, *zone, *root,
-                *refresh_policy;
+                *refresh_policy, *as;
         uint64_t align;
         double min_percent; /* verify --min */
         JsonForm json;

@@ -39,6 +39,7 @@ static const char *const option_names[] = {
         "--all",       "--detailed-exitcode",
         "--wait",      "--min",
         "--quiet",     "--no-legend",
+        "--as",
 };
 
 /* ---------------------------------------------------------------- main */
@@ -78,11 +79,13 @@ static const struct Verb {
         { "monitor", 0, 0, OPT_JSON, verb_monitor, "monitor [--json]",
           .summary = "The daemon's events, one line each, until Ctrl-C.",
           .help = { "--json[=pretty|short]\tJSON, one object per event (one line, unless pretty)\n" } },
-        { "config", 1, 1, OPT_ROOT | OPT_JSON | OPT_QUIET, verb_config,
-          "config check [--root DIR] [--json|-q]", .local = true,
+        { "config", 1, SIZE_MAX, OPT_ROOT | OPT_JSON | OPT_QUIET | OPT_AS, verb_config,
+          "config check [FILE...] [--as DEST] [--root DIR] [--json|-q]", .local = true,
           .summary = "Validate the configuration files as the daemon would, without it; 1 when invalid.",
-          .help = { "--root DIR\tread the configuration below DIR instead of /\n", opt_json,
-                    "-q --quiet\tprint nothing but the error: the exit status is the answer\n" } },
+          .help = { "--root DIR\tread the configuration below DIR instead of /\n"
+                    "FILE...\tcheck candidate files with the live ones, as drop-ins read last\n"
+                    "--as DEST\tthe one FILE replaces the live daxmgr.conf or drop-in DEST\n",
+                    opt_json, "-q --quiet\tprint nothing but the error: the exit status is the answer\n" } },
         { "plan", 0, 0, OPT_JSON | OPT_DETAILED_EXITCODE | OPT_QUIET, verb_plan,
           "plan [--json|-q] [--detailed-exitcode]",
           .summary = "What the next reconcile would do, and the problems it leaves; changes nothing.",
@@ -190,9 +193,13 @@ static void help(void) {
                "     --mode MODE       list: only the namespaces or devices of this mode\n"
                "     --zone DIR        list, refresh: only the placements in this zone\n"
                "     --root DIR        config check: read the configuration below DIR\n"
+               "     --as DEST         config check FILE: FILE replaces (or becomes) the live\n"
+               "                       daxmgr.conf or drop-in DEST; without it FILEs are drop-ins\n"
+               "                       read after the live files\n"
                "\nSizes: 512M, 2G, 50%%, rest. Namespaces: name, uuid, namespace0.0, pmem0, dax0.0.\n"
                "\nmonitor streams the daemon's events until Ctrl-C (--json: one object per line).\n"
-               "config check validates the configuration files without the daemon.\n"
+               "config check validates the configuration files without the daemon; with FILEs,\n"
+               "the configuration they would make with the live files (Ansible's validate:).\n"
                "Ctrl-C while a job runs stops following it; the job goes on in daxmgrd.\n"
                "\nExit status: 0 success, 1 failure (or an invalid configuration), 2 bad arguments,\n"
                "3 no such object, 4 access denied, 5 daxmgrd (or the system bus) is not running,\n"
@@ -255,6 +262,7 @@ enum {
         ARG_MIN,
         ARG_NO_LEGEND,
         ARG_NO_PAGER,
+        ARG_AS,
 };
 
 /* "90", "99.5" or "99.5%": 0 to 100, digits and at most one point (no exponent, no sign, no
@@ -312,6 +320,7 @@ static int parse_argv(int argc, char **argv) {
                 { "quiet", no_argument, NULL, 'q' },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                { "as", required_argument, NULL, ARG_AS },
                 {},
         };
         _cleanup_free_ char *error = NULL;
@@ -454,6 +463,10 @@ static int parse_argv(int argc, char **argv) {
                         arg.given |= OPT_NO_LEGEND;
                         break;
                 case ARG_NO_PAGER: /* nothing pages: accepted, as scripts pass it to every tool */
+                        break;
+                case ARG_AS:
+                        arg.given |= OPT_AS;
+                        arg.as = optarg;
                         break;
                 case '?':
                         if (optopt)

@@ -2,11 +2,13 @@
 /* The verbs that only read: status, list, plan, verify and verify-path over the bus, and config
  * check without it. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
@@ -14,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "fileio.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "size.h"
@@ -140,12 +143,12 @@ static int print_platform(json_object *all, json_object *mgr) {
                 printf("  Persistence domain: %s\n", domains);
                 if (*async)
                         /* Said from the kind, not from the kernel's answer: the kernel can grant
-                         * MAP_SYNC there by mistake (daxmgr(8), BUGS), and only a file of a DAX
+                         * MAP_SYNC there by mistake (daxmgr(1), BUGS), and only a file of a DAX
                          * mount can ask it (verify-path does). */
                         printf("  MAP_SYNC: not durable on %s: the flush is asynchronous (a request "
                                "to the host), so only fsync() or msync() make writes durable; the "
                                "kernel refuses MAP_SYNC there, unless it left a stale flag "
-                               "(daxmgr(8), BUGS; daxmgr verify-path FILE shows its answer)\n",
+                               "(daxmgr(1), BUGS; daxmgr verify-path FILE shows its answer)\n",
                                async);
                 if (*unknown)
                         printf("  Left alone: nd bus provider %s: a kind of pmem daxmgr does not know; it "
@@ -777,6 +780,196 @@ static char *daemon_config_error(void) {
         return error;
 }
 
+/* The live files, as config_load() finds them (lib/config-parse.c): the main file (/etc's,
+ * else the vendor's), then the *.conf drop-ins of both directories sorted by file name, /etc's
+ * masking the vendor's. Read here rather than by config_load() so that a candidate can replace
+ * a live file that does not parse. *ret_main: whether files[0] is the main file. */
+typedef struct LiveFiles {
+        char **paths, **texts;
+        size_t n;
+        bool main;
+} LiveFiles;
+
+static void live_files_done(LiveFiles *l) {
+        strv_free(l->paths);
+        strv_free(l->texts);
+}
+
+static int dropin_name_cmp(const void *a, const void *b) {
+        const char *x = strrchr(*(char *const *) a, '/'), *y = strrchr(*(char *const *) b, '/');
+
+        return strcmp(x, y);
+}
+
+static int live_file_add(LiveFiles *l, const char *path, char **error) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, CONFIG_FILE_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EFBIG)
+                return error_set(error, -EFBIG, "%s: larger than %u bytes: daxmgr reads at most %u", path,
+                                 CONFIG_FILE_MAX, CONFIG_FILE_MAX);
+        if (r < 0)
+                return error_set(error, r, "%s: cannot read it: %s", path, strerror(-r));
+        if (memchr(text, '\0', size))
+                return error_set(error, -EINVAL, "%s: contains a NUL byte", path);
+        r = strv_extend(&l->paths, path);
+        if (r >= 0)
+                r = strv_consume(&l->texts, TAKE_PTR(text));
+        if (r < 0)
+                return r;
+        l->n++;
+        return 1;
+}
+
+static int live_files_read(const char *root, LiveFiles *l, char **error) {
+        _cleanup_strv_free_ char **dropins = NULL;
+        size_t len = strlen(root), n_dropins = 0;
+        int r;
+
+        while (len > 0 && root[len - 1] == '/')
+                len--;
+        if (len > 0) { /* a mistyped root must not pass for "no configuration" */
+                struct stat st;
+
+                if (stat(root, &st) < 0)
+                        return error_set(error, -errno, "%.*s: cannot use it as the root: %m", (int) len,
+                                         root);
+                if (!S_ISDIR(st.st_mode))
+                        return error_set(error, -ENOTDIR, "%.*s: not a directory, so not a root", (int) len,
+                                         root);
+        }
+        for (unsigned i = 0; i < 2 && !l->main; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%.*s%s/daxmgr.conf", (int) len, root,
+                             i == 0 ? "/etc/daxmgr" : "/usr/lib/daxmgr") < 0)
+                        return -ENOMEM;
+                r = live_file_add(l, path, error);
+                if (r < 0)
+                        return r;
+                l->main = r > 0;
+        }
+        for (unsigned i = 0; i < 2; i++) {
+                _cleanup_free_ char *dir = NULL;
+                struct dirent *de;
+                DIR *d;
+
+                if (asprintf(&dir, "%.*s%s/daxmgr.conf.d", (int) len, root,
+                             i == 0 ? "/etc/daxmgr" : "/usr/lib/daxmgr") < 0)
+                        return -ENOMEM;
+                d = opendir(dir);
+                if (!d) {
+                        if (errno == ENOENT)
+                                continue;
+                        return error_set(error, -errno, "%s: cannot read the directory: %m", dir);
+                }
+                while ((de = readdir(d))) {
+                        size_t n = strlen(de->d_name);
+                        bool masked = false;
+                        char *path;
+
+                        if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".conf") != 0)
+                                continue;
+                        for (size_t j = 0; j < n_dropins && !masked; j++)
+                                masked = strcmp(strrchr(dropins[j], '/') + 1, de->d_name) == 0;
+                        if (masked)
+                                continue;
+                        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
+                            strv_consume(&dropins, path) < 0) {
+                                (void) closedir(d);
+                                return -ENOMEM;
+                        }
+                        n_dropins++;
+                }
+                (void) closedir(d);
+        }
+        if (n_dropins > 0)
+                qsort(dropins, n_dropins, sizeof(char *), dropin_name_cmp);
+        for (size_t i = 0; i < n_dropins; i++) {
+                r = live_file_add(l, dropins[i], error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* config check FILE...: the live files with the candidates added as drop-ins read last, or with
+ * --as DEST the one candidate in the place of the live file DEST names (the main file, or the
+ * drop-in of that file name, in whichever directory), where that file would be read. */
+static int config_load_candidates(char **files, size_t n, Config **ret, char ***ret_warnings, char **error) {
+        _cleanup_(live_files_done) LiveFiles l = {};
+        _cleanup_strv_free_ char **names = NULL, **texts = NULL;
+        _cleanup_free_ size_t *sizes = NULL;
+        const char *as_name = NULL;
+        bool as_main = false;
+        size_t at, total;
+        int r;
+
+        if (arg.as) {
+                const char *slash = strrchr(arg.as, '/');
+
+                as_name = slash ? slash + 1 : arg.as;
+                as_main = strcmp(as_name, "daxmgr.conf") == 0 &&
+                          (!slash || (slash - arg.as >= 7 && strncmp(slash - 7, "/daxmgr", 7) == 0));
+        }
+        r = live_files_read(arg.root ?: "", &l, error);
+        if (r < 0)
+                return r;
+
+        /* Where the candidates go, and whether one replaces a live file. */
+        at = l.n;
+        total = l.n + n;
+        if (arg.as && as_main) {
+                at = 0;
+                if (l.main)
+                        total--;
+        } else if (arg.as) {
+                for (at = l.main ? 1 : 0; at < l.n; at++) {
+                        int c = strcmp(strrchr(l.paths[at], '/') + 1, as_name);
+
+                        if (c == 0)
+                                total--;
+                        if (c >= 0)
+                                break;
+                }
+        }
+        sizes = calloc(total ?: 1, sizeof(size_t));
+        if (!sizes)
+                return -ENOMEM;
+        for (size_t i = 0, k = 0; i <= l.n; i++) {
+                if (i == at)
+                        for (size_t j = 0; j < n; j++, k++) {
+                                _cleanup_free_ char *text = NULL, *name = NULL;
+
+                                r = read_full_file(files[j], CONFIG_FILE_MAX, &text, &sizes[k]);
+                                if (r == -EFBIG)
+                                        return error_set(error, r,
+                                                         "%s: larger than %u bytes: daxmgr reads at most %u",
+                                                         files[j], CONFIG_FILE_MAX, CONFIG_FILE_MAX);
+                                if (r < 0)
+                                        return error_set(error, r, "%s: cannot read it: %s", files[j],
+                                                         strerror(-r));
+                                if (arg.as && asprintf(&name, "%s (candidate %s)", arg.as, files[j]) < 0)
+                                        return -ENOMEM;
+                                if (strv_consume(&names, name ? TAKE_PTR(name) : strdup(files[j])) < 0 ||
+                                    strv_consume(&texts, TAKE_PTR(text)) < 0)
+                                        return -ENOMEM;
+                        }
+                if (i == l.n)
+                        break;
+                if (i == at && total < l.n + n)
+                        continue; /* replaced */
+                sizes[k++] = strlen(l.texts[i]);
+                if (strv_extend(&names, l.paths[i]) < 0 || strv_extend(&texts, l.texts[i]) < 0)
+                        return -ENOMEM;
+        }
+        return config_parse_texts(names, texts, sizes, total, ret, ret_warnings, error);
+}
+
 int verb_config(sd_bus *bus, char **args, size_t n) {
         _cleanup_config_ Config *c = NULL;
         _cleanup_free_ char *error = NULL, *daemon_error = NULL;
@@ -784,7 +977,19 @@ int verb_config(sd_bus *bus, char **args, size_t n) {
         bool system = !arg.root || strcmp(arg.root, "/") == 0 || !*arg.root;
         int r;
 
-        r = config_load(arg.root ?: "", &c, &warnings, &error);
+        if (n > 1 || (arg.given & OPT_AS)) {
+                if (n == 1)
+                        return usage_error("config check --as DEST: name the candidate FILE");
+                if ((arg.given & OPT_AS) && n > 2)
+                        return usage_error("config check --as DEST: one FILE takes the place of DEST");
+                if ((arg.given & OPT_AS) &&
+                    (strlen(arg.as) <= 5 || strcmp(arg.as + strlen(arg.as) - 5, ".conf") != 0))
+                        return usage_error("config check --as %s: not daxmgr.conf nor a *.conf drop-in",
+                                           arg.as);
+                system = false; /* the daemon's error is not about these candidates */
+                r = config_load_candidates(args + 1, n - 1, &c, &warnings, &error);
+        } else
+                r = config_load(arg.root ?: "", &c, &warnings, &error);
         /* Only the system's configuration is the daemon's: compare with what it says. */
         if (system)
                 daemon_error = daemon_config_error();

@@ -7,7 +7,8 @@ line the CLI accepts gets as far as connecting and exits 5 (the bus is not runni
 refuses exits 2 before that. The options with a contract of their own are checked against
 that: --detailed-exitcode folds every error into 1, --min and -q are parsed strictly, verify and
 create-namespace --mode sector are refused before the bus is asked, VERB --help is the verb's.
-config check runs without the daemon, so its -q and --json=short are checked for real.
+config check runs without the daemon, so its -q and --json=short are checked for real, and so
+is config check FILE (a candidate in the context of the live files: added, or --as replacing).
 
     check-cli-args.py DAXMGR
 """
@@ -133,6 +134,58 @@ with tempfile.TemporaryDirectory() as root:
     with open(conf, "w") as f:
         f.write("[Namespace data]\nMode=fsdax\nSize=lots\n")
     expect(1, ["config", "check", "--root", root, "-q"], "daxmgr.conf:3: Size: ", stdout="")
+
+# config check FILE: candidates checked with the live files, as Ansible's validate: does.
+with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as tmp:
+    os.makedirs(os.path.join(root, "etc/daxmgr/daxmgr.conf.d"))
+    conf = os.path.join(root, "etc/daxmgr/daxmgr.conf")
+    dropin = os.path.join(root, "etc/daxmgr/daxmgr.conf.d/50-data.conf")
+
+    def write(path, text):
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    write(conf, "[Namespace data]\nMode=fsdax\nSize=1G\nMountPoint=/mnt/pmem\n")
+    good = write(os.path.join(tmp, "good"), "[Namespace logs]\nMode=fsdax\nSize=1G\n")
+    bad = write(os.path.join(tmp, "bad"), "[Namespace logs]\nMode=fsdax\nSize=lots\n")
+    clash = write(os.path.join(tmp, "clash"), "[Namespace logs]\nMode=fsdax\nSize=1G\nMountPoint=/mnt/pmem\n")
+    bigger = write(os.path.join(tmp, "bigger"), "[Namespace data]\nSize=2G\n")
+    base = ["config", "check", "--root", root]
+    out = expect(0, base + [good, "--json=short"]).stdout
+    files = json.loads(out)["files"] if out else []
+    if files != [conf, good] or len(json.loads(out)["namespaces"]) != 2:
+        failures.append(f"config check FILE: not the live file then the candidate: {out!r}")
+    expect(0, base + [good, "-q"], stdout="")
+    expect(1, base + [bad], f"daxmgr: config check: {bad}:3: Size: ", stdout="")
+    # Valid alone, but not with the live main file (added), and fine in its place (--as).
+    expect(0, ["config", "check", "--root", tmp, clash, "-q"], stdout="")
+    expect(1, base + [clash, "-q"], f"{clash}:4: MountPoint: /mnt/pmem is already the mount point of namespace data")
+    expect(0, base + [clash, "--as", "/etc/daxmgr/daxmgr.conf", "-q"], stdout="")
+    # Added, a drop-in merges into the main file; replacing it, its [Namespace data] lacks Mode=.
+    out = expect(0, base + [bigger, "--json"]).stdout
+    if out and json.loads(out)["namespaces"][0]["size"]["bytes"] != 2 << 30:
+        failures.append(f"config check FILE: the candidate drop-in did not merge: {out!r}")
+    expect(1, base + [bigger, "--as", "/etc/daxmgr/daxmgr.conf"], "/etc/daxmgr/daxmgr.conf (candidate ")
+    # --as a drop-in: replaces the live one of that name, else is read in its place by name.
+    write(dropin, "[Namespace data]\nSize=lots\n")
+    expect(1, base + ["-q"], "50-data.conf:2: Size: ")
+    expect(1, base + [good, "-q"], "50-data.conf:2: Size: ")
+    expect(0, base + [bigger, "--as", "50-data.conf", "-q"], stdout="")
+    out = expect(0, base + [bigger, "--as", "/etc/daxmgr/daxmgr.conf.d/50-data.conf", "--json=short"]).stdout
+    if out and json.loads(out)["files"] != [conf, f"/etc/daxmgr/daxmgr.conf.d/50-data.conf (candidate {bigger})"]:
+        failures.append(f"config check --as DROPIN: not in the live drop-in's place: {out!r}")
+    os.unlink(dropin)
+    write(os.path.join(root, "etc/daxmgr/daxmgr.conf.d/70-size.conf"), "[Namespace data]\nSize=3G\n")
+    out = expect(0, base + [bigger, "--as", "60-bigger.conf", "--json=short"]).stdout
+    if out and json.loads(out)["namespaces"][0]["size"]["bytes"] != 3 << 30:
+        failures.append(f"config check --as 60-…: not read before the live 70- drop-in: {out!r}")
+    # A missing FILE is an error naming it; --as needs exactly one FILE that could be a file.
+    expect(1, base + [os.path.join(tmp, "missing")], "missing: cannot read it: No such file or directory")
+    expect(2, base + ["--as", "x.conf"], "name the candidate FILE")
+    expect(2, base + [good, bad, "--as", "x.conf"], "one FILE takes the place of DEST")
+    expect(2, base + [good, "--as", "/etc/daxmgr/daxmgr.ini"], "not daxmgr.conf nor a *.conf drop-in")
+    expect(2, ["status", "--as", "x.conf"], "--as is not an option of status")
 
 for f in failures:
     print("FAIL:", f)

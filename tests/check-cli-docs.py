@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Every daxmgr command the documentation shows exists: the verb, its arguments and options.
 
-Reads the README, docs/*.md (code spans and code blocks) and man/daxmgr.8 (the commands and
+Reads the README, docs/*.md (code spans and code blocks) and man/daxmgr.1 (the commands and
 their options), and runs each "daxmgr VERB ..." it finds through the real CLI with the system bus
 pointed at nothing: the CLI checks the verb, the number of arguments and every option before it
 connects, so exit status 2 (a usage error) means the documentation names something the CLI does
@@ -51,22 +51,29 @@ checked = 0
 PLACEHOLDER = {
     "PID": "1", "PATH": "/usr/bin/true", "DIR": "/mnt/doc-check", "ZONE": "/mnt/doc-check/xip",
     "PROGRAM": "/usr/bin/true", "NS": "doc-check", "UNIT": "doc-check.service", "S": "1G",
-    "A": "2M", "N": "doc-check", "L": "doc-check", "R": "region0", "OPTS": "noatime", "PERCENT": "90",
+    "A": "2M", "N": "doc-check", "L": "doc-check", "R": "region0", "OPTS": "noatime", "PERCENT": "90", "DEST": "50-doc-check.conf",
+    "FILE": "/dev/null",
 }
 
 
 def value_for(word):
     """A value of the form a placeholder stands for."""
-    word = word.strip("[]")
+    word = word.strip("[]").rstrip(".")
     if "|" in word:
         word = word.split("|")[0]
     return PLACEHOLDER.get(word, word)
 
 
-def positionals(verb, uses_option_alternative):
-    """The arguments before the options, from the synopsis."""
+def positionals(verb, uses_option_alternative, rest=""):
+    """The arguments before the options, from the synopsis; an optional one ("[FILE...]") when
+    the documented line names it (config check FILE, or Ansible's %s)."""
     args = []
     for w in synopsis.get(verb, "").split():
+        optional = re.fullmatch(r"\[([A-Z]+)(\.\.\.)?\]", w)
+        if optional:
+            if optional.group(1) in rest or "%s" in rest:
+                args.append(value_for(w))
+            continue
         if w.startswith("[") or w.startswith("--") or w.startswith("("):
             break
         if "|--" in w:  # refresh PROGRAM|--all
@@ -101,7 +108,7 @@ def run(where, verb, rest):
         opts.remove("--detailed-exitcode")
         if "--detailed-exitcode" not in synopsis.get(verb, ""):
             return f"{where}: daxmgr {verb} {rest.strip()}\n    {verb} takes no --detailed-exitcode"
-    args = positionals(verb, any("|" + o in synopsis.get(verb, "") for o in opts))
+    args = positionals(verb, any("|" + o in synopsis.get(verb, "") for o in opts), rest)
     if verb == "list" and args:  # the kind the documented filter applies to
         kind = re.match(r"\s*([a-z]+)", rest)
         if kind and kind.group(1).rstrip("s") in ("region", "namespace", "device", "zone", "placement", "job"):
@@ -188,7 +195,7 @@ def roff_plain(s):
 
 
 def man_commands(path):
-    """The COMMANDS section of daxmgr.8: each '.TP' + '.B verb …' and the options listed under it."""
+    """The COMMANDS section of daxmgr.1: each '.TP' + '.B verb …' and the options listed under it."""
     lines = open(path, encoding="utf-8").read().splitlines()
     in_commands = False
     verb = None
@@ -224,7 +231,7 @@ docs = [os.path.join(src, "README.md")]
 docs += sorted(os.path.join(src, "docs", f) for f in os.listdir(os.path.join(src, "docs")) if f.endswith(".md"))
 for d in docs:
     text_commands(os.path.relpath(d, src), markdown_chunks(d))
-man_commands(os.path.join(src, "man", "daxmgr.8"))
+man_commands(os.path.join(src, "man", "daxmgr.1"))
 
 # Each command line once, a few at a time.
 unique = list(dict.fromkeys(pending))

@@ -4,7 +4,7 @@
 # boot: daemon
 # timeout: 120
 #
-# What the CLI installs besides its binary: the man pages daxmgr(8), daxmgrd(8) and
+# What the CLI installs besides its binary: the man pages daxmgr(1), daxmgrd(8) and
 # daxmgr.conf(5) are found by man (or at least present, and rendered by groff without a
 # warning where the guest has it), docs/CLI.md is in the doc directory, and the bash completion
 # is installed, registered for daxmgr and completes verbs, list kinds, sub-verbs, options and
@@ -18,7 +18,7 @@ COMPLETION=/usr/share/bash-completion/completions/daxmgr
 command -v daxmgr >/dev/null || fail "daxmgr is not installed"
 
 step "man pages"
-for page in daxmgr.8 daxmgrd.8 daxmgr.conf.5; do
+for page in daxmgr.1 daxmgrd.8 daxmgr.conf.5; do
     name=${page%.*} section=${page##*.}
     file=
     for f in "$MANDIR/man$section/$page" "$MANDIR/man$section/$page.gz"; do
@@ -38,8 +38,10 @@ for page in daxmgr.8 daxmgrd.8 daxmgr.conf.5; do
         printf 'ok: %s renders without warnings\n' "$page"
     fi
 done
-grep -q '^\.TH DAXMGR 8 ' "$MANDIR/man8/daxmgr.8" 2>/dev/null || zcat "$MANDIR/man8/daxmgr.8.gz" | grep -q '^\.TH DAXMGR 8 ' ||
-    fail "daxmgr.8 has no .TH DAXMGR 8 line"
+# daxmgr is a user command (section 1: users run its read verbs); daxmgrd stays in section 8.
+grep -q '^\.TH DAXMGR 1 ' "$MANDIR/man1/daxmgr.1" 2>/dev/null || zcat "$MANDIR/man1/daxmgr.1.gz" | grep -q '^\.TH DAXMGR 1 ' ||
+    fail "daxmgr.1 has no .TH DAXMGR 1 line"
+[ -z "$(find "$MANDIR/man8" -name 'daxmgr.8*')" ] || fail "daxmgr.8 is still installed in section 8"
 [ -s /usr/share/doc/daxmgr/CLI.md ] || fail "/usr/share/doc/daxmgr/CLI.md is not installed"
 printf 'ok: %s\n' /usr/share/doc/daxmgr/CLI.md
 
@@ -65,9 +67,30 @@ check_eq "daxmgr config <TAB>" check "$(complete_words daxmgr config '')"
 check_eq "daxmgr format pm0 --fs <TAB>" "ext4 xfs" "$(complete_words daxmgr format pm0 --fs '')"
 check_eq "daxmgr create-namespace --mode <TAB>" "devdax fsdax raw" "$(complete_words daxmgr create-namespace --mode '')"
 check_eq "daxmgr mount pm0 /mnt --dax <TAB>" "always inode" "$(complete_words daxmgr mount pm0 /mnt --dax '')"
-check_eq "daxmgr unplace Z P --<TAB>" "--force --help --no-ask-password --no-block" "$(complete_words daxmgr unplace Z P --)"
-check_eq "daxmgr status --<TAB>" "--help --json --no-ask-password" "$(complete_words daxmgr status --)"
+check_eq "daxmgr unplace Z P --<TAB>" "--force --help --no-ask-password --no-block --no-pager --quiet" \
+    "$(complete_words daxmgr unplace Z P --)"
+check_eq "daxmgr status --<TAB>" "--help --json --no-ask-password --no-pager" "$(complete_words daxmgr status --)"
 check_eq "daxmgr verify-path /et<TAB>" /etc "$(complete_words daxmgr verify-path /et)"
+# The scripting options (SCRIPTING in the man page), each where its verb takes it.
+check_eq "daxmgr plan --<TAB>" "--detailed-exitcode --help --json --no-ask-password --no-pager --quiet" \
+    "$(complete_words daxmgr plan --)"
+check_eq "daxmgr reconcile --<TAB>" \
+    "--detailed-exitcode --help --no-ask-password --no-block --no-pager --quiet --wait" \
+    "$(complete_words daxmgr reconcile --)"
+check_eq "daxmgr verify 1 --<TAB>" "--help --json --min --no-ask-password --no-pager --quiet" \
+    "$(complete_words daxmgr verify 1 --)"
+check_eq "daxmgr verify-path -<TAB>" "--help --json --no-ask-password --no-pager --quiet -q" \
+    "$(complete_words daxmgr verify-path -)"
+check_eq "daxmgr verify 1 --min <TAB>" "" "$(complete_words daxmgr verify 1 --min '')"
+check_eq "daxmgr list --no<TAB>" "--no-ask-password --no-legend --no-pager" "$(complete_words daxmgr list --no)"
+check_eq "daxmgr list namespaces --json=<TAB>" "pretty short" "$(complete_words daxmgr list namespaces --json = '')"
+check_eq "daxmgr monitor --json=s<TAB>" short "$(complete_words daxmgr monitor --json = s)"
+check_eq "daxmgr list --json=short <TAB>" "devices jobs namespaces placements regions zones" \
+    "$(complete_words daxmgr list --json = short '')"
+check_eq "daxmgr config check --<TAB>" "--as --help --json --no-ask-password --no-pager --quiet --root" \
+    "$(complete_words daxmgr config check --)"
+check_eq "daxmgr config check /et<TAB>" /etc "$(complete_words daxmgr config check /et)"
+check_eq "daxmgr config check --as daxmgr.c<TAB>" daxmgr.conf "$(complete_words daxmgr config check --as daxmgr.c)"
 
 # The regions come from /sys (the daemon may not be running): both of the labelled topology.
 regions=$(for r in /sys/bus/nd/devices/region*; do echo "${r##*/}"; done | sort | tr '\n' ' ' | sed 's/ $//')

@@ -5,14 +5,17 @@
 # timeout: 600
 # expect: 80
 #
-# The CLI's scripting contract (daxmgr(8), SCRIPTING; docs/CLI.md, "Scripting") against the
+# The CLI's scripting contract (daxmgr(1), SCRIPTING; docs/CLI.md, "Scripting") against the
 # real daemon: plan and reconcile --detailed-exitcode give 0 when converged, 2 when a step is
 # pending or was carried out, 1 for any error (a usage error, a denied caller, a stopped daemon);
 # verify PID --min PERCENT gives 1 below the threshold, on a placed copy and on the original;
 # verify-path -q gives 1 for a path that is not DAX, and prints nothing; without these options
 # the exit codes are those of before. verify abc and create-namespace --mode sector are usage
 # errors even with the daemon stopped; VERB --help, --no-legend, --no-pager, -q and
-# --json=short; the daemon's NotFound names daxmgr list namespaces.
+# --json=short; the daemon's NotFound names daxmgr list namespaces. config check FILE, as
+# Ansible's "validate: daxmgr config check --as DEST %s" runs it: a candidate valid alone is
+# refused when it clashes with a live drop-in, and one that replaces a broken live drop-in
+# (--as its name) is valid although the live configuration is not.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
@@ -187,4 +190,56 @@ expect_rc 1 daxmgr plan --detailed-exitcode
 grep -q "daxmgrd is not running" "$out/rc.err" || fail "plan, daemon stopped: $(cat "$out/rc.err")"
 check_eq "the same, without --detailed-exitcode: 5 as before" 5 "$(rc daxmgr plan)"
 expect_rc 1 daxmgr reconcile --detailed-exitcode
+
+step "config check FILE (Ansible's validate:): the candidate in the context of the live files"
+dropins=/etc/daxmgr/daxmgr.conf.d
+mkdir -p $dropins
+cat >$dropins/50-logs.conf <<CONF
+[Namespace logs]
+Region=region0
+Mode=fsdax
+Size=64M
+MountPoint=/mnt/cli-logs
+CONF
+expect_silent 0 daxmgr config check -q
+# A temporary file, as Ansible passes: valid alone, but its mount point is the live drop-in's.
+candidate=$(mktemp)
+cat >"$candidate" <<CONF
+[Namespace scratch]
+Region=region0
+Mode=fsdax
+Size=64M
+MountPoint=/mnt/cli-logs
+CONF
+expect_silent 0 daxmgr config check --root "$(mktemp -d)" -q "$candidate"
+expect_rc 1 daxmgr config check "$candidate"
+grep -qF "daxmgr: config check: $candidate:5: MountPoint: /mnt/cli-logs is already the mount point of namespace logs ($dropins/50-logs.conf:5)" \
+    "$out/rc.err" || fail "the clash: $(cat "$out/rc.err")"
+expect_rc 1 daxmgr config check --as 60-scratch.conf "$candidate"
+grep -qF "$dropins/60-scratch.conf" "$out/rc.err" && fail "--as 60-scratch.conf: not a drop-in name"
+grep -qF "60-scratch.conf (candidate $candidate):5: MountPoint: " "$out/rc.err" ||
+    fail "--as: the candidate's name: $(cat "$out/rc.err")"
+# Replacing the live drop-in it clashes with, the same candidate is valid.
+expect_silent 0 daxmgr config check --as $dropins/50-logs.conf -q "$candidate"
+expect_rc 0 daxmgr config check --as 50-logs.conf --json "$candidate"
+check_eq "config check --as: the files" "[\"/etc/daxmgr/daxmgr.conf\",\"50-logs.conf (candidate $candidate)\"]" \
+    "$(jq -c .files "$out/rc.out")"
+# A live drop-in that is broken: the live check fails, and so does a candidate added beside it
+# that does not set the broken key again; the candidate that replaces it (the fix an Ansible run
+# installs) is valid.
+sed -i 's/^Size=64M$/Size=lots/' $dropins/50-logs.conf
+expect_rc 1 daxmgr config check -q
+grep -qF "$dropins/50-logs.conf:4: Size: " "$out/rc.err" || fail "the broken drop-in: $(cat "$out/rc.err")"
+sed -i 's|^MountPoint=.*|MountPoint=/mnt/cli-scratch|' "$candidate"
+expect_rc 1 daxmgr config check -q "$candidate"
+grep -qF "$dropins/50-logs.conf:4: Size: " "$out/rc.err" || fail "added beside it: $(cat "$out/rc.err")"
+fixed=$(mktemp)
+sed 's/^Size=lots$/Size=128M/' $dropins/50-logs.conf >"$fixed"
+expect_silent 0 daxmgr config check -q --as /etc/daxmgr/daxmgr.conf.d/50-logs.conf "$fixed"
+# The validate: command line as Ansible runs it (through a shell, %s replaced).
+expect_silent 0 sh -c "daxmgr config check -q --as 50-logs.conf $fixed"
+expect_rc 1 daxmgr config check -q /nonexistent/candidate
+grep -qF "/nonexistent/candidate: cannot read it" "$out/rc.err" || fail "missing FILE: $(cat "$out/rc.err")"
+expect_rc 2 daxmgr config check --as 50-logs.conf
+rm -f "$candidate" "$fixed" $dropins/50-logs.conf
 step "end"

@@ -141,11 +141,22 @@ for f in /usr/sbin/daxmgrd /usr/bin/daxmgr /usr/share/dbus-1/system.d/org.daxmgr
     [ -e "$f" ] || fail "the package did not install $f"
 done
 [ -n "$(find /lib/udev/rules.d /usr/lib/udev/rules.d -name 80-daxmgr.rules 2>/dev/null)" ] || fail "no udev rule 80-daxmgr.rules"
-# The unit's Documentation= files exist as named (dh_compress must not have compressed them).
+# The unit's Documentation= files exist as named (dh_compress must not have compressed them), and
+# its man pages in their sections: daxmgr(1), whose read verbs users run, and daxmgrd(8).
 for doc in $(systemctl show -P Documentation daxmgrd); do
-    case "$doc" in file:*) [ -f "${doc#file:}" ] || fail "the unit's Documentation=$doc does not exist" ;; esac
+    case "$doc" in
+        file:*) [ -f "${doc#file:}" ] || fail "the unit's Documentation=$doc does not exist" ;;
+        man:*\(*\))
+            page=${doc#man:} && page=${page%)} && section=${page#*(} && page=${page%(*}
+            ls /usr/share/man/man"$section"/"$page"."$section"* >/dev/null 2>&1 ||
+                fail "the unit's Documentation=$doc is not installed in /usr/share/man/man$section"
+            ;;
+    esac
 done
-echo "ok: the unit's Documentation= files exist"
+systemctl show -P Documentation daxmgrd | grep -qF 'man:daxmgr(1)' || fail "the unit's Documentation= lacks man:daxmgr(1)"
+[ -f /usr/share/man/man1/daxmgr.1.gz ] || fail "the package did not install /usr/share/man/man1/daxmgr.1.gz"
+[ ! -e /usr/share/man/man8/daxmgr.8.gz ] || fail "the package still installs daxmgr.8 in section 8"
+echo "ok: the unit's Documentation= files and man pages exist"
 settled
 check_eq "namespaces made by an unconfigured daemon" 0 "$(ndctl list -N | jq -r 'if type == "array" then .[] else . end | select(.name == "pkgdata")' | wc -l)"
 snapshot installed
