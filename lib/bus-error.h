@@ -8,7 +8,7 @@
 
 #include <systemd/sd-bus.h>
 
-/* The CLI's exit statuses (docs/CLI.md, daxmgr(8), --help). */
+/* The CLI's exit statuses (docs/CLI.md, daxmgr(1), --help). */
 enum {
         EXIT_OK = 0,
         EXIT_FAILURE_ = 1,

@@ -136,7 +136,7 @@ const char *region_kind_map_sync_contradiction(RegionKind k, int granted) {
                        "to the host): stores through a MAP_SYNC mapping are not durable once flushed "
                        "from the CPU cache, only after fsync() or msync(); the kernel marked the "
                        "region's dax device synchronous, a flag it can leave behind when that device "
-                       "reuses the memory of a freed NVDIMM's (see daxmgr(8), BUGS)";
+                       "reuses the memory of a freed NVDIMM's (see daxmgr(1), BUGS)";
         return NULL;
 }
 
