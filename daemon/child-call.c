@@ -67,35 +67,41 @@ static void call_finish(ChildCall *c, struct json_object *result, int error, con
                 done(c->manager, result, error, detail, c->userdata);
 }
 
-static int on_call_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ChildCall *c = userdata;
-        char buf[4096];
+int child_output_read(int fd, char **buf, size_t *n, size_t max, bool *overflow) {
+        char chunk[4096];
 
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
+                ssize_t k = read(fd, chunk, sizeof(chunk));
                 char *nb;
 
-                if (n < 0 && errno == EINTR)
+                if (k < 0 && errno == EINTR)
                         continue;
-                if (n <= 0) {
-                        if (n == 0 || errno != EAGAIN)
-                                c->io_source = sd_event_source_disable_unref(c->io_source);
+                if (k < 0 && errno == EAGAIN)
                         return 0;
-                }
-                if (c->overflow || c->n_buf + (size_t) n > CHILD_CALL_OUTPUT_MAX) {
-                        c->overflow = true;
+                if (k <= 0)
+                        return 1;
+                if (*overflow || *n + (size_t) k > max) {
+                        *overflow = true;
                         continue;
                 }
-                nb = realloc(c->buf, c->n_buf + (size_t) n + 1);
+                nb = realloc(*buf, *n + (size_t) k + 1);
                 if (!nb) {
-                        c->overflow = true;
+                        *overflow = true;
                         continue;
                 }
-                c->buf = nb;
-                memcpy(nb + c->n_buf, buf, (size_t) n);
-                c->n_buf += (size_t) n;
-                nb[c->n_buf] = '\0';
+                *buf = nb;
+                memcpy(nb + *n, chunk, (size_t) k);
+                *n += (size_t) k;
+                nb[*n] = '\0';
         }
+}
+
+static int on_call_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ChildCall *c = userdata;
+
+        if (child_output_read(fd, &c->buf, &c->n_buf, CHILD_CALL_OUTPUT_MAX, &c->overflow) > 0)
+                c->io_source = sd_event_source_disable_unref(c->io_source);
+        return 0;
 }
 
 static int on_call_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {

@@ -6,6 +6,8 @@
  * For what may block (stat() of a configured path on a hung mount, reading /proc/PID/pagemap, a
  * probe file): the loop only forks, reads a pipe and reaps. */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct json_object;
@@ -31,3 +33,9 @@ int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildC
 
 /* The daemon stops: every child is killed (not waited for) and its @done told -ECANCELED. */
 void child_calls_done(Manager *m);
+
+/* Reads what a child wrote to the non-blocking pipe @fd, until it would block, into *@buf (kept
+ * NUL-terminated, *@n bytes). Past @max bytes the rest is read and dropped (*@overflow set), so
+ * that the pipe is drained and the loop not woken again for it. Returns 1 at the end of the
+ * pipe (or a read error): the caller stops watching it; 0 when it would block. */
+int child_output_read(int fd, char **buf, size_t *n, size_t max, bool *overflow);

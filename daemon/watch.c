@@ -39,6 +39,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "child-call.h"
 #include "log.h"
 #include "manager.h"
 #include "proc-maps.h"
@@ -649,27 +650,11 @@ static void check_line(Manager *m, const char *line) {
 
 static int on_check_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
-        char buf[4096];
+        bool overflow = false; /* absurd output: what is past the bound is dropped */
 
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-                char *nb;
-
-                if (n <= 0) {
-                        if (n == 0)
-                                m->check_io_source = sd_event_source_disable_unref(m->check_io_source);
-                        return 0;
-                }
-                if (m->n_check_buf + (size_t) n > 16 * 1024 * 1024)
-                        return 0; /* absurd: dropped */
-                nb = realloc(m->check_buf, m->n_check_buf + (size_t) n + 1);
-                if (!nb)
-                        return 0;
-                m->check_buf = nb;
-                memcpy(nb + m->n_check_buf, buf, (size_t) n);
-                m->n_check_buf += (size_t) n;
-                nb[m->n_check_buf] = '\0';
-        }
+        if (child_output_read(fd, &m->check_buf, &m->n_check_buf, 16 * 1024 * 1024, &overflow) > 0)
+                m->check_io_source = sd_event_source_disable_unref(m->check_io_source);
+        return 0;
 }
 
 static void check_start(Manager *m);
