@@ -570,7 +570,7 @@ int config_parse_texts(char *const *filenames, char *const *texts, const size_t 
 /* Reads one configuration file. Returns 0 and the text, -ENOENT if it does not exist (or is a
  * dangling symlink), another error with a sentence. A symlink to /dev/null (or an empty file)
  * masks: it reads as empty. */
-static int read_config_file(const char *path, char **ret, size_t *ret_size, char **ret_error) {
+int config_file_read(const char *path, char **ret, size_t *ret_size, char **ret_error) {
         struct stat st;
         int r;
 
@@ -670,15 +670,27 @@ static int dropins_add(const char *dir, DropIn **list, size_t *n, char **ret_err
         return r;
 }
 
-int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error) {
-        _cleanup_(parser_done) Parser p = {};
+/* The paths under @prefix, which has no trailing slash. */
+static int config_paths(const char *prefix, char **etc_main, char **usr_main, char **etc_dir,
+                        char **usr_dir) {
+        if (asprintf(etc_main, "%s" DIR_ETC CONFIG_MAIN, prefix) < 0 ||
+            asprintf(usr_main, "%s" DIR_USR CONFIG_MAIN, prefix) < 0 ||
+            asprintf(etc_dir, "%s" DIR_ETC CONFIG_DROPIN, prefix) < 0 ||
+            asprintf(usr_dir, "%s" DIR_USR CONFIG_DROPIN, prefix) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int config_files_list(const char *root, char ***ret_paths, bool *ret_has_main, char **ret_error) {
         _cleanup_free_ char *prefix = NULL, *etc_main = NULL, *usr_main = NULL, *etc_dir = NULL,
                             *usr_dir = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
         DropIn *dropins = NULL;
         size_t n_dropins = 0, len;
+        bool has_main = false;
         int r;
 
-        if (!ret)
+        if (!ret_paths)
                 return -EINVAL;
         prefix = strdup(root ?: "");
         if (!prefix)
@@ -686,11 +698,9 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
         len = strlen(prefix);
         while (len > 0 && prefix[len - 1] == '/')
                 prefix[--len] = '\0';
-        if (asprintf(&etc_main, "%s" DIR_ETC CONFIG_MAIN, prefix) < 0 ||
-            asprintf(&usr_main, "%s" DIR_USR CONFIG_MAIN, prefix) < 0 ||
-            asprintf(&etc_dir, "%s" DIR_ETC CONFIG_DROPIN, prefix) < 0 ||
-            asprintf(&usr_dir, "%s" DIR_USR CONFIG_DROPIN, prefix) < 0)
-                return -ENOMEM;
+        r = config_paths(prefix, &etc_main, &usr_main, &etc_dir, &usr_dir);
+        if (r < 0)
+                return r;
 
         if (*prefix) { /* a mistyped root must not pass for "no configuration" */
                 struct stat st;
@@ -702,25 +712,20 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
                         return error_set(ret_error, -ENOTDIR, "%s: not a directory, so not a root", prefix);
         }
 
-        r = parser_init(&p);
-        if (r < 0)
-                return r;
-
-        /* The main file: /etc's, else the vendor's. */
-        for (unsigned i = 0; i < 2; i++) {
+        /* The main file: /etc's, else the vendor's. A dangling symlink is no file. */
+        for (unsigned i = 0; i < 2 && !has_main; i++) {
                 const char *path = i == 0 ? etc_main : usr_main;
-                _cleanup_free_ char *text = NULL;
-                size_t size;
+                struct stat st;
 
-                r = read_config_file(path, &text, &size, ret_error);
-                if (r == -ENOENT)
-                        continue;
+                if (stat(path, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return error_set(ret_error, negative_errno(), "%s: cannot read it: %m", path);
+                }
+                r = strv_extend(&paths, path);
                 if (r < 0)
                         return r;
-                r = parse_file(&p, text, size, path, ret_error);
-                if (r < 0)
-                        return r;
-                break;
+                has_main = true;
         }
 
         /* The drop-ins of both directories, by file name; /etc's mask the vendor's. */
@@ -730,20 +735,44 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
         if (r >= 0 && n_dropins > 0)
                 qsort(dropins, n_dropins, sizeof(DropIn), dropin_cmp);
         for (size_t i = 0; r >= 0 && i < n_dropins; i++) {
-                _cleanup_free_ char *text = NULL;
-                size_t size;
-
-                r = read_config_file(dropins[i].path, &text, &size, ret_error);
-                if (r == -ENOENT) { /* a dangling symlink, or removed since: nothing to apply */
-                        r = 0;
-                        continue;
-                }
-                if (r >= 0)
-                        r = parse_file(&p, text, size, dropins[i].path, ret_error);
+                r = strv_consume(&paths, dropins[i].path);
+                dropins[i].path = NULL;
         }
         dropins_free(dropins, n_dropins);
         if (r < 0)
                 return r;
 
+        *ret_paths = TAKE_PTR(paths);
+        if (ret_has_main)
+                *ret_has_main = has_main;
+        return 0;
+}
+
+int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error) {
+        _cleanup_(parser_done) Parser p = {};
+        _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = config_files_list(root, &paths, NULL, ret_error);
+        if (r < 0)
+                return r;
+        r = parser_init(&p);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; paths && paths[i]; i++) {
+                _cleanup_free_ char *text = NULL;
+                size_t size;
+
+                r = config_file_read(paths[i], &text, &size, ret_error);
+                if (r == -ENOENT) /* a dangling symlink, or removed since: nothing to apply */
+                        continue;
+                if (r < 0)
+                        return r;
+                r = parse_file(&p, text, size, paths[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
         return parser_finish(&p, ret, ret_warnings, ret_error);
 }

@@ -298,6 +298,17 @@ int config_summary(const Config *c, char **ret);
  * cannot be read, -EFBIG/-E2BIG for the bounds. */
 int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error);
 
+/* The files config_load() reads below @root, in its order: the main file (/etc's, else the
+ * vendor's; *ret_has_main says whether paths[0] is one), then the *.conf drop-ins of both
+ * directories sorted by file name, /etc's masking the vendor's of the same name. Errors as
+ * config_load() for the root and the directories. *ret_paths is NULL when there is no file. */
+int config_files_list(const char *root, char ***ret_paths, bool *ret_has_main, char **ret_error);
+
+/* Reads one configuration file as config_load() does: 0 and the text (NUL-terminated, *ret_size
+ * bytes), -ENOENT when it does not exist or is a dangling symlink, else an error with a sentence
+ * (not a regular file, larger than CONFIG_FILE_MAX). A symlink to /dev/null reads as empty. */
+int config_file_read(const char *path, char **ret, size_t *ret_size, char **ret_error);
+
 /* Parses and validates one text as if it were the only file, named @filename in messages.
  * @size is its length in bytes (it may contain NUL bytes, which are refused). */
 int config_parse_text(const char *text, size_t size, const char *filename, Config **ret,
