@@ -67,7 +67,7 @@ PY
     chmod 755 "$elf"
     "$TOOL" advise "$elf" | tee "$out/pmd-advise-$fstype.txt"
     grep -q "2 MiB windows 4  PMD-eligible" "$out/pmd-advise-$fstype.txt" || fail "advise does not count 4 PMD-eligible windows"
-    mkdir -p "$mnt/zone"
+    mkdir -p "$mnt/zone" "$out/pmd-state"
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" zone-create "$mnt/zone"
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" place "$mnt/zone" "$elf" 2>&1 | tee "$out/pmd-place-$fstype.txt"
     copy=$mnt/zone/root$elf
