@@ -157,16 +157,12 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
                 m->pmd_eligible = xip_pmd_eligible_windows(m->map.start, m->map.end, m->map.offset);
                 if (r->pmd_known) {
                         k = pagemap_count_pmd_mapped(fd, m->map.start, m->map.end, &m->pmd_mapped);
-                        if (k == -EOPNOTSUPP)
-                                r->pmd_known = false;
-                        else if (k == -ESRCH)
+                        if (k == -ESRCH)
                                 return error_set(ret_error, -ESRCH, "process %d exited while being verified",
                                                  (int) r->pid);
-                        else if (k < 0)
-                                return error_set(ret_error, k,
-                                                 "cannot ask the kernel which pages of process %d are "
-                                                 "mapped with 2 MiB entries: %s",
-                                                 (int) r->pid, strerror(-k));
+                        /* No PAGEMAP_SCAN (-EOPNOTSUPP), or refused: then it is not measured. */
+                        if (k < 0)
+                                r->pmd_known = false;
                 }
         }
 
