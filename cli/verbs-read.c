@@ -628,6 +628,14 @@ static int print_verify(json_object *rep, json_object *sum, uint32_t pid) {
                u64(sum, "exec_dram"), u64(sum, "exec_not_resident"), u64(sum, "cow_pages"));
         if (boolean(rep, "pfn_hidden"))
                 puts("Frame numbers are hidden from the daemon: pmem and DRAM cannot be told apart.");
+        if (boolean(rep, "pmd_known"))
+                printf("2 MiB mappings: %" PRIu64 " of %" PRIu64 " PMD-eligible window(s) of its executable "
+                       "mappings are mapped with one PMD entry\n",
+                       u64(sum, "pmd_mapped_windows"), u64(sum, "pmd_eligible_windows"));
+        else
+                printf("2 MiB mappings: not measured (the kernel has no PAGEMAP_SCAN, Linux 6.7); %" PRIu64
+                       " PMD-eligible window(s) in its executable mappings\n",
+                       u64(sum, "pmd_eligible_windows"));
         if (json_object_object_get_ex(rep, "mappings", &maps)) {
                 static const char *const h[] = { "MAPPING", "PERMS",        "PMEM",
                                                  "DRAM",    "NOT RESIDENT", "IN PMEM" };

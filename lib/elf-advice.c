@@ -76,6 +76,56 @@ static const char *segment_perms(uint32_t flags, char buf[static 4]) {
         return buf;
 }
 
+#define PMD_WINDOW (UINT64_C(2) << 20)
+
+/* The windows of one segment: its file part [offset, offset + filesz), when executable (not
+ * writable: that is data, copied on write) and
+ * congruent. */
+static uint64_t segment_pmd_windows(const ElfSegment *s, uint64_t *ret_first) {
+        uint64_t first, last;
+
+        if (s->type != PT_LOAD || !(s->flags & PF_X) || s->filesz == 0 || (s->flags & PF_W) ||
+            (s->offset % PMD_WINDOW) != (s->vaddr % PMD_WINDOW) || s->offset > UINT64_MAX - s->filesz ||
+            s->offset > UINT64_MAX - (PMD_WINDOW - 1))
+                return 0;
+        first = (s->offset + PMD_WINDOW - 1) & ~(PMD_WINDOW - 1);
+        last = (s->offset + s->filesz) & ~(PMD_WINDOW - 1);
+        if (last <= first)
+                return 0;
+        *ret_first = first;
+        return (last - first) / PMD_WINDOW;
+}
+
+int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret_count,
+                    uint64_t **ret_offsets) {
+        _cleanup_free_ uint64_t *offsets = NULL;
+        uint64_t count = 0, first = 0;
+
+        if ((!segments && n_segments > 0) || !ret_count)
+                return -EINVAL;
+        for (size_t i = 0; i < n_segments; i++)
+                count += segment_pmd_windows(&segments[i], &first);
+        if (ret_offsets && count > 0) {
+                size_t k = 0;
+
+                if (count > SIZE_MAX / sizeof(uint64_t))
+                        return -ERANGE;
+                offsets = malloc(count * sizeof(uint64_t));
+                if (!offsets)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n_segments; i++) {
+                        uint64_t n = segment_pmd_windows(&segments[i], &first);
+
+                        for (uint64_t w = 0; w < n; w++)
+                                offsets[k++] = first + w * PMD_WINDOW;
+                }
+        }
+        *ret_count = count;
+        if (ret_offsets)
+                *ret_offsets = TAKE_PTR(offsets);
+        return 0;
+}
+
 int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error) {
         _cleanup_elf_advice_ ElfAdvice *a = NULL;
         const ElfSegment *relro = NULL;
@@ -175,6 +225,13 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
         if (n_load == 0)
                 return error_set(ret_error, -ENOEXEC, "%s has no loadable segment: nothing of it is mapped.",
                                  o->path);
+
+        r = elf_pmd_windows(o->segments, o->n_segments, &a->pmd_windows, NULL);
+        if (r < 0)
+                return r;
+        if (a->text_bytes > 0)
+                a->text_pmd_coverage =
+                        (double) a->pmd_windows * (double) PMD_WINDOW / (double) a->text_bytes;
 
         if (a->textrel) {
                 r = add_note(

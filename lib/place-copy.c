@@ -6,15 +6,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "elf-advice.h"
 #include "elf-closure.h"
+#include "fileio.h"
+#include "parse-util.h"
 #include "error.h"
 #include "place-internal.h"
 
@@ -640,5 +648,175 @@ int place_program(PlaceState *s, const char *zone, const char *program, bool wit
                                 return r;
                 }
         }
+        return 0;
+}
+
+#define PMD_WINDOW (UINT64_C(2) << 20)
+
+uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents, const uint64_t *windows,
+                                     size_t n_windows, uint64_t device_start) {
+        const uint32_t bad = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED |
+                             FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE |
+                             FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_UNWRITTEN;
+        uint64_t aligned = 0;
+
+        for (size_t w = 0; w < n_windows; w++) {
+                uint64_t from = windows[w], to = from + PMD_WINDOW, covered = 0, delta = 0;
+                bool ok = from <= UINT64_MAX - PMD_WINDOW, have_delta = false;
+
+                for (size_t i = 0; ok && i < n_extents; i++) {
+                        const FileExtent *e = &extents[i];
+                        uint64_t a, b, d;
+
+                        if (e->length == 0 || e->logical >= to || e->logical + e->length <= from ||
+                            e->logical > UINT64_MAX - e->length)
+                                continue;
+                        /* physical + device_start - logical, modulo 2^64: equal for one run */
+                        d = e->physical + device_start - e->logical;
+                        if ((e->flags & bad) || (have_delta && d != delta)) {
+                                ok = false;
+                                break;
+                        }
+                        delta = d;
+                        have_delta = true;
+                        a = e->logical > from ? e->logical : from;
+                        b = e->logical + e->length < to ? e->logical + e->length : to;
+                        covered += b - a;
+                }
+                if (ok && have_delta && covered == PMD_WINDOW && (from + delta) % PMD_WINDOW == 0)
+                        aligned++;
+        }
+        return aligned;
+}
+
+/* The extents of @fd, all of them (FIEMAP_FLAG_SYNC: after the data is on the device). */
+static int read_extents(int fd, FileExtent **ret, size_t *ret_n) {
+        enum { BATCH = 128 };
+        _cleanup_free_ struct fiemap *fm = NULL;
+        _cleanup_free_ FileExtent *list = NULL;
+        size_t n = 0;
+        uint64_t start = 0;
+
+        fm = calloc(1, sizeof(struct fiemap) + BATCH * sizeof(struct fiemap_extent));
+        if (!fm)
+                return -ENOMEM;
+        for (;;) {
+                bool last = false;
+
+                *fm = (struct fiemap){ .fm_start = start,
+                                       .fm_length = FIEMAP_MAX_OFFSET - start,
+                                       .fm_flags = FIEMAP_FLAG_SYNC,
+                                       .fm_extent_count = BATCH };
+                if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+                        return negative_errno();
+                if (fm->fm_mapped_extents == 0)
+                        break;
+                for (uint32_t i = 0; i < fm->fm_mapped_extents; i++) {
+                        const struct fiemap_extent *x = &fm->fm_extents[i];
+                        FileExtent *l = reallocarray(list, n + 1, sizeof(FileExtent));
+
+                        if (!l)
+                                return -ENOMEM;
+                        list = l;
+                        list[n++] = (FileExtent){ .logical = x->fe_logical,
+                                                  .physical = x->fe_physical,
+                                                  .length = x->fe_length,
+                                                  .flags = x->fe_flags };
+                        if (x->fe_flags & FIEMAP_EXTENT_LAST)
+                                last = true;
+                        start = x->fe_logical + x->fe_length;
+                }
+                if (last || n > 1000000)
+                        break;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+/* Where the filesystem's device starts within its namespace: a partition's start, 0 for a
+ * whole device (/dev/pmemN). */
+static uint64_t device_start_of(dev_t dev) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        uint64_t sectors;
+
+        if (asprintf(&path, "/sys/dev/block/%u:%u/start", major(dev), minor(dev)) < 0)
+                return 0;
+        if (read_one_line_at(AT_FDCWD, path, &line) < 0 || parse_u64(line, 10, &sectors) < 0 ||
+            sectors > UINT64_MAX / 512)
+                return 0;
+        return sectors * 512;
+}
+
+int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
+        _cleanup_elf_object_ ElfObject *o = NULL;
+        _cleanup_elf_advice_ ElfAdvice *a = NULL;
+        _cleanup_free_ uint64_t *windows = NULL;
+        _cleanup_free_ FileExtent *extents = NULL;
+        _cleanup_close_ int fd = -1;
+        PlacementLayout l = {};
+        size_t n_extents = 0;
+        struct stat st;
+        int r;
+
+        if (!copy || !ret)
+                return -EINVAL;
+        r = elf_object_read(copy, &o, ret_error);
+        if (r < 0)
+                return r;
+        r = elf_advice_from_object(o, &a, ret_error);
+        if (r < 0)
+                return r;
+        r = elf_pmd_windows(o->segments, o->n_segments, &l.windows, &windows);
+        if (r < 0)
+                return r;
+        l.text_bytes = a->text_bytes;
+        l.coverage = a->text_pmd_coverage;
+
+        fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(), "cannot open %s: %m", copy);
+        if (fstat(fd, &st) < 0)
+                return error_set(ret_error, negative_errno(), "cannot stat %s: %m", copy);
+        r = read_extents(fd, &extents, &n_extents);
+        if (r == -EOPNOTSUPP || r == -ENOTTY)
+                l.extents_known = false;
+        else if (r < 0)
+                return error_set(ret_error, r, "cannot read the extents of %s (FIEMAP): %s", copy,
+                                 strerror(-r));
+        else {
+                l.extents_known = true;
+                l.aligned_windows = extents_pmd_aligned_windows(extents, n_extents, windows, l.windows,
+                                                                device_start_of(st.st_dev));
+        }
+        *ret = l;
+        return 0;
+}
+
+int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret) {
+        char *s = NULL;
+
+        if (!l || !ret)
+                return -EINVAL;
+        if (l->windows > 0 && !l->extents_known) {
+                if (asprintf(&s,
+                             "%s: where its %" PRIu64
+                             " PMD-eligible 2 MiB window(s) of text lie on the device "
+                             "is unknown (the filesystem has no FIEMAP), so whether they can be mapped with "
+                             "2 MiB entries is unknown",
+                             copy, l->windows) < 0)
+                        return -ENOMEM;
+        } else if (l->aligned_windows < l->windows) {
+                if (asprintf(
+                            &s,
+                            "%s: %" PRIu64 " of its %" PRIu64
+                            " PMD-eligible 2 MiB window(s) of text are not "
+                            "2 MiB-aligned and contiguous on the device, so the kernel maps them with 4 KiB "
+                            "entries (a fault per page); a zone on xfs with a 2 MiB stripe unit and extent "
+                            "size hint (daxmgr format) places copies aligned",
+                            copy, l->windows - l->aligned_windows, l->windows) < 0)
+                        return -ENOMEM;
+        }
+        *ret = s;
         return 0;
 }

@@ -98,6 +98,35 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
  * (read from the ELF, never by running anything). Unresolved libraries are an error. */
 int place_program(PlaceState *s, const char *zone, const char *program, bool with_libs, char **ret_error);
 
+/* One extent of a file as FIEMAP reports it (bytes). */
+typedef struct FileExtent {
+        uint64_t logical, physical, length;
+        uint32_t flags; /* FIEMAP_EXTENT_* */
+} FileExtent;
+
+/* Of the 2 MiB windows at file offsets @windows, how many lie physically 2 MiB-aligned on the
+ * device: covered wholly by extents of one run (physical - logical the same for all, nothing
+ * unknown, delayed, encoded, inline or unwritten) whose physical offset plus @device_start (the
+ * partition's start within the namespace) is a multiple of 2 MiB at the window. Pure. */
+uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents, const uint64_t *windows,
+                                     size_t n_windows, uint64_t device_start);
+
+/* What a copy's layout allows for 2 MiB (PMD) mappings of its text. */
+typedef struct PlacementLayout {
+        uint64_t text_bytes;
+        uint64_t windows;         /* PMD-eligible windows by the ELF layout (elf-advice.h) */
+        uint64_t aligned_windows; /* of those, physically 2 MiB-aligned on the device (FIEMAP) */
+        double coverage;          /* windows × 2 MiB / text_bytes */
+        bool extents_known;       /* false: the filesystem has no FIEMAP; aligned_windows is 0 */
+} PlacementLayout;
+
+/* Reads the copy's program headers and its extents. -ENOEXEC for a file that is not an ELF
+ * executable or shared object. */
+int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error);
+/* A sentence about a layout whose windows are not all aligned (NULL when they are, or there
+ * are none): what it costs and what to do. */
+int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret);
+
 /* Has the source changed since it was placed? *ret_why (optional) says how. Hashes the source
  * when its identity changed. */
 int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why);
