@@ -207,7 +207,7 @@ echo "after: $(show_ns region1)"
 problem=$(mgr_prop Problems | jq -r '.. | strings | select(test("Namespace drift-dd is configured with a size"))' | head -1)
 echo "problem: $problem"
 case $problem in
-    "$CONF:$line: Namespace drift-dd is configured with a size of 512 MiB but "*" in region1 is 256 MiB; a namespace cannot be resized without being destroyed; set Destroy=yes"*) ;;
+    "conflict: $CONF:$line: Namespace drift-dd is configured with a size of 512 MiB but "*" in region1 is 256 MiB; a namespace cannot be resized without being destroyed; set Destroy=yes"*) ;;
     *) fail "no problem naming $CONF:$line for the size" ;;
 esac
 check_eq "the namespace is untouched (uuid)" "$uuid0" "$(show_ns region1 | jq -r '.[0].uuid')"
@@ -230,7 +230,7 @@ echo "after: region $(ns_region): $(show_ns "$(ns_region)")"
 problem=$(mgr_prop Problems | jq -r '.. | strings | select(test("Namespace drift-dd is configured with Region"))' | head -1)
 echo "problem: $problem"
 case $problem in
-    "$CONF:$line: Namespace drift-dd is configured with Region=region0 but "*" is in region1; a namespace cannot move to another region without being destroyed; set Destroy=yes"*) ;;
+    "conflict: $CONF:$line: Namespace drift-dd is configured with Region=region0 but "*" is in region1; a namespace cannot move to another region without being destroyed; set Destroy=yes"*) ;;
     *) fail "no problem naming $CONF:$line for the region" ;;
 esac
 check_eq "drift-dd still in" region1 "$(ns_region)"
