@@ -115,8 +115,9 @@ static int plan_undo(Planner *pl, const PlacementWant *w, const ReconcilePlaceme
                         return -ENOMEM;
                 r = step_describe(s, "remove the drop-in that makes %s run %s from %s%s",
                                   rec->applied_service, w->program, w->zone,
-                                  w->service ? ": Service= names another unit now"
-                                             : ": no Service= asks for it any more");
+                                  !w->configured ? ": its [Placement] section is gone"
+                                  : w->service   ? ": Service= names another unit now"
+                                                 : ": no Service= asks for it any more");
                 if (r < 0)
                         return r;
         }
@@ -124,9 +125,11 @@ static int plan_undo(Planner *pl, const PlacementWant *w, const ReconcilePlaceme
                 r = want_step(pl, RECONCILE_UNBIND_HOST, w, &s);
                 if (r < 0)
                         return r;
-                r = step_describe(
-                        s, "lift the host bind mounts of the copies in %s over %s%s", w->zone, w->program,
-                        w->bind_host ? ", to bind the files placed now" : ": BindHost= is no longer yes");
+                r = step_describe(s, "lift the host bind mounts of the copies in %s over %s%s", w->zone,
+                                  w->program,
+                                  !w->configured ? ": its [Placement] section is gone"
+                                  : w->bind_host ? ", to bind the files placed now"
+                                                 : ": BindHost= is no longer yes");
                 if (r < 0)
                         return r;
         }
@@ -134,8 +137,9 @@ static int plan_undo(Planner *pl, const PlacementWant *w, const ReconcilePlaceme
                 r = want_step(pl, RECONCILE_REMOVE_ENTRY, w, &s);
                 if (r < 0)
                         return r;
-                r = step_describe(s, "remove the entry point %s/bin/%s: EntryPoint= is no longer yes",
-                                  w->zone, base_name(w->program));
+                r = step_describe(s, "remove the entry point %s/bin/%s: %s", w->zone, base_name(w->program),
+                                  w->configured ? "EntryPoint= is no longer yes"
+                                                : "its [Placement] section is gone");
                 if (r < 0)
                         return r;
         }

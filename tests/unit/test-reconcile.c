@@ -1847,6 +1847,8 @@ TEST(test_drift_activation_removed) {
         expect_steps(p, "remove-dropin unbind-host remove-entry-point");
         ASSERT_STREQ(p->steps[0].section, "Placed /usr/bin/python3");
         ASSERT_STREQ(p->steps[0].service, "web.service");
+        ASSERT_STREQ(p->steps[2].description,
+                     "remove the entry point /mnt/ref/tools/bin/python3: its [Placement] section is gone");
         p = reconcile_plan_free(p);
 
         /* …but only what it made: without a record nothing is known to be the reconcile's. */
