@@ -181,6 +181,10 @@ static void event_step(int fd, DaxContext *c, const Topology *t, const Reconcile
         case RECONCILE_WRITE_ENTRY_POINT:
         case RECONCILE_BIND_HOST:
         case RECONCILE_DEACTIVATE:
+        case RECONCILE_REMOVE_DROPIN:
+        case RECONCILE_REMOVE_ENTRY:
+        case RECONCILE_UNBIND_HOST:
+        case RECONCILE_DESTROY_NAMESPACE:
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 break;

@@ -300,6 +300,40 @@ int place_write_entry_point_fallback(const char *zone, const char *program, char
         return 0;
 }
 
+int place_remove_entry_point(const char *zone, const char *program, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *exec_as = NULL, *conf = NULL;
+        _cleanup_close_ int zone_fd = -1;
+        const char *name = strrchr(program, '/');
+
+        if (!name || !name[1])
+                return error_set(ret_error, -EINVAL, "%s has no file name for an entry point", program);
+        name++;
+        if (asprintf(&path, "%s/bin/%s", zone, name) < 0 ||
+            asprintf(&exec_as, "%s/bin/.exec/%s", zone, name) < 0 ||
+            asprintf(&conf, "%s/bin/.%s.launch", zone, name) < 0)
+                return -ENOMEM;
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        /* The entry point first, then what it starts by: a start at this moment finds no entry
+         * point, never one without its loader link or configuration. */
+        for (size_t i = 0; i < 3; i++) {
+                const char *p = i == 0 ? path : i == 1 ? exec_as : conf;
+                _cleanup_close_ int dfd = -1;
+                _cleanup_free_ char *why = NULL;
+                const char *n;
+
+                dfd = zone_open_parent(zone_fd, zone, p, false, &n, &why);
+                if (dfd == -ENOENT)
+                        continue;
+                if (dfd < 0)
+                        return error_set(ret_error, dfd, "cannot remove %s: %s", p, why ?: strerror(-dfd));
+                if (unlinkat(dfd, n, 0) < 0 && errno != ENOENT)
+                        return error_set(ret_error, negative_errno(), "cannot remove %s: %m", p);
+        }
+        return 0;
+}
+
 bool place_entry_point_is_fallback(const char *zone, const char *program) {
         _cleanup_free_ char *path = NULL, *target = NULL;
         const char *name = strrchr(program, '/');
@@ -501,5 +535,39 @@ int place_and_activate(PlaceState *st, const PlaceActivation *a, char **ret_entr
                 *ret_entry_point = TAKE_PTR(entry);
         if (ret_dropin)
                 *ret_dropin = TAKE_PTR(dropin);
+        return 0;
+}
+
+int place_deactivate(const PlaceState *st, const PlaceActivation *a, char **ret_error) {
+        int r;
+
+        if (!st || !a)
+                return -EINVAL;
+        if (!a->zone || !a->program)
+                return error_set(ret_error, -EINVAL, "no zone or program given to deactivate");
+
+        if (a->bind_host) {
+                activate_progress(a, PLACE_ACTIVATE_BIND_HOST);
+                r = place_unbind_host(st, a->zone, a->program, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (a->service) {
+                activate_progress(a, PLACE_ACTIVATE_DROPIN);
+                r = place_remove_dropin(a->service, a->dropin_root ?: PLACE_DROPIN_ROOT, ret_error);
+                if (r < 0)
+                        return r;
+                if (!a->no_reload) {
+                        r = place_systemd_reload(ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (a->entry_point) {
+                activate_progress(a, PLACE_ACTIVATE_ENTRY_POINT);
+                r = place_remove_entry_point(a->zone, a->program, ret_error);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

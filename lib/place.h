@@ -56,6 +56,15 @@ typedef struct Placement {
         bool entry_point;
         bool bind_host;
         char *service; /* NULL: none */
+
+        /* What the reconcile made for a configured placement (its program's record), so that it
+         * can undo it once the configuration no longer asks for it: the unit whose drop-in it
+         * wrote, the entry point, the host bind. Unset in older states: then only what the
+         * machine shows (an entry point, a bind mount) can be undone, not a drop-in of a unit
+         * no longer named anywhere. */
+        char *applied_service; /* NULL: none */
+        bool applied_entry_point;
+        bool applied_bind_host;
 } Placement;
 
 typedef struct PlaceState {
@@ -183,6 +192,10 @@ int placement_refresh(PlaceState *s, Placement *p, char **ret_error);
  * Refuses while a process maps or runs one of the copies unless @force. */
 int place_remove(PlaceState *s, const char *zone, const char *program, bool force, char **ret_error);
 
+/* Removes the loader and libraries placed for @program in @zone (their files no other placed
+ * program needs, and their records), keeping the program itself: WithLibraries= turned off. */
+int place_remove_libraries(PlaceState *s, const char *zone, const char *program, char **ret_error);
+
 /* Where systemd reads administrator drop-ins; a test or the daemon's DAXMGR_DROPIN_ROOT may
  * give another directory. */
 #define PLACE_DROPIN_ROOT "/etc/systemd/system"
@@ -220,6 +233,10 @@ bool place_entry_point_current(const char *zone, const char *name);
 int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error);
 /* Is <zone>/bin/<name> that fallback (a symbolic link to @program)? */
 bool place_entry_point_is_fallback(const char *zone, const char *program);
+
+/* Removes <zone>/bin/<name> and what it starts by (bin/.exec/<name>, bin/.<name>.launch). Nothing
+ * there is not an error. */
+int place_remove_entry_point(const char *zone, const char *program, char **ret_error);
 
 /* Asks systemd to reload its units over the system bus (after a drop-in was written or removed). */
 int place_systemd_reload(char **ret_error);
@@ -267,6 +284,13 @@ struct PlaceActivation {
  * asked. */
 int place_and_activate(PlaceState *st, const PlaceActivation *a, char **ret_entry_point, char **ret_dropin,
                        char **ret_error);
+
+/* The counterpart: undoes the activations @a names (@a->place, @a->with_libraries, @a->remember
+ * and @a->refresh_manual are ignored; the copies stay placed), in the reverse order: the host
+ * bind is lifted, the drop-in of @a->service removed (and systemd reloaded unless @a->no_reload),
+ * the entry point removed. What is not there is not an error. Stops at the first failure. Does
+ * not touch the state. */
+int place_deactivate(const PlaceState *st, const PlaceActivation *a, char **ret_error);
 
 /* Opens the zone directory @zone (absolute and canonical, as zones are recorded) with
  * O_DIRECTORY|O_NOFOLLOW and no symbolic link anywhere on its path (openat2()

@@ -931,6 +931,90 @@ int placement_deactivate(const PlaceState *st, const char *zone, const char *pro
         return 0;
 }
 
+/* What a configured placement's activation steps made or undid, in its program's record, so that
+ * a later reconcile can undo what the configuration no longer asks for (Placement.applied_*). */
+static void record_applied(PlaceState *st, const ReconcileStep *s) {
+        _cleanup_free_ char *real = s->program ? realpath(s->program, NULL) : NULL;
+        Placement *p = s->program ? place_state_find_program(st, s->zone, s->program) : NULL;
+
+        if (!p && real)
+                p = place_state_find_program(st, s->zone, real);
+        if (!p)
+                return;
+        switch (s->type) {
+        case RECONCILE_WRITE_DROPIN:
+                if (s->service && !streq(p->applied_service, s->service)) {
+                        char *u = strdup(s->service);
+
+                        if (u) {
+                                free(p->applied_service);
+                                p->applied_service = u;
+                        }
+                }
+                break;
+        case RECONCILE_REMOVE_DROPIN:
+                if (streq(p->applied_service, s->service)) {
+                        free(p->applied_service);
+                        p->applied_service = NULL;
+                }
+                break;
+        case RECONCILE_WRITE_ENTRY_POINT:
+        case RECONCILE_REMOVE_ENTRY:
+                p->applied_entry_point = s->type == RECONCILE_WRITE_ENTRY_POINT;
+                break;
+        case RECONCILE_BIND_HOST:
+        case RECONCILE_UNBIND_HOST:
+                p->applied_bind_host = s->type == RECONCILE_BIND_HOST;
+                break;
+        default:
+                break;
+        }
+}
+
+/* A placed program whose WithLibraries= changed: placed again with or without its loader and
+ * libraries (those no longer wanted removed), the state saved, and the activations it has (its
+ * entry point, the drop-in the reconcile wrote) written again at once for the files placed now:
+ * they named the files placed before, and the plan made after this step sees them present. The
+ * host bind was lifted before this step (the planner's unbind-host); it is made again after it. */
+static int place_again(PlaceState *st, const ReconcileStep *s, const char *real, const char *dropin_root,
+                       char **ret_error) {
+        _cleanup_free_ char *entry = NULL, *service = NULL;
+        PlaceActivation a = { .zone = s->zone, .program = real, .dropin_root = dropin_root };
+        const Placement *prog;
+        struct stat sst;
+        int r;
+
+        r = place_program(st, s->zone, real, s->with_libraries, ret_error);
+        if (r >= 0 && !s->with_libraries)
+                r = place_remove_libraries(st, s->zone, real, ret_error);
+        if (r >= 0)
+                r = place_state_save(st, ret_error);
+        if (r < 0)
+                return r;
+
+        prog = place_state_find_program(st, s->zone, real);
+        if (prog && prog->applied_service && !(service = strdup(prog->applied_service)))
+                return -ENOMEM;
+        a.service = service;
+        {
+                _cleanup_free_ char *base = basename_dup(real);
+
+                if (!base || asprintf(&entry, "%s/bin/%s", s->zone, base) < 0)
+                        return -ENOMEM;
+        }
+        if (lstat(entry, &sst) >= 0) {
+                /* A launcher and its links, or a symbolic link: what is written now may be the
+                 * other kind. */
+                r = place_remove_entry_point(s->zone, real, ret_error);
+                if (r < 0)
+                        return r;
+                a.entry_point = true;
+        }
+        if (!a.entry_point && !a.service)
+                return 0;
+        return place_and_activate(st, &a, NULL, NULL, ret_error);
+}
+
 static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
                           char **ret_error) {
         _cleanup_place_state_ PlaceState *st = NULL;
@@ -950,6 +1034,13 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 r = zone_create(st, s->zone, ret_error);
                 break;
         case RECONCILE_PLACE:
+                if (s->program && s->zone) {
+                        _cleanup_free_ char *real = realpath(s->program, NULL);
+
+                        if (real && place_state_find_program(st, s->zone, real) &&
+                            place_state_with_libraries(st, s->zone, real) != s->with_libraries)
+                                return place_again(st, s, real, dropin_root, ret_error);
+                }
                 a.place = true;
                 a.with_libraries = s->with_libraries;
                 return place_and_activate(st, &a, NULL, NULL, ret_error); /* saves the state */
@@ -960,13 +1051,31 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 return placement_deactivate(st, s->zone, s->program, s->service, dropin_root, ret_error);
         case RECONCILE_WRITE_DROPIN:
                 a.service = s->service ?: ""; /* none: refused by name, as a unit name '' */
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
         case RECONCILE_WRITE_ENTRY_POINT:
                 a.entry_point = true;
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
         case RECONCILE_BIND_HOST:
                 a.bind_host = true;
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
+        case RECONCILE_REMOVE_DROPIN:
+                if (!s->service)
+                        return error_set(ret_error, -EINVAL, "%s: the step names no unit",
+                                         s->section ?: "?");
+                a.service = s->service;
+                r = place_deactivate(st, &a, ret_error);
+                break;
+        case RECONCILE_REMOVE_ENTRY:
+                a.entry_point = true;
+                r = place_deactivate(st, &a, ret_error);
+                break;
+        case RECONCILE_UNBIND_HOST:
+                a.bind_host = true;
+                r = place_deactivate(st, &a, ret_error);
+                break;
         case RECONCILE_CREATE_CXL_REGION:
         case RECONCILE_CREATE_NAMESPACE:
         case RECONCILE_RECONFIGURE:
@@ -974,12 +1083,14 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
         case RECONCILE_MOUNT:
         case RECONCILE_DEVDAX_ACCESS:
         case RECONCILE_DEVDAX_MODE:
+        case RECONCILE_DESTROY_NAMESPACE:
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 return -EINVAL; /* not a placement step: step_run() does not send them here */
         }
         if (r < 0)
                 return r;
+        record_applied(st, s);
         return place_state_save(st, ret_error);
 }
 
@@ -1077,7 +1188,22 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         case RECONCILE_WRITE_ENTRY_POINT:
         case RECONCILE_BIND_HOST:
         case RECONCILE_DEACTIVATE:
+        case RECONCILE_REMOVE_DROPIN:
+        case RECONCILE_REMOVE_ENTRY:
+        case RECONCILE_UNBIND_HOST:
                 return step_placement(s, state_dir, dropin_root, ret_error);
+        case RECONCILE_DESTROY_NAMESPACE:
+                /* Only with Destroy=yes in its section (the planner's rule): force is that. */
+                if (!s->force)
+                        return error_set(ret_error, -EPERM,
+                                         "%s: destroying a namespace needs Destroy=yes in its section",
+                                         s->section ?: "?");
+                if (s->device)
+                        return namespace_destroy(c, s->device, true, ret_error);
+                r = step_namespace(t, s, &n, ret_error);
+                if (r < 0)
+                        return r;
+                return namespace_destroy(c, n->dev, true, ret_error);
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 break;

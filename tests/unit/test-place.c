@@ -59,6 +59,48 @@ TEST(test_state_round_trip) {
         json_object_put(again);
 }
 
+TEST(test_state_applied) {
+        static const char text[] =
+                "{\"version\": 1, \"zones\": [\"/z\"], \"placements\": [{\"zone\": \"/z\", \"source\": "
+                "\"/bin/true\","
+                " \"copy\": \"/z/root/bin/true\", \"role\": \"program\", \"program\": \"/bin/true\", "
+                "\"dev\": 1,"
+                " \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, \"sha256\": "
+                "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"applied\": "
+                "{\"service\": \"web.service\", \"entry_point\": true, \"bind_host\": true}}]}";
+        _cleanup_place_state_ PlaceState *s = parse(text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(text);
+        char *e = NULL;
+
+        /* What the reconcile made is kept, and written back as it was read. */
+        ASSERT_STREQ(s->placements[0].applied_service, "web.service");
+        ASSERT_TRUE(s->placements[0].applied_entry_point);
+        ASSERT_TRUE(s->placements[0].applied_bind_host);
+        ASSERT_TRUE(!s->placements[0].has_activation);
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(orig);
+        json_object_put(again);
+
+        /* Not a unit name: refused like the activation's. */
+        orig = json_tokener_parse(
+                "{\"zones\": [], \"placements\": [{\"zone\": \"/z\", \"source\": \"/bin/true\","
+                " \"copy\": \"/z/root/bin/true\", \"role\": \"program\", \"program\": "
+                "\"/bin/true\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                "\"sha256\": \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+                " \"applied\": {\"service\": \"../x\"}}]}");
+        ASSERT_TRUE(orig);
+        {
+                PlaceState *bad = NULL;
+
+                ASSERT_EQ(place_state_from_json(orig, "/s.json", &bad, &e), -EBADMSG);
+                ASSERT_TRUE(!bad);
+        }
+        ASSERT_TRUE(strstr(e, "applied.service is not a service unit name"));
+        free(e);
+        json_object_put(orig);
+}
+
 TEST(test_state_hostile) {
         parse("[]", -EBADMSG, "not a daxmgr placement state");
         parse("{\"zones\": [], \"placements\": 3}", -EBADMSG, "not a daxmgr placement state");
@@ -581,6 +623,36 @@ TEST(test_place_and_activate) {
         free(want);
         ASSERT_TRUE(asprintf(&want, "%s/xip-false.service.d", dropins) > 0);
         ASSERT_TRUE(access(want, F_OK) < 0);
+
+        /* The counterpart: the drop-in and the entry point undone (systemd left alone), the copy
+         * and the state untouched; undoing what is not there is no error. */
+        heard.n = 0;
+        for (int k = 0; k < 2; k++)
+                ASSERT_EQ(place_deactivate(s,
+                                           &(PlaceActivation){ .zone = zone,
+                                                               .program = "/bin/true",
+                                                               .entry_point = true,
+                                                               .service = "xip-true.service",
+                                                               .dropin_root = dropins,
+                                                               .no_reload = true,
+                                                               .progress = hear,
+                                                               .userdata = &heard },
+                                           &e),
+                          0);
+        ASSERT_EQ(heard.n, 4U);
+        ASSERT_EQ(heard.steps[0], PLACE_ACTIVATE_DROPIN);
+        ASSERT_EQ(heard.steps[1], PLACE_ACTIVATE_ENTRY_POINT);
+        ASSERT_TRUE(access(dropin, F_OK) < 0 && errno == ENOENT);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/xip-true.service.d", dropins) > 0);
+        ASSERT_TRUE(access(want, F_OK) < 0 && errno == ENOENT);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/bin/true", zone) > 0);
+        ASSERT_TRUE(faccessat(AT_FDCWD, want, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+        ASSERT_TRUE(access(p, F_OK) == 0);
+        ASSERT_EQ(s->n_placements, 1U);
+        ASSERT_EQ(place_deactivate(s, &(PlaceActivation){ .program = "/bin/true" }, &e), -EINVAL);
+        expect_error(&e, "no zone or program given");
 
         ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
         ASSERT_EQ(system(cmd), 0);
