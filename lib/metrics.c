@@ -186,6 +186,13 @@ int metrics_add_double(Metrics *m, const char *name, const char *const *labels, 
         return add_sample(m, name, labels, v);
 }
 
+int metrics_add_usec_as_seconds(Metrics *m, const char *name, const char *const *labels, uint64_t usec) {
+        char v[32];
+
+        (void) snprintf(v, sizeof(v), "%" PRIu64 ".%06" PRIu64, usec / 1000000, usec % 1000000);
+        return add_sample(m, name, labels, v);
+}
+
 int metrics_render(const Metrics *m, char **ret) {
         char *buf = NULL;
         size_t n = 0;
@@ -257,7 +264,7 @@ typedef struct FactMetric {
         const char *help;
         const char *array;     /* the facts' array it comes from */
         const char *field;     /* the number (or boolean) of each element */
-        double scale;          /* 0: the integer as it is; otherwise multiplied (µs → s: 1e-6) */
+        bool usec;             /* the integer is µs, the metric seconds */
         const char *labels[6]; /* the element's fields that are labels, of the same name */
         const char *fixed[2];  /* one more label, with a fixed value: {"memory", "pmem"} */
 } FactMetric;
@@ -397,21 +404,21 @@ static const FactMetric fact_metrics[] = {
           "How long the last reconcile ran.",
           "reconcile",
           "duration_usec",
-          1e-6,
+          true,
           {} },
         { "daxmgr_reconcile_last_timestamp_seconds",
           METRIC_GAUGE,
           "When the last reconcile ended (Unix time).",
           "reconcile",
           "last_usec",
-          1e-6,
+          true,
           {} },
         { "daxmgr_reconcile_last_success_timestamp_seconds",
           METRIC_GAUGE,
           "When the last successful reconcile ended (Unix time).",
           "reconcile",
           "last_success_usec",
-          1e-6,
+          true,
           {} },
         { "daxmgr_reconcile_pending_steps",
           METRIC_GAUGE,
@@ -466,8 +473,8 @@ static int render_fact_metric(Metrics *m, struct json_object *facts, const FactM
                         labels[n++] = fm->fixed[1];
                 }
                 /* A label whose field is missing (NULL) is left out by the writer. */
-                r = fm->scale != 0 ? metrics_add_double(m, fm->name, labels, (double) v * fm->scale)
-                                   : metrics_add_u64(m, fm->name, labels, v);
+                r = fm->usec ? metrics_add_usec_as_seconds(m, fm->name, labels, v)
+                             : metrics_add_u64(m, fm->name, labels, v);
                 if (r < 0)
                         return r;
         }

@@ -44,6 +44,8 @@ int metrics_family(Metrics *m, const char *name, MetricType type, const char *he
  * -ENOENT for a family not declared, -EINVAL for a bad label name. */
 int metrics_add_u64(Metrics *m, const char *name, const char *const *labels, uint64_t value);
 int metrics_add_double(Metrics *m, const char *name, const char *const *labels, double value);
+/* Seconds from microseconds, exactly: "1.234567", with no binary rounding noise. */
+int metrics_add_usec_as_seconds(Metrics *m, const char *name, const char *const *labels, uint64_t usec);
 
 /* The text: every family that has samples, in the order they were declared. */
 int metrics_render(const Metrics *m, char **ret);

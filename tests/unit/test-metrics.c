@@ -55,6 +55,7 @@ TEST(test_families_grouped) {
                                   18446744073709551615ULL),
                   0);
         ASSERT_EQ(metrics_add_double(m, "y_total", NULL, 1.5), 0);
+        ASSERT_EQ(metrics_add_usec_as_seconds(m, "y_total", NULL, 5), 0);
         ASSERT_EQ(metrics_render(m, &text), 0);
         ASSERT_STREQ(text, "# HELP x_bytes Help with \\\\ and\\nnewline \"quoted\".\n"
                            "# TYPE x_bytes gauge\n"
@@ -63,7 +64,8 @@ TEST(test_families_grouped) {
                            "# HELP y_total Y.\n"
                            "# TYPE y_total counter\n"
                            "y_total{result=\"done\"} 2\n"
-                           "y_total 1.5\n");
+                           "y_total 1.5\n"
+                           "y_total 0.000005\n");
 }
 
 TEST(test_render_facts) {
@@ -102,8 +104,8 @@ TEST(test_render_facts) {
                            "pmem/xip\",program=\"/usr/bin/daxmgr-static-sleeper\",memory=\"pmem\"} 401408\n"
                            "daxmgr_service_text_resident_bytes{service=\"sleeper.service\",zone=\"/mnt/"
                            "pmem/xip\",program=\"/usr/bin/daxmgr-static-sleeper\",memory=\"dram\"} 0\n"));
-        ASSERT_TRUE(strstr(text, "daxmgr_reconcile_duration_seconds 1.2345669999999999\n") ||
-                    strstr(text, "daxmgr_reconcile_duration_seconds 1.234567\n"));
+        ASSERT_TRUE(strstr(text, "daxmgr_reconcile_duration_seconds 1.234567\n"));
+        ASSERT_TRUE(strstr(text, "daxmgr_reconcile_last_success_timestamp_seconds 1764912000.123456\n"));
         ASSERT_TRUE(strstr(text, "daxmgr_reconcile_success 1\n"));
         ASSERT_TRUE(strstr(text, "daxmgr_problems{kind=\"conflict\"} 1\n"));
         ASSERT_TRUE(
