@@ -10,7 +10,9 @@
 # a devdax namespace with an owner and permissions. ndctl and the mount table agree; the journal
 # holds each key event once with its MESSAGE_ID= and DAXMGR_* fields (a namespace, a placement
 # made and undone by hand too), the old lines' words unchanged; a second reconcile changes nothing;
-# the objects, properties, methods and signals are there for busctl and gdbus; an invalid
+# `daxmgr metrics` (promtool checks the text saved as metrics.prom and textfile.prom on the host)
+# shows the mount as DAX and the placed service's text in pmem, and [Metrics] TextfilePath= gets
+# the same text; the objects, properties, methods and signals are there for busctl and gdbus; an invalid
 # configuration is reported while the daemon keeps the last good one. After a reboot the same
 # state is found again by name, and nothing is created again.
 . "$(dirname "$0")/lib.sh"
