@@ -530,6 +530,27 @@ static int print_cxl(sd_bus *bus) {
         return EXIT_OK;
 }
 
+/* The daemon renders them (GetMetrics): it measures what a client cannot (the DAX proof of each
+ * mount, the pages of the placed services), and writes the same text to [Metrics] TextfilePath=. */
+int verb_metrics(sd_bus *bus, char **args, size_t n) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *s;
+        int r;
+
+        r = sd_bus_call_method(bus, DEST, ROOT_PATH, MANAGER, "GetMetrics", &e, &reply, "");
+        if (r < 0) {
+                r = bus_fail("getting the metrics", &e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "s", &s);
+        if (r < 0)
+                return bus_fail("getting the metrics", NULL, r);
+        fputs(s, stdout);
+        return EXIT_OK;
+}
+
 int verb_plan(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *plan = NULL;
         json_object *steps = NULL, *problems = NULL;

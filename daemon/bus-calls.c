@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* The methods of org.daxmgr1.Manager that only read but may block, answered from a short-lived
- * child (child-call.h): GetPlan, VerifyProcess and VerifyPath. The others are in bus.c. */
+ * child (child-call.h): GetPlan, GetMetrics, VerifyProcess and VerifyPath. The others are in
+ * bus.c. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,7 +64,9 @@ static struct json_object *async_call_run(Manager *m, void *userdata) {
         if (!doc)
                 return NULL;
         r = a->fn(m, a, &result, &e);
-        if (r >= 0)
+        if (r >= 0 && json_object_is_type(result, json_type_string)) /* text, as it is (GetMetrics) */
+                add(doc, "reply", jstr(json_object_get_string(result)));
+        else if (r >= 0)
                 add(doc, "reply",
                     jstr(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY) ?: "null"));
         else if (sd_bus_error_is_set(&e)) {
@@ -183,6 +186,27 @@ int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         return reply_from_child(m, msg, "daxmgrd-plan", get_plan_compute, ROOT_PATH,
                                 "a configured zone or program may be on a file system that hangs (a lost "
                                 "network mount?): check them, then call it again",
+                                0, NULL, e);
+}
+
+/* ---------------------------------------------------------------- GetMetrics */
+
+static int get_metrics_compute(Manager *m, const AsyncCall *a, struct json_object **ret_result,
+                               sd_bus_error *e) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = metrics_text(m, &text);
+        if (r < 0)
+                return r;
+        *ret_result = json_object_new_string(text);
+        return *ret_result ? 0 : -ENOMEM;
+}
+
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        return reply_from_child(userdata, msg, "daxmgrd-metrics", get_metrics_compute, ROOT_PATH,
+                                "a pmem mount may hang, or a placed service have very large processes: "
+                                "call it again",
                                 0, NULL, e);
 }
 

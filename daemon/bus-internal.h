@@ -63,5 +63,6 @@ int invalid_path(sd_bus_error *e, const char *what, const char *p);
 
 /* The methods answered from a child (bus-calls.c). */
 int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e);
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *e);
 int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e);
 int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e);

@@ -546,6 +546,7 @@ void bus_flush_objects(Manager *m) {
                 }
         }
         objects_free(old, n_old);
+        metrics_textfile_changed(m);
 }
 
 static int on_sync(sd_event_source *s, void *userdata) {

@@ -633,6 +633,8 @@ static const sd_bus_vtable manager_methods[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetTopology", "", , "s", SD_BUS_PARAM(topology_json), method_get_topology,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetMetrics", "", , "s", SD_BUS_PARAM(metrics), method_get_metrics,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CreateNamespace", "a{sv}", SD_BUS_PARAM(options), "o", SD_BUS_PARAM(job),
                                  method_create_namespace, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("DestroyNamespace", "sa{sv}", SD_BUS_PARAM(namespace) SD_BUS_PARAM(options),

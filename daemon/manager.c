@@ -118,6 +118,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->dispatch_source);
         sd_event_source_disable_unref(m->sync_source);
+        sd_event_source_disable_unref(m->metrics_timer);
         watch_done(m);
         strv_free(m->config_programs);
         udev_monitor_unref(m->monitor);
@@ -188,6 +189,13 @@ int manager_reload(Manager *m, char **ret_error) {
                 free(p->program);
                 p->program = real;
         }
+        /* A textfile no longer configured would go on reporting what it last held: removed. */
+        if (m->config && m->config->metrics.textfile_path &&
+            (!c->metrics.textfile_path ||
+             strcmp(c->metrics.textfile_path, m->config->metrics.textfile_path) != 0) &&
+            unlink(m->config->metrics.textfile_path) < 0 && errno != ENOENT)
+                log_warning("Cannot remove the metrics file %s: %s", m->config->metrics.textfile_path,
+                            strerror(errno));
         config_free(m->config);
         m->config = TAKE_PTR(c);
         strv_free(m->config_warnings);
@@ -598,8 +606,17 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                                    job_type_to_string(j->type), *j->target ? " " : "", j->target);
         }
 
+        if (error_name)
+                m->n_jobs_failed++;
+        else
+                m->n_jobs_done++;
         if (j->type == JOB_RECONCILE) {
                 m->last_reconcile_usec = j->finished_usec;
+                m->last_reconcile_duration_usec = j->started_usec > 0 && j->finished_usec > j->started_usec
+                                                          ? j->finished_usec - j->started_usec
+                                                          : 0;
+                if (!error_name)
+                        m->last_reconcile_success_usec = j->finished_usec;
                 free(m->last_reconcile_result);
                 if (error_name)
                         m->last_reconcile_result =
@@ -897,6 +914,7 @@ static int job_start(Job *j) {
         (void) sd_event_add_io(m->event, &j->io_source, j->fd, EPOLLIN, on_job_io, j);
         (void) sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_job_exit, j);
         j->state = JOB_RUNNING;
+        j->started_usec = now_realtime_usec();
         m->running = j;
         log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
                    "Job %" PRIu32 " (%s%s%s) started in worker %d.", j->id, job_type_to_string(j->type),

@@ -84,7 +84,7 @@ typedef struct Job {
         char *message;
         char *result; /* JSON */
         uid_t caller;
-        uint64_t created_usec, finished_usec;
+        uint64_t created_usec, started_usec, finished_usec;
 
         pid_t pid;
         int fd;
@@ -174,6 +174,14 @@ struct Manager {
 
         uint64_t last_reconcile_usec;
         char *last_reconcile_result;
+        uint64_t last_reconcile_duration_usec; /* how long the last reconcile's worker ran */
+        uint64_t last_reconcile_success_usec;  /* CLOCK_REALTIME end of the last that succeeded */
+        uint64_t n_jobs_done, n_jobs_failed;   /* finished since the start, for the metrics */
+
+        /* metrics.c: the textfile of [Metrics] TextfilePath=, written by one child at a time */
+        bool metrics_writing, metrics_wanted, metrics_failed;
+        sd_event_source *metrics_timer; /* the next write: at most one a second, at least one a minute */
+        uint64_t metrics_started_usec;  /* CLOCK_MONOTONIC start of the last write */
 
         BusObject *objects;
         size_t n_objects;
@@ -221,6 +229,16 @@ void watch_schedule_poll(Manager *m);
 void watch_request_check(Manager *m);
 void watch_closure_why(void *userdata, const char *zone, const char *program, const char **ret_why);
 void watch_done(Manager *m);
+
+/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL. */
+char *pid_unit(pid_t pid);
+
+/* metrics.c: the facts of lib/metrics.h's metrics_render_facts(), and the text (in a child: they
+ * read /proc/PID/pagemap and probe mounts); the state changed, so the textfile of [Metrics]
+ * TextfilePath= is written again (by a child, soon). */
+struct json_object *metrics_facts(Manager *m);
+int metrics_text(Manager *m, char **ret);
+void metrics_textfile_changed(Manager *m);
 
 /* bus.c */
 int bus_setup(Manager *m);

@@ -351,8 +351,7 @@ static void emit(FILE *f, struct json_object *o) {
         json_object_put(o);
 }
 
-/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL. */
-static char *pid_unit(pid_t pid) {
+char *pid_unit(pid_t pid) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char *u = NULL;
 

@@ -181,6 +181,7 @@ static const struct {
         [CONFIG_SECTION_PLACEMENT] = { config_placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
         [CONFIG_SECTION_CXL_REGION] = { config_cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
         [CONFIG_SECTION_DAX_DEVICE] = { config_dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
+        [CONFIG_SECTION_METRICS] = { config_metrics_key_table, _CONFIG_METRICS_KEY_MAX },
 };
 
 static void parser_done(Parser *p) {
@@ -286,7 +287,7 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (s[len - 1] != ']')
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
+                            "[Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
         s[len - 1] = '\0';
         type_s = strip(s + 1);
         if (strpbrk(type_s, "[]"))
@@ -294,7 +295,7 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (!*type_s)
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
-                            "[CXLRegion NAME] or [DaxDevice NAME]");
+                            "[CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
 
         end = type_s + strcspn(type_s, " \t");
         name = *end ? strip(end + 1) : end;
@@ -304,18 +305,20 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (type < 0)
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement, "
-                            "CXLRegion and DaxDevice",
+                            "CXLRegion, DaxDevice and Metrics",
                             SUGGEST_WORD_MAX, type_s,
                             did_you_mean(type_s, config_section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
                                          sizeof(buf)));
-        if (!*name)
+        if (type == CONFIG_SECTION_METRICS && *name)
+                return fail(ret_error, -EINVAL, &at, NULL, "[Metrics] takes no name: write [Metrics]");
+        if (!*name && type != CONFIG_SECTION_METRICS)
                 return fail(ret_error, -EINVAL, &at, NULL, "[%s] needs a name: write [%s NAME]", type_s,
                             type_s);
-        if (strpbrk(name, " \t"))
+        if (type != CONFIG_SECTION_METRICS && strpbrk(name, " \t"))
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "[%s %s] has more than a type and a name: names cannot contain spaces", type_s,
                             name);
-        if (!namespace_name_is_valid(name))
+        if (type != CONFIG_SECTION_METRICS && !namespace_name_is_valid(name))
                 return fail(
                         ret_error, -EINVAL, &at, NULL,
                         "'%s' is not a valid %s name: 1 to 63 printable ASCII characters, no spaces or '/'",
@@ -371,17 +374,18 @@ static int unknown_key(const ConfigSource *at, const RawSection *sec, const char
 
         s = suggest(key, keys, n);
         if (s)
-                return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; did you mean %s?", type,
-                            sec->name, s);
+                return fail(ret_error, -EINVAL, at, key, "unknown key in [%s%s%s]; did you mean %s?", type,
+                            *sec->name ? " " : "", sec->name, s);
         for (ConfigSectionType t = 0; t < _CONFIG_SECTION_TYPE_MAX; t++)
                 if (t != sec->type &&
                     string_table_lookup(section_keys[t].keys, section_keys[t].n_keys, key) >= 0)
                         return fail(ret_error, -EINVAL, at, key,
-                                    "not a key of [%s] sections: it belongs in a [%s NAME] section", type,
-                                    config_section_type_table[t]);
+                                    "not a key of [%s] sections: it belongs in a [%s%s] section", type,
+                                    config_section_type_table[t],
+                                    t == CONFIG_SECTION_METRICS ? "" : " NAME");
         list = join_choices(keys, n);
-        return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; the keys are %s", type, sec->name,
-                    list ?: "");
+        return fail(ret_error, -EINVAL, at, key, "unknown key in [%s%s%s]; the keys are %s", type,
+                    *sec->name ? " " : "", sec->name, list ?: "");
 }
 
 static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **ret_error) {
@@ -407,7 +411,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (p->current == SIZE_MAX)
                 return fail(ret_error, -EINVAL, &at, key,
                             "assignment outside of a section: put it below a [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
+                            "[Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics] header");
 
         sec = &p->sections[p->current];
         k = string_table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
@@ -418,8 +422,9 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (v->file == p->file) {
                 int r = parser_warn(
                         p, &at, key,
-                        "set again in [%s %s] of the same file (line %u before); the last value wins",
-                        config_section_type_table[sec->type], sec->name, v->where.line);
+                        "set again in [%s%s%s] of the same file (line %u before); the last value wins",
+                        config_section_type_table[sec->type], *sec->name ? " " : "", sec->name,
+                        v->where.line);
                 if (r < 0)
                         return r;
         }

@@ -42,6 +42,7 @@ typedef enum ConfigSectionType {
         CONFIG_SECTION_PLACEMENT,
         CONFIG_SECTION_CXL_REGION,
         CONFIG_SECTION_DAX_DEVICE,
+        CONFIG_SECTION_METRICS, /* [Metrics]: the one section without a name */
         _CONFIG_SECTION_TYPE_MAX,
         _CONFIG_SECTION_TYPE_INVALID = -EINVAL,
 } ConfigSectionType;
@@ -123,6 +124,15 @@ typedef enum ConfigDaxDeviceKey {
 
 const char *config_dax_device_key_to_string(ConfigDaxDeviceKey k) _pure_;
 ConfigDaxDeviceKey config_dax_device_key_from_string(const char *s) _pure_;
+
+typedef enum ConfigMetricsKey {
+        CONFIG_METRICS_TEXTFILE_PATH,
+        _CONFIG_METRICS_KEY_MAX,
+        _CONFIG_METRICS_KEY_INVALID = -EINVAL,
+} ConfigMetricsKey;
+
+const char *config_metrics_key_to_string(ConfigMetricsKey k) _pure_;
+ConfigMetricsKey config_metrics_key_from_string(const char *s) _pure_;
 
 /* Region=: "any", "regionN", "numa:N", "dimm:SERIAL", "cxl:NAME". */
 typedef enum ConfigRegionKind {
@@ -261,6 +271,15 @@ typedef struct ConfigDaxDevice {
         mode_t permissions; /* (mode_t) -1: leave */
 } ConfigDaxDevice;
 
+/* [Metrics]: what daxmgrd does with its metrics besides answering GetMetrics. */
+typedef struct ConfigMetrics {
+        bool present; /* the section is there */
+        ConfigSource section;
+        ConfigSource where[_CONFIG_METRICS_KEY_MAX];
+        char *textfile_path; /* a node_exporter textfile-collector file ("….prom") daxmgrd keeps
+                              * up to date; NULL: none (the default) */
+} ConfigMetrics;
+
 typedef struct Config {
         char **files; /* the files read, in the order they were applied */
         char **texts; /* their text as parsed (no NUL byte in a parsed text), for
@@ -276,6 +295,7 @@ typedef struct Config {
         size_t n_cxl_regions;
         ConfigDaxDevice *dax_devices;
         size_t n_dax_devices;
+        ConfigMetrics metrics;
 } Config;
 
 Config *config_free(Config *c);
