@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # topology: labelled
 # boot: daemon
-# timeout: 900
-# expect: 240
+# timeout: 1500
+# expect: 600
 #
 # docs/FLEET.md's Ansible playbook (docs/examples/ansible/daxmgr.yml) run by ansible-core inside
 # the guest, against the guest itself (-c local -i localhost,), as a fleet runs it on each host:
