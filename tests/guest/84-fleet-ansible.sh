@@ -4,6 +4,7 @@
 # boot: daemon
 # timeout: 1500
 # expect: 600
+# manual: yes
 #
 # docs/FLEET.md's Ansible playbook (docs/examples/ansible/daxmgr.yml) run by ansible-core inside
 # the guest, against the guest itself (-c local -i localhost,), as a fleet runs it on each host:
@@ -13,6 +14,8 @@
 # (--detailed-exitcode 0) and leaves the drop-in alone; a candidate daxmgr refuses fails the
 # template task and leaves the live drop-in as it was. ansible-core is in no image: its .debs
 # (build-guest's EXTRA_PACKAGES) are on the 'extra' share, unpacked here (not installed: below).
+# Manual (tests/run-all runs it when named): ansible under TCG takes 3-5 minutes a run, and four
+# runs would add a quarter of an hour to every CI run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 out=$DAXMGR_TEST_OUT
