@@ -60,6 +60,7 @@ dropin_listed() {
 show_activation() {
     echo "  systemctl show -P DropInPaths $XIP_UNIT: '$(systemctl show -P DropInPaths $XIP_UNIT)'"
     echo "  findmnt $SLEEPER: '$(findmnt -rno TARGET,SOURCE "$SLEEPER" | tr '\n' ' ')'"
+    # shellcheck disable=SC2012 # our own file names, shown sorted to the reader
     echo "  ls $ZONE/bin: '$(ls -A "$ZONE/bin" 2>/dev/null | tr '\n' ' ')'"
     echo "  applied (state): $(jq -c --arg p "$SLEEPER" '[.placements[] | select(.source == $p) | .applied // {}]' "$STATE")"
 }
@@ -156,6 +157,7 @@ step "drift: WithLibraries=yes → no"
 echo "before:"
 show_libraries
 before_files=$(find "$ZONE/root" -type f | wc -l)
+# shellcheck disable=SC2001 # a line of a multi-line section, anchored by ^ and $
 config "$(grep -v '^Service=\|^BindHost=' <<<"$PLACE_SLEEPER")
 EntryPoint=no
 $(sed 's/^WithLibraries=yes$/WithLibraries=no/' <<<"$PLACE_DYN")" "$NS_DD"
@@ -200,6 +202,7 @@ EntryPoint=no"
 step "drift: Size= of namespace drift-dd 256M → 512M, without Destroy="
 echo "before: $(show_ns region1)"
 uuid0=$(show_ns region1 | jq -r '.[0].uuid')
+# shellcheck disable=SC2001 # a line of a multi-line section, anchored by ^ and $
 config "$PLACE_LEFT" "$(sed 's/^Size=256M$/Size=512M/' <<<"$NS_DD")"
 line=$(grep -n '^Size=512M$' $CONF | tail -1 | cut -d: -f1)
 reload
@@ -214,6 +217,7 @@ check_eq "the namespace is untouched (uuid)" "$uuid0" "$(show_ns region1 | jq -r
 
 step "drift: Size=512M with Destroy=yes: destroyed and made again"
 echo "before: $(show_ns region1)"
+# shellcheck disable=SC2001 # a line of a multi-line section, anchored by ^ and $
 config "$PLACE_LEFT" "$(sed 's/^Size=256M$/Size=512M\nDestroy=yes/' <<<"$NS_DD")"
 reload
 echo "after: $(show_ns region1)"
