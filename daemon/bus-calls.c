@@ -168,7 +168,7 @@ static int get_plan_compute(Manager *m, const AsyncCall *a, struct json_object *
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+        r = reconcile_compute(NULL, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
                               m->dropin_root, manager_staleness(m), &p, &error);
         if (r < 0)
                 return bus_error_set_errno(e, r, error_message(error, r));

@@ -59,5 +59,11 @@ void worker_job_done(WorkerJob *w);
 /* Carries out @w, reporting on @fd; never returns (exit status 0 on success, 1 on failure). */
 _Noreturn void worker_run(WorkerJob *w, int fd);
 
+/* worker-call.c: a call of the daemon ({"call": "topology"}) answered on @fd; never returns. */
+_Noreturn void worker_call_run(struct json_object *request, int fd);
+/* A snapshot of the topology as JSON (topology_to_json()) with a fresh libndctl context; NULL and
+ * a sentence when it cannot be taken. */
+struct json_object *worker_topology_json(char **ret_error);
+
 /* The worker's executable; $DAXMGR_WORKER overrides it (tests from a build tree). */
 #define WORKER_PATH LIBEXECDIR "/daxmgrd-worker"
