@@ -140,6 +140,12 @@ const char *region_kind_map_sync_contradiction(RegionKind k, int granted) {
         return NULL;
 }
 
+const char *region_flush(RegionKind k) {
+        int s = region_kind_map_sync(k);
+
+        return s > 0 ? "synchronous" : s == 0 ? "asynchronous" : "unknown";
+}
+
 static const char *persistence_domain_to_string(enum ndctl_persistence_domain d) {
         switch (d) {
         case PERSISTENCE_NONE:
