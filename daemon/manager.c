@@ -257,7 +257,6 @@ const ReconcileStaleness *manager_staleness(Manager *m) {
         how = (ReconcileStaleness){
                 .cache = &m->hash_cache,
                 .may_hash = false,
-                .closures = false,
                 .closure_why = watch_closure_why,
                 .userdata = m,
         };
@@ -317,7 +316,7 @@ state:
                 how.stale = m->placement_stale;
                 how.stale_why = m->placement_stale_why;
                 how.n_stale = m->n_placement_stale;
-                r = reconcile_compute(NULL, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+                r = reconcile_compute(m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
                                       m->dropin_root, &how, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));

@@ -364,8 +364,8 @@ static struct json_object *call_plan(struct json_object *request) {
             json_object_is_type(v, json_type_array))
                 closures = v;
         if (r >= 0)
-                r = reconcile_compute(NULL, config ?: &(Config){}, t, NULL,
-                                      request_str(request, "state_dir"), request_str(request, "dropin_root"),
+                r = reconcile_compute(config ?: &(Config){}, t, NULL, request_str(request, "state_dir"),
+                                      request_str(request, "dropin_root"),
                                       &(ReconcileStaleness){ .cache = &cache,
                                                              .closure_why = closure_why,
                                                              .userdata = closures },

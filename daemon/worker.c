@@ -276,9 +276,10 @@ _Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
                 r = topology_snapshot(c, 0, &t, &error);
                 if (r >= 0)
                         r = reconcile_compute(
-                                c, w->config ?: &(Config){}, t, NULL, w->state_dir, w->dropin_root,
-                                &(ReconcileStaleness){
-                                        .cache = &w->hash_cache, .may_hash = true, .closures = true },
+                                w->config ?: &(Config){}, t, NULL, w->state_dir, w->dropin_root,
+                                &(ReconcileStaleness){ .cache = &w->hash_cache,
+                                                       .may_hash = true,
+                                                       .closure_changed = placement_closure_changed },
                                 &p, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);
