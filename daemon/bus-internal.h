@@ -45,7 +45,6 @@ static inline void add(struct json_object *o, const char *k, struct json_object 
 /* The key of a placement's object path: "ZONE:PROGRAM". */
 char *placement_key(const char *zone, const char *program);
 /* How a store to this region's pmem becomes durable: "synchronous", "asynchronous", "unknown". */
-const char *region_flush(RegionKind k);
 bool path_is_mounted_dax(const Topology *t, const char *dir);
 /* Replies with @j as JSON text, made valid UTF-8. */
 int reply_json(sd_bus_message *msg, struct json_object *j);

@@ -97,8 +97,7 @@
         X("Mounted", "b", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)))                   \
         X("Placements", "ao", pl)
 
-/* placement_json(): p and the locals zone, files, size, stale, why, sec, manual, restart, pmd,
- * pmd_aligned, text and misaligned */
+/* placement_json(): p and the locals zone, files, size, stale, why, sec, manual and restart */
 #define PLACEMENT_PROPERTIES(X)                                                                             \
         X("Zone", "s", jstr(p->zone))                                                                       \
         X("ZoneObject", "o", jstr(zone ?: "/"))                                                             \
@@ -110,12 +109,7 @@
         X("StaleReason", "s", jstr(stale ? why : NULL))                                                     \
         X("ConfigSection", "s", jstr(sec))                                                                  \
         X("RefreshPolicy", "s", jstr(manual ? "manual" : "auto"))                                           \
-        X("RestartNeeded", "as", restart)                                                                   \
-        X("PmdWindows", "t", ju64(pmd))                                                                     \
-        X("PmdWindowsAligned", "t", ju64(pmd_aligned))                                                      \
-        X("TextPmdCoverage", "d",                                                                           \
-          json_object_new_double(text ? (double) pmd * 2097152.0 / (double) text : 0.0))                    \
-        X("LayoutWarnings", "as", misaligned)
+        X("RestartNeeded", "as", restart)
 
 /* job_json(): j */
 #define JOB_PROPERTIES(X)                                                                                   \
@@ -171,15 +165,6 @@ static void array_add_path(struct json_object *a, const char *prefix, const char
 
         if (p)
                 json_object_array_add(a, json_object_new_string(p));
-}
-
-/* How a store to this region's pmem becomes durable: "synchronous" (a CPU cache flush is enough,
- * so the kernel grants MAP_SYNC), "asynchronous" (virtio-pmem: a flush request to the host that
- * fsync()/msync() make; MAP_SYNC is refused), "unknown". */
-const char *region_flush(RegionKind k) {
-        int s = region_kind_map_sync(k);
-
-        return s > 0 ? "synchronous" : s == 0 ? "asynchronous" : "unknown";
 }
 
 static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
@@ -276,10 +261,10 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
 
 static struct json_object *placement_json(Manager *m, const Placement *p) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
-                           *restart = json_object_new_array(), *misaligned = json_object_new_array();
+                           *restart = json_object_new_array();
         _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL;
         const char *why = NULL;
-        uint64_t size = 0, pmd = 0, pmd_aligned = 0, text = 0;
+        uint64_t size = 0;
         bool stale = false, manual = false, configured = false;
 
         for (size_t i = 0; i < m->state->n_placements; i++) {
@@ -289,17 +274,6 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         continue;
                 json_object_array_add(files, jstr(q->source));
                 size += q->size;
-                /* The copy's program headers (read(), never mapped) and extents (FIEMAP). */
-                PlacementLayout l;
-                if (q->copy && placement_layout(q->copy, &l, NULL) >= 0) {
-                        _cleanup_free_ char *w = NULL;
-
-                        pmd += l.windows;
-                        pmd_aligned += l.aligned_windows;
-                        text += l.text_bytes;
-                        if (placement_layout_warning(q->copy, &l, &w) >= 0 && w)
-                                json_object_array_add(misaligned, jstr(w));
-                }
                 /* Computed once per refresh (manager_update_staleness()): it may hash. */
                 if (!stale && i < m->n_placement_stale && m->placement_stale[i]) {
                         stale = true;
@@ -320,7 +294,6 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         if (!sec) { /* out of memory: dropped by objects_push() */
                                 json_object_put(files);
                                 json_object_put(restart);
-                                json_object_put(misaligned);
                                 json_object_put(o);
                                 return NULL;
                         }

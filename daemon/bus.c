@@ -194,6 +194,9 @@ static int do_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 return sd_bus_error_set(e, ERROR_PREFIX "ConfigInvalid",
                                         error ?: "the configuration has errors");
         m->reconcile_wanted = true;
+        /* The plan on the topology as the daemon knows it before the reply; a new snapshot
+         * follows (manager_refresh()). */
+        manager_replan(m);
         manager_refresh(m);
         bus_flush_objects(m);
         return sd_bus_reply_method_return(msg, "");

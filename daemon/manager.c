@@ -45,10 +45,6 @@ static uint64_t now_realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void ctx_log(void *userdata, int priority, const char *message) {
-        log_full(priority, "%s", message);
-}
-
 static void staleness_free(Manager *m);
 
 static Job *job_free(Job *j) {
@@ -67,6 +63,7 @@ static Job *job_free(Job *j) {
         free(j->message);
         free(j->result);
         free(j->buf);
+        topology_free(j->topology);
         free(j);
         return NULL;
 }
@@ -125,7 +122,6 @@ Manager *manager_free(Manager *m) {
         udev_unref(m->udev);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
-        dax_context_unref(m->ctx);
         config_free(m->config);
         free(m->config_error);
         strv_free(m->config_warnings);
@@ -269,16 +265,16 @@ const ReconcileStaleness *manager_staleness(Manager *m) {
         how = (ReconcileStaleness){
                 .cache = &m->hash_cache,
                 .may_hash = false,
-                .closures = false,
                 .closure_why = watch_closure_why,
                 .userdata = m,
         };
         return &how;
 }
 
-static void manager_refresh_internal(Manager *m, bool snapshot) {
+/* @fresh: a snapshot was just taken (@t NULL: it could not be), and the memory platform is read
+ * again with it; @t is taken. */
+static void manager_refresh_internal(Manager *m, Topology *t, bool fresh) {
         _cleanup_free_ char *error = NULL, *key = NULL;
-        Topology *t = NULL;
         PlaceState *s = NULL;
         ReconcilePlan *p = NULL;
         int r;
@@ -288,28 +284,13 @@ static void manager_refresh_internal(Manager *m, bool snapshot) {
          * this boot are tried again; a refresh on an event does not retry them. */
         if (m->reconcile_wanted && reconcile_clear_mode_refusals(m->state_dir) > 0)
                 log_info("Trying again the memory mode changes the kernel refused before.");
-        if (!snapshot && m->topology)
+        if (!fresh)
                 goto state;
         m->refresh_topology = false;
-        /* A fresh library context for each refresh: ndctl_invalidate() drops libndctl's cached
-         * buses, but objects reached through libdaxctl (device-dax instances of a namespace
-         * made after the context) can stay as they were when first seen. */
-        {
-                DaxContext *c = NULL;
-
-                if (dax_context_new(&c) >= 0) {
-                        dax_context_set_log(c, ctx_log, m, LOG_WARNING);
-                        dax_context_unref(m->ctx);
-                        m->ctx = c;
-                } else
-                        dax_context_invalidate(m->ctx);
-        }
-        r = topology_snapshot(m->ctx, 0, &t, &error);
-        if (r < 0)
-                log_error("Cannot read the pmem topology: %s", error_message(error, r));
-        else {
+        if (t) {
                 topology_free(m->topology);
                 m->topology = t;
+                m->topology_gen++;
         }
         error = mfree(error);
         {
@@ -343,7 +324,7 @@ state:
                 how.stale = m->placement_stale;
                 how.stale_why = m->placement_stale_why;
                 how.n_stale = m->n_placement_stale;
-                r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+                r = reconcile_compute(m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
                                       m->dropin_root, &how, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
@@ -386,12 +367,99 @@ state:
                 watch_request_check(m);
 }
 
+#define TOPOLOGY_CALL_TIMEOUT_USEC (120 * 1000000ULL) /* libndctl may wait for udev; not this long */
+
+/* The first snapshot is in (or could not be taken): the bus, the plan, and READY=1. */
+static void manager_started(Manager *m, Topology *t) {
+        int r;
+
+        r = bus_setup(m);
+        if (r < 0) {
+                topology_free(t);
+                (void) sd_notifyf(false, "STATUS=Failed to start: %s\nERRNO=%d", strerror(-r), -r);
+                (void) sd_event_exit(m->event, r);
+                return;
+        }
+        manager_refresh_internal(m, t, true);
+        (void) sd_notify(false, "READY=1");
+}
+
+static void on_topology(Manager *m, struct json_object *result, int error, const char *detail,
+                        void *userdata) {
+        _cleanup_free_ char *e = NULL;
+        struct json_object *v, *msg;
+        Topology *t = NULL;
+        int r;
+
+        m->topology_call = false;
+        if (error == -ECANCELED)
+                return; /* the daemon is stopping */
+        if (!result)
+                log_error("Cannot read the pmem topology: the worker %s.",
+                          error == -ETIME ? "did not answer in time" : detail ?: strerror(-error));
+        else if (json_object_object_get_ex(result, "topology", &v)) {
+                r = topology_from_json(v, &t, &e);
+                if (r < 0)
+                        log_error("Cannot read the pmem topology: %s", error_message(e, r));
+        } else
+                log_error("Cannot read the pmem topology: %s",
+                          json_object_object_get_ex(result, "message", &msg) ? json_object_get_string(msg)
+                                                                             : "the worker did not say why");
+        if (!m->started) {
+                manager_started(m, t);
+                return;
+        }
+        if (m->topology_again) {
+                m->topology_again = false;
+                topology_free(t);
+                manager_refresh(m);
+                return;
+        }
+        if (m->running || m->topology_gen != m->topology_call_gen) {
+                /* A job is changing things, or one brought a newer snapshot: its end refreshes. */
+                topology_free(t);
+                return;
+        }
+        manager_refresh_internal(m, t, true);
+}
+
 void manager_refresh(Manager *m) {
-        manager_refresh_internal(m, true);
+        struct json_object *req;
+        int r;
+
+        if (m->topology_call) {
+                m->topology_again = true;
+                return;
+        }
+        req = json_object_new_object();
+        r = req ? 0 : -ENOMEM;
+        if (r >= 0 && (json_object_object_add(req, "call", json_object_new_string("topology")) < 0 ||
+                       json_object_object_add(req, "log_level", json_object_new_int(log_max_priority)) < 0))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = child_call_exec(m, "daxmgrd-topology", TOPOLOGY_CALL_TIMEOUT_USEC, req, on_topology,
+                                    NULL);
+        json_object_put(req);
+        if (r >= 0) {
+                m->topology_call = true;
+                m->topology_call_gen = m->topology_gen;
+                return;
+        }
+        if (r == -EBUSY && m->started) {
+                /* Every child is busy answering calls: soon. */
+                m->refresh_topology = true;
+                manager_schedule_refresh(m);
+                return;
+        }
+        log_error("Cannot read the pmem topology: cannot start the worker: %s", strerror(-r));
+        if (!m->started)
+                manager_started(m, NULL);
+        else
+                manager_refresh_internal(m, NULL, true);
 }
 
 void manager_replan(Manager *m) {
-        manager_refresh_internal(m, false);
+        manager_refresh_internal(m, NULL, false);
 }
 
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -403,7 +471,10 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         /* A change of a placed file alone needs no new topology snapshot. */
-        manager_refresh_internal(m, m->refresh_topology);
+        if (m->refresh_topology || !m->topology)
+                manager_refresh(m);
+        else
+                manager_replan(m);
         return 0;
 }
 
@@ -478,9 +549,17 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         log_info("SIGHUP: reloading the configuration.");
+        if (!m->started) {
+                /* Not ready yet: the first refresh plans with what is loaded now. */
+                (void) manager_reload(m, NULL);
+                return 0;
+        }
         (void) sd_notify(false, "RELOADING=1");
         (void) manager_reload(m, NULL);
         m->reconcile_wanted = true;
+        /* The plan on the topology as the daemon knows it (udev keeps it current); a new
+         * snapshot follows. */
+        manager_replan(m);
         manager_refresh(m);
         (void) sd_notify(false, "READY=1");
         return 0;
@@ -489,11 +568,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 int manager_start(Manager *m) {
         sigset_t ss;
         int r;
-
-        r = dax_context_new(&m->ctx);
-        if (r < 0)
-                return log_error_errno(r, "Cannot start libndctl: %s", strerror(-r));
-        dax_context_set_log(m->ctx, ctx_log, m, LOG_WARNING);
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGHUP);
@@ -514,16 +588,13 @@ int manager_start(Manager *m) {
 
         (void) manager_reload(m, NULL);
 
-        r = bus_setup(m);
-        if (r < 0)
-                return r;
-
         /* The initial enumeration: everything there is now, then reconcile it; and a check of
-         * every placed original (it may have changed while the daemon was not running). */
+         * every placed original (it may have changed while the daemon was not running). The bus
+         * name is taken, and READY=1 sent, once the worker's first snapshot is in
+         * (manager_started()): a client never sees the daemon without its topology. */
         m->reconcile_wanted = true;
         m->check_wanted = true;
         manager_refresh(m);
-        (void) sd_notify(false, "READY=1");
         return 0;
 }
 
@@ -634,7 +705,13 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
         /* What the job changed: one refresh (the plan after it is what it left undone), and a check:
          * a refresh leaves processes on the copies it replaced. */
         m->check_wanted = true;
-        manager_refresh(m);
+        if (j->topology)
+                manager_refresh_internal(m, TAKE_PTR(j->topology), true);
+        else {
+                /* The worker did not say (it died): the plan now, the snapshot when it is in. */
+                manager_replan(m);
+                manager_refresh(m);
+        }
         if (j->type == JOB_RECONCILE) {
                 free(m->last_plan_key);
                 m->last_plan_key = plan_key(m->plan);
@@ -714,6 +791,20 @@ static void job_handle_line(Job *j, const char *line) {
                                    "Job %" PRIu32 ": %s", j->id, j->progress_text);
                 }
                 bus_sync_objects(j->manager);
+        } else if (json_object_object_get_ex(o, "topology", &v)) {
+                _cleanup_free_ char *error = NULL;
+                Topology *t = NULL;
+                int r;
+
+                r = topology_from_json(v, &t, &error);
+                if (r < 0)
+                        log_struct(LOG_WARNING, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
+                                   "Job %" PRIu32 ": cannot use the worker's topology: %s", j->id,
+                                   error_message(error, r));
+                else {
+                        topology_free(j->topology);
+                        j->topology = t;
+                }
         } else if (json_object_object_get_ex(o, "ok", &v)) {
                 j->got_final = true;
                 if (json_object_get_boolean(v)) {
@@ -821,52 +912,19 @@ static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) 
 static int job_request_fd(Job *j) {
         Manager *m = j->manager;
         struct json_object *o = NULL;
-        const char *s;
-        size_t n;
         int fd, r;
 
         r = worker_request_to_json(j->type, j->target, j->args, m->config, m->state_dir, m->dropin_root,
                                    &m->hash_cache, &o);
         if (r < 0)
                 return r;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        if (!s) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        fd = memfd_create("daxmgrd-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0) {
-                json_object_put(o);
-                return -errno;
-        }
-        n = strlen(s);
-        for (size_t done = 0; done < n;) {
-                ssize_t k = write(fd, s + done, n - done);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        json_object_put(o);
-                        (void) close(fd);
-                        return r;
-                }
-                done += (size_t) k;
-        }
+        fd = json_sealed_memfd(o, "daxmgrd-job");
         json_object_put(o);
-        /* The worker reads it as it was written, whatever happens to the daemon. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0) {
-                r = -errno;
-                (void) close(fd);
-                return r;
-        }
         return fd;
 }
 
 static int job_start(Job *j) {
         Manager *m = j->manager;
-        const char *worker = secure_getenv("DAXMGR_WORKER") ?: WORKER_PATH;
         int p[2], req;
         pid_t pid;
 
@@ -888,24 +946,8 @@ static int job_start(Job *j) {
                 close(req);
                 return r;
         }
-        if (pid == 0) {
-                sigset_t ss;
-
-                /* The worker gets the request as its stdin and the report pipe as fd 3, and keeps
-                 * the daemon's stdout and stderr (the journal); every other fd is closed by exec
-                 * (O_CLOEXEC) or here. The daemon's signal mask and handlers are not the worker's
-                 * (mkfs inherits them). */
-                if (dup2(req, STDIN_FILENO) < 0 || dup2(p[1], 3) < 0)
-                        _exit(127);
-                (void) close_range(4, ~0U, 0);
-                sigemptyset(&ss);
-                sigprocmask(SIG_SETMASK, &ss, NULL);
-                signal(SIGPIPE, SIG_DFL);
-                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                execl(worker, "daxmgrd-worker", (char *) NULL);
-                fprintf(stderr, "<3>Cannot run the worker %s: %m\n", worker);
-                _exit(127);
-        }
+        if (pid == 0)
+                worker_exec(req, p[1]);
         close(p[1]);
         close(req);
         j->pid = pid;

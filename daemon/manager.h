@@ -91,6 +91,7 @@ typedef struct Job {
         char *buf;
         size_t n_buf;
         bool got_final;
+        Topology *topology; /* the topology as the job left it, from its worker */
         sd_event_source *io_source, *child_source, *expire_source;
 } Job;
 
@@ -119,7 +120,6 @@ struct Manager {
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *refresh_source, *sighup_source, *dispatch_source;
 
-        DaxContext *ctx;
         char *config_root; /* "" for the system */
         char *state_dir;
         char *dropin_root;
@@ -128,8 +128,12 @@ struct Manager {
         char *config_error;
         char **config_warnings;
 
-        Topology *topology;
-        MemoryPlatform *memory; /* auto-online policy, memory tiers, every dax device (lib/memory.h) */
+        Topology *topology;         /* from the worker (worker-call.c, or a job's last report) */
+        uint64_t topology_gen;      /* bumped whenever it is replaced */
+        uint64_t topology_call_gen; /* topology_gen when the snapshot in flight was asked for */
+        bool topology_call;         /* a snapshot is being taken by a worker */
+        bool topology_again;        /* ... and another is wanted once it is in */
+        MemoryPlatform *memory;     /* auto-online policy, memory tiers, every dax device (lib/memory.h) */
         PlaceState *state;
         bool *placement_stale; /* per state->placements[], computed once per refresh (it may
                                 * hash a changed source: never on each bus update) */
@@ -203,12 +207,13 @@ static inline void manager_freep(Manager **m) {
 int manager_start(Manager *m);
 /* Reads the configuration again; keeps the old one when the new one has errors. */
 int manager_reload(Manager *m, char **ret_error);
-/* Takes a topology snapshot now, reloads the placement state, recomputes the plan and
- * updates the bus objects; queues a reconcile when it is wanted or when a udev event brought
- * something new to do. */
+/* Asks a worker for a topology snapshot (child_call_exec(): the daemon does not load libndctl);
+ * when it is in, reloads the placement state, recomputes the plan and updates the bus objects,
+ * and queues a reconcile when it is wanted or when a udev event brought something new to do. The
+ * first one, at the start, sets up the bus and tells systemd READY=1. */
 void manager_refresh(Manager *m);
-/* The same without a new topology snapshot: the placement state, staleness and plan only (a
- * placed file changed). */
+/* The same now, without a new topology snapshot: the placement state, staleness and plan only (a
+ * placed file changed, the configuration was reloaded). */
 void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
@@ -229,9 +234,6 @@ void watch_schedule_poll(Manager *m);
 void watch_request_check(Manager *m);
 void watch_closure_why(void *userdata, const char *zone, const char *program, const char **ret_why);
 void watch_done(Manager *m);
-
-/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL. */
-char *pid_unit(pid_t pid);
 
 /* metrics.c: the facts of lib/metrics.h's metrics_render_facts(), and the text (in a child: they
  * read /proc/PID/pagemap and probe mounts); the state changed, so the textfile of [Metrics]

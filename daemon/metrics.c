@@ -29,6 +29,7 @@
 #include "manager.h"
 #include "metrics.h"
 #include "pmem-range.h"
+#include "proc-maps.h"
 #include "strv.h"
 #include "xip-verify.h"
 

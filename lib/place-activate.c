@@ -260,18 +260,6 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
         return 0;
 }
 
-bool place_entry_point_current(const char *zone, const char *name) {
-        _cleanup_free_ char *entry = NULL, *link = NULL;
-        struct stat st;
-
-        if (asprintf(&entry, "%s/bin/%s", zone, name) < 0 || lstat(entry, &st) < 0)
-                return false;
-        if (S_ISLNK(st.st_mode))
-                return true;
-        return asprintf(&link, "%s/bin/.exec/%s", zone, name) >= 0 && lstat(link, &st) >= 0 &&
-               S_ISLNK(st.st_mode);
-}
-
 int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_close_ int zone_fd = -1, bin_fd = -1;
@@ -332,15 +320,6 @@ int place_remove_entry_point(const char *zone, const char *program, char **ret_e
                         return error_set(ret_error, negative_errno(), "cannot remove %s: %m", p);
         }
         return 0;
-}
-
-bool place_entry_point_is_fallback(const char *zone, const char *program) {
-        _cleanup_free_ char *path = NULL, *target = NULL;
-        const char *name = strrchr(program, '/');
-
-        if (!name || asprintf(&path, "%s/bin/%s", zone, name + 1) < 0)
-                return false;
-        return readlinkat_malloc(AT_FDCWD, path, &target) >= 0 && strcmp(target, program) == 0;
 }
 
 /* Is @target a mount point whose source is the file (dev, ino) of @copy? */

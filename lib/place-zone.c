@@ -21,13 +21,6 @@
 
 /* ---- zones -------------------------------------------------------------------------------- */
 
-bool place_state_has_zone(const PlaceState *s, const char *dir) {
-        for (size_t i = 0; i < s->n_zones; i++)
-                if (strcmp(s->zones[i], dir) == 0)
-                        return true;
-        return false;
-}
-
 int zone_open(const char *zone, char **ret_error) {
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
