@@ -407,6 +407,12 @@ static void on_topology(Manager *m, struct json_object *result, int error, const
                                                                              : "the worker did not say why");
         if (!m->started) {
                 manager_started(m, t);
+                /* A region that appeared while the first snapshot was taken (at boot, as the nd
+                 * drivers probe) is only in the next one. */
+                if (m->topology_again) {
+                        m->topology_again = false;
+                        manager_refresh(m);
+                }
                 return;
         }
         if (m->topology_again) {
