@@ -228,6 +228,13 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
 Job *manager_find_job_by_path(Manager *m, const char *path);
 bool manager_has_queued_reconcile(Manager *m);
 
+/* Between manager.c and job.c: a job's end refreshes with the topology the worker sent
+ * (manager_refresh_internal(), @fresh: a new snapshot, not the one held), and compares the plan
+ * it left by its key; the manager frees what jobs remain. */
+void manager_refresh_internal(Manager *m, Topology *t, bool fresh);
+char *plan_key(const ReconcilePlan *p);
+Job *job_free(Job *j);
+
 /* watch.c */
 void watch_sync(Manager *m);
 void watch_schedule_poll(Manager *m);
