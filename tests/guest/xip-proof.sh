@@ -110,10 +110,18 @@ time.sleep(300)
         "$(jq --arg c "$copy" '[.mappings[] | select(.path == $c) | .pmd_eligible_windows] | add' "$out/pmd-verify-$fstype.json")"
     printf 'figures %s: eligible=%s aligned-on-device=%s pmd-mapped(verify)=%s pmd-faults(tracepoint NOPAGE)=%s\n' \
         "$fstype" "$eligible" "$aligned" "$mapped" "$faults"
-    if [ "$faults" != unknown ]; then
-        check_eq "PMD-mapped windows (verify) = PMD faults (fs_dax tracepoint), $fstype" "$faults" "$mapped"
+    if [ "$mapped" = null ]; then
+        # verify measures PMD mappings with PAGEMAP_SCAN (Linux 6.7): "not measured" before.
+        echo "note: PMD mappings not measured by verify on $(uname -r) (PAGEMAP_SCAN needs Linux 6.7)"
+        if [ "$faults" != unknown ]; then
+            check_eq "PMD faults (fs_dax tracepoint) = windows aligned on the device (FIEMAP), $fstype" "$aligned" "$faults"
+        fi
+    else
+        if [ "$faults" != unknown ]; then
+            check_eq "PMD-mapped windows (verify) = PMD faults (fs_dax tracepoint), $fstype" "$faults" "$mapped"
+        fi
+        check_eq "PMD-mapped windows = windows aligned on the device (FIEMAP), $fstype" "$aligned" "$mapped"
     fi
-    check_eq "PMD-mapped windows = windows aligned on the device (FIEMAP), $fstype" "$aligned" "$mapped"
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" unplace "$mnt/zone" "$elf" >/dev/null 2>&1 || true
     rm -f "$elf"
 }
