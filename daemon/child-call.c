@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "child-call.h"
+#include "fileio.h"
 #include "log.h"
 #include "manager.h"
 #include "worker.h"
@@ -143,28 +144,11 @@ static int on_call_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Writes all of @s to @fd. */
-static int write_all(int fd, const char *s) {
-        size_t left = strlen(s);
-
-        while (left > 0) {
-                ssize_t n = write(fd, s, left);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -errno;
-                s += n;
-                left -= (size_t) n;
-        }
-        return 0;
-}
-
 _Noreturn static void call_child(Manager *m, int fd, ChildCallRun run, void *userdata) {
         struct json_object *o = run(m, userdata);
         const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
 
-        _exit(s && write_all(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+        _exit(s && write_string_fd(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
 int json_sealed_memfd(struct json_object *o, const char *name) {

@@ -434,22 +434,6 @@ static struct json_object *call_verify_path(struct json_object *request) {
         return reply_doc(0, NULL, j);
 }
 
-static int write_all(int fd, const char *s) {
-        size_t left = strlen(s);
-
-        while (left > 0) {
-                ssize_t n = write(fd, s, left);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -errno;
-                s += n;
-                left -= (size_t) n;
-        }
-        return 0;
-}
-
 _Noreturn void worker_call_run(struct json_object *request, int fd) {
         struct json_object *v, *result = NULL;
         const char *call = NULL;
@@ -474,5 +458,5 @@ _Noreturn void worker_call_run(struct json_object *request, int fd) {
         else
                 log_error("The worker has no call \"%s\".", call ?: "?");
         s = result ? json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN) : NULL;
-        _exit(s && write_all(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+        _exit(s && write_string_fd(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
