@@ -100,22 +100,32 @@ int print_zones(json_object *list) {
 }
 
 int print_placements(json_object *list) {
-        static const char *const h[] = { "PROGRAM", "ZONE", "FILES", "SIZE", "REFRESH", "STALE" };
+        static const char *const h[] = {
+                "PROGRAM", "ZONE", "FILES", "SIZE", "2M WINDOWS", "REFRESH", "STALE"
+        };
         _cleanup_table_ Table *t = table_new(ELEMENTSOF(h), h);
 
         if (!t)
                 return -ENOMEM;
         for (size_t i = 0; list && i < json_object_array_length(list); i++) {
                 json_object *o = json_object_array_get_idx(list, i), *f;
-                char n[24];
+                char n[24], w[48];
                 _cleanup_free_ char *stale = NULL;
 
                 snprintf(n, sizeof(n), "%zu",
                          json_object_object_get_ex(o, "Files", &f) ? json_object_array_length(f) : 0);
+                /* PMD-eligible windows of text, and how many of them lie aligned on the device. */
+                if (u64(o, "PmdWindows") == 0)
+                        snprintf(w, sizeof(w), "none");
+                else
+                        snprintf(w, sizeof(w), "%" PRIu64 "/%" PRIu64 " aligned",
+                                 u64(o, "PmdWindowsAligned"), u64(o, "PmdWindows"));
                 if (boolean(o, "Stale") && asprintf(&stale, "yes: %s", str(o, "StaleReason")) < 0)
                         return -ENOMEM;
-                const char *row[] = { str(o, "Program"),        str(o, "Zone"),          n,
-                                      SIZE_FMT(u64(o, "Size")), str(o, "RefreshPolicy"), stale ?: "no" };
+                const char *row[] = {
+                        str(o, "Program"),       str(o, "Zone"), n, SIZE_FMT(u64(o, "Size")), w,
+                        str(o, "RefreshPolicy"), stale ?: "no"
+                };
                 if (table_add_row(t, row) < 0)
                         return -ENOMEM;
         }

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "elf-advice.h"
 #include "log.h"
 #include "manager.h"
 #include "bus-internal.h"
@@ -97,7 +98,8 @@
         X("Mounted", "b", json_object_new_boolean(path_is_mounted_dax(m->topology, dir)))                   \
         X("Placements", "ao", pl)
 
-/* placement_json(): p and the locals zone, files, size, stale, why, sec, manual and restart */
+/* placement_json(): p and the locals zone, files, size, stale, why, sec, manual, restart, pmd,
+ * pmd_aligned, text and misaligned */
 #define PLACEMENT_PROPERTIES(X)                                                                             \
         X("Zone", "s", jstr(p->zone))                                                                       \
         X("ZoneObject", "o", jstr(zone ?: "/"))                                                             \
@@ -109,7 +111,11 @@
         X("StaleReason", "s", jstr(stale ? why : NULL))                                                     \
         X("ConfigSection", "s", jstr(sec))                                                                  \
         X("RefreshPolicy", "s", jstr(manual ? "manual" : "auto"))                                           \
-        X("RestartNeeded", "as", restart)
+        X("RestartNeeded", "as", restart)                                                                   \
+        X("PmdWindows", "t", ju64(pmd))                                                                     \
+        X("PmdWindowsAligned", "t", ju64(pmd_aligned))                                                      \
+        X("TextPmdCoverage", "d", json_object_new_double(elf_pmd_coverage(pmd, text)))                      \
+        X("LayoutWarnings", "as", misaligned)
 
 /* job_json(): j */
 #define JOB_PROPERTIES(X)                                                                                   \
@@ -261,10 +267,10 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
 
 static struct json_object *placement_json(Manager *m, const Placement *p) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
-                           *restart = json_object_new_array();
+                           *restart = json_object_new_array(), *misaligned = json_object_new_array();
         _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL;
         const char *why = NULL;
-        uint64_t size = 0;
+        uint64_t size = 0, pmd = 0, pmd_aligned = 0, text = 0;
         bool stale = false, manual = false, configured = false;
 
         for (size_t i = 0; i < m->state->n_placements; i++) {
@@ -274,6 +280,16 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         continue;
                 json_object_array_add(files, jstr(q->source));
                 size += q->size;
+                /* As recorded when the copy was written: nothing is read here. */
+                if (q->layout_known) {
+                        _cleanup_free_ char *w = NULL;
+
+                        pmd += q->layout.windows;
+                        pmd_aligned += q->layout.aligned_windows;
+                        text += q->layout.text_bytes;
+                        if (placement_layout_warning(q->copy, &q->layout, &w) >= 0 && w)
+                                json_object_array_add(misaligned, jstr(w));
+                }
                 /* Computed once per refresh (manager_update_staleness()): it may hash. */
                 if (!stale && i < m->n_placement_stale && m->placement_stale[i]) {
                         stale = true;
@@ -294,6 +310,7 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                         if (!sec) { /* out of memory: dropped by objects_push() */
                                 json_object_put(files);
                                 json_object_put(restart);
+                                json_object_put(misaligned);
                                 json_object_put(o);
                                 return NULL;
                         }

@@ -138,6 +138,21 @@ static void event_placed(int fd, const char *zone, const char *program, bool wit
               "Placed %s%s in zone %s.", program, with_libraries ? " with its libraries" : "", zone);
 }
 
+/* A warning for each copy of @program in @zone whose 2 MiB windows of text do not all lie
+ * aligned on the device (the layout recorded when it was copied). */
+static void event_layout_warnings(int fd, const PlaceState *s, const char *zone, const char *program) {
+        for (size_t i = 0; i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *w = NULL;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0 || !p->layout_known ||
+                    placement_layout_warning(p->copy, &p->layout, &w) < 0 || !w)
+                        continue;
+                event(fd, LOG_WARNING, LOG_FIELDS({ "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", program }),
+                      "%s.", w);
+        }
+}
+
 /* The event of a reconcile step that succeeded, if it is one; @t is the snapshot it was planned on. */
 static void event_step(int fd, DaxContext *c, const Topology *t, const ReconcileStep *s) {
         const TopoNamespace *n = NULL;
@@ -615,6 +630,8 @@ static int job_zone_or_placement(WorkerJob *w, int fd, struct json_object *res, 
                         const Placement *p = place_state_find_program(s, zone, program);
 
                         event_placed(fd, zone, p ? p->program : program, pa.with_libraries);
+                        if (p)
+                                event_layout_warnings(fd, s, zone, p->program);
                 }
                 if (r >= 0 && path)
                         json_object_object_add(res, "entry_point", json_object_new_string(path));

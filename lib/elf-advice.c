@@ -237,9 +237,7 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
         r = elf_pmd_windows(o->segments, o->n_segments, &a->pmd_windows, NULL);
         if (r < 0)
                 return r;
-        if (a->text_bytes > 0)
-                a->text_pmd_coverage =
-                        (double) a->pmd_windows * (double) PMD_WINDOW / (double) a->text_bytes;
+        a->text_pmd_coverage = elf_pmd_coverage(a->pmd_windows, a->text_bytes);
 
         if (a->textrel) {
                 r = add_note(

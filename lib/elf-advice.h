@@ -85,5 +85,10 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
 int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret_count,
                     uint64_t **ret_offsets);
 
+/* The share (0 to 1) of @text_bytes that @windows 2 MiB windows cover; 0 without text. */
+static inline double elf_pmd_coverage(uint64_t windows, uint64_t text_bytes) {
+        return text_bytes > 0 ? (double) windows * (double) (UINT64_C(2) << 20) / (double) text_bytes : 0.0;
+}
+
 /* Reads @path (elf_object_read()) and gives its advice. */
 int elf_advice(const char *path, ElfAdvice **ret, char **ret_error);

@@ -2,9 +2,11 @@
 
 /* What the daemon asks of the placement state on its event loop, apart from what changes files
  * (place-copy.c reads library closures with libelf, place-zone.c checks DAX with libmount): the
- * hash cache, placement_check() (stat(), and a hash only when allowed) and the lookups. */
+ * hash cache, placement_check() (stat(), and a hash only when allowed), the lookups, and the
+ * sentence about a recorded layout. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
@@ -257,4 +259,32 @@ bool place_entry_point_is_fallback(const char *zone, const char *program) {
         if (!name || asprintf(&path, "%s/bin/%s", zone, name + 1) < 0)
                 return false;
         return readlinkat_malloc(AT_FDCWD, path, &target) >= 0 && strcmp(target, program) == 0;
+}
+
+int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret) {
+        char *s = NULL;
+
+        if (!l || !ret)
+                return -EINVAL;
+        if (l->windows > 0 && !l->extents_known) {
+                if (asprintf(&s,
+                             "%s: where its %" PRIu64
+                             " PMD-eligible 2 MiB window(s) of text lie on the device "
+                             "is unknown (the filesystem has no FIEMAP), so whether they can be mapped with "
+                             "2 MiB entries is unknown",
+                             copy, l->windows) < 0)
+                        return -ENOMEM;
+        } else if (l->aligned_windows < l->windows) {
+                if (asprintf(
+                            &s,
+                            "%s: %" PRIu64 " of its %" PRIu64
+                            " PMD-eligible 2 MiB window(s) of text are not "
+                            "2 MiB-aligned and contiguous on the device, so the kernel maps them with 4 KiB "
+                            "entries (a fault per page); a zone on xfs with a 2 MiB stripe unit and extent "
+                            "size hint (daxmgr format) places copies aligned",
+                            copy, l->windows - l->aligned_windows, l->windows) < 0)
+                        return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
 }

@@ -225,6 +225,9 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         r = copy_into_zone(zone_fd, zone, source, copy, &n, ret_error);
         if (r < 0)
                 return r;
+        /* Read back once, now: a file that is not ELF, or whose layout cannot be read, is placed
+         * all the same, with its layout unknown. */
+        n.layout_known = placement_layout(copy, &n.layout, NULL) >= 0;
 
         p = find_placement(s, zone, source, program ?: source);
         if (!p) {
@@ -580,33 +583,5 @@ int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
                                                                 device_start_of(st.st_dev));
         }
         *ret = l;
-        return 0;
-}
-
-int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret) {
-        char *s = NULL;
-
-        if (!l || !ret)
-                return -EINVAL;
-        if (l->windows > 0 && !l->extents_known) {
-                if (asprintf(&s,
-                             "%s: where its %" PRIu64
-                             " PMD-eligible 2 MiB window(s) of text lie on the device "
-                             "is unknown (the filesystem has no FIEMAP), so whether they can be mapped with "
-                             "2 MiB entries is unknown",
-                             copy, l->windows) < 0)
-                        return -ENOMEM;
-        } else if (l->aligned_windows < l->windows) {
-                if (asprintf(
-                            &s,
-                            "%s: %" PRIu64 " of its %" PRIu64
-                            " PMD-eligible 2 MiB window(s) of text are not "
-                            "2 MiB-aligned and contiguous on the device, so the kernel maps them with 4 KiB "
-                            "entries (a fault per page); a zone on xfs with a 2 MiB stripe unit and extent "
-                            "size hint (daxmgr format) places copies aligned",
-                            copy, l->windows - l->aligned_windows, l->windows) < 0)
-                        return -ENOMEM;
-        }
-        *ret = s;
         return 0;
 }

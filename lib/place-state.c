@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elf-advice.h"
 #include "error.h"
 #include "fs-util.h"
 #include "parse-util.h"
@@ -118,6 +119,19 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                         if (p->applied_bind_host)
                                 (void) json_object_object_add(a, "bind_host", json_object_new_boolean(true));
                         (void) json_object_object_add(j, "applied", a);
+                }
+                if (p->layout_known) {
+                        json_object *a = json_object_new_object();
+
+                        (void) json_object_object_add(a, "text_bytes",
+                                                      json_object_new_uint64(p->layout.text_bytes));
+                        (void) json_object_object_add(a, "pmd_windows",
+                                                      json_object_new_uint64(p->layout.windows));
+                        (void) json_object_object_add(a, "pmd_windows_aligned",
+                                                      json_object_new_uint64(p->layout.aligned_windows));
+                        (void) json_object_object_add(a, "extents_known",
+                                                      json_object_new_boolean(p->layout.extents_known));
+                        (void) json_object_object_add(j, "layout", a);
                 }
                 (void) json_object_array_add(ps, j);
         }
@@ -263,6 +277,24 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                                 if (!p->applied_service)
                                         return -ENOMEM;
                         }
+                }
+                if (json_object_object_get_ex(o, "layout", &v)) {
+                        json_object *w;
+
+                        if (!json_object_is_type(v, json_type_object) ||
+                            json_u64(v, "text_bytes", &p->layout.text_bytes) < 0 ||
+                            json_u64(v, "pmd_windows", &p->layout.windows) < 0 ||
+                            json_u64(v, "pmd_windows_aligned", &p->layout.aligned_windows) < 0 ||
+                            !json_object_object_get_ex(v, "extents_known", &w) ||
+                            !json_object_is_type(w, json_type_boolean) ||
+                            p->layout.aligned_windows > p->layout.windows)
+                                return error_set(ret_error, -EBADMSG,
+                                                 "%s: placements[%zu].layout lacks a field or has a wrong "
+                                                 "value",
+                                                 file, i);
+                        p->layout.extents_known = json_object_get_boolean(w);
+                        p->layout.coverage = elf_pmd_coverage(p->layout.windows, p->layout.text_bytes);
+                        p->layout_known = true;
                 }
                 p->role = place_role_from_string(role);
                 if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||

@@ -36,6 +36,15 @@ typedef enum PlaceRole {
 const char *place_role_to_string(PlaceRole r);
 PlaceRole place_role_from_string(const char *s);
 
+/* What a copy's layout allows for 2 MiB (PMD) mappings of its text. */
+typedef struct PlacementLayout {
+        uint64_t text_bytes;
+        uint64_t windows;         /* PMD-eligible windows by the ELF layout (elf-advice.h) */
+        uint64_t aligned_windows; /* of those, physically 2 MiB-aligned on the device (FIEMAP) */
+        double coverage;          /* windows × 2 MiB / text_bytes */
+        bool extents_known;       /* false: the filesystem has no FIEMAP; aligned_windows is 0 */
+} PlacementLayout;
+
 typedef struct Placement {
         char *zone;   /* the zone directory */
         char *source; /* absolute path of the original */
@@ -65,6 +74,13 @@ typedef struct Placement {
         char *applied_service; /* NULL: none */
         bool applied_entry_point;
         bool applied_bind_host;
+
+        /* The copy's layout for 2 MiB mappings, found when it was written (placement_layout(): its
+         * program headers read and its extents asked with FIEMAP), so that nobody has to read the
+         * copy again to tell. Unset (layout_known false) for an alias, a file that is not ELF, and
+         * in states written before it was recorded, until the file is copied again. */
+        bool layout_known;
+        PlacementLayout layout;
 } Placement;
 
 typedef struct PlaceState {
@@ -119,15 +135,6 @@ typedef struct FileExtent {
  * partition's start within the namespace) is a multiple of 2 MiB at the window. Pure. */
 uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents, const uint64_t *windows,
                                      size_t n_windows, uint64_t device_start);
-
-/* What a copy's layout allows for 2 MiB (PMD) mappings of its text. */
-typedef struct PlacementLayout {
-        uint64_t text_bytes;
-        uint64_t windows;         /* PMD-eligible windows by the ELF layout (elf-advice.h) */
-        uint64_t aligned_windows; /* of those, physically 2 MiB-aligned on the device (FIEMAP) */
-        double coverage;          /* windows × 2 MiB / text_bytes */
-        bool extents_known;       /* false: the filesystem has no FIEMAP; aligned_windows is 0 */
-} PlacementLayout;
 
 /* Reads the copy's program headers and its extents. -ENOEXEC for a file that is not an ELF
  * executable or shared object. */

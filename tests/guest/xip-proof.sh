@@ -76,6 +76,11 @@ PY
     eligible=$(sed -n 's/.*: \([0-9]*\) PMD-eligible.*/\1/p' "$out/pmd-layout-$fstype.txt")
     aligned=$(sed -n 's/.*; \([0-9]*\) of them 2 MiB-aligned.*/\1/p' "$out/pmd-layout-$fstype.txt")
     check_eq "PMD-eligible windows of the copy ($fstype)" 4 "$eligible"
+    # Recorded in the placement state when the copy was written (what the bus shows), the same.
+    check_eq "PMD-eligible windows in the placement state ($fstype)" "$eligible" \
+        "$(jq -r '.placements[0].layout.pmd_windows' "$out/pmd-state/placements.json")"
+    check_eq "aligned windows in the placement state ($fstype)" "$aligned" \
+        "$(jq -r '.placements[0].layout.pmd_windows_aligned' "$out/pmd-state/placements.json")"
 
     [ -d "$trace/events" ] || mount -t tracefs nodev "$trace" 2>/dev/null || true
     if [ -e "$trace/events/fs_dax/dax_pmd_fault_done/enable" ]; then

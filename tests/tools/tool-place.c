@@ -97,18 +97,16 @@ int verb_zone_create(int argc, char *argv[]) {
 }
 
 /* After placing: a warning for each copy of the program whose 2 MiB windows of text are not
- * aligned on the device (placement_layout_warning()). */
+ * aligned on the device (placement_layout_warning() of the layout recorded when it was copied). */
 static void print_layout_warnings(const PlaceState *s, const char *zone, const char *program) {
         _cleanup_free_ char *real = realpath(program, NULL);
 
         for (size_t i = 0; real && i < s->n_placements; i++) {
                 const Placement *p = &s->placements[i];
                 _cleanup_free_ char *w = NULL;
-                PlacementLayout l;
 
-                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, real) != 0 ||
-                    placement_layout(p->copy, &l, NULL) < 0 ||
-                    placement_layout_warning(p->copy, &l, &w) < 0 || !w)
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, real) != 0 || !p->layout_known ||
+                    placement_layout_warning(p->copy, &p->layout, &w) < 0 || !w)
                         continue;
                 fprintf(stderr, "daxmgr-tool place: warning: %s\n", w);
         }

@@ -787,7 +787,9 @@ static const char placement_state[] =
         "\"program\": \"/usr/bin/python3.11\", \"dev\": 65025, \"ino\": 1234, \"size\": 6831704, "
         "\"mtime_ns\": "
         "1700000000123456789, \"sha256\": "
-        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]}";
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"layout\": "
+        "{\"text_bytes\": 8388608, \"pmd_windows\": 2, \"pmd_windows_aligned\": 1, \"extents_known\": "
+        "true}}]}";
 
 /* Every kind of object, from a recorded topology and a placement state in memory. */
 TEST(test_object_interfaces) {
@@ -821,6 +823,43 @@ TEST(test_object_interfaces) {
                 ASSERT_EQ(sd_bus_path_encode(objects[i].prefix, objects[i].key, &path), 0);
                 assert_interface_as_documented(c, path, objects[i].interface);
                 assert_properties_as_documented(c, path, objects[i].interface);
+        }
+
+        /* The placement's 2 MiB layout, as recorded in the state (nothing is read for it). */
+        {
+                _cleanup_free_ char *path = NULL;
+                const char *w = NULL;
+                uint64_t t;
+                double d;
+
+                ASSERT_EQ(sd_bus_path_encode("/org/daxmgr1/placement", "/mnt/pmem/apps:/usr/bin/python3.11",
+                                             &path),
+                          0);
+#define GET(name, sig, ...)                                                                                 \
+        do {                                                                                                \
+                sd_bus_message *_m = new_call(c, path, "org.freedesktop.DBus.Properties", "Get");           \
+                ASSERT_TRUE(sd_bus_message_append(_m, "ss", "org.daxmgr1.Placement", name) >= 0);           \
+                reply = sd_bus_message_unref(reply);                                                        \
+                ASSERT_EQ(call(c, _m, &reply, &e), 0);                                                      \
+                ASSERT_TRUE(sd_bus_message_read(reply, "v", sig, __VA_ARGS__) > 0);                         \
+        } while (0)
+                GET("PmdWindows", "t", &t);
+                ASSERT_EQ_U64(t, 2);
+                GET("PmdWindowsAligned", "t", &t);
+                ASSERT_EQ_U64(t, 1);
+                GET("TextPmdCoverage", "d", &d);
+                ASSERT_TRUE(d > 0.49 && d < 0.51);
+#undef GET
+                sd_bus_message *m = new_call(c, path, "org.freedesktop.DBus.Properties", "Get");
+                ASSERT_TRUE(sd_bus_message_append(m, "ss", "org.daxmgr1.Placement", "LayoutWarnings") >= 0);
+                reply = sd_bus_message_unref(reply);
+                ASSERT_EQ(call(c, m, &reply, &e), 0);
+                ASSERT_TRUE(sd_bus_message_enter_container(reply, 'v', "as") > 0);
+                ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "s") > 0);
+                ASSERT_TRUE(sd_bus_message_read(reply, "s", &w) > 0);
+                ASSERT_TRUE(strstr(w, "1 of its 2 PMD-eligible"));
+                ASSERT_EQ(sd_bus_message_at_end(reply, false), 1);
+                reply = sd_bus_message_unref(reply);
         }
 
         /* GetManagedObjects: the enumerator's objects, each with its one org.daxmgr1 interface. */

@@ -101,6 +101,60 @@ TEST(test_state_applied) {
         json_object_put(orig);
 }
 
+/* The layout recorded when the copy was written comes back as it was, with its coverage. */
+TEST(test_state_layout) {
+        static const char text[] =
+                "{\"version\": 1, \"zones\": [\"/z\"], \"placements\": [{\"zone\": \"/z\", \"source\": "
+                "\"/bin/big\", \"copy\": \"/z/root/bin/big\", \"role\": \"program\", \"program\": "
+                "\"/bin/big\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, \"sha256\": "
+                "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"layout\": "
+                "{\"text_bytes\": 16777216, \"pmd_windows\": 4, \"pmd_windows_aligned\": 3, "
+                "\"extents_known\": true}}]}";
+        _cleanup_place_state_ PlaceState *s = parse(text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(text);
+        const PlacementLayout *l = &s->placements[0].layout;
+        _cleanup_free_ char *w = NULL;
+
+        ASSERT_TRUE(s->placements[0].layout_known);
+        ASSERT_EQ_U64(l->text_bytes, 16777216);
+        ASSERT_EQ_U64(l->windows, 4);
+        ASSERT_EQ_U64(l->aligned_windows, 3);
+        ASSERT_TRUE(l->extents_known);
+        ASSERT_TRUE(l->coverage > 0.49 && l->coverage < 0.51);
+        ASSERT_EQ(placement_layout_warning(s->placements[0].copy, l, &w), 0);
+        ASSERT_TRUE(w && strstr(w, "1 of its 4 PMD-eligible"));
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(again);
+
+        /* Without one (an older state): unknown, and none written. */
+        {
+                _cleanup_place_state_ PlaceState *old = parse(state_text, 0, NULL);
+
+                ASSERT_TRUE(!old->placements[0].layout_known);
+        }
+
+        /* More aligned windows than windows, a field missing or of another type: refused. */
+        static const struct {
+                const char *good, *bad;
+        } edits[] = {
+                { "\"pmd_windows_aligned\": 3", "\"pmd_windows_aligned\": 5" },
+                { "\"extents_known\": true", "\"extents_known\": 1" },
+                { "\"pmd_windows\": 4, ", "" },
+                { "\"text_bytes\": 16777216", "\"text_bytes\": -1" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(edits); i++) {
+                _cleanup_free_ char *t = NULL;
+                const char *at = strstr(text, edits[i].good);
+
+                ASSERT_TRUE(at);
+                ASSERT_TRUE(asprintf(&t, "%.*s%s%s", (int) (at - text), text, edits[i].bad,
+                                     at + strlen(edits[i].good)) > 0);
+                ASSERT_TRUE(parse(t, -EBADMSG, "placements[0].layout") == NULL);
+        }
+        json_object_put(orig);
+}
+
 TEST(test_state_hostile) {
         parse("[]", -EBADMSG, "not a daxmgr placement state");
         parse("{\"zones\": [], \"placements\": 3}", -EBADMSG, "not a daxmgr placement state");
