@@ -256,6 +256,22 @@ check_eq "placements in /mnt/cli-test/z" 1 \
     "$(daxmgr list placements --json | jq '[.[] | select(.Zone == "/mnt/cli-test/z")] | length')"
 daxmgr unplace /mnt/cli-test/z "$SLEEPER"
 check_eq "copy gone" 0 "$(test -e "/mnt/cli-test/z/root$SLEEPER" && echo 1 || echo 0)"
+step "a placement's 2 MiB layout, recorded when the daemon copied it"
+make_bigtext /tmp/daxmgr-bigtext
+daxmgr place /mnt/cli-test/z /tmp/daxmgr-bigtext --no-entry-point
+"$TOOL" layout /mnt/cli-test/z/root/tmp/daxmgr-bigtext | tee "$out/bigtext-layout.txt"
+aligned=$(sed -n 's/.*; \([0-9]*\) of them 2 MiB-aligned.*/\1/p' "$out/bigtext-layout.txt")
+big=$(daxmgr list placements --json | jq -c '.[] | select(.Program == "/tmp/daxmgr-bigtext")')
+printf '%s\n' "$big"
+check_eq "PmdWindows" 4 "$(jq -r .PmdWindows <<<"$big")"
+check_eq "PmdWindowsAligned = daxmgr-tool layout" "$aligned" "$(jq -r .PmdWindowsAligned <<<"$big")"
+check_eq "TextPmdCoverage" 1 "$(jq -r .TextPmdCoverage <<<"$big")"
+check_eq "LayoutWarnings" "$([ "$aligned" = 4 ] && echo 0 || echo 1)" "$(jq -r '.LayoutWarnings | length' <<<"$big")"
+daxmgr list placements --zone /mnt/cli-test/z | tee "$out/bigtext-table.txt"
+grep -q "2M WINDOWS" "$out/bigtext-table.txt" || fail "list placements has no 2M WINDOWS column"
+grep -q "$aligned/4 aligned" "$out/bigtext-table.txt" || fail "list placements does not show $aligned/4 aligned"
+daxmgr unplace /mnt/cli-test/z /tmp/daxmgr-bigtext
+rm -f /tmp/daxmgr-bigtext
 daxmgr zone remove /mnt/cli-test/z
 check_eq "zones left" '["/mnt/cli-data/xip"]' "$(daxmgr list zones --json | jq -c '[.[].Directory]')"
 expect_rc 1 "refusing without --force" daxmgr destroy-namespace clitest

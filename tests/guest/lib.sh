@@ -11,6 +11,21 @@ skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
 step() { printf -- '--- %s\n' "$*"; }
 
 # check_eq WHAT EXPECTED ACTUAL
+# make_bigtext PATH: an 8 MiB ELF PIE of one r-x PT_LOAD with p_align 2 MiB (text of ret
+# instructions): 4 PMD-eligible 2 MiB windows, 100 % of its text.
+make_bigtext() {
+    python3 - "$1" <<'PY'
+import struct, sys
+size = 8 << 20
+eh = struct.pack("<4s5B7sHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, bytes(7), 3, 62, 1, 0x1000, 64, 0, 0,
+                 64, 56, 1, 64, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 2 << 20)
+data = bytearray(b"\xc3" * size)
+data[0:len(eh) + len(ph)] = eh + ph
+open(sys.argv[1], "wb").write(data)
+PY
+    chmod 755 "$1"
+}
 check_eq() {
     if [ "$2" != "$3" ]; then
         fail "$1: expected '$2', got '$3'"

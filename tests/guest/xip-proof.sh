@@ -54,17 +54,7 @@ pmd_proof() {
     local eligible aligned mapped faults=unknown
 
     step "PMD-eligible windows of a placed 8 MiB text on $fstype, and the 2 MiB mappings made of them"
-    python3 - "$elf" <<'PY'
-import struct, sys
-size = 8 << 20
-eh = struct.pack("<4s5B7sHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, bytes(7), 3, 62, 1, 0x1000, 64, 0, 0,
-                 64, 56, 1, 64, 0, 0)
-ph = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 2 << 20)
-data = bytearray(b"\xc3" * size)
-data[0:len(eh) + len(ph)] = eh + ph
-open(sys.argv[1], "wb").write(data)
-PY
-    chmod 755 "$elf"
+    make_bigtext "$elf"
     "$TOOL" advise "$elf" | tee "$out/pmd-advise-$fstype.txt"
     grep -q "2 MiB windows 4  PMD-eligible" "$out/pmd-advise-$fstype.txt" || fail "advise does not count 4 PMD-eligible windows"
     mkdir -p "$mnt/zone" "$out/pmd-state"
