@@ -265,7 +265,7 @@ big=$(daxmgr list placements --json | jq -c '.[] | select(.Program == "/tmp/daxm
 printf '%s\n' "$big"
 check_eq "PmdWindows" 4 "$(jq -r .PmdWindows <<<"$big")"
 check_eq "PmdWindowsAligned = daxmgr-tool layout" "$aligned" "$(jq -r .PmdWindowsAligned <<<"$big")"
-check_eq "TextPmdCoverage" 1 "$(jq -r .TextPmdCoverage <<<"$big")"
+check_eq "TextPmdCoverage (%)" 100 "$(jq -r '.TextPmdCoverage * 100 | round' <<<"$big")"
 check_eq "LayoutWarnings" "$([ "$aligned" = 4 ] && echo 0 || echo 1)" "$(jq -r '.LayoutWarnings | length' <<<"$big")"
 daxmgr list placements --zone /mnt/cli-test/z | tee "$out/bigtext-table.txt"
 grep -q "2M WINDOWS" "$out/bigtext-table.txt" || fail "list placements has no 2M WINDOWS column"
