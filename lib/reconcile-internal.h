@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the planner's files share (reconcile.c: the plan, namespaces, zones and placements;
- * reconcile-cxl.c: [CXLRegion] sections; reconcile-dax.c: [DaxDevice] sections). Not for use
- * outside the planner. */
+/* What the planner's files share (reconcile.c: the plan and its passes in order;
+ * reconcile-namespace.c and reconcile-drift.c: [Namespace] sections, sharing
+ * reconcile-namespace.h; reconcile-placement.c: zones and placements; reconcile-cxl.c:
+ * [CXLRegion] sections; reconcile-dax.c: [DaxDevice] sections). Not for use outside the
+ * planner. */
 
 #include "reconcile.h"
 
@@ -41,6 +43,7 @@ int refused_message(const char *section, const char *chardev, bool movable, Conf
 
 /* The passes over the sections of one type. */
 int plan_cxl_region(Planner *pl, size_t k);
+int plan_namespace(Planner *pl, size_t i);
 int plan_dax_device(Planner *pl, size_t i);
 int plan_zone(Planner *pl, size_t z);
 int plan_placement(Planner *pl, size_t k);

@@ -52,6 +52,111 @@ static void summary_add(XipSummary *s, const XipMapping *m) {
         }
 }
 
+/* The physical ranges of pmem, for a caller that passed none; none at all on a machine
+ * without pmem. */
+static int ranges_load(PmemRanges **ret, char **ret_error) {
+        int k;
+
+        k = pmem_ranges_load(ret);
+        if (k == -ENOENT)
+                k = pmem_ranges_new(ret);
+        if (k == -EPERM)
+                return error_set(ret_error, k,
+                                 "the physical ranges of pmem are hidden from this user; verifying needs "
+                                 "root (CAP_SYS_ADMIN)");
+        if (k < 0)
+                return error_set(ret_error, k, "cannot read the physical ranges of pmem: %s", strerror(-k));
+        return 0;
+}
+
+/* The mappings of process @pid (0: self), which the messages call @shown. */
+static int process_maps_read(pid_t pid, pid_t shown, Maps **ret, char **ret_error) {
+        int k;
+
+        k = maps_read(pid, ret);
+        if (k == -ENOENT || k == -ESRCH)
+                return error_set(ret_error, -ESRCH, "there is no process %d", (int) shown);
+        if (k == -EACCES || k == -EPERM)
+                return error_set(
+                        ret_error, -EACCES,
+                        "not allowed to look into process %d: it belongs to another user (verifying "
+                        "someone else's process needs root)",
+                        (int) shown);
+        if (k < 0)
+                return error_set(ret_error, k, "cannot read the mappings of process %d: %s", (int) shown,
+                                 strerror(-k));
+        return 0;
+}
+
+/* Appends the file mapping @e to the report; its path moves into the report. */
+static int report_add_mapping(XipReport *r, MapsEntry *e, XipMapping **ret) {
+        XipMapping *m;
+
+        m = reallocarray(r->mappings, r->n_mappings + 1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        r->mappings = m;
+        m = &r->mappings[r->n_mappings++];
+        *m = (XipMapping){ .map = *e };
+        e->path = NULL; /* moved */
+        *ret = m;
+        return 0;
+}
+
+/* Counts the pages of @m by where they are, reading its pagemap entries through @fd in chunks of
+ * VERIFY_CHUNK into @entries. */
+static int mapping_count_pages(XipReport *r, XipMapping *m, int fd, const PmemRanges *ranges,
+                               uint64_t *entries, char **ret_error) {
+        int k;
+
+        for (uint64_t a = m->map.start; a < m->map.end;) {
+                uint64_t n = (m->map.end - a) / PAGE, b;
+
+                if (n > VERIFY_CHUNK)
+                        n = VERIFY_CHUNK;
+                b = a + n * PAGE;
+                k = pagemap_read(fd, a, b, PAGE, entries);
+                if (k == -ESRCH || k == -EIO)
+                        return error_set(ret_error, -ESRCH, "process %d exited while being verified",
+                                         (int) r->pid);
+                if (k < 0)
+                        return error_set(ret_error, k, "cannot read the pagemap of process %d: %s",
+                                         (int) r->pid, strerror(-k));
+
+                for (uint64_t j = 0; j < n; j++) {
+                        PageClass c = pagemap_classify_entry(entries[j], ranges, PAGE);
+
+                        m->counts.pages[c]++;
+                        if (c == PAGE_PFN_HIDDEN)
+                                r->pfn_hidden = true;
+                        /* A private file page that is present but no longer a file page, at a
+                         * DRAM frame, is a copy made by a write. (DAX pages also lack PM_FILE,
+                         * but their frames are in pmem.) */
+                        if (!m->map.shared && c == PAGE_DRAM && !(entries[j] & PM_FILE))
+                                m->cow_pages++;
+                }
+                a = b;
+        }
+        return 0;
+}
+
+/* The 2 MiB windows of @m a PMD entry could map, and those it does while the kernel answers
+ * PAGEMAP_SCAN. */
+static int mapping_count_pmd(XipReport *r, XipMapping *m, int fd, char **ret_error) {
+        int k;
+
+        m->pmd_eligible = xip_pmd_eligible_windows(m->map.start, m->map.end, m->map.offset);
+        if (!r->pmd_known)
+                return 0;
+        k = pagemap_count_pmd_mapped(fd, m->map.start, m->map.end, &m->pmd_mapped);
+        if (k == -ESRCH)
+                return error_set(ret_error, -ESRCH, "process %d exited while being verified", (int) r->pid);
+        /* No PAGEMAP_SCAN (-EOPNOTSUPP), or refused: then it is not measured. */
+        if (k < 0)
+                r->pmd_known = false;
+        return 0;
+}
+
 int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, char **ret_error) {
         _cleanup_pmem_ranges_ PmemRanges *loaded = NULL;
         _cleanup_xip_report_ XipReport *r = NULL;
@@ -64,17 +169,9 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
         if (pid < 0 || !ret)
                 return -EINVAL;
         if (!ranges) {
-                k = pmem_ranges_load(&loaded);
-                if (k == -ENOENT)
-                        k = pmem_ranges_new(&loaded);
-                if (k == -EPERM)
-                        return error_set(
-                                ret_error, k,
-                                "the physical ranges of pmem are hidden from this user; verifying needs "
-                                "root (CAP_SYS_ADMIN)");
+                k = ranges_load(&loaded, ret_error);
                 if (k < 0)
-                        return error_set(ret_error, k, "cannot read the physical ranges of pmem: %s",
-                                         strerror(-k));
+                        return k;
                 ranges = loaded;
         }
 
@@ -84,18 +181,9 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
         r->pid = pid ?: getpid();
         r->n_pmem_ranges = ranges->n;
 
-        k = maps_read(pid, &maps);
-        if (k == -ENOENT || k == -ESRCH)
-                return error_set(ret_error, -ESRCH, "there is no process %d", (int) r->pid);
-        if (k == -EACCES || k == -EPERM)
-                return error_set(
-                        ret_error, -EACCES,
-                        "not allowed to look into process %d: it belongs to another user (verifying "
-                        "someone else's process needs root)",
-                        (int) r->pid);
+        k = process_maps_read(pid, r->pid, &maps, ret_error);
         if (k < 0)
-                return error_set(ret_error, k, "cannot read the mappings of process %d: %s", (int) r->pid,
-                                 strerror(-k));
+                return k;
         fd = pagemap_open(pid);
         if (fd < 0)
                 return error_set(ret_error, fd, "cannot open the pagemap of process %d: %s", (int) r->pid,
@@ -111,59 +199,19 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
                 return -ENOMEM;
 
         for (size_t i = 0; i < maps->n; i++) {
-                MapsEntry *e = &maps->entries[i];
                 XipMapping *m;
 
-                if (!maps_entry_is_file(e))
+                if (!maps_entry_is_file(&maps->entries[i]))
                         continue;
-
-                m = reallocarray(r->mappings, r->n_mappings + 1, sizeof(*m));
-                if (!m)
-                        return -ENOMEM;
-                r->mappings = m;
-                m = &r->mappings[r->n_mappings++];
-                *m = (XipMapping){ .map = *e };
-                e->path = NULL; /* moved */
-
-                for (uint64_t a = m->map.start; a < m->map.end;) {
-                        uint64_t n = (m->map.end - a) / PAGE, b;
-
-                        if (n > VERIFY_CHUNK)
-                                n = VERIFY_CHUNK;
-                        b = a + n * PAGE;
-                        k = pagemap_read(fd, a, b, PAGE, entries);
-                        if (k == -ESRCH || k == -EIO)
-                                return error_set(ret_error, -ESRCH, "process %d exited while being verified",
-                                                 (int) r->pid);
-                        if (k < 0)
-                                return error_set(ret_error, k, "cannot read the pagemap of process %d: %s",
-                                                 (int) r->pid, strerror(-k));
-
-                        for (uint64_t j = 0; j < n; j++) {
-                                PageClass c = pagemap_classify_entry(entries[j], ranges, PAGE);
-
-                                m->counts.pages[c]++;
-                                if (c == PAGE_PFN_HIDDEN)
-                                        r->pfn_hidden = true;
-                                /* A private file page that is present but no longer a file page,
-                                 * at a DRAM frame, is a copy made by a write. (DAX pages also
-                                 * lack PM_FILE, but their frames are in pmem.) */
-                                if (!m->map.shared && c == PAGE_DRAM && !(entries[j] & PM_FILE))
-                                        m->cow_pages++;
-                        }
-                        a = b;
-                }
-
-                m->pmd_eligible = xip_pmd_eligible_windows(m->map.start, m->map.end, m->map.offset);
-                if (r->pmd_known) {
-                        k = pagemap_count_pmd_mapped(fd, m->map.start, m->map.end, &m->pmd_mapped);
-                        if (k == -ESRCH)
-                                return error_set(ret_error, -ESRCH, "process %d exited while being verified",
-                                                 (int) r->pid);
-                        /* No PAGEMAP_SCAN (-EOPNOTSUPP), or refused: then it is not measured. */
-                        if (k < 0)
-                                r->pmd_known = false;
-                }
+                k = report_add_mapping(r, &maps->entries[i], &m);
+                if (k < 0)
+                        return k;
+                k = mapping_count_pages(r, m, fd, ranges, entries, ret_error);
+                if (k < 0)
+                        return k;
+                k = mapping_count_pmd(r, m, fd, ret_error);
+                if (k < 0)
+                        return k;
         }
 
         for (size_t i = 0; i < r->n_mappings; i++)
