@@ -8,7 +8,13 @@ PROBE=${PROBE:-/usr/libexec/daxmgr/daxmgr-xip-probe}
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
-step() { printf -- '--- %s\n' "$*"; }
+# step WHAT: a heading in the test's log, with the seconds since the test started (its first
+# boot for a test that reboots: DAXMGR_TEST_START_US from the harness), to find the slow steps.
+_STEP_T0=${DAXMGR_TEST_START_US:-${EPOCHREALTIME/./}}
+step() {
+    local t=$(((${EPOCHREALTIME/./} - _STEP_T0) / 100000))
+    printf -- '--- [+%d.%d s] %s\n' $((t / 10)) $((t % 10)) "$*"
+}
 
 # check_eq WHAT EXPECTED ACTUAL
 # make_bigtext PATH: an 8 MiB ELF PIE of one r-x PT_LOAD with p_align 2 MiB (text of ret
