@@ -123,7 +123,7 @@ fi
 # (the CLI's and daxmgr-tool's reports go to stderr, and expect_fail shows what it got), fails
 # the test too. Every test, whether it runs the daemon or only the CLI and daxmgr-tool.
 _SANITIZER_LOGS=/var/log/daxmgr-asan
-_SANITIZER_SINCE=$(date +%s)
+_SANITIZER_SINCE=$EPOCHSECONDS # date +%s, without starting date(1)
 # The last: a sanitizer that could not run (LeakSanitizer where ptrace is refused) ends the
 # program with status 1 just as a report does.
 _SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Sanitizer has encountered a fatal error'
