@@ -174,6 +174,80 @@ bool is_abs_clean_path(const char *p) {
                strlen(p) < PATH_MAX;
 }
 
+/* What the placement was asked for (a program placed by hand). */
+static int activation_from_json(json_object *v, const char *file, size_t i, Placement *p, char **ret_error) {
+        json_object *w;
+
+        if (!json_object_is_type(v, json_type_object))
+                return error_set(ret_error, -EBADMSG, "%s: placements[%zu].activation is not an object",
+                                 file, i);
+        p->has_activation = true;
+        if (json_object_object_get_ex(v, "refresh", &w))
+                p->refresh_manual = json_object_is_type(w, json_type_string) &&
+                                    strcmp(json_object_get_string(w), "manual") == 0;
+        if (json_object_object_get_ex(v, "entry_point", &w))
+                p->entry_point = json_object_get_boolean(w);
+        if (json_object_object_get_ex(v, "bind_host", &w))
+                p->bind_host = json_object_get_boolean(w);
+        if (json_object_object_get_ex(v, "service", &w)) {
+                if (!json_object_is_type(w, json_type_string) ||
+                    !service_name_is_valid(json_object_get_string(w)))
+                        return error_set(ret_error, -EBADMSG,
+                                         "%s: placements[%zu].activation.service is not a "
+                                         "service unit name",
+                                         file, i);
+                p->service = strdup(json_object_get_string(w));
+                if (!p->service)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* What the reconcile made for a configured placement. */
+static int applied_from_json(json_object *v, const char *file, size_t i, Placement *p, char **ret_error) {
+        json_object *w;
+
+        if (!json_object_is_type(v, json_type_object))
+                return error_set(ret_error, -EBADMSG, "%s: placements[%zu].applied is not an object", file,
+                                 i);
+        if (json_object_object_get_ex(v, "entry_point", &w))
+                p->applied_entry_point = json_object_get_boolean(w);
+        if (json_object_object_get_ex(v, "bind_host", &w))
+                p->applied_bind_host = json_object_get_boolean(w);
+        if (json_object_object_get_ex(v, "service", &w)) {
+                if (!json_object_is_type(w, json_type_string) ||
+                    !service_name_is_valid(json_object_get_string(w)))
+                        return error_set(ret_error, -EBADMSG,
+                                         "%s: placements[%zu].applied.service is not a "
+                                         "service unit name",
+                                         file, i);
+                p->applied_service = strdup(json_object_get_string(w));
+                if (!p->applied_service)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The copy's 2 MiB layout, recorded when it was written. */
+static int layout_from_json(json_object *v, const char *file, size_t i, Placement *p, char **ret_error) {
+        json_object *w;
+
+        if (!json_object_is_type(v, json_type_object) ||
+            json_u64(v, "text_bytes", &p->layout.text_bytes) < 0 ||
+            json_u64(v, "pmd_windows", &p->layout.windows) < 0 ||
+            json_u64(v, "pmd_windows_aligned", &p->layout.aligned_windows) < 0 ||
+            !json_object_object_get_ex(v, "extents_known", &w) ||
+            !json_object_is_type(w, json_type_boolean) || p->layout.aligned_windows > p->layout.windows)
+                return error_set(ret_error, -EBADMSG,
+                                 "%s: placements[%zu].layout lacks a field or has a wrong "
+                                 "value",
+                                 file, i);
+        p->layout.extents_known = json_object_get_boolean(w);
+        p->layout.coverage = elf_pmd_coverage(p->layout.windows, p->layout.text_bytes);
+        p->layout_known = true;
+        return 0;
+}
+
 int place_state_from_json(json_object *j, const char *file, PlaceState **ret, char **ret_error) {
         _cleanup_place_state_ PlaceState *s = NULL;
         json_object *zones, *ps;
@@ -231,70 +305,22 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                 if (json_object_object_get_ex(o, "ctime_ns", &v) && json_object_is_type(v, json_type_int))
                         p->ctime_ns = json_object_get_int64(v);
                 if (json_object_object_get_ex(o, "activation", &v)) {
-                        json_object *w;
+                        int k2 = activation_from_json(v, file, i, p, ret_error);
 
-                        if (!json_object_is_type(v, json_type_object))
-                                return error_set(ret_error, -EBADMSG,
-                                                 "%s: placements[%zu].activation is not an object", file, i);
-                        p->has_activation = true;
-                        if (json_object_object_get_ex(v, "refresh", &w))
-                                p->refresh_manual = json_object_is_type(w, json_type_string) &&
-                                                    strcmp(json_object_get_string(w), "manual") == 0;
-                        if (json_object_object_get_ex(v, "entry_point", &w))
-                                p->entry_point = json_object_get_boolean(w);
-                        if (json_object_object_get_ex(v, "bind_host", &w))
-                                p->bind_host = json_object_get_boolean(w);
-                        if (json_object_object_get_ex(v, "service", &w)) {
-                                if (!json_object_is_type(w, json_type_string) ||
-                                    !service_name_is_valid(json_object_get_string(w)))
-                                        return error_set(ret_error, -EBADMSG,
-                                                         "%s: placements[%zu].activation.service is not a "
-                                                         "service unit name",
-                                                         file, i);
-                                p->service = strdup(json_object_get_string(w));
-                                if (!p->service)
-                                        return -ENOMEM;
-                        }
+                        if (k2 < 0)
+                                return k2;
                 }
                 if (json_object_object_get_ex(o, "applied", &v)) {
-                        json_object *w;
+                        int k2 = applied_from_json(v, file, i, p, ret_error);
 
-                        if (!json_object_is_type(v, json_type_object))
-                                return error_set(ret_error, -EBADMSG,
-                                                 "%s: placements[%zu].applied is not an object", file, i);
-                        if (json_object_object_get_ex(v, "entry_point", &w))
-                                p->applied_entry_point = json_object_get_boolean(w);
-                        if (json_object_object_get_ex(v, "bind_host", &w))
-                                p->applied_bind_host = json_object_get_boolean(w);
-                        if (json_object_object_get_ex(v, "service", &w)) {
-                                if (!json_object_is_type(w, json_type_string) ||
-                                    !service_name_is_valid(json_object_get_string(w)))
-                                        return error_set(ret_error, -EBADMSG,
-                                                         "%s: placements[%zu].applied.service is not a "
-                                                         "service unit name",
-                                                         file, i);
-                                p->applied_service = strdup(json_object_get_string(w));
-                                if (!p->applied_service)
-                                        return -ENOMEM;
-                        }
+                        if (k2 < 0)
+                                return k2;
                 }
                 if (json_object_object_get_ex(o, "layout", &v)) {
-                        json_object *w;
+                        int k2 = layout_from_json(v, file, i, p, ret_error);
 
-                        if (!json_object_is_type(v, json_type_object) ||
-                            json_u64(v, "text_bytes", &p->layout.text_bytes) < 0 ||
-                            json_u64(v, "pmd_windows", &p->layout.windows) < 0 ||
-                            json_u64(v, "pmd_windows_aligned", &p->layout.aligned_windows) < 0 ||
-                            !json_object_object_get_ex(v, "extents_known", &w) ||
-                            !json_object_is_type(w, json_type_boolean) ||
-                            p->layout.aligned_windows > p->layout.windows)
-                                return error_set(ret_error, -EBADMSG,
-                                                 "%s: placements[%zu].layout lacks a field or has a wrong "
-                                                 "value",
-                                                 file, i);
-                        p->layout.extents_known = json_object_get_boolean(w);
-                        p->layout.coverage = elf_pmd_coverage(p->layout.windows, p->layout.text_bytes);
-                        p->layout_known = true;
+                        if (k2 < 0)
+                                return k2;
                 }
                 p->role = place_role_from_string(role);
                 if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
