@@ -285,6 +285,7 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
                 n.entry_point = p->entry_point;
                 n.bind_host = p->bind_host;
                 n.service = TAKE_PTR(p->service);
+                n.dropin_unit = TAKE_PTR(p->dropin_unit);
                 free(p->zone);
                 free(p->source);
                 free(p->copy);

@@ -44,6 +44,7 @@ void placement_done(Placement *p) {
         free(p->copy);
         free(p->program);
         free(p->service);
+        free(p->dropin_unit);
         *p = (Placement){};
 }
 
@@ -105,6 +106,9 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                                                               json_object_new_string(p->service));
                         (void) json_object_object_add(j, "activation", a);
                 }
+                if (p->dropin_unit)
+                        (void) json_object_object_add(j, "dropin_unit",
+                                                      json_object_new_string(p->dropin_unit));
                 (void) json_object_array_add(ps, j);
         }
         (void) json_object_object_add(o, "version", json_object_new_int(1));
@@ -227,6 +231,17 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                                 if (!p->service)
                                         return -ENOMEM;
                         }
+                }
+                if (json_object_object_get_ex(o, "dropin_unit", &v)) {
+                        if (!json_object_is_type(v, json_type_string) ||
+                            !service_name_is_valid(json_object_get_string(v)))
+                                return error_set(
+                                        ret_error, -EBADMSG,
+                                        "%s: placements[%zu].dropin_unit is not a service unit name", file,
+                                        i);
+                        p->dropin_unit = strdup(json_object_get_string(v));
+                        if (!p->dropin_unit)
+                                return -ENOMEM;
                 }
                 p->role = place_role_from_string(role);
                 if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||

@@ -65,11 +65,15 @@ static char *basename_dup(const char *path) {
         return strdup(b ? b + 1 : path);
 }
 
-/* Does the drop-in of @unit bind this program's copy? */
-static bool dropin_names(const char *dropin_root, const char *unit, const char *copy) {
+/* Is activation (a) of @p in force: recorded for @unit in the state, and the drop-in systemd has
+ * (the generator's output since the last reload) binding this program's copy? */
+static bool dropin_names(const char *dropin_root, const char *unit, const Placement *p) {
         _cleanup_free_ char *path = NULL, *text = NULL;
+        const char *copy = p->copy;
 
-        if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0)
+        if (!p->dropin_unit || strcmp(p->dropin_unit, unit) != 0)
+                return false;
+        if (asprintf(&path, "%s/%s.d/" PLACE_DROPIN_NAME, dropin_root, unit) < 0)
                 return false;
         if (read_full_file(path, 1024 * 1024, &text, NULL) < 0)
                 return false;
@@ -179,9 +183,9 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                         return -ENOMEM;
 
                 if (cp && cp->service)
-                        f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
+                        f->dropin_present = dropin_names(dropin_root, cp->service, p);
                 else if (!cp && p->has_activation && p->service)
-                        f->dropin_present = dropin_names(dropin_root, p->service, p->copy);
+                        f->dropin_present = dropin_names(dropin_root, p->service, p);
                 {
                         _cleanup_free_ char *base = basename_dup(p->source);
 
@@ -905,7 +909,7 @@ int placement_refresh_program(PlaceState *st, const char *zone, const char *prog
         return r;
 }
 
-int placement_deactivate(const PlaceState *st, const char *zone, const char *program, const char *service,
+int placement_deactivate(PlaceState *st, const char *zone, const char *program, const char *service,
                          const char *dropin_root, char **ret_error) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
         _cleanup_free_ char *base = basename_dup(program), *entry = NULL;
@@ -914,7 +918,11 @@ int placement_deactivate(const PlaceState *st, const char *zone, const char *pro
 
         /* Each part on its own: a drop-in removed even when the bind mount cannot be lifted. */
         if (service) {
-                r = place_remove_dropin(service, dropin_root ?: PLACE_DROPIN_ROOT, ret_error);
+                r = place_set_dropin_unit(st, zone, program, NULL, ret_error);
+                if (r >= 0)
+                        r = place_state_save(st, ret_error);
+                if (r >= 0 && dropin_root && strcmp(dropin_root, PLACE_GENERATOR_DIR) != 0)
+                        r = place_write_dropin(st, service, dropin_root, NULL, ret_error);
                 if (r >= 0)
                         r = place_systemd_reload(ret_error);
                 if (r < 0)
