@@ -116,6 +116,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->refresh_source);
         sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->ready_source);
         sd_event_source_disable_unref(m->dispatch_source);
         sd_event_source_disable_unref(m->sync_source);
         watch_done(m);
@@ -466,16 +467,91 @@ static int udev_setup(Manager *m) {
                                on_udev, m);
 }
 
-static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+/* Longest wait for the reconcile before READY=1: below systemd's default start timeout (90 s),
+ * which also bounds a reload. */
+#define READY_WAIT_USEC (60ULL * 1000000ULL)
+
+static void manager_notify_ready(Manager *m) {
+        m->ready_pending = false;
+        m->ready_source = sd_event_source_disable_unref(m->ready_source);
+        (void) sd_notify(false, "READY=1");
+}
+
+static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
+        log_warning("The reconcile is still running after %u s: telling systemd the daemon is ready now.",
+                    (unsigned) (READY_WAIT_USEC / 1000000ULL));
+        manager_notify_ready(m);
+        return 0;
+}
+
+/* READY=1 now, or once the reconcile that was just queued (or is running) has finished. */
+static void manager_ready_after_reconcile(Manager *m) {
+        uint64_t now;
+
+        if (!manager_has_queued_reconcile(m) && !(m->running && m->running->type == JOB_RECONCILE)) {
+                manager_notify_ready(m);
+                return;
+        }
+        m->ready_pending = true;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (!m->ready_source)
+                (void) sd_event_add_time(m->event, &m->ready_source, CLOCK_MONOTONIC, now + READY_WAIT_USEC,
+                                         0, on_ready_timeout, m);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        struct timespec ts;
+
         log_info("SIGHUP: reloading the configuration.");
-        (void) sd_notify(false, "RELOADING=1");
+        /* MONOTONIC_USEC: what Type=notify-reload (systemd >= 253) wants with RELOADING=1. */
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                          (unsigned long long) ts.tv_sec * 1000000ULL +
+                                  (unsigned long long) ts.tv_nsec / 1000);
         (void) manager_reload(m, NULL);
         m->reconcile_wanted = true;
         manager_refresh(m);
-        (void) sd_notify(false, "READY=1");
+        manager_ready_after_reconcile(m);
         return 0;
+}
+
+/* Drop-ins that versions before daxmgr-generator wrote to /etc/systemd/system: removed, with
+ * the activation they made recorded in the state, and systemd reloaded so that the generator
+ * writes them into its own directory. */
+static void manager_migrate_dropins(Manager *m) {
+        _cleanup_strv_free_ char **removed = NULL;
+        _cleanup_free_ char *error = NULL;
+        const char *root = getenv("DAXMGR_LEGACY_DROPIN_ROOT") ?: PLACE_LEGACY_DROPIN_ROOT;
+        PlaceState *s = NULL;
+        int r;
+
+        if (place_state_load(m->state_dir, &s, &error) < 0)
+                s = NULL; /* the refresh says why */
+        error = mfree(error);
+        r = place_migrate_legacy_dropins(root, s, &removed, &error);
+        if (r < 0)
+                log_warning("Cannot remove the drop-ins an earlier version wrote to %s: %s", root,
+                            error_message(error, r));
+        error = mfree(error);
+        for (size_t i = 0; removed && removed[i]; i++)
+                log_info("Removed %s, written by an earlier version: daxmgr-generator writes this drop-in "
+                         "into %s now.",
+                         removed[i], PLACE_GENERATOR_DIR);
+        if (removed && s) {
+                r = place_state_save(s, &error);
+                if (r < 0)
+                        log_error("Cannot record the migrated drop-ins: %s", error_message(error, r));
+                error = mfree(error);
+        }
+        place_state_free(s);
+        if (removed) {
+                r = place_systemd_reload(&error);
+                if (r < 0)
+                        log_warning("%s", error_message(error, r));
+        }
 }
 
 int manager_start(Manager *m) {
@@ -505,17 +581,20 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Cannot listen to udev events: %s", strerror(-r));
 
         (void) manager_reload(m, NULL);
+        manager_migrate_dropins(m);
 
         r = bus_setup(m);
         if (r < 0)
                 return r;
 
         /* The initial enumeration: everything there is now, then reconcile it; and a check of
-         * every placed original (it may have changed while the daemon was not running). */
+         * every placed original (it may have changed while the daemon was not running). Ready
+         * once that reconcile is done: units ordered after daxmgrd.service (the drop-ins of
+         * placed services) then find their zones mounted. */
         m->reconcile_wanted = true;
         m->check_wanted = true;
         manager_refresh(m);
-        (void) sd_notify(false, "READY=1");
+        manager_ready_after_reconcile(m);
         return 0;
 }
 
@@ -642,6 +721,8 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
                                            problems);
                         bus_emit_reconciled(m, steps, problems);
                 }
+                if (m->ready_pending)
+                        manager_notify_ready(m);
         }
         bus_job_completed(m, j);
         manager_dispatch_queue(m);

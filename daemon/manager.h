@@ -118,6 +118,12 @@ struct Manager {
         struct udev *udev;
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *refresh_source, *sighup_source, *dispatch_source;
+        /* READY=1 waits for the reconcile a start or a reload queued (so that, with
+         * Type=notify-reload, "systemctl reload" returns once the configuration is in force,
+         * and services ordered after daxmgrd.service find their zones mounted), at most
+         * READY_WAIT_USEC (ready_source). */
+        bool ready_pending;
+        sd_event_source *ready_source;
 
         DaxContext *ctx;
         char *config_root; /* "" for the system */
