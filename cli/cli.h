@@ -119,6 +119,7 @@ int verb_status(sd_bus *bus, char **args, size_t n);
 int verb_list(sd_bus *bus, char **args, size_t n);
 int verb_list_check(const char *what);
 int verb_plan(sd_bus *bus, char **args, size_t n);
+int verb_metrics(sd_bus *bus, char **args, size_t n);
 int verb_verify_check(const char *what, uint32_t *ret_pid);
 int verb_verify(sd_bus *bus, char **args, size_t n);
 int verb_verify_path(sd_bus *bus, char **args, size_t n);

@@ -91,6 +91,8 @@ static const struct Verb {
           .summary = "What the next reconcile would do, and the problems it leaves; changes nothing.",
           .help = { opt_json, "--detailed-exitcode\texit 0 nothing to do, 2 steps pending, 1 any error\n",
                     opt_quiet } },
+        { "metrics", 0, 0, 0, verb_metrics, "metrics",
+          .summary = "The daemon's metrics in the Prometheus text format (node_exporter's textfile too)." },
         { "reconcile", 0, 0, OPT_NO_BLOCK | OPT_WAIT | OPT_DETAILED_EXITCODE | OPT_QUIET, verb_reconcile,
           "reconcile [--no-block|--wait] [--detailed-exitcode] [-q]",
           .summary = "Make the machine match the configuration now.",

@@ -2,12 +2,10 @@
 /* config check [FILE... [--as DEST]]: the configuration validated without the daemon, the live
  * files alone or with candidate files (docs/CLI.md). */
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
@@ -37,119 +35,46 @@ static char *daemon_config_error(void) {
         return error;
 }
 
-/* The live files, as config_load() finds them (lib/config-parse.c): the main file (/etc's,
- * else the vendor's), then the *.conf drop-ins of both directories sorted by file name, /etc's
- * masking the vendor's. Read here rather than by config_load() so that a candidate can replace
- * a live file that does not parse. *ret_main: whether files[0] is the main file. */
+/* The live files, as config_load() finds and reads them, read here rather than by config_load()
+ * so that a candidate can replace a live file that does not parse. main: whether paths[0] is the
+ * main file. A file that vanished since the listing is left out, as config_load() does. */
 typedef struct LiveFiles {
         char **paths, **texts;
-        size_t n;
+        size_t *sizes, n;
         bool main;
 } LiveFiles;
 
 static void live_files_done(LiveFiles *l) {
         strv_free(l->paths);
         strv_free(l->texts);
-}
-
-static int dropin_name_cmp(const void *a, const void *b) {
-        const char *x = strrchr(*(char *const *) a, '/'), *y = strrchr(*(char *const *) b, '/');
-
-        return strcmp(x, y);
-}
-
-static int live_file_add(LiveFiles *l, const char *path, char **error) {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-        int r;
-
-        r = read_full_file(path, CONFIG_FILE_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r == -EFBIG)
-                return error_set(error, -EFBIG, "%s: larger than %u bytes: daxmgr reads at most %u", path,
-                                 CONFIG_FILE_MAX, CONFIG_FILE_MAX);
-        if (r < 0)
-                return error_set(error, r, "%s: cannot read it: %s", path, strerror(-r));
-        if (memchr(text, '\0', size))
-                return error_set(error, -EINVAL, "%s: contains a NUL byte", path);
-        r = strv_extend(&l->paths, path);
-        if (r >= 0)
-                r = strv_consume(&l->texts, TAKE_PTR(text));
-        if (r < 0)
-                return r;
-        l->n++;
-        return 1;
+        free(l->sizes);
 }
 
 static int live_files_read(const char *root, LiveFiles *l, char **error) {
-        _cleanup_strv_free_ char **dropins = NULL;
-        size_t len = strlen(root), n_dropins = 0;
+        _cleanup_strv_free_ char **paths = NULL;
+        size_t n;
         int r;
 
-        while (len > 0 && root[len - 1] == '/')
-                len--;
-        if (len > 0) { /* a mistyped root must not pass for "no configuration" */
-                struct stat st;
+        r = config_files_list(root, &paths, &l->main, error);
+        if (r < 0)
+                return r;
+        n = strv_length(paths);
+        l->sizes = calloc(n ?: 1, sizeof(size_t));
+        if (!l->sizes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *text = NULL;
 
-                if (stat(root, &st) < 0)
-                        return error_set(error, -errno, "%.*s: cannot use it as the root: %m", (int) len,
-                                         root);
-                if (!S_ISDIR(st.st_mode))
-                        return error_set(error, -ENOTDIR, "%.*s: not a directory, so not a root", (int) len,
-                                         root);
-        }
-        for (unsigned i = 0; i < 2 && !l->main; i++) {
-                _cleanup_free_ char *path = NULL;
-
-                if (asprintf(&path, "%.*s%s/daxmgr.conf", (int) len, root,
-                             i == 0 ? "/etc/daxmgr" : "/usr/lib/daxmgr") < 0)
-                        return -ENOMEM;
-                r = live_file_add(l, path, error);
+                r = config_file_read(paths[i], &text, &l->sizes[l->n], error);
+                if (r == -ENOENT) {
+                        l->main = l->main && i > 0;
+                        continue;
+                }
                 if (r < 0)
                         return r;
-                l->main = r > 0;
-        }
-        for (unsigned i = 0; i < 2; i++) {
-                _cleanup_free_ char *dir = NULL;
-                struct dirent *de;
-                DIR *d;
-
-                if (asprintf(&dir, "%.*s%s/daxmgr.conf.d", (int) len, root,
-                             i == 0 ? "/etc/daxmgr" : "/usr/lib/daxmgr") < 0)
+                if (strv_extend(&l->paths, paths[i]) < 0 || strv_consume(&l->texts, TAKE_PTR(text)) < 0)
                         return -ENOMEM;
-                d = opendir(dir);
-                if (!d) {
-                        if (errno == ENOENT)
-                                continue;
-                        return error_set(error, -errno, "%s: cannot read the directory: %m", dir);
-                }
-                while ((de = readdir(d))) {
-                        size_t n = strlen(de->d_name);
-                        bool masked = false;
-                        char *path;
-
-                        if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".conf") != 0)
-                                continue;
-                        for (size_t j = 0; j < n_dropins && !masked; j++)
-                                masked = strcmp(strrchr(dropins[j], '/') + 1, de->d_name) == 0;
-                        if (masked)
-                                continue;
-                        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
-                            strv_consume(&dropins, path) < 0) {
-                                (void) closedir(d);
-                                return -ENOMEM;
-                        }
-                        n_dropins++;
-                }
-                (void) closedir(d);
-        }
-        if (n_dropins > 0)
-                qsort(dropins, n_dropins, sizeof(char *), dropin_name_cmp);
-        for (size_t i = 0; i < n_dropins; i++) {
-                r = live_file_add(l, dropins[i], error);
-                if (r < 0)
-                        return r;
+                l->n++;
         }
         return 0;
 }
@@ -204,9 +129,11 @@ static int config_load_candidates(char **files, size_t n, Config **ret, char ***
 
                                 r = read_full_file(files[j], CONFIG_FILE_MAX, &text, &sizes[k]);
                                 if (r == -EFBIG)
-                                        return error_set(error, r,
-                                                         "%s: larger than %u bytes: daxmgr reads at most %u",
-                                                         files[j], CONFIG_FILE_MAX, CONFIG_FILE_MAX);
+                                        return error_set(
+                                                error, r,
+                                                "%s: larger than %u KiB: daxmgr reads configuration "
+                                                "files of at most that size",
+                                                files[j], CONFIG_FILE_MAX / 1024);
                                 if (r < 0)
                                         return error_set(error, r, "%s: cannot read it: %s", files[j],
                                                          strerror(-r));
@@ -220,7 +147,7 @@ static int config_load_candidates(char **files, size_t n, Config **ret, char ***
                         break;
                 if (i == at && total < l.n + n)
                         continue; /* replaced */
-                sizes[k++] = strlen(l.texts[i]);
+                sizes[k++] = l.sizes[i];
                 if (strv_extend(&names, l.paths[i]) < 0 || strv_extend(&texts, l.texts[i]) < 0)
                         return -ENOMEM;
         }

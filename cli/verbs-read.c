@@ -530,6 +530,27 @@ static int print_cxl(sd_bus *bus) {
         return EXIT_OK;
 }
 
+/* The daemon renders them (GetMetrics): it measures what a client cannot (the DAX proof of each
+ * mount, the pages of the placed services), and writes the same text to [Metrics] TextfilePath=. */
+int verb_metrics(sd_bus *bus, char **args, size_t n) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *s;
+        int r;
+
+        r = sd_bus_call_method(bus, DEST, ROOT_PATH, MANAGER, "GetMetrics", &e, &reply, "");
+        if (r < 0) {
+                r = bus_fail("getting the metrics", &e, r);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "s", &s);
+        if (r < 0)
+                return bus_fail("getting the metrics", NULL, r);
+        fputs(s, stdout);
+        return EXIT_OK;
+}
+
 int verb_plan(sd_bus *bus, char **args, size_t n) {
         _cleanup_json_ json_object *plan = NULL;
         json_object *steps = NULL, *problems = NULL;
@@ -628,6 +649,14 @@ static int print_verify(json_object *rep, json_object *sum, uint32_t pid) {
                u64(sum, "exec_dram"), u64(sum, "exec_not_resident"), u64(sum, "cow_pages"));
         if (boolean(rep, "pfn_hidden"))
                 puts("Frame numbers are hidden from the daemon: pmem and DRAM cannot be told apart.");
+        if (boolean(rep, "pmd_known"))
+                printf("2 MiB mappings: %" PRIu64 " of %" PRIu64 " PMD-eligible window(s) of its executable "
+                       "mappings are mapped with one PMD entry\n",
+                       u64(sum, "pmd_mapped_windows"), u64(sum, "pmd_eligible_windows"));
+        else
+                printf("2 MiB mappings: not measured (the kernel has no PAGEMAP_SCAN, Linux 6.7); %" PRIu64
+                       " PMD-eligible window(s) in its executable mappings\n",
+                       u64(sum, "pmd_eligible_windows"));
         if (json_object_object_get_ex(rep, "mappings", &maps)) {
                 static const char *const h[] = { "MAPPING", "PERMS",        "PMEM",
                                                  "DRAM",    "NOT RESIDENT", "IN PMEM" };

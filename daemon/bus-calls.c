@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* The methods of org.daxmgr1.Manager that only read but may block, answered from a short-lived
- * child (child-call.h): GetPlan, VerifyProcess and VerifyPath. The others are in bus.c. */
+ * worker (child-call.h, worker-call.c): GetPlan, VerifyProcess and VerifyPath; and GetMetrics from
+ * a child forked from the daemon (metrics.c: its facts are the daemon's own). The others are in
+ * bus.c. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,67 +17,43 @@
 #include "bus-internal.h"
 #include "bus-options.h"
 #include "child-call.h"
-#include "dax-mount.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
-#include "reconcile-run.h"
-#include "xip-verify.h"
+#include "worker.h"
 
 /* GetPlan, VerifyProcess and VerifyPath may block (stat() and NSS lookups for the plan,
  * /proc/PID/pagemap and ELF files, a probe file): their handlers check the arguments and ask
- * polkit on the loop, then a short-lived child (child-call.h) computes the answer, and the call
- * is answered when it has ended. A little under a client's default timeout of 25 s, so that the
+ * polkit on the loop, then a short-lived worker (child_call_exec(): the daemon's process needs
+ * neither libelf nor libmount for them) computes the answer, and the call is answered when it
+ * has ended. A little under a client's default timeout of 25 s, so that the
  * caller reads why rather than a NoReply of its own bus library. */
 #define ASYNC_CALL_TIMEOUT_USEC (20 * 1000000ULL)
 
-typedef struct AsyncCall AsyncCall;
+/* Adds @v (taken; NULL: out of memory) to @o as @k. */
+static int put(struct json_object *o, const char *k, struct json_object *v) {
+        if (!v || json_object_object_add(o, k, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
 
-/* In the child: what the handler computed, as it did on the loop: 0 and *ret_result, or <0 with
- * @e set (or not: then sd-bus names the errno, as for a handler that returns it). */
-typedef int (*AsyncCallFn)(Manager *m, const AsyncCall *a, struct json_object **ret_result, sd_bus_error *e);
-
-struct AsyncCall {
-        sd_bus_message *msg; /* the call, answered when the child has ended */
-        AsyncCallFn fn;
-        char *object;     /* what the call is about, in the sentences of its errors */
-        const char *hint; /* what to do when it did not finish in time */
-        uint32_t pid;     /* the arguments */
-        char *path;
-};
+typedef struct AsyncCall {
+        sd_bus_message *msg; /* the call, answered when the worker has ended */
+        char *object;        /* what the call is about, in the sentences of its errors */
+        const char *hint;    /* what to do when it did not finish in time */
+} AsyncCall;
 
 static void async_call_free(AsyncCall *a) {
         sd_bus_message_unref(a->msg);
         free(a->object);
-        free(a->path);
         free(a);
 }
 
-/* The child's document: {"reply": TEXT} (the JSON text reply_json() would send), {"error": NAME,
- * "message": TEXT} or {"errno": N}. */
-static struct json_object *async_call_run(Manager *m, void *userdata) {
-        AsyncCall *a = userdata;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        struct json_object *result = NULL, *doc = json_object_new_object();
-        int r;
-
-        if (!doc)
-                return NULL;
-        r = a->fn(m, a, &result, &e);
-        if (r >= 0)
-                add(doc, "reply",
-                    jstr(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY) ?: "null"));
-        else if (sd_bus_error_is_set(&e)) {
-                add(doc, "error", jstr(e.name));
-                add(doc, "message", jstr(e.message));
-        } else
-                add(doc, "errno", json_object_new_int(r));
-        json_object_put(result);
-        sd_bus_error_free(&e);
-        return doc;
-}
-
+/* The worker's document (worker-call.c): {"reply": TEXT} (the JSON text reply_json() would
+ * send), {"error": NAME, "message": TEXT} or {"errno": N}. */
 static void async_call_done(Manager *m, struct json_object *doc, int error, const char *detail,
                             void *userdata) {
         AsyncCall *a = userdata;
@@ -127,82 +105,144 @@ done:
         async_call_free(a);
 }
 
-/* Answers @msg from a child that runs @fn (the process named @comm): 1, the reply comes later. */
-static int reply_from_child(Manager *m, sd_bus_message *msg, const char *comm, AsyncCallFn fn,
-                            const char *object, const char *hint, uint32_t pid, const char *path,
-                            sd_bus_error *e) {
+/* A child or worker that could not be started: Busy when CHILD_CALLS_MAX run, else Failed. */
+static int call_start_failed(int r, const char *method, const char *object, sd_bus_error *e) {
+        if (r == -EBUSY)
+                return bus_error_setf_utf8(
+                        e, ERROR_PREFIX "Busy",
+                        "%u calls of GetPlan, GetMetrics, VerifyProcess or VerifyPath are "
+                        "being answered already; call %s again when one has finished",
+                        CHILD_CALLS_MAX, method);
+        return bus_error_setf_utf8(e, ERROR_PREFIX "Failed",
+                                   "cannot start a process to answer %s of %.200s: %s", method, object,
+                                   strerror(-r));
+}
+
+/* Answers @msg from a worker (the process named @comm) that answers @request, which is taken:
+ * 1, the reply comes later. */
+static int reply_from_worker(Manager *m, sd_bus_message *msg, const char *comm, struct json_object *request,
+                             const char *object, const char *hint, sd_bus_error *e) {
         const char *method = sd_bus_message_get_member(msg);
+        AsyncCall *a = calloc(1, sizeof(*a));
+        int r = 0;
+
+        if (!a || !request) {
+                free(a);
+                json_object_put(request);
+                return -ENOMEM;
+        }
+        *a = (AsyncCall){ .msg = sd_bus_message_ref(msg), .object = strdup(object), .hint = hint };
+        if (!a->object || put(request, "name", jstr(comm)) < 0 ||
+            put(request, "log_level", json_object_new_int(log_max_priority)) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = child_call_exec(m, comm, ASYNC_CALL_TIMEOUT_USEC, request, async_call_done, a);
+        json_object_put(request);
+        if (r >= 0)
+                return 1;
+        async_call_free(a);
+        return call_start_failed(r, method, object, e);
+}
+
+/* GetMetrics: metrics_text() in a child forked from the daemon, with the daemon's state as it was
+ * at the fork; it reads pagemaps of placed services and statx()es files on each mount, which may
+ * block. The document is the one a worker writes. */
+static struct json_object *get_metrics_run(Manager *m, void *userdata) {
+        _cleanup_free_ char *text = NULL;
+        struct json_object *doc = json_object_new_object();
+        int r;
+
+        if (!doc)
+                return NULL;
+        r = metrics_text(m, &text);
+        if (r < 0)
+                add(doc, "errno", json_object_new_int(r));
+        else
+                add(doc, "reply", jstr(text));
+        return doc;
+}
+
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Manager *m = userdata;
         AsyncCall *a = calloc(1, sizeof(*a));
         int r;
 
         if (!a)
                 return -ENOMEM;
         *a = (AsyncCall){ .msg = sd_bus_message_ref(msg),
-                          .fn = fn,
-                          .object = strdup(object),
-                          .hint = hint,
-                          .pid = pid,
-                          .path = path ? strdup(path) : NULL };
-        if (!a->object || (path && !a->path)) {
+                          .object = strdup(ROOT_PATH),
+                          .hint = "a pmem mount may hang, or a placed service have very large processes: "
+                                  "call it again" };
+        if (!a->object) {
                 async_call_free(a);
                 return -ENOMEM;
         }
-        r = child_call_start(m, comm, ASYNC_CALL_TIMEOUT_USEC, async_call_run, async_call_done, a);
+        r = child_call_start(m, "daxmgrd-metrics", ASYNC_CALL_TIMEOUT_USEC, get_metrics_run, async_call_done,
+                             a);
         if (r >= 0)
                 return 1;
         async_call_free(a);
-        if (r == -EBUSY)
-                return bus_error_setf_utf8(e, ERROR_PREFIX "Busy",
-                                           "%u calls of GetPlan, VerifyProcess or VerifyPath are being "
-                                           "answered already; call %s again when one has finished",
-                                           CHILD_CALLS_MAX, method);
-        return bus_error_setf_utf8(e, ERROR_PREFIX "Failed",
-                                   "cannot start a process to answer %s of %.200s: %s", method, object,
-                                   strerror(-r));
-}
-
-/* A new plan, not m->plan: a call sees what no event announces (an entry point edited by hand). */
-static int get_plan_compute(Manager *m, const AsyncCall *a, struct json_object **ret_result,
-                            sd_bus_error *e) {
-        _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
-        _cleanup_free_ char *error = NULL;
-        int r;
-
-        r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
-                              m->dropin_root, manager_staleness(m), &p, &error);
-        if (r < 0)
-                return bus_error_set_errno(e, r, error_message(error, r));
-        return reconcile_plan_to_json(p, ret_result);
+        return call_start_failed(r, "GetMetrics", ROOT_PATH, e);
 }
 
 int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
 
+        struct json_object *req, *closures;
+        int r;
+
         if (!m->topology)
                 return sd_bus_error_set(e, ERROR_PREFIX "Failed", "the pmem topology has not been read yet");
-        return reply_from_child(m, msg, "daxmgrd-plan", get_plan_compute, ROOT_PATH,
-                                "a configured zone or program may be on a file system that hangs (a lost "
-                                "network mount?): check them, then call it again",
-                                0, NULL, e);
+        /* A new plan, not m->plan: a call sees what no event announces (an entry point edited by
+         * hand); with what the daemon knows: its configuration, topology, hash cache and the
+         * closures its check found changed. */
+        req = json_object_new_object();
+        closures = json_object_new_array();
+        r = req && closures ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = put(req, "call", jstr("plan"));
+        if (r >= 0)
+                r = worker_config_to_json(m->config, req);
+        if (r >= 0)
+                r = worker_hashes_to_json(&m->hash_cache, req);
+        if (r >= 0)
+                r = put(req, "topology", topology_to_json(m->topology));
+        if (r >= 0)
+                r = put(req, "state_dir", jstr(m->state_dir));
+        if (r >= 0)
+                r = put(req, "dropin_root", jstr(m->dropin_root));
+        for (size_t i = 0; r >= 0 && i < m->n_closures; i++) {
+                struct json_object *c = json_object_new_array();
+
+                if (!c || json_object_array_add(closures, c) < 0) {
+                        json_object_put(c);
+                        r = -ENOMEM;
+                        break;
+                }
+                if (json_object_array_add(c, jstr(m->closures[i].zone)) < 0 ||
+                    json_object_array_add(c, jstr(m->closures[i].program)) < 0 ||
+                    json_object_array_add(c, jstr(m->closures[i].why)) < 0)
+                        r = -ENOMEM;
+        }
+        if (r >= 0) {
+                r = put(req, "closures", closures);
+                closures = NULL;
+        }
+        json_object_put(closures);
+        if (r < 0) {
+                json_object_put(req);
+                return r;
+        }
+        return reply_from_worker(m, msg, "daxmgrd-plan", req, ROOT_PATH,
+                                 "a configured zone or program may be on a file system that hangs (a lost "
+                                 "network mount?): check them, then call it again",
+                                 e);
 }
 
 /* ---------------------------------------------------------------- VerifyProcess, VerifyPath */
 
-static int verify_process_compute(Manager *m, const AsyncCall *a, struct json_object **ret_result,
-                                  sd_bus_error *e) {
-        _cleanup_(xip_report_freep) XipReport *report = NULL;
-        _cleanup_free_ char *error = NULL;
-        int r;
-
-        r = xip_verify_process((pid_t) a->pid, NULL, &report, &error);
-        if (r < 0)
-                return bus_error_set_errno(e, r, error_message(error, r));
-        *ret_result = xip_report_to_json(report);
-        return *ret_result ? 0 : -ENOMEM;
-}
-
 static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        struct json_object *a = json_object_new_object();
+        struct json_object *a = json_object_new_object(), *req;
         char object[32];
         uint32_t pid;
         int r;
@@ -214,9 +254,12 @@ static int do_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         (void) snprintf(object, sizeof(object), "process %" PRIu32, pid);
-        return reply_from_child(userdata, msg, "daxmgrd-vproc", verify_process_compute, object,
-                                "the process may be very large, or stuck in the kernel: call it again", pid,
-                                NULL, e);
+        req = json_object_new_object();
+        if (req && (put(req, "call", jstr("verify-process")) < 0 ||
+                    put(req, "pid", json_object_new_int64(pid)) < 0))
+                req = (json_object_put(req), NULL);
+        return reply_from_worker(userdata, msg, "daxmgrd-vproc", req, object,
+                                 "the process may be very large, or stuck in the kernel: call it again", e);
 }
 
 int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
@@ -248,59 +291,9 @@ int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e) 
         return polkit_authorize(userdata, msg, "org.daxmgr1.verify-process", do_verify_process, userdata, e);
 }
 
-/* The region (and its kind) whose namespace's block device is @blockdev: what MAP_SYNC's answer
- * comes from. Returns the kind (REGION_KIND_UNKNOWN when no region has that device). */
-static RegionKind path_region_json(Manager *m, const char *blockdev, struct json_object *j) {
-        const TopoRegion *found = NULL;
-
-        for (size_t i = 0; blockdev && m->topology && i < m->topology->n_regions && !found; i++)
-                for (size_t k = 0; k < m->topology->regions[i].n_namespaces; k++) {
-                        const TopoNamespace *n = &m->topology->regions[i].namespaces[k];
-
-                        if (n->blockdev && strcmp(n->blockdev, blockdev) == 0) {
-                                found = &m->topology->regions[i];
-                                break;
-                        }
-                }
-        add(j, "region", found ? jstr(found->dev) : NULL);
-        add(j, "kind", found ? jstr(region_kind_to_string(found->kind)) : NULL);
-        add(j, "flush", found ? jstr(region_flush(found->kind)) : NULL);
-        return found ? found->kind : REGION_KIND_UNKNOWN;
-}
-
-static int verify_path_compute(Manager *m, const AsyncCall *a, struct json_object **ret_result,
-                               sd_bus_error *e) {
-        _cleanup_free_ char *error = NULL;
-        struct json_object *j;
-        DaxPathInfo i = {};
-        RegionKind kind;
-        int r;
-
-        r = dax_path_check(a->path, &i, &error);
-        if (r < 0)
-                return bus_error_set_errno(e, r, error_message(error, r));
-        j = json_object_new_object();
-        add(j, "path", jstr(i.path));
-        add(j, "type", jstr(i.is_dir ? "directory" : "file"));
-        add(j, "dax", json_object_new_boolean(i.dax));
-        add(j, "fs", jstr(i.fstype));
-        add(j, "source", jstr(i.source));
-        add(j, "mountpoint", jstr(i.mountpoint));
-        add(j, "dax_mode", jstr(dax_mode_to_string(i.dax_mode)));
-        add(j, "device", jstr(i.device));
-        add(j, "why_not", jstr(i.why_not));
-        add(j, "map_sync", i.map_sync < 0 ? NULL : json_object_new_boolean(i.map_sync > 0));
-        kind = path_region_json(m, i.device, j);
-        /* The kernel's answer is reported as it is; where it contradicts the region's kind
-         * (MAP_SYNC granted on virtio-pmem), what that means is said next to it. */
-        add(j, "map_sync_warning", jstr(region_kind_map_sync_contradiction(kind, i.map_sync)));
-        dax_path_info_done(&i);
-        *ret_result = j;
-        return 0;
-}
-
 int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        struct json_object *a = json_object_new_object();
+        Manager *m = userdata;
+        struct json_object *a = json_object_new_object(), *req;
         const char *path;
         struct stat st;
         uid_t uid = (uid_t) -1;
@@ -322,8 +315,13 @@ int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                         "checking a directory creates a probe file in it, which only root may "
                         "ask for; check a file in %.200s instead",
                         path);
-        return reply_from_child(userdata, msg, "daxmgrd-vpath", verify_path_compute, path,
-                                "the file system of the path may hang (a lost network mount?): check it, "
-                                "then call it again",
-                                0, path, e);
+        /* The topology for the region of the path's device (what MAP_SYNC's answer comes from). */
+        req = json_object_new_object();
+        if (req && (put(req, "call", jstr("verify-path")) < 0 || put(req, "path", jstr(path)) < 0 ||
+                    (m->topology && put(req, "topology", topology_to_json(m->topology)) < 0)))
+                req = (json_object_put(req), NULL);
+        return reply_from_worker(m, msg, "daxmgrd-vpath", req, path,
+                                 "the file system of the path may hang (a lost network mount?): check it, "
+                                 "then call it again",
+                                 e);
 }

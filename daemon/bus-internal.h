@@ -45,7 +45,6 @@ static inline void add(struct json_object *o, const char *k, struct json_object 
 /* The key of a placement's object path: "ZONE:PROGRAM". */
 char *placement_key(const char *zone, const char *program);
 /* How a store to this region's pmem becomes durable: "synchronous", "asynchronous", "unknown". */
-const char *region_flush(RegionKind k);
 bool path_is_mounted_dax(const Topology *t, const char *dir);
 /* Replies with @j as JSON text, made valid UTF-8. */
 int reply_json(sd_bus_message *msg, struct json_object *j);
@@ -63,5 +62,6 @@ int invalid_path(sd_bus_error *e, const char *what, const char *p);
 
 /* The methods answered from a child (bus-calls.c). */
 int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *e);
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *e);
 int method_verify_process(sd_bus_message *msg, void *userdata, sd_bus_error *e);
 int method_verify_path(sd_bus_message *msg, void *userdata, sd_bus_error *e);

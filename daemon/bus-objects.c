@@ -167,15 +167,6 @@ static void array_add_path(struct json_object *a, const char *prefix, const char
                 json_object_array_add(a, json_object_new_string(p));
 }
 
-/* How a store to this region's pmem becomes durable: "synchronous" (a CPU cache flush is enough,
- * so the kernel grants MAP_SYNC), "asynchronous" (virtio-pmem: a flush request to the host that
- * fsync()/msync() make; MAP_SYNC is refused), "unknown". */
-const char *region_flush(RegionKind k) {
-        int s = region_kind_map_sync(k);
-
-        return s > 0 ? "synchronous" : s == 0 ? "asynchronous" : "unknown";
-}
-
 static struct json_object *region_json(const Topology *t, const TopoRegion *r) {
         struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
                            *serials = json_object_new_array(), *nss = json_object_new_array();
@@ -528,6 +519,7 @@ void bus_flush_objects(Manager *m) {
                 }
         }
         objects_free(old, n_old);
+        metrics_textfile_changed(m);
 }
 
 static int on_sync(sd_event_source *s, void *userdata) {

@@ -194,6 +194,9 @@ static int do_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                 return sd_bus_error_set(e, ERROR_PREFIX "ConfigInvalid",
                                         error ?: "the configuration has errors");
         m->reconcile_wanted = true;
+        /* The plan on the topology as the daemon knows it before the reply; a new snapshot
+         * follows (manager_refresh()). */
+        manager_replan(m);
         manager_refresh(m);
         bus_flush_objects(m);
         return sd_bus_reply_method_return(msg, "");
@@ -632,6 +635,8 @@ static const sd_bus_vtable manager_methods[] = {
         SD_BUS_METHOD_WITH_NAMES("GetPlan", "", , "s", SD_BUS_PARAM(plan_json), method_get_plan,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetTopology", "", , "s", SD_BUS_PARAM(topology_json), method_get_topology,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetMetrics", "", , "s", SD_BUS_PARAM(metrics), method_get_metrics,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CreateNamespace", "a{sv}", SD_BUS_PARAM(options), "o", SD_BUS_PARAM(job),
                                  method_create_namespace, SD_BUS_VTABLE_UNPRIVILEGED),

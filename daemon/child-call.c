@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@
 #include <json-c/json.h>
 
 #include "child-call.h"
+#include "fileio.h"
 #include "log.h"
 #include "manager.h"
+#include "worker.h"
 
 #define CHILD_CALL_OUTPUT_MAX (16U * 1024 * 1024) /* more is not a document of ours: dropped */
 
@@ -141,32 +144,71 @@ static int on_call_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Writes all of @s to @fd. */
-static int write_all(int fd, const char *s) {
-        size_t left = strlen(s);
-
-        while (left > 0) {
-                ssize_t n = write(fd, s, left);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -errno;
-                s += n;
-                left -= (size_t) n;
-        }
-        return 0;
-}
-
 _Noreturn static void call_child(Manager *m, int fd, ChildCallRun run, void *userdata) {
         struct json_object *o = run(m, userdata);
         const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
 
-        _exit(s && write_all(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+        _exit(s && write_string_fd(fd, s) >= 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
-int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildCallRun run,
-                     ChildCallDone done, void *userdata) {
+int json_sealed_memfd(struct json_object *o, const char *name) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        size_t n;
+        int fd, r;
+
+        if (!s)
+                return -ENOMEM;
+        fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        n = strlen(s);
+        for (size_t done = 0; done < n;) {
+                ssize_t k = write(fd, s + done, n - done);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        (void) close(fd);
+                        return r;
+                }
+                done += (size_t) k;
+        }
+        /* The reader gets it as it was written, whatever happens to the daemon. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
+            lseek(fd, 0, SEEK_SET) < 0) {
+                r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
+_Noreturn void worker_exec(int request_fd, int report_fd) {
+        const char *worker = secure_getenv("DAXMGR_WORKER") ?: WORKER_PATH;
+        sigset_t ss;
+
+        /* The worker gets the request as its stdin and the report pipe as fd 3, and keeps the
+         * daemon's stdout and stderr (the journal); every other fd is closed by exec (O_CLOEXEC)
+         * or here. The daemon's signal mask and handlers are not the worker's (mkfs inherits
+         * them). */
+        if (dup2(request_fd, STDIN_FILENO) < 0)
+                _exit(127);
+        if (report_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(report_fd, 3) < 0)
+                _exit(127);
+        (void) close_range(4, ~0U, 0);
+        sigemptyset(&ss);
+        sigprocmask(SIG_SETMASK, &ss, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execl(worker, "daxmgrd-worker", (char *) NULL);
+        fprintf(stderr, "<3>Cannot run the worker %s: %m\n", worker);
+        _exit(127);
+}
+
+/* @run in a forked copy of the daemon, or (@run NULL) the worker exec'd with @request_fd. */
+static int call_spawn(Manager *m, const char *name, uint64_t timeout_usec, ChildCallRun run, int request_fd,
+                      ChildCallDone done, void *userdata) {
         ChildCall *c;
         uint64_t now;
         int p[2], r;
@@ -205,6 +247,8 @@ int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildC
                 sigset_t ss;
 
                 (void) close(p[0]);
+                if (!run)
+                        worker_exec(request_fd, p[1]);
                 sigemptyset(&ss);
                 sigprocmask(SIG_SETMASK, &ss, NULL);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -235,6 +279,23 @@ int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildC
         c->userdata = userdata;
         log_debug("%s[%d] started.", name, (int) pid);
         return 0;
+}
+
+int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildCallRun run,
+                     ChildCallDone done, void *userdata) {
+        return call_spawn(m, name, timeout_usec, run, -1, done, userdata);
+}
+
+int child_call_exec(Manager *m, const char *name, uint64_t timeout_usec, struct json_object *request,
+                    ChildCallDone done, void *userdata) {
+        int fd, r;
+
+        fd = json_sealed_memfd(request, name);
+        if (fd < 0)
+                return fd;
+        r = call_spawn(m, name, timeout_usec, NULL, fd, done, userdata);
+        (void) close(fd);
+        return r;
 }
 
 void child_calls_done(Manager *m) {

@@ -31,6 +31,18 @@ typedef void (*ChildCallDone)(Manager *m, struct json_object *result, int error,
 int child_call_start(Manager *m, const char *name, uint64_t timeout_usec, ChildCallRun run,
                      ChildCallDone done, void *userdata);
 
+/* The same, but the child execs the worker (worker.h) with @request (a JSON object with "call":
+ * worker-call.c) on its standard input, and the document is what the worker writes to fd 3:
+ * the daemon's process needs none of the libraries the call uses. */
+int child_call_exec(Manager *m, const char *name, uint64_t timeout_usec, struct json_object *request,
+                    ChildCallDone done, void *userdata);
+
+/* @o as a sealed memfd (O_CLOEXEC) at offset 0, for a worker's standard input; or -errno. */
+int json_sealed_memfd(struct json_object *o, const char *name);
+/* In a child forked from the daemon: execs the worker with @request_fd as its standard input and
+ * @report_fd as its fd 3. */
+_Noreturn void worker_exec(int request_fd, int report_fd);
+
 /* The daemon stops: every child is killed (not waited for) and its @done told -ECANCELED. */
 void child_calls_done(Manager *m);
 

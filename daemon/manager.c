@@ -1,75 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+/* The daemon's state and its event loop's sources: the configuration and its reload, the
+ * topology from the worker and the refresh, udev, SIGHUP, and when to reconcile. Jobs are in
+ * job.c. */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 #include <libudev.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-error.h"
 #include "child-call.h"
 #include "error.h"
 #include "strv.h"
 #include "log.h"
 #include "manager.h"
-#include "messages.h"
 #include "reconcile-run.h"
-#include "string-table.h"
 
-#define REFRESH_DELAY_USEC (300 * 1000)    /* udev events come in bursts: one refresh per burst */
-#define JOB_LINGER_USEC    (60 * 1000000U) /* finished jobs stay on the bus this long */
-
-static const char *const job_state_table[_JOB_STATE_MAX] = {
-        [JOB_QUEUED] = "queued",
-        [JOB_RUNNING] = "running",
-        [JOB_DONE] = "done",
-        [JOB_FAILED] = "failed",
-};
-DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_state, JobState)
-
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static void ctx_log(void *userdata, int priority, const char *message) {
-        log_full(priority, "%s", message);
-}
+#define REFRESH_DELAY_USEC (300 * 1000) /* udev events come in bursts: one refresh per burst */
 
 static void staleness_free(Manager *m);
-
-static Job *job_free(Job *j) {
-        if (!j)
-                return NULL;
-        sd_event_source_disable_unref(j->io_source);
-        sd_event_source_disable_unref(j->child_source);
-        sd_event_source_disable_unref(j->expire_source);
-        if (j->fd >= 0)
-                close(j->fd);
-        free(j->path);
-        free(j->target);
-        json_object_put(j->args);
-        free(j->progress_text);
-        free(j->error_name);
-        free(j->message);
-        free(j->result);
-        free(j->buf);
-        free(j);
-        return NULL;
-}
 
 int manager_new(Manager **ret) {
         Manager *m;
@@ -119,13 +75,13 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->ready_source);
         sd_event_source_disable_unref(m->dispatch_source);
         sd_event_source_disable_unref(m->sync_source);
+        sd_event_source_disable_unref(m->metrics_timer);
         watch_done(m);
         strv_free(m->config_programs);
         udev_monitor_unref(m->monitor);
         udev_unref(m->udev);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
-        dax_context_unref(m->ctx);
         config_free(m->config);
         free(m->config_error);
         strv_free(m->config_warnings);
@@ -189,6 +145,13 @@ int manager_reload(Manager *m, char **ret_error) {
                 free(p->program);
                 p->program = real;
         }
+        /* A textfile no longer configured would go on reporting what it last held: removed. */
+        if (m->config && m->config->metrics.textfile_path &&
+            (!c->metrics.textfile_path ||
+             strcmp(c->metrics.textfile_path, m->config->metrics.textfile_path) != 0) &&
+            unlink(m->config->metrics.textfile_path) < 0 && errno != ENOENT)
+                log_warning("Cannot remove the metrics file %s: %s", m->config->metrics.textfile_path,
+                            strerror(errno));
         config_free(m->config);
         m->config = TAKE_PTR(c);
         strv_free(m->config_warnings);
@@ -204,7 +167,7 @@ int manager_reload(Manager *m, char **ret_error) {
         return 0;
 }
 
-static char *plan_key(const ReconcilePlan *p) {
+char *plan_key(const ReconcilePlan *p) {
         struct json_object *j = NULL;
         char *s;
 
@@ -262,16 +225,16 @@ const ReconcileStaleness *manager_staleness(Manager *m) {
         how = (ReconcileStaleness){
                 .cache = &m->hash_cache,
                 .may_hash = false,
-                .closures = false,
                 .closure_why = watch_closure_why,
                 .userdata = m,
         };
         return &how;
 }
 
-static void manager_refresh_internal(Manager *m, bool snapshot) {
+/* @fresh: a snapshot was just taken (@t NULL: it could not be), and the memory platform is read
+ * again with it; @t is taken. */
+void manager_refresh_internal(Manager *m, Topology *t, bool fresh) {
         _cleanup_free_ char *error = NULL, *key = NULL;
-        Topology *t = NULL;
         PlaceState *s = NULL;
         ReconcilePlan *p = NULL;
         int r;
@@ -281,28 +244,13 @@ static void manager_refresh_internal(Manager *m, bool snapshot) {
          * this boot are tried again; a refresh on an event does not retry them. */
         if (m->reconcile_wanted && reconcile_clear_mode_refusals(m->state_dir) > 0)
                 log_info("Trying again the memory mode changes the kernel refused before.");
-        if (!snapshot && m->topology)
+        if (!fresh)
                 goto state;
         m->refresh_topology = false;
-        /* A fresh library context for each refresh: ndctl_invalidate() drops libndctl's cached
-         * buses, but objects reached through libdaxctl (device-dax instances of a namespace
-         * made after the context) can stay as they were when first seen. */
-        {
-                DaxContext *c = NULL;
-
-                if (dax_context_new(&c) >= 0) {
-                        dax_context_set_log(c, ctx_log, m, LOG_WARNING);
-                        dax_context_unref(m->ctx);
-                        m->ctx = c;
-                } else
-                        dax_context_invalidate(m->ctx);
-        }
-        r = topology_snapshot(m->ctx, 0, &t, &error);
-        if (r < 0)
-                log_error("Cannot read the pmem topology: %s", error_message(error, r));
-        else {
+        if (t) {
                 topology_free(m->topology);
                 m->topology = t;
+                m->topology_gen++;
         }
         error = mfree(error);
         {
@@ -336,7 +284,7 @@ state:
                 how.stale = m->placement_stale;
                 how.stale_why = m->placement_stale_why;
                 how.n_stale = m->n_placement_stale;
-                r = reconcile_compute(m->ctx, m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
+                r = reconcile_compute(m->config ?: &(Config){}, m->topology, m->state, m->state_dir,
                                       m->dropin_root, &how, &p, &error);
                 if (r < 0) {
                         log_error("Cannot compute the reconcile plan: %s", error_message(error, r));
@@ -377,14 +325,125 @@ state:
         watch_sync(m);
         if ((m->stale_unknown && !m->check_done_refresh) || m->check_wanted)
                 watch_request_check(m);
+        manager_check_ready(m);
+}
+
+#define TOPOLOGY_CALL_TIMEOUT_USEC (120 * 1000000ULL) /* libndctl may wait for udev; not this long */
+
+static int on_systemd_reloaded(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e)
+                log_warning("systemd did not reload its units: %s", e->message ?: e->name);
+        return 0;
+}
+
+/* The first snapshot is in (or could not be taken): the bus, the plan, and READY=1. */
+static void manager_started(Manager *m, Topology *t) {
+        int r;
+
+        r = bus_setup(m);
+        if (r < 0) {
+                topology_free(t);
+                (void) sd_notifyf(false, "STATUS=Failed to start: %s\nERRNO=%d", strerror(-r), -r);
+                (void) sd_event_exit(m->event, r);
+                return;
+        }
+        if (m->reload_systemd) {
+                /* The migrated drop-ins: daxmgr-generator writes them at this reload. */
+                m->reload_systemd = false;
+                r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1",
+                                             "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                             "Reload", on_systemd_reloaded, m, "");
+                if (r < 0)
+                        log_warning("systemd did not reload its units: %s", strerror(-r));
+        }
+        /* READY=1 once the reconcile this plan asks for is done (manager_check_ready()). */
+        manager_refresh_internal(m, t, true);
+}
+
+static void on_topology(Manager *m, struct json_object *result, int error, const char *detail,
+                        void *userdata) {
+        _cleanup_free_ char *e = NULL;
+        struct json_object *v, *msg;
+        Topology *t = NULL;
+        int r;
+
+        m->topology_call = false;
+        if (error == -ECANCELED)
+                return; /* the daemon is stopping */
+        if (!result)
+                log_error("Cannot read the pmem topology: the worker %s.",
+                          error == -ETIME ? "did not answer in time" : detail ?: strerror(-error));
+        else if (json_object_object_get_ex(result, "topology", &v)) {
+                r = topology_from_json(v, &t, &e);
+                if (r < 0)
+                        log_error("Cannot read the pmem topology: %s", error_message(e, r));
+        } else
+                log_error("Cannot read the pmem topology: %s",
+                          json_object_object_get_ex(result, "message", &msg) ? json_object_get_string(msg)
+                                                                             : "the worker did not say why");
+        if (!m->started) {
+                manager_started(m, t);
+                /* A region that appeared while the first snapshot was taken (at boot, as the nd
+                 * drivers probe) is only in the next one. */
+                if (m->topology_again) {
+                        m->topology_again = false;
+                        manager_refresh(m);
+                }
+                return;
+        }
+        if (m->topology_again) {
+                m->topology_again = false;
+                topology_free(t);
+                manager_refresh(m);
+                return;
+        }
+        if (m->running || m->topology_gen != m->topology_call_gen) {
+                /* A job is changing things, or one brought a newer snapshot: its end refreshes. */
+                topology_free(t);
+                return;
+        }
+        manager_refresh_internal(m, t, true);
 }
 
 void manager_refresh(Manager *m) {
-        manager_refresh_internal(m, true);
+        struct json_object *req;
+        int r;
+
+        if (m->topology_call) {
+                m->topology_again = true;
+                return;
+        }
+        req = json_object_new_object();
+        r = req ? 0 : -ENOMEM;
+        if (r >= 0 && (json_object_object_add(req, "call", json_object_new_string("topology")) < 0 ||
+                       json_object_object_add(req, "log_level", json_object_new_int(log_max_priority)) < 0))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = child_call_exec(m, "daxmgrd-topology", TOPOLOGY_CALL_TIMEOUT_USEC, req, on_topology,
+                                    NULL);
+        json_object_put(req);
+        if (r >= 0) {
+                m->topology_call = true;
+                m->topology_call_gen = m->topology_gen;
+                return;
+        }
+        if (r == -EBUSY && m->started) {
+                /* Every child is busy answering calls: soon. */
+                m->refresh_topology = true;
+                manager_schedule_refresh(m);
+                return;
+        }
+        log_error("Cannot read the pmem topology: cannot start the worker: %s", strerror(-r));
+        if (!m->started)
+                manager_started(m, NULL);
+        else
+                manager_refresh_internal(m, NULL, true);
 }
 
 void manager_replan(Manager *m) {
-        manager_refresh_internal(m, false);
+        manager_refresh_internal(m, NULL, false);
 }
 
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -396,7 +455,10 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         /* A change of a placed file alone needs no new topology snapshot. */
-        manager_refresh_internal(m, m->refresh_topology);
+        if (m->refresh_topology || !m->topology)
+                manager_refresh(m);
+        else
+                manager_replan(m);
         return 0;
 }
 
@@ -467,38 +529,88 @@ static int udev_setup(Manager *m) {
                                on_udev, m);
 }
 
-/* Longest wait for the reconcile before READY=1: below systemd's default start timeout (90 s),
- * which also bounds a reload. */
+/* Longest wait before READY=1, at the start or after a reload: below systemd's default start
+ * timeout (90 s), which also bounds a reload. */
 #define READY_WAIT_USEC (60ULL * 1000000ULL)
+/* At the start, how long READY=1 also waits for a region the configuration waits for (a
+ * Problem of kind "waiting") while some service has a drop-in: at boot the nd drivers may
+ * probe a region after the daemon took its first snapshot. A region that stays away then
+ * delays the placed services by this much; they start on their originals. */
+#define READY_DEVICE_WAIT_USEC (20ULL * 1000000ULL)
 
 static void manager_notify_ready(Manager *m) {
         m->ready_pending = false;
+        m->ready_wait_devices = false;
         m->ready_source = sd_event_source_disable_unref(m->ready_source);
         (void) sd_notify(false, "READY=1");
 }
 
-static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+/* Does the plan wait for a region, with a service whose drop-in a zone there could serve? */
+static bool manager_waits_for_devices(Manager *m) {
+        bool activated = false;
+
+        for (size_t i = 0; m->state && i < m->state->n_placements && !activated; i++)
+                activated = m->state->placements[i].dropin_unit != NULL;
+        if (!activated || !m->plan)
+                return false;
+        for (size_t i = 0; i < m->plan->n_problems; i++)
+                if (m->plan->problems[i].kind == RECONCILE_WAITING)
+                        return true;
+        return false;
+}
+
+void manager_check_ready(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+
+        if (!m->ready_pending || !m->started)
+                return;
+        /* A snapshot being taken or due (udev events coalesce for REFRESH_DELAY_USEC), a
+         * reconcile queued or running: what they bring is part of the start or reload. */
+        if (m->topology_call || m->topology_again || m->refresh_pending)
+                return;
+        if (m->refresh_source)
+                (void) sd_event_source_get_enabled(m->refresh_source, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (manager_has_queued_reconcile(m) || (m->running && m->running->type == JOB_RECONCILE))
+                return;
+        if (m->ready_wait_devices && manager_waits_for_devices(m))
+                return;
+        manager_notify_ready(m);
+}
+
+static int on_ready_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
+        if (usec < m->ready_deadline_usec) {
+                /* The grace for regions is over: ready once the reconcile is done. */
+                m->ready_wait_devices = false;
+                manager_check_ready(m);
+                if (m->ready_pending)
+                        (void) sd_event_source_set_time(s, m->ready_deadline_usec);
+                return 0;
+        }
         log_warning("The reconcile is still running after %u s: telling systemd the daemon is ready now.",
                     (unsigned) (READY_WAIT_USEC / 1000000ULL));
         manager_notify_ready(m);
         return 0;
 }
 
-/* READY=1 now, or once the reconcile that was just queued (or is running) has finished. */
-static void manager_ready_after_reconcile(Manager *m) {
+/* READY=1 once the reconcile of what is loaded now is done (manager_check_ready(), called at the
+ * end of every refresh and job): at the start (@start: and the regions the configuration waits
+ * for have appeared, or READY_DEVICE_WAIT_USEC passed), and after a reload, so that with
+ * Type=notify-reload "systemctl reload" returns once the configuration is in force. */
+static void manager_ready_after_reconcile(Manager *m, bool start) {
         uint64_t now;
 
-        if (!manager_has_queued_reconcile(m) && !(m->running && m->running->type == JOB_RECONCILE)) {
-                manager_notify_ready(m);
-                return;
-        }
         m->ready_pending = true;
+        m->ready_wait_devices = start;
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        if (!m->ready_source)
-                (void) sd_event_add_time(m->event, &m->ready_source, CLOCK_MONOTONIC, now + READY_WAIT_USEC,
-                                         0, on_ready_timeout, m);
+        m->ready_deadline_usec = now + READY_WAIT_USEC;
+        m->ready_source = sd_event_source_disable_unref(m->ready_source);
+        (void) sd_event_add_time(m->event, &m->ready_source, CLOCK_MONOTONIC,
+                                 start ? now + READY_DEVICE_WAIT_USEC : m->ready_deadline_usec, 0,
+                                 on_ready_timer, m);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -506,15 +618,26 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         struct timespec ts;
 
         log_info("SIGHUP: reloading the configuration.");
-        /* MONOTONIC_USEC: what Type=notify-reload (systemd >= 253) wants with RELOADING=1. */
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                          (unsigned long long) ts.tv_sec * 1000000ULL +
-                                  (unsigned long long) ts.tv_nsec / 1000);
+        if (!m->started) {
+                /* Not ready yet: the first refresh plans with what is loaded now. */
+                (void) manager_reload(m, NULL);
+                return 0;
+        }
+        if (!m->ready_pending) {
+                /* MONOTONIC_USEC: what Type=notify-reload (systemd >= 253) wants with
+                 * RELOADING=1. (Before the first READY=1 there is nothing to reload.) */
+                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+                (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                                  (unsigned long long) ts.tv_sec * 1000000ULL +
+                                          (unsigned long long) ts.tv_nsec / 1000);
+        }
         (void) manager_reload(m, NULL);
         m->reconcile_wanted = true;
+        /* The plan on the topology as the daemon knows it (udev keeps it current); a new
+         * snapshot follows. */
+        manager_ready_after_reconcile(m, false);
+        manager_replan(m);
         manager_refresh(m);
-        manager_ready_after_reconcile(m);
         return 0;
 }
 
@@ -547,21 +670,14 @@ static void manager_migrate_dropins(Manager *m) {
                 error = mfree(error);
         }
         place_state_free(s);
-        if (removed) {
-                r = place_systemd_reload(&error);
-                if (r < 0)
-                        log_warning("%s", error_message(error, r));
-        }
+        /* systemd reloads once the daemon is on the bus (manager_started()): not a call that
+         * blocks the event loop before it runs. */
+        m->reload_systemd = removed != NULL;
 }
 
 int manager_start(Manager *m) {
         sigset_t ss;
         int r;
-
-        r = dax_context_new(&m->ctx);
-        if (r < 0)
-                return log_error_errno(r, "Cannot start libndctl: %s", strerror(-r));
-        dax_context_set_log(m->ctx, ctx_log, m, LOG_WARNING);
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGHUP);
@@ -583,18 +699,16 @@ int manager_start(Manager *m) {
         (void) manager_reload(m, NULL);
         manager_migrate_dropins(m);
 
-        r = bus_setup(m);
-        if (r < 0)
-                return r;
-
         /* The initial enumeration: everything there is now, then reconcile it; and a check of
-         * every placed original (it may have changed while the daemon was not running). Ready
-         * once that reconcile is done: units ordered after daxmgrd.service (the drop-ins of
-         * placed services) then find their zones mounted. */
+         * every placed original (it may have changed while the daemon was not running). The bus
+         * name is taken once the worker's first snapshot is in (manager_started()): a client never
+         * sees the daemon without its topology. READY=1 waits for the reconcile that snapshot
+         * asks for (manager_check_ready()): units ordered after daxmgrd.service, the placed
+         * services (their drop-ins), then find their zones mounted. */
         m->reconcile_wanted = true;
         m->check_wanted = true;
+        manager_ready_after_reconcile(m, true);
         manager_refresh(m);
-        manager_ready_after_reconcile(m);
         return 0;
 }
 
@@ -615,449 +729,4 @@ void manager_update_status(Manager *m) {
         (void) sd_notifyf(
                 false, "STATUS=%s: %zu region(s), %zu namespace(s), %zu zone(s), %zu pending step(s)", what,
                 n_regions, n_ns, m->state ? m->state->n_zones : 0, m->plan ? m->plan->n_steps : 0);
-}
-
-/* ---------------------------------------------------------------- jobs */
-
-Job *manager_find_job_by_path(Manager *m, const char *path) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (strcmp(m->jobs[i]->path, path) == 0)
-                        return m->jobs[i];
-        return NULL;
-}
-
-static void manager_remove_job(Manager *m, Job *j) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i] == j) {
-                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
-                        m->n_jobs--;
-                        break;
-                }
-        job_free(j);
-        bus_sync_objects(m);
-}
-
-static int on_job_expire(sd_event_source *s, uint64_t usec, void *userdata) {
-        Job *j = userdata;
-
-        manager_remove_job(j->manager, j);
-        return 0;
-}
-
-static void manager_dispatch_queue(Manager *m);
-
-static void job_finish(Job *j, const char *error_name, const char *message, const char *result) {
-        Manager *m = j->manager;
-        uint64_t now;
-
-        j->state = error_name ? JOB_FAILED : JOB_DONE;
-        j->finished_usec = now_realtime_usec();
-        if (!error_name)
-                j->progress = 1.0;
-        free(j->error_name);
-        j->error_name = error_name ? strdup(error_name) : NULL;
-        free(j->message);
-        j->message = message ? strdup(message) : NULL;
-        if (result && result != j->result) {
-                free(j->result);
-                j->result = strdup(result);
-        }
-        {
-                const LogField *f = LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_JOB_FINISHED },
-                                               { "DAXMGR_JOB", j->id_string },
-                                               { "DAXMGR_JOB_TYPE", job_type_to_string(j->type) },
-                                               { "DAXMGR_RESULT", error_name ? "failed" : "done" });
-
-                if (error_name)
-                        log_struct(LOG_ERR, f, "Job %" PRIu32 " (%s%s%s) failed: %s", j->id,
-                                   job_type_to_string(j->type), *j->target ? " " : "", j->target,
-                                   message ?: error_name);
-                else
-                        log_struct(LOG_INFO, f, "Job %" PRIu32 " (%s%s%s) done.", j->id,
-                                   job_type_to_string(j->type), *j->target ? " " : "", j->target);
-        }
-
-        if (j->type == JOB_RECONCILE) {
-                m->last_reconcile_usec = j->finished_usec;
-                free(m->last_reconcile_result);
-                if (error_name)
-                        m->last_reconcile_result =
-                                asprintf_safe("failed: %s", message ?: error_name) ?: strdup(error_name);
-                else
-                        m->last_reconcile_result = strdup("done");
-        }
-        if (m->running == j)
-                m->running = NULL;
-
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        (void) sd_event_add_time(m->event, &j->expire_source, CLOCK_MONOTONIC, now + JOB_LINGER_USEC, 0,
-                                 on_job_expire, j);
-
-        /* What the job changed: one refresh (the plan after it is what it left undone), and a check:
-         * a refresh leaves processes on the copies it replaced. */
-        m->check_wanted = true;
-        manager_refresh(m);
-        if (j->type == JOB_RECONCILE) {
-                free(m->last_plan_key);
-                m->last_plan_key = plan_key(m->plan);
-                {
-                        unsigned steps = 0, problems;
-                        struct json_object *r = j->result ? json_tokener_parse(j->result) : NULL, *v;
-                        const LogField *f;
-
-                        if (r && json_object_object_get_ex(r, "steps", &v))
-                                steps = (unsigned) json_object_get_int(v);
-                        json_object_put(r);
-                        problems = m->plan ? (unsigned) m->plan->n_problems : 0;
-                        f = LOG_FIELDS({ "MESSAGE_ID", DAXMGR_MESSAGE_RECONCILE_FINISHED },
-                                       { "DAXMGR_JOB", j->id_string },
-                                       { "DAXMGR_RESULT", error_name ? "failed" : "done" });
-                        if (error_name)
-                                log_struct(LOG_WARNING, f, "Reconcile finished: failed; %u problem(s) left.",
-                                           problems);
-                        else
-                                log_struct(LOG_INFO, f,
-                                           "Reconcile finished: %u step(s) done; %u problem(s) left.", steps,
-                                           problems);
-                        bus_emit_reconciled(m, steps, problems);
-                }
-                if (m->ready_pending)
-                        manager_notify_ready(m);
-        }
-        bus_job_completed(m, j);
-        manager_dispatch_queue(m);
-}
-
-/* A key event the worker reports (worker.c, event()), logged from here with the job's id. */
-static void job_log_event(Job *j, struct json_object *l) {
-        struct json_object *fields = NULL, *prio = NULL, *text = NULL;
-        _cleanup_free_ LogField *f = NULL;
-        int priority = LOG_INFO;
-        size_t n = 0;
-
-        if (!json_object_object_get_ex(l, "text", &text) || !json_object_is_type(text, json_type_string))
-                return;
-        if (json_object_object_get_ex(l, "priority", &prio) && json_object_is_type(prio, json_type_int))
-                priority = json_object_get_int(prio);
-        if (priority < LOG_EMERG || priority > LOG_DEBUG)
-                priority = LOG_INFO;
-        if (!json_object_object_get_ex(l, "fields", &fields) ||
-            !json_object_is_type(fields, json_type_object))
-                fields = NULL;
-        f = calloc((fields ? (size_t) json_object_object_length(fields) : 0) + 2, sizeof(LogField));
-        if (f) {
-                f[n++] = (LogField){ "DAXMGR_JOB", j->id_string };
-                if (fields) {
-                        json_object_object_foreach(fields, key, val) {
-                                if (json_object_is_type(val, json_type_string) &&
-                                    strcmp(key, "DAXMGR_JOB") != 0)
-                                        f[n++] = (LogField){ key, json_object_get_string(val) };
-                        }
-                }
-        }
-        /* Without memory for the fields, the message alone. */
-        log_struct(priority, f, "%s", json_object_get_string(text));
-}
-
-static void job_handle_line(Job *j, const char *line) {
-        struct json_object *o = json_tokener_parse(line), *v;
-
-        if (!o) {
-                log_struct(LOG_WARNING, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
-                           "Job %" PRIu32 ": the worker wrote a line that is not JSON: %.200s", j->id, line);
-                return;
-        }
-        if (json_object_object_get_ex(o, "log", &v)) {
-                job_log_event(j, v);
-        } else if (json_object_object_get_ex(o, "progress", &v)) {
-                j->progress = json_object_get_double(v);
-                if (json_object_object_get_ex(o, "text", &v)) {
-                        free(j->progress_text);
-                        j->progress_text = strdup(json_object_get_string(v));
-                        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
-                                   "Job %" PRIu32 ": %s", j->id, j->progress_text);
-                }
-                bus_sync_objects(j->manager);
-        } else if (json_object_object_get_ex(o, "ok", &v)) {
-                j->got_final = true;
-                if (json_object_get_boolean(v)) {
-                        struct json_object *res = NULL;
-
-                        json_object_object_get_ex(o, "result", &res);
-                        free(j->result);
-                        j->result = strdup(res ? json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN)
-                                               : "{}");
-                } else {
-                        struct json_object *e = NULL, *msg = NULL;
-
-                        json_object_object_get_ex(o, "errno", &e);
-                        json_object_object_get_ex(o, "message", &msg);
-                        free(j->error_name);
-                        j->error_name = strdup(bus_error_name_for_errno(-json_object_get_int(e)));
-                        free(j->message);
-                        j->message = strdup(msg ? json_object_get_string(msg) : "the job failed");
-                }
-        }
-        json_object_put(o);
-}
-
-static int on_job_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Job *j = userdata;
-        char buf[4096];
-        ssize_t n;
-
-        n = read(fd, buf, sizeof(buf));
-        if (n <= 0) {
-                if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
-                j->io_source = sd_event_source_disable_unref(j->io_source);
-                return 0;
-        }
-        if (j->n_buf + (size_t) n > 1024 * 1024) {
-                log_struct(LOG_WARNING, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
-                           "Job %" PRIu32 ": the worker's output is too long; dropping it", j->id);
-                j->n_buf = 0;
-        }
-        {
-                char *nb = realloc(j->buf, j->n_buf + (size_t) n + 1);
-
-                if (!nb)
-                        return 0;
-                j->buf = nb;
-        }
-        memcpy(j->buf + j->n_buf, buf, (size_t) n);
-        j->n_buf += (size_t) n;
-        j->buf[j->n_buf] = 0;
-        for (;;) {
-                char *nl = memchr(j->buf, '\n', j->n_buf);
-                size_t len;
-
-                if (!nl)
-                        break;
-                *nl = 0;
-                job_handle_line(j, j->buf);
-                len = (size_t) (nl - j->buf) + 1;
-                memmove(j->buf, nl + 1, j->n_buf - len);
-                j->n_buf -= len;
-                j->buf[j->n_buf] = 0;
-        }
-        return 0;
-}
-
-static int on_job_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Job *j = userdata;
-        _cleanup_free_ char *msg = NULL;
-
-        /* Drain what the worker wrote before it exited. */
-        if (j->io_source)
-                while (on_job_io(j->io_source, j->fd, EPOLLIN, j) == 0 && j->io_source) {
-                        int avail = 0;
-
-                        if (ioctl(j->fd, FIONREAD, &avail) < 0 || avail <= 0)
-                                break;
-                }
-        j->child_source = sd_event_source_disable_unref(j->child_source);
-        j->io_source = sd_event_source_disable_unref(j->io_source);
-        j->pid = 0;
-
-        if (j->got_final && !j->error_name)
-                job_finish(j, NULL, NULL, j->result ?: "{}");
-        else if (j->got_final) {
-                _cleanup_free_ char *name = strdup(j->error_name),
-                                    *text = j->message ? strdup(j->message) : NULL;
-
-                job_finish(j, name, text, NULL);
-        } else {
-                if (si->si_code == CLD_EXITED)
-                        msg = asprintf_safe("the worker of job %" PRIu32
-                                            " exited with status %d without a result",
-                                            j->id, si->si_status);
-                else
-                        msg = asprintf_safe("the worker of job %" PRIu32 " was killed by signal %s", j->id,
-                                            strsignal(si->si_status));
-                /* Not enough memory for the sentence: the words without the numbers. */
-                job_finish(j, "org.daxmgr1.Error.Failed", msg ?: "the worker exited without a result", NULL);
-        }
-        return 0;
-}
-
-/* The request of @j for its worker, in a sealed memfd: its standard input. */
-static int job_request_fd(Job *j) {
-        Manager *m = j->manager;
-        struct json_object *o = NULL;
-        const char *s;
-        size_t n;
-        int fd, r;
-
-        r = worker_request_to_json(j->type, j->target, j->args, m->config, m->state_dir, m->dropin_root,
-                                   &m->hash_cache, &o);
-        if (r < 0)
-                return r;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        if (!s) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        fd = memfd_create("daxmgrd-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0) {
-                json_object_put(o);
-                return -errno;
-        }
-        n = strlen(s);
-        for (size_t done = 0; done < n;) {
-                ssize_t k = write(fd, s + done, n - done);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        json_object_put(o);
-                        (void) close(fd);
-                        return r;
-                }
-                done += (size_t) k;
-        }
-        json_object_put(o);
-        /* The worker reads it as it was written, whatever happens to the daemon. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 ||
-            lseek(fd, 0, SEEK_SET) < 0) {
-                r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        return fd;
-}
-
-static int job_start(Job *j) {
-        Manager *m = j->manager;
-        const char *worker = secure_getenv("DAXMGR_WORKER") ?: WORKER_PATH;
-        int p[2], req;
-        pid_t pid;
-
-        req = job_request_fd(j);
-        if (req < 0)
-                return req;
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                int r = -errno;
-
-                (void) close(req);
-                return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-
-                close(p[0]);
-                close(p[1]);
-                close(req);
-                return r;
-        }
-        if (pid == 0) {
-                sigset_t ss;
-
-                /* The worker gets the request as its stdin and the report pipe as fd 3, and keeps
-                 * the daemon's stdout and stderr (the journal); every other fd is closed by exec
-                 * (O_CLOEXEC) or here. The daemon's signal mask and handlers are not the worker's
-                 * (mkfs inherits them). */
-                if (dup2(req, STDIN_FILENO) < 0 || dup2(p[1], 3) < 0)
-                        _exit(127);
-                (void) close_range(4, ~0U, 0);
-                sigemptyset(&ss);
-                sigprocmask(SIG_SETMASK, &ss, NULL);
-                signal(SIGPIPE, SIG_DFL);
-                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                execl(worker, "daxmgrd-worker", (char *) NULL);
-                fprintf(stderr, "<3>Cannot run the worker %s: %m\n", worker);
-                _exit(127);
-        }
-        close(p[1]);
-        close(req);
-        j->pid = pid;
-        j->fd = p[0];
-        (void) fcntl(j->fd, F_SETFL, O_NONBLOCK);
-        (void) sd_event_add_io(m->event, &j->io_source, j->fd, EPOLLIN, on_job_io, j);
-        (void) sd_event_add_child(m->event, &j->child_source, pid, WEXITED, on_job_exit, j);
-        j->state = JOB_RUNNING;
-        m->running = j;
-        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }),
-                   "Job %" PRIu32 " (%s%s%s) started in worker %d.", j->id, job_type_to_string(j->type),
-                   *j->target ? " " : "", j->target, (int) pid);
-        manager_update_status(m);
-        bus_sync_objects(m);
-        return 0;
-}
-
-static void manager_dispatch_queue(Manager *m) {
-        if (m->running)
-                return;
-        if (m->refresh_pending)
-                manager_refresh(m);
-        for (size_t i = 0; i < m->n_jobs && !m->running; i++) {
-                Job *j = m->jobs[i];
-                int r;
-
-                if (j->state != JOB_QUEUED)
-                        continue;
-                r = job_start(j);
-                if (r < 0) {
-                        _cleanup_free_ char *msg = NULL;
-
-                        msg = asprintf_safe("cannot start a worker for job %" PRIu32 ": %s", j->id,
-                                            strerror(-r));
-                        job_finish(j, "org.daxmgr1.Error.Failed", msg ?: strerror(-r), NULL);
-                        return;
-                }
-        }
-}
-
-static int on_dispatch(sd_event_source *s, void *userdata) {
-        manager_dispatch_queue(userdata);
-        return 0;
-}
-
-int manager_queue_job(Manager *m, JobType type, const char *target, struct json_object *args, uid_t caller,
-                      Job **ret) {
-        Job *j, **nj;
-
-        if (!args)
-                return -ENOMEM;
-        j = calloc(1, sizeof(*j));
-        if (!j) {
-                json_object_put(args);
-                return -ENOMEM;
-        }
-        j->manager = m;
-        j->fd = -1;
-        j->id = m->next_job_id++;
-        (void) snprintf(j->id_string, sizeof(j->id_string), "%" PRIu32, j->id);
-        j->type = type;
-        j->args = args;
-        j->caller = caller;
-        j->state = JOB_QUEUED;
-        j->created_usec = now_realtime_usec();
-        j->target = strdup(target ?: "");
-        j->result = strdup("{}");
-        if (!j->target || !j->result || asprintf(&j->path, "/org/daxmgr1/job/%" PRIu32, j->id) < 0) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        nj = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
-        if (!nj) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        m->jobs = nj;
-        m->jobs[m->n_jobs++] = j;
-        log_struct(LOG_INFO, LOG_FIELDS({ "DAXMGR_JOB", j->id_string }), "Job %" PRIu32 " queued: %s%s%s",
-                   j->id, job_type_to_string(type), *j->target ? " " : "", j->target);
-        bus_sync_objects(m);
-        bus_job_new(m, j);
-        /* Start it from the event loop, after the method's reply has gone out. */
-        if (m->dispatch_source)
-                (void) sd_event_source_set_enabled(m->dispatch_source, SD_EVENT_ONESHOT);
-        else if (sd_event_add_defer(m->event, &m->dispatch_source, on_dispatch, m) >= 0)
-                (void) sd_event_source_set_enabled(m->dispatch_source, SD_EVENT_ONESHOT);
-        if (ret)
-                *ret = j;
-        return 0;
 }

@@ -84,13 +84,14 @@ typedef struct Job {
         char *message;
         char *result; /* JSON */
         uid_t caller;
-        uint64_t created_usec, finished_usec;
+        uint64_t created_usec, started_usec, finished_usec;
 
         pid_t pid;
         int fd;
         char *buf;
         size_t n_buf;
         bool got_final;
+        Topology *topology; /* the topology as the job left it, from its worker */
         sd_event_source *io_source, *child_source, *expire_source;
 } Job;
 
@@ -118,14 +119,17 @@ struct Manager {
         struct udev *udev;
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *refresh_source, *sighup_source, *dispatch_source;
-        /* READY=1 waits for the reconcile a start or a reload queued (so that, with
+        /* READY=1 waits for the reconcile a start or a reload asks for (so that, with
          * Type=notify-reload, "systemctl reload" returns once the configuration is in force,
-         * and services ordered after daxmgrd.service find their zones mounted), at most
-         * READY_WAIT_USEC (ready_source). */
-        bool ready_pending;
+         * and services ordered after daxmgrd.service find their zones mounted): until
+         * manager_check_ready() finds nothing left to do, at the start also no region waited for
+         * (@ready_wait_devices, for READY_DEVICE_WAIT_USEC), at most until
+         * @ready_deadline_usec (ready_source). */
+        bool ready_pending, ready_wait_devices;
+        bool reload_systemd; /* drop-ins migrated from /etc: systemd reloads once on the bus */
+        uint64_t ready_deadline_usec;
         sd_event_source *ready_source;
 
-        DaxContext *ctx;
         char *config_root; /* "" for the system */
         char *state_dir;
         char *dropin_root;
@@ -134,8 +138,12 @@ struct Manager {
         char *config_error;
         char **config_warnings;
 
-        Topology *topology;
-        MemoryPlatform *memory; /* auto-online policy, memory tiers, every dax device (lib/memory.h) */
+        Topology *topology;         /* from the worker (worker-call.c, or a job's last report) */
+        uint64_t topology_gen;      /* bumped whenever it is replaced */
+        uint64_t topology_call_gen; /* topology_gen when the snapshot in flight was asked for */
+        bool topology_call;         /* a snapshot is being taken by a worker */
+        bool topology_again;        /* ... and another is wanted once it is in */
+        MemoryPlatform *memory;     /* auto-online policy, memory tiers, every dax device (lib/memory.h) */
         PlaceState *state;
         bool *placement_stale; /* per state->placements[], computed once per refresh (it may
                                 * hash a changed source: never on each bus update) */
@@ -180,6 +188,14 @@ struct Manager {
 
         uint64_t last_reconcile_usec;
         char *last_reconcile_result;
+        uint64_t last_reconcile_duration_usec; /* how long the last reconcile's worker ran */
+        uint64_t last_reconcile_success_usec;  /* CLOCK_REALTIME end of the last that succeeded */
+        uint64_t n_jobs_done, n_jobs_failed;   /* finished since the start, for the metrics */
+
+        /* metrics.c: the textfile of [Metrics] TextfilePath=, written by one child at a time */
+        bool metrics_writing, metrics_wanted, metrics_failed;
+        sd_event_source *metrics_timer; /* the next write: at most one a second, at least one a minute */
+        uint64_t metrics_started_usec;  /* CLOCK_MONOTONIC start of the last write */
 
         BusObject *objects;
         size_t n_objects;
@@ -201,12 +217,14 @@ static inline void manager_freep(Manager **m) {
 int manager_start(Manager *m);
 /* Reads the configuration again; keeps the old one when the new one has errors. */
 int manager_reload(Manager *m, char **ret_error);
-/* Takes a topology snapshot now, reloads the placement state, recomputes the plan and
- * updates the bus objects; queues a reconcile when it is wanted or when a udev event brought
- * something new to do. */
+/* Asks a worker for a topology snapshot (child_call_exec(): the daemon does not load libndctl);
+ * when it is in, reloads the placement state, recomputes the plan and updates the bus objects,
+ * and queues a reconcile when it is wanted or when a udev event brought something new to do. The
+ * first one, at the start, sets up the bus; READY=1 follows the reconcile it queues
+ * (manager_check_ready()). */
 void manager_refresh(Manager *m);
-/* The same without a new topology snapshot: the placement state, staleness and plan only (a
- * placed file changed). */
+/* The same now, without a new topology snapshot: the placement state, staleness and plan only (a
+ * placed file changed, the configuration was reloaded). */
 void manager_replan(Manager *m);
 /* After a udev event: refresh soon (events come in bursts; one refresh per burst). */
 void manager_schedule_refresh(Manager *m);
@@ -221,12 +239,30 @@ int manager_queue_job(Manager *m, JobType type, const char *target, struct json_
 Job *manager_find_job_by_path(Manager *m, const char *path);
 bool manager_has_queued_reconcile(Manager *m);
 
+/* Between manager.c and job.c: a job's end refreshes with the topology the worker sent
+ * (manager_refresh_internal(), @fresh: a new snapshot, not the one held), and compares the plan
+ * it left by its key; the manager frees what jobs remain. */
+void manager_refresh_internal(Manager *m, Topology *t, bool fresh);
+/* READY=1 when the start or reload waits for it and nothing is left to wait for: no snapshot
+ * taken or due, no reconcile queued or running (at the start, no region the plan waits for,
+ * for a while). Called after every refresh and at the end of every job. */
+void manager_check_ready(Manager *m);
+char *plan_key(const ReconcilePlan *p);
+Job *job_free(Job *j);
+
 /* watch.c */
 void watch_sync(Manager *m);
 void watch_schedule_poll(Manager *m);
 void watch_request_check(Manager *m);
 void watch_closure_why(void *userdata, const char *zone, const char *program, const char **ret_why);
 void watch_done(Manager *m);
+
+/* metrics.c: the facts of lib/metrics.h's metrics_render_facts(), and the text (in a child: they
+ * read /proc/PID/pagemap and probe mounts); the state changed, so the textfile of [Metrics]
+ * TextfilePath= is written again (by a child, soon). */
+struct json_object *metrics_facts(Manager *m);
+int metrics_text(Manager *m, char **ret);
+void metrics_textfile_changed(Manager *m);
 
 /* bus.c */
 int bus_setup(Manager *m);

@@ -9,11 +9,12 @@
  * stat()s the originals, and a changed identity whose content is not hashed yet starts the check
  * child. Nothing on the event loop reads a whole file.
  *
- * The check child (a short-lived fork, "daxmgrd-check") hashes the originals whose identity
- * changed (once per identity: the results go into the manager's cache), reads the library
- * closures again, and lists the processes that still run a superseded copy (a copy replaced by
- * a refresh, or a stale one): /proc/PID/maps, and the unit from /proc/PID/cgroup. Its results
- * come back as JSON lines on a pipe.
+ * The check child (the worker exec'd with a "check" call, worker-call.c, named "daxmgrd-check":
+ * libelf is the worker's) hashes the originals whose identity changed (once per identity: the
+ * results go into the manager's cache), reads the library closures again, and lists the
+ * processes that still run a superseded copy (a copy replaced by a refresh, or a stale one):
+ * /proc/PID/maps, and the unit from /proc/PID/cgroup. Its request carries the state directory,
+ * the hash cache and the copies' inodes; its results come back as JSON lines on a pipe.
  *
  * A path that cannot be watched (WATCH_MAX reached, inotify's own limit, a network or FUSE file
  * system whose changes inotify does not see) is polled every POLL_INTERVAL_USEC instead, and the
@@ -42,9 +43,8 @@
 #include "child-call.h"
 #include "log.h"
 #include "manager.h"
-#include "proc-maps.h"
-#include "reconcile-run.h"
 #include "strv.h"
+#include "worker.h"
 
 #define DIR_MASK                                                                                            \
         (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_CLOSE_WRITE | IN_MODIFY |     \
@@ -346,31 +346,6 @@ void watch_schedule_poll(Manager *m) {
 
 /* ---------------------------------------------------------------- the check child */
 
-static void emit(FILE *f, struct json_object *o) {
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        json_object_put(o);
-}
-
-/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL. */
-static char *pid_unit(pid_t pid) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        char *u = NULL;
-
-        if (asprintf(&path, "/proc/%d/cgroup", (int) pid) < 0 ||
-            read_full_file(path, 64 * 1024, &text, NULL) < 0)
-                return NULL;
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-                char *c = strrchr(line, '/');
-
-                if (strncmp(line, "0::", 3) != 0 || !c)
-                        continue;
-                c++;
-                if (strstr(c, ".service") || strstr(c, ".scope"))
-                        u = strdup(c);
-        }
-        return u;
-}
-
 /* Remembers the inode of every copy now, so that it is known after a refresh replaced it. */
 static void copy_inodes_note(Manager *m) {
         for (size_t i = 0; m->state && i < m->state->n_placements; i++) {
@@ -408,147 +383,6 @@ static void copy_inodes_note(Manager *m) {
                 if (m->n_copy_inodes < COPY_INODES_MAX)
                         m->n_copy_inodes++;
         }
-}
-
-/* Is (@dev, @ino) the copy of @program in @zone now? */
-static bool is_current_copy(const PlaceState *s, const char *zone, const char *program, uint64_t dev,
-                            uint64_t ino) {
-        for (size_t i = 0; i < s->n_placements; i++) {
-                const Placement *p = &s->placements[i];
-                struct stat st;
-
-                if (strcmp(p->zone, zone) == 0 && strcmp(p->program, program) == 0 &&
-                    stat(p->copy, &st) >= 0 && (uint64_t) st.st_dev == dev && (uint64_t) st.st_ino == ino)
-                        return true;
-        }
-        return false;
-}
-
-/* Processes that map a copy that is no longer the one placed (replaced by a refresh), or the copy
- * of a stale program. Found by device and inode, whatever path the process's maps show: a copy
- * bound over the original in a service (BindReadOnlyPaths=) shows the original's name, or none
- * that leads anywhere once the copy is replaced. */
-static void scan_processes(Manager *m, FILE *out, char **stale_programs) {
-        const PlaceState *s = m->state;
-        DIR *d = opendir("/proc");
-
-        if (!d)
-                return;
-        for (struct dirent *de; (de = readdir(d));) {
-                _cleanup_(maps_freep) Maps *maps = NULL;
-                char **seen = NULL;
-                pid_t pid;
-                char *end;
-                long v = strtol(de->d_name, &end, 10);
-
-                if (*end || v <= 0 || v == (long) getpid())
-                        continue;
-                pid = (pid_t) v;
-                if (maps_read(pid, &maps) < 0)
-                        continue;
-                for (size_t i = 0; i < maps->n; i++) {
-                        const MapsEntry *e = &maps->entries[i];
-                        uint64_t dev = (uint64_t) makedev(e->dev_major, e->dev_minor);
-
-                        if (e->inode == 0)
-                                continue;
-                        for (size_t k = 0; k < m->n_copy_inodes; k++) {
-                                const CopyInode *c = &m->copy_inodes[k];
-                                _cleanup_free_ char *key = NULL, *unit = NULL, *comm = NULL, *cpath = NULL;
-                                struct json_object *o;
-
-                                if (c->dev != dev || c->ino != e->inode)
-                                        continue;
-                                if (is_current_copy(s, c->zone, c->program, dev, e->inode) &&
-                                    !strv_contains(stale_programs, c->program))
-                                        continue;
-                                if (asprintf(&key, "%s\n%s", c->zone, c->program) < 0 ||
-                                    strv_contains(seen, key))
-                                        continue;
-                                (void) strv_extend(&seen, key);
-                                unit = pid_unit(pid);
-                                if (asprintf(&cpath, "/proc/%d/comm", (int) pid) >= 0 &&
-                                    read_full_file(cpath, 4096, &comm, NULL) >= 0)
-                                        comm[strcspn(comm, "\n")] = '\0';
-                                o = json_object_new_object();
-                                json_object_object_add(o, "restart", json_object_new_boolean(true));
-                                json_object_object_add(o, "zone", json_object_new_string(c->zone));
-                                json_object_object_add(o, "program", json_object_new_string(c->program));
-                                json_object_object_add(o, "pid", json_object_new_int((int) pid));
-                                json_object_object_add(o, "unit", json_object_new_string(unit ?: "-"));
-                                json_object_object_add(o, "comm", json_object_new_string(comm ?: "?"));
-                                json_object_object_add(o, "file", json_object_new_string(e->path ?: ""));
-                                emit(out, o);
-                        }
-                }
-                strv_free(seen);
-        }
-        (void) closedir(d);
-}
-
-_Noreturn static void check_child(Manager *m, int fd) {
-        FILE *out = fdopen(fd, "w");
-        const PlaceState *s = m->state;
-        char **stale = NULL;
-
-        if (!out || !s)
-                _exit(out ? 0 : 1);
-        /* Hash what changed identity (each identity once: the parent's cache came with the fork). */
-        for (size_t i = 0; i < s->n_placements; i++) {
-                const Placement *p = &s->placements[i];
-                PlaceHashEntry e;
-                struct stat st;
-                struct json_object *o;
-                PlaceCheck c;
-
-                if (stat(p->source, &st) < 0 || place_hash_cache_find(&m->hash_cache, &st))
-                        continue;
-                if ((uint64_t) st.st_ino == p->ino && (uint64_t) st.st_dev == p->dev &&
-                    (uint64_t) st.st_size == p->size &&
-                    (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == p->mtime_ns &&
-                    (p->ctime_ns == 0 ||
-                     (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec == p->ctime_ns))
-                        continue;
-                if (placement_check(p, &m->hash_cache, true, &c, NULL) < 0)
-                        continue;
-                if (!(place_hash_cache_find(&m->hash_cache, &st)))
-                        continue;
-                e = *place_hash_cache_find(&m->hash_cache, &st);
-                o = json_object_new_object();
-                json_object_object_add(o, "dev", json_object_new_uint64(e.dev));
-                json_object_object_add(o, "ino", json_object_new_uint64(e.ino));
-                json_object_object_add(o, "size", json_object_new_uint64(e.size));
-                json_object_object_add(o, "mtime_ns", json_object_new_int64(e.mtime_ns));
-                json_object_object_add(o, "ctime_ns", json_object_new_int64(e.ctime_ns));
-                json_object_object_add(o, "sha256", json_object_new_string(e.sha256));
-                emit(out, o);
-        }
-        /* Library closures, and which programs are stale now. */
-        for (size_t i = 0; i < s->n_placements; i++) {
-                const Placement *p = &s->placements[i];
-                _cleanup_free_ char *why = NULL;
-                bool st = false;
-
-                if (p->role != PLACE_PROGRAM)
-                        continue;
-                if (placement_closure_changed(s, p->zone, p->source, &why) >= 0 && why) {
-                        struct json_object *o = json_object_new_object();
-
-                        json_object_object_add(o, "closure", json_object_new_string(why));
-                        json_object_object_add(o, "zone", json_object_new_string(p->zone));
-                        json_object_object_add(o, "program", json_object_new_string(p->source));
-                        emit(out, o);
-                }
-                if (why || (reconcile_program_stale(
-                                    s, p->zone, p->source,
-                                    &(ReconcileStaleness){ .cache = &m->hash_cache, .may_hash = true }, &st,
-                                    NULL) >= 0 &&
-                            st))
-                        (void) strv_extend(&stale, p->source);
-        }
-        scan_processes(m, out, stale);
-        (void) fflush(out);
-        _exit(0);
 }
 
 static void checks_clear(Manager *m) {
@@ -732,9 +566,46 @@ static int on_check_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         return 0;
 }
 
+/* The check's request for the worker (worker-call.c), in a sealed memfd: the state directory,
+ * the hash cache (each identity is hashed once) and the inodes of the copies seen. */
+static int check_request(Manager *m) {
+        struct json_object *o = json_object_new_object(), *inodes = json_object_new_array();
+        int r = o && inodes ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < m->n_copy_inodes; i++) {
+                const CopyInode *c = &m->copy_inodes[i];
+                struct json_object *a = json_object_new_array();
+
+                if (!a || json_object_array_add(inodes, a) < 0 ||
+                    json_object_array_add(a, json_object_new_uint64(c->dev)) < 0 ||
+                    json_object_array_add(a, json_object_new_uint64(c->ino)) < 0 ||
+                    json_object_array_add(a, json_object_new_string(c->zone ?: "")) < 0 ||
+                    json_object_array_add(a, json_object_new_string(c->program ?: "")) < 0)
+                        r = -ENOMEM;
+        }
+        if (r >= 0) {
+                if (json_object_object_add(o, "copy_inodes", inodes) < 0)
+                        r = -ENOMEM;
+                else
+                        inodes = NULL; /* the request's now */
+        }
+        if (r >= 0 && (json_object_object_add(o, "call", json_object_new_string("check")) < 0 ||
+                       json_object_object_add(o, "name", json_object_new_string("daxmgrd-check")) < 0 ||
+                       json_object_object_add(o, "log_level", json_object_new_int(log_max_priority)) < 0 ||
+                       json_object_object_add(o, "state_dir", json_object_new_string(m->state_dir)) < 0))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = worker_hashes_to_json(&m->hash_cache, o);
+        if (r >= 0)
+                r = json_sealed_memfd(o, "daxmgrd-check");
+        json_object_put(inodes);
+        json_object_put(o);
+        return r;
+}
+
 static void check_start(Manager *m) {
         uint64_t now;
-        int p[2];
+        int p[2], req;
         pid_t pid;
 
         if (m->check_pid > 0 || !m->state)
@@ -752,24 +623,25 @@ static void check_start(Manager *m) {
                 return;
         }
         m->check_wanted = false;
-        if (pipe2(p, O_CLOEXEC) < 0)
+        req = check_request(m);
+        if (req < 0) {
+                log_warning("Cannot start the check of the placed files: %s", strerror(-req));
                 return;
+        }
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                (void) close(req);
+                return;
+        }
         pid = fork();
         if (pid < 0) {
                 (void) close(p[0]);
                 (void) close(p[1]);
+                (void) close(req);
                 return;
         }
-        if (pid == 0) {
-                sigset_t ss;
-
-                (void) close(p[0]);
-                sigemptyset(&ss);
-                sigprocmask(SIG_SETMASK, &ss, NULL);
-                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                (void) prctl(PR_SET_NAME, "daxmgrd-check");
-                check_child(m, p[1]);
-        }
+        if (pid == 0)
+                worker_exec(req, p[1]);
+        (void) close(req);
         (void) close(p[1]);
         m->check_pid = pid;
         m->check_fd = p[0];

@@ -44,6 +44,8 @@ int main(int argc, char **argv) {
                 log_error("The job request is not JSON.");
                 return 1;
         }
+        if (json_object_object_get_ex(o, "call", NULL))
+                worker_call_run(o, 3);
         r = worker_request_from_json(o, &w, &error);
         json_object_put(o);
         if (r < 0) {

@@ -45,27 +45,12 @@ static int add(struct json_object *o, const char *key, struct json_object *v) {
         return json_object_object_add(o, key, v) < 0 ? (json_object_put(v), -ENOMEM) : 0;
 }
 
-int worker_request_to_json(JobType type, const char *target, struct json_object *args, const Config *config,
-                           const char *state_dir, const char *dropin_root, const PlaceHashCache *hash_cache,
-                           struct json_object **ret) {
-        struct json_object *o = json_object_new_object(), *files = NULL, *hashes;
-        int r;
+int worker_config_to_json(const Config *config, struct json_object *o) {
+        struct json_object *files = NULL;
+        int r = 0;
 
-        if (!o)
-                return -ENOMEM;
-        r = add_string(o, "type", job_type_to_string(type));
-        if (r >= 0)
-                r = add_string(o, "target", target ?: "");
-        if (r >= 0)
-                r = add(o, "args", args ? json_object_get(args) : json_object_new_object());
-        if (r >= 0)
-                r = add_string(o, "state_dir", state_dir);
-        if (r >= 0)
-                r = add_string(o, "dropin_root", dropin_root);
-        if (r >= 0)
-                r = add(o, "log_level", json_object_new_int(log_max_priority));
         /* The configuration as the texts it was parsed from, in their order. */
-        if (r >= 0 && config) {
+        if (config) {
                 files = json_object_new_array();
                 r = add(o, "config", files);
                 for (size_t i = 0; r >= 0 && i < config->n_files; i++) {
@@ -96,32 +81,60 @@ int worker_request_to_json(JobType type, const char *target, struct json_object 
                         }
                 }
         }
-        if (r >= 0) {
-                hashes = json_object_new_array();
-                r = add(o, "hashes", hashes);
-                for (size_t i = 0; r >= 0 && hash_cache && i < hash_cache->n; i++) {
-                        /* Oldest first, as the ring would drop them. */
-                        const PlaceHashEntry *e =
-                                &hash_cache
-                                         ->entries[hash_cache->n < PLACE_HASH_CACHE_MAX
-                                                           ? i
-                                                           : (hash_cache->next + i) % PLACE_HASH_CACHE_MAX];
-                        struct json_object *h = json_object_new_array();
+        return r;
+}
 
-                        if (!h || json_object_array_add(hashes, h) < 0) {
-                                json_object_put(h);
-                                r = -ENOMEM;
-                                break;
-                        }
-                        if (json_object_array_add(h, json_object_new_uint64(e->dev)) < 0 ||
-                            json_object_array_add(h, json_object_new_uint64(e->ino)) < 0 ||
-                            json_object_array_add(h, json_object_new_uint64(e->size)) < 0 ||
-                            json_object_array_add(h, json_object_new_int64(e->mtime_ns)) < 0 ||
-                            json_object_array_add(h, json_object_new_int64(e->ctime_ns)) < 0 ||
-                            json_object_array_add(h, json_object_new_string(e->sha256)) < 0)
-                                r = -ENOMEM;
+int worker_hashes_to_json(const PlaceHashCache *hash_cache, struct json_object *o) {
+        struct json_object *hashes = json_object_new_array();
+        int r;
+
+        r = add(o, "hashes", hashes);
+        for (size_t i = 0; r >= 0 && hash_cache && i < hash_cache->n; i++) {
+                /* Oldest first, as the ring would drop them. */
+                const PlaceHashEntry *e =
+                        &hash_cache->entries[hash_cache->n < PLACE_HASH_CACHE_MAX
+                                                     ? i
+                                                     : (hash_cache->next + i) % PLACE_HASH_CACHE_MAX];
+                struct json_object *h = json_object_new_array();
+
+                if (!h || json_object_array_add(hashes, h) < 0) {
+                        json_object_put(h);
+                        return -ENOMEM;
                 }
+                if (json_object_array_add(h, json_object_new_uint64(e->dev)) < 0 ||
+                    json_object_array_add(h, json_object_new_uint64(e->ino)) < 0 ||
+                    json_object_array_add(h, json_object_new_uint64(e->size)) < 0 ||
+                    json_object_array_add(h, json_object_new_int64(e->mtime_ns)) < 0 ||
+                    json_object_array_add(h, json_object_new_int64(e->ctime_ns)) < 0 ||
+                    json_object_array_add(h, json_object_new_string(e->sha256)) < 0)
+                        r = -ENOMEM;
         }
+        return r;
+}
+
+int worker_request_to_json(JobType type, const char *target, struct json_object *args, const Config *config,
+                           const char *state_dir, const char *dropin_root, const PlaceHashCache *hash_cache,
+                           struct json_object **ret) {
+        struct json_object *o = json_object_new_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = add_string(o, "type", job_type_to_string(type));
+        if (r >= 0)
+                r = add_string(o, "target", target ?: "");
+        if (r >= 0)
+                r = add(o, "args", args ? json_object_get(args) : json_object_new_object());
+        if (r >= 0)
+                r = add_string(o, "state_dir", state_dir);
+        if (r >= 0)
+                r = add_string(o, "dropin_root", dropin_root);
+        if (r >= 0)
+                r = add(o, "log_level", json_object_new_int(log_max_priority));
+        if (r >= 0)
+                r = worker_config_to_json(config, o);
+        if (r >= 0)
+                r = worker_hashes_to_json(hash_cache, o);
         if (r < 0) {
                 json_object_put(o);
                 return r;
@@ -175,6 +188,72 @@ static int request_config(struct json_object *files, Config **ret, char **ret_er
         return 0;
 }
 
+int worker_config_from_json(struct json_object *o, Config **ret, char **ret_error) {
+        Config *config = NULL;
+        struct json_object *v;
+        int r = 0;
+
+        if (json_object_object_get_ex(o, "config", &v) && json_object_is_type(v, json_type_array))
+                r = request_config(v, &config, ret_error);
+        if (r >= 0 && config && json_object_object_get_ex(o, "programs", &v)) {
+                if (!json_object_is_type(v, json_type_array) ||
+                    json_object_array_length(v) != config->n_placements)
+                        r = error_set(
+                                ret_error, -EINVAL,
+                                "the request's programs do not match the placements of its configuration");
+                for (size_t i = 0; r >= 0 && i < config->n_placements; i++) {
+                        struct json_object *p = json_object_array_get_idx(v, i);
+                        char *program;
+
+                        if (!json_object_is_type(p, json_type_string) ||
+                            json_object_get_string_len(p) == 0) {
+                                r = error_set(ret_error, -EINVAL, "the request's program %zu is not a path",
+                                              i + 1);
+                                break;
+                        }
+                        program = strdup(json_object_get_string(p));
+                        if (!program) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        free(config->placements[i].program);
+                        config->placements[i].program = program;
+                }
+        }
+        if (r < 0) {
+                config_free(config);
+                return r;
+        }
+        *ret = config;
+        return 0;
+}
+
+int worker_hashes_from_json(struct json_object *o, PlaceHashCache *cache) {
+        struct json_object *v;
+        int r = 0;
+
+        if (json_object_object_get_ex(o, "hashes", &v) && json_object_is_type(v, json_type_array))
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++) {
+                        struct json_object *h = json_object_array_get_idx(v, i);
+                        PlaceHashEntry e = {};
+                        const char *sha;
+
+                        if (!json_object_is_type(h, json_type_array) || json_object_array_length(h) != 6)
+                                continue; /* only a cache: what it cannot use, it hashes again */
+                        sha = json_object_get_string(json_object_array_get_idx(h, 5));
+                        if (!sha || strlen(sha) != 64)
+                                continue;
+                        e.dev = json_object_get_uint64(json_object_array_get_idx(h, 0));
+                        e.ino = json_object_get_uint64(json_object_array_get_idx(h, 1));
+                        e.size = json_object_get_uint64(json_object_array_get_idx(h, 2));
+                        e.mtime_ns = json_object_get_int64(json_object_array_get_idx(h, 3));
+                        e.ctime_ns = json_object_get_int64(json_object_array_get_idx(h, 4));
+                        memcpy(e.sha256, sha, 65);
+                        r = place_hash_cache_add(cache, &e);
+                }
+        return r;
+}
+
 int worker_request_from_json(struct json_object *o, WorkerJob *ret, char **ret_error) {
         _cleanup_free_ char *type = NULL;
         struct json_object *v;
@@ -202,52 +281,10 @@ int worker_request_from_json(struct json_object *o, WorkerJob *ret, char **ret_e
                 w.args = json_object_get(v);
         else if (r >= 0)
                 w.args = json_object_new_object();
-        if (r >= 0 && json_object_object_get_ex(o, "config", &v) && json_object_is_type(v, json_type_array))
-                r = request_config(v, &w.config, ret_error);
-        if (r >= 0 && w.config && json_object_object_get_ex(o, "programs", &v)) {
-                if (!json_object_is_type(v, json_type_array) ||
-                    json_object_array_length(v) != w.config->n_placements)
-                        r = error_set(
-                                ret_error, -EINVAL,
-                                "the request's programs do not match the placements of its configuration");
-                for (size_t i = 0; r >= 0 && i < w.config->n_placements; i++) {
-                        struct json_object *p = json_object_array_get_idx(v, i);
-                        char *program;
-
-                        if (!json_object_is_type(p, json_type_string) ||
-                            json_object_get_string_len(p) == 0) {
-                                r = error_set(ret_error, -EINVAL, "the request's program %zu is not a path",
-                                              i + 1);
-                                break;
-                        }
-                        program = strdup(json_object_get_string(p));
-                        if (!program) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        free(w.config->placements[i].program);
-                        w.config->placements[i].program = program;
-                }
-        }
-        if (r >= 0 && json_object_object_get_ex(o, "hashes", &v) && json_object_is_type(v, json_type_array))
-                for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++) {
-                        struct json_object *h = json_object_array_get_idx(v, i);
-                        PlaceHashEntry e = {};
-                        const char *sha;
-
-                        if (!json_object_is_type(h, json_type_array) || json_object_array_length(h) != 6)
-                                continue; /* only a cache: what it cannot use, it hashes again */
-                        sha = json_object_get_string(json_object_array_get_idx(h, 5));
-                        if (!sha || strlen(sha) != 64)
-                                continue;
-                        e.dev = json_object_get_uint64(json_object_array_get_idx(h, 0));
-                        e.ino = json_object_get_uint64(json_object_array_get_idx(h, 1));
-                        e.size = json_object_get_uint64(json_object_array_get_idx(h, 2));
-                        e.mtime_ns = json_object_get_int64(json_object_array_get_idx(h, 3));
-                        e.ctime_ns = json_object_get_int64(json_object_array_get_idx(h, 4));
-                        memcpy(e.sha256, sha, 65);
-                        r = place_hash_cache_add(&w.hash_cache, &e);
-                }
+        if (r >= 0)
+                r = worker_config_from_json(o, &w.config, ret_error);
+        if (r >= 0)
+                r = worker_hashes_from_json(o, &w.hash_cache);
         if (r >= 0 && !w.args)
                 r = -ENOMEM;
         if (r < 0) {

@@ -181,6 +181,10 @@ static void event_step(int fd, DaxContext *c, const Topology *t, const Reconcile
         case RECONCILE_WRITE_ENTRY_POINT:
         case RECONCILE_BIND_HOST:
         case RECONCILE_DEACTIVATE:
+        case RECONCILE_REMOVE_DROPIN:
+        case RECONCILE_REMOVE_ENTRY:
+        case RECONCILE_UNBIND_HOST:
+        case RECONCILE_DESTROY_NAMESPACE:
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 break;
@@ -188,7 +192,17 @@ static void event_step(int fd, DaxContext *c, const Topology *t, const Reconcile
 }
 
 _Noreturn static void finish(int fd, int r, const char *error, struct json_object *result) {
-        struct json_object *o = json_object_new_object();
+        struct json_object *o = json_object_new_object(), *t;
+
+        /* The topology as the job left it, for the daemon's refresh after the job: the daemon
+         * takes no snapshot itself. Without one, it asks for one (worker-call.c). */
+        t = worker_topology_json(NULL);
+        if (t) {
+                struct json_object *line = json_object_new_object();
+
+                json_object_object_add(line, "topology", t);
+                emit(fd, line);
+        }
 
         json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
         if (r >= 0)
@@ -266,9 +280,10 @@ _Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
                 r = topology_snapshot(c, 0, &t, &error);
                 if (r >= 0)
                         r = reconcile_compute(
-                                c, w->config ?: &(Config){}, t, NULL, w->state_dir, w->dropin_root,
-                                &(ReconcileStaleness){
-                                        .cache = &w->hash_cache, .may_hash = true, .closures = true },
+                                w->config ?: &(Config){}, t, NULL, w->state_dir, w->dropin_root,
+                                &(ReconcileStaleness){ .cache = &w->hash_cache,
+                                                       .may_hash = true,
+                                                       .closure_changed = placement_closure_changed },
                                 &p, &error);
                 if (r < 0)
                         finish(fd, r, error, NULL);

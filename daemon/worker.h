@@ -56,8 +56,22 @@ int worker_request_to_json(JobType type, const char *target, struct json_object 
 int worker_request_from_json(struct json_object *o, WorkerJob *ret, char **ret_error);
 void worker_job_done(WorkerJob *w);
 
+/* The parts of a request that the calls (worker-call.c) share with the jobs: the configuration in
+ * effect ("config" and "programs"; *ret NULL when the request has none) and the hash cache
+ * ("hashes"), added to and read from the request @o. */
+int worker_config_to_json(const Config *config, struct json_object *o);
+int worker_hashes_to_json(const PlaceHashCache *hash_cache, struct json_object *o);
+int worker_config_from_json(struct json_object *o, Config **ret, char **ret_error);
+int worker_hashes_from_json(struct json_object *o, PlaceHashCache *cache);
+
 /* Carries out @w, reporting on @fd; never returns (exit status 0 on success, 1 on failure). */
 _Noreturn void worker_run(WorkerJob *w, int fd);
+
+/* worker-call.c: a call of the daemon ({"call": "topology"}) answered on @fd; never returns. */
+_Noreturn void worker_call_run(struct json_object *request, int fd);
+/* A snapshot of the topology as JSON (topology_to_json()) with a fresh libndctl context; NULL and
+ * a sentence when it cannot be taken. */
+struct json_object *worker_topology_json(char **ret_error);
 
 /* The worker's executable; $DAXMGR_WORKER overrides it (tests from a build tree). */
 #define WORKER_PATH LIBEXECDIR "/daxmgrd-worker"

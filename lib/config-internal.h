@@ -20,13 +20,15 @@ extern const char *const config_zone_key_table[_CONFIG_ZONE_KEY_MAX];
 extern const char *const config_placement_key_table[_CONFIG_PLACEMENT_KEY_MAX];
 extern const char *const config_cxl_region_key_table[_CONFIG_CXL_REGION_KEY_MAX];
 extern const char *const config_dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX];
+extern const char *const config_metrics_key_table[_CONFIG_METRICS_KEY_MAX];
 extern const char *const config_system_ram_table[_CONFIG_SYSTEM_RAM_MAX];
 
 #define RAW_KEYS_MAX _CONFIG_NAMESPACE_KEY_MAX
 _Static_assert((int) _CONFIG_ZONE_KEY_MAX <= (int) RAW_KEYS_MAX &&
                        (int) _CONFIG_PLACEMENT_KEY_MAX <= (int) RAW_KEYS_MAX &&
                        (int) _CONFIG_CXL_REGION_KEY_MAX <= (int) RAW_KEYS_MAX &&
-                       (int) _CONFIG_DAX_DEVICE_KEY_MAX <= (int) RAW_KEYS_MAX,
+                       (int) _CONFIG_DAX_DEVICE_KEY_MAX <= (int) RAW_KEYS_MAX &&
+                       (int) _CONFIG_METRICS_KEY_MAX <= (int) RAW_KEYS_MAX,
                "RAW_KEYS_MAX must hold every section type's keys");
 
 typedef struct RawValue {

@@ -266,6 +266,21 @@ int config_to_json(const Config *c, struct json_object **ret) {
                         }
                 }
         }
+        if (c->metrics.present) {
+                json_object *mj = json_object_new_object();
+
+                if (!mj)
+                        goto fail;
+                json_object_object_add(o, "metrics", mj);
+                json_object_object_add(mj, "source", json_source(&c->metrics.section));
+                json_object_object_add(
+                        mj, "textfile_path",
+                        c->metrics.textfile_path ? json_object_new_string(c->metrics.textfile_path) : NULL);
+                json_object_object_add(
+                        mj, "origins",
+                        json_origins(c->metrics.where, config_metrics_key_table, _CONFIG_METRICS_KEY_MAX));
+        } else
+                json_object_object_add(o, "metrics", NULL);
         *ret = o;
         return 0;
 

@@ -181,6 +181,7 @@ static const struct {
         [CONFIG_SECTION_PLACEMENT] = { config_placement_key_table, _CONFIG_PLACEMENT_KEY_MAX },
         [CONFIG_SECTION_CXL_REGION] = { config_cxl_region_key_table, _CONFIG_CXL_REGION_KEY_MAX },
         [CONFIG_SECTION_DAX_DEVICE] = { config_dax_device_key_table, _CONFIG_DAX_DEVICE_KEY_MAX },
+        [CONFIG_SECTION_METRICS] = { config_metrics_key_table, _CONFIG_METRICS_KEY_MAX },
 };
 
 static void parser_done(Parser *p) {
@@ -286,7 +287,7 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (s[len - 1] != ']')
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
+                            "[Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
         s[len - 1] = '\0';
         type_s = strip(s + 1);
         if (strpbrk(type_s, "[]"))
@@ -294,7 +295,7 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (!*type_s)
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
-                            "[CXLRegion NAME] or [DaxDevice NAME]");
+                            "[CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
 
         end = type_s + strcspn(type_s, " \t");
         name = *end ? strip(end + 1) : end;
@@ -304,18 +305,20 @@ static int parse_header(Parser *p, char *s, unsigned line, char **ret_error) {
         if (type < 0)
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "unknown section type '%.*s'%s; the types are Namespace, Zone, Placement, "
-                            "CXLRegion and DaxDevice",
+                            "CXLRegion, DaxDevice and Metrics",
                             SUGGEST_WORD_MAX, type_s,
                             did_you_mean(type_s, config_section_type_table, _CONFIG_SECTION_TYPE_MAX, buf,
                                          sizeof(buf)));
-        if (!*name)
+        if (type == CONFIG_SECTION_METRICS && *name)
+                return fail(ret_error, -EINVAL, &at, NULL, "[Metrics] takes no name: write [Metrics]");
+        if (!*name && type != CONFIG_SECTION_METRICS)
                 return fail(ret_error, -EINVAL, &at, NULL, "[%s] needs a name: write [%s NAME]", type_s,
                             type_s);
-        if (strpbrk(name, " \t"))
+        if (type != CONFIG_SECTION_METRICS && strpbrk(name, " \t"))
                 return fail(ret_error, -EINVAL, &at, NULL,
                             "[%s %s] has more than a type and a name: names cannot contain spaces", type_s,
                             name);
-        if (!namespace_name_is_valid(name))
+        if (type != CONFIG_SECTION_METRICS && !namespace_name_is_valid(name))
                 return fail(
                         ret_error, -EINVAL, &at, NULL,
                         "'%s' is not a valid %s name: 1 to 63 printable ASCII characters, no spaces or '/'",
@@ -371,17 +374,18 @@ static int unknown_key(const ConfigSource *at, const RawSection *sec, const char
 
         s = suggest(key, keys, n);
         if (s)
-                return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; did you mean %s?", type,
-                            sec->name, s);
+                return fail(ret_error, -EINVAL, at, key, "unknown key in [%s%s%s]; did you mean %s?", type,
+                            *sec->name ? " " : "", sec->name, s);
         for (ConfigSectionType t = 0; t < _CONFIG_SECTION_TYPE_MAX; t++)
                 if (t != sec->type &&
                     string_table_lookup(section_keys[t].keys, section_keys[t].n_keys, key) >= 0)
                         return fail(ret_error, -EINVAL, at, key,
-                                    "not a key of [%s] sections: it belongs in a [%s NAME] section", type,
-                                    config_section_type_table[t]);
+                                    "not a key of [%s] sections: it belongs in a [%s%s] section", type,
+                                    config_section_type_table[t],
+                                    t == CONFIG_SECTION_METRICS ? "" : " NAME");
         list = join_choices(keys, n);
-        return fail(ret_error, -EINVAL, at, key, "unknown key in [%s %s]; the keys are %s", type, sec->name,
-                    list ?: "");
+        return fail(ret_error, -EINVAL, at, key, "unknown key in [%s%s%s]; the keys are %s", type,
+                    *sec->name ? " " : "", sec->name, list ?: "");
 }
 
 static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **ret_error) {
@@ -407,7 +411,7 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (p->current == SIZE_MAX)
                 return fail(ret_error, -EINVAL, &at, key,
                             "assignment outside of a section: put it below a [Namespace NAME], [Zone NAME], "
-                            "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
+                            "[Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics] header");
 
         sec = &p->sections[p->current];
         k = string_table_lookup(section_keys[sec->type].keys, section_keys[sec->type].n_keys, key);
@@ -418,8 +422,9 @@ static int parse_assignment(Parser *p, char *s, char *eq, unsigned line, char **
         if (v->file == p->file) {
                 int r = parser_warn(
                         p, &at, key,
-                        "set again in [%s %s] of the same file (line %u before); the last value wins",
-                        config_section_type_table[sec->type], sec->name, v->where.line);
+                        "set again in [%s%s%s] of the same file (line %u before); the last value wins",
+                        config_section_type_table[sec->type], *sec->name ? " " : "", sec->name,
+                        v->where.line);
                 if (r < 0)
                         return r;
         }
@@ -570,7 +575,7 @@ int config_parse_texts(char *const *filenames, char *const *texts, const size_t 
 /* Reads one configuration file. Returns 0 and the text, -ENOENT if it does not exist (or is a
  * dangling symlink), another error with a sentence. A symlink to /dev/null (or an empty file)
  * masks: it reads as empty. */
-static int read_config_file(const char *path, char **ret, size_t *ret_size, char **ret_error) {
+int config_file_read(const char *path, char **ret, size_t *ret_size, char **ret_error) {
         struct stat st;
         int r;
 
@@ -670,15 +675,27 @@ static int dropins_add(const char *dir, DropIn **list, size_t *n, char **ret_err
         return r;
 }
 
-int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error) {
-        _cleanup_(parser_done) Parser p = {};
+/* The paths under @prefix, which has no trailing slash. */
+static int config_paths(const char *prefix, char **etc_main, char **usr_main, char **etc_dir,
+                        char **usr_dir) {
+        if (asprintf(etc_main, "%s" DIR_ETC CONFIG_MAIN, prefix) < 0 ||
+            asprintf(usr_main, "%s" DIR_USR CONFIG_MAIN, prefix) < 0 ||
+            asprintf(etc_dir, "%s" DIR_ETC CONFIG_DROPIN, prefix) < 0 ||
+            asprintf(usr_dir, "%s" DIR_USR CONFIG_DROPIN, prefix) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int config_files_list(const char *root, char ***ret_paths, bool *ret_has_main, char **ret_error) {
         _cleanup_free_ char *prefix = NULL, *etc_main = NULL, *usr_main = NULL, *etc_dir = NULL,
                             *usr_dir = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
         DropIn *dropins = NULL;
         size_t n_dropins = 0, len;
+        bool has_main = false;
         int r;
 
-        if (!ret)
+        if (!ret_paths)
                 return -EINVAL;
         prefix = strdup(root ?: "");
         if (!prefix)
@@ -686,11 +703,9 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
         len = strlen(prefix);
         while (len > 0 && prefix[len - 1] == '/')
                 prefix[--len] = '\0';
-        if (asprintf(&etc_main, "%s" DIR_ETC CONFIG_MAIN, prefix) < 0 ||
-            asprintf(&usr_main, "%s" DIR_USR CONFIG_MAIN, prefix) < 0 ||
-            asprintf(&etc_dir, "%s" DIR_ETC CONFIG_DROPIN, prefix) < 0 ||
-            asprintf(&usr_dir, "%s" DIR_USR CONFIG_DROPIN, prefix) < 0)
-                return -ENOMEM;
+        r = config_paths(prefix, &etc_main, &usr_main, &etc_dir, &usr_dir);
+        if (r < 0)
+                return r;
 
         if (*prefix) { /* a mistyped root must not pass for "no configuration" */
                 struct stat st;
@@ -702,25 +717,20 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
                         return error_set(ret_error, -ENOTDIR, "%s: not a directory, so not a root", prefix);
         }
 
-        r = parser_init(&p);
-        if (r < 0)
-                return r;
-
-        /* The main file: /etc's, else the vendor's. */
-        for (unsigned i = 0; i < 2; i++) {
+        /* The main file: /etc's, else the vendor's. A dangling symlink is no file. */
+        for (unsigned i = 0; i < 2 && !has_main; i++) {
                 const char *path = i == 0 ? etc_main : usr_main;
-                _cleanup_free_ char *text = NULL;
-                size_t size;
+                struct stat st;
 
-                r = read_config_file(path, &text, &size, ret_error);
-                if (r == -ENOENT)
-                        continue;
+                if (stat(path, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return error_set(ret_error, negative_errno(), "%s: cannot read it: %m", path);
+                }
+                r = strv_extend(&paths, path);
                 if (r < 0)
                         return r;
-                r = parse_file(&p, text, size, path, ret_error);
-                if (r < 0)
-                        return r;
-                break;
+                has_main = true;
         }
 
         /* The drop-ins of both directories, by file name; /etc's mask the vendor's. */
@@ -730,20 +740,44 @@ int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret
         if (r >= 0 && n_dropins > 0)
                 qsort(dropins, n_dropins, sizeof(DropIn), dropin_cmp);
         for (size_t i = 0; r >= 0 && i < n_dropins; i++) {
-                _cleanup_free_ char *text = NULL;
-                size_t size;
-
-                r = read_config_file(dropins[i].path, &text, &size, ret_error);
-                if (r == -ENOENT) { /* a dangling symlink, or removed since: nothing to apply */
-                        r = 0;
-                        continue;
-                }
-                if (r >= 0)
-                        r = parse_file(&p, text, size, dropins[i].path, ret_error);
+                r = strv_consume(&paths, dropins[i].path);
+                dropins[i].path = NULL;
         }
         dropins_free(dropins, n_dropins);
         if (r < 0)
                 return r;
 
+        *ret_paths = TAKE_PTR(paths);
+        if (ret_has_main)
+                *ret_has_main = has_main;
+        return 0;
+}
+
+int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error) {
+        _cleanup_(parser_done) Parser p = {};
+        _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = config_files_list(root, &paths, NULL, ret_error);
+        if (r < 0)
+                return r;
+        r = parser_init(&p);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; paths && paths[i]; i++) {
+                _cleanup_free_ char *text = NULL;
+                size_t size;
+
+                r = config_file_read(paths[i], &text, &size, ret_error);
+                if (r == -ENOENT) /* a dangling symlink, or removed since: nothing to apply */
+                        continue;
+                if (r < 0)
+                        return r;
+                r = parse_file(&p, text, size, paths[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
         return parser_finish(&p, ret, ret_warnings, ret_error);
 }

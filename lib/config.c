@@ -24,7 +24,7 @@
 const char *const config_section_type_table[_CONFIG_SECTION_TYPE_MAX] = {
         [CONFIG_SECTION_NAMESPACE] = "Namespace",  [CONFIG_SECTION_ZONE] = "Zone",
         [CONFIG_SECTION_PLACEMENT] = "Placement",  [CONFIG_SECTION_CXL_REGION] = "CXLRegion",
-        [CONFIG_SECTION_DAX_DEVICE] = "DaxDevice",
+        [CONFIG_SECTION_DAX_DEVICE] = "DaxDevice", [CONFIG_SECTION_METRICS] = "Metrics",
 };
 DEFINE_STRING_TABLE_LOOKUP(config_section_type, ConfigSectionType)
 
@@ -81,6 +81,11 @@ const char *const config_dax_device_key_table[_CONFIG_DAX_DEVICE_KEY_MAX] = {
         [CONFIG_DAX_DEVICE_PERMISSIONS] = "Permissions",
 };
 DEFINE_STRING_TABLE_LOOKUP(config_dax_device_key, ConfigDaxDeviceKey)
+
+const char *const config_metrics_key_table[_CONFIG_METRICS_KEY_MAX] = {
+        [CONFIG_METRICS_TEXTFILE_PATH] = "TextfilePath",
+};
+DEFINE_STRING_TABLE_LOOKUP(config_metrics_key, ConfigMetricsKey)
 
 static const char *const config_region_kind_table[_CONFIG_REGION_KIND_MAX] = {
         [CONFIG_REGION_ANY] = "any",   [CONFIG_REGION_ID] = "region", [CONFIG_REGION_NUMA] = "numa",
@@ -481,6 +486,35 @@ static int validate_across(const Config *c, char **ret_error) {
         return 0;
 }
 
+/* [Metrics]: TextfilePath= is where node_exporter's textfile collector reads it, a "*.prom" file
+ * (the collector reads no other name) at an absolute path. */
+static int validate_metrics(const RawSection *s, ConfigMetrics *mc, char **ret_error) {
+        const RawValue *v = s->values;
+        const char *why = NULL;
+        size_t l;
+        int r;
+
+        *mc = (ConfigMetrics){ .present = true, .section = s->where };
+        for (size_t k = 0; k < _CONFIG_METRICS_KEY_MAX; k++)
+                if (v[k].value)
+                        mc->where[k] = v[k].where;
+        if (!v[CONFIG_METRICS_TEXTFILE_PATH].value)
+                return 0;
+        r = path_normalize(v[CONFIG_METRICS_TEXTFILE_PATH].value, true, &mc->textfile_path, &why);
+        if (r == -EINVAL)
+                return fail(ret_error, r, raw_where(s, CONFIG_METRICS_TEXTFILE_PATH), "TextfilePath",
+                            "'%s' %s", v[CONFIG_METRICS_TEXTFILE_PATH].value, why);
+        if (r < 0)
+                return r;
+        l = strlen(mc->textfile_path);
+        if (l < 6 || strcmp(mc->textfile_path + l - 5, ".prom") != 0 || mc->textfile_path[l - 6] == '/')
+                return fail(ret_error, -EINVAL, raw_where(s, CONFIG_METRICS_TEXTFILE_PATH), "TextfilePath",
+                            "'%s' does not end in NAME.prom: node_exporter's textfile collector reads only "
+                            "*.prom files, e.g. /var/lib/prometheus/node-exporter/daxmgr.prom",
+                            mc->textfile_path);
+        return 0;
+}
+
 int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **ret_error) {
         Config *c = p->config;
         size_t n[_CONFIG_SECTION_TYPE_MAX] = {};
@@ -529,6 +563,12 @@ int parser_finish(Parser *p, Config **ret, char ***ret_warnings, char **ret_erro
                 if (p->sections[i].type == CONFIG_SECTION_DAX_DEVICE) {
                         r = validate_dax_device(p, &p->sections[i], &c->dax_devices[c->n_dax_devices++],
                                                 ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < p->n_sections; i++)
+                if (p->sections[i].type == CONFIG_SECTION_METRICS) {
+                        r = validate_metrics(&p->sections[i], &c->metrics, ret_error);
                         if (r < 0)
                                 return r;
                 }
@@ -610,6 +650,7 @@ Config *config_free(Config *c) {
                 free(c->dax_devices[i].group);
         }
         free(c->dax_devices);
+        free(c->metrics.textfile_path);
         free(c);
         return NULL;
 }

@@ -42,6 +42,7 @@ typedef enum ConfigSectionType {
         CONFIG_SECTION_PLACEMENT,
         CONFIG_SECTION_CXL_REGION,
         CONFIG_SECTION_DAX_DEVICE,
+        CONFIG_SECTION_METRICS, /* [Metrics]: the one section without a name */
         _CONFIG_SECTION_TYPE_MAX,
         _CONFIG_SECTION_TYPE_INVALID = -EINVAL,
 } ConfigSectionType;
@@ -123,6 +124,15 @@ typedef enum ConfigDaxDeviceKey {
 
 const char *config_dax_device_key_to_string(ConfigDaxDeviceKey k) _pure_;
 ConfigDaxDeviceKey config_dax_device_key_from_string(const char *s) _pure_;
+
+typedef enum ConfigMetricsKey {
+        CONFIG_METRICS_TEXTFILE_PATH,
+        _CONFIG_METRICS_KEY_MAX,
+        _CONFIG_METRICS_KEY_INVALID = -EINVAL,
+} ConfigMetricsKey;
+
+const char *config_metrics_key_to_string(ConfigMetricsKey k) _pure_;
+ConfigMetricsKey config_metrics_key_from_string(const char *s) _pure_;
 
 /* Region=: "any", "regionN", "numa:N", "dimm:SERIAL", "cxl:NAME". */
 typedef enum ConfigRegionKind {
@@ -261,6 +271,15 @@ typedef struct ConfigDaxDevice {
         mode_t permissions; /* (mode_t) -1: leave */
 } ConfigDaxDevice;
 
+/* [Metrics]: what daxmgrd does with its metrics besides answering GetMetrics. */
+typedef struct ConfigMetrics {
+        bool present; /* the section is there */
+        ConfigSource section;
+        ConfigSource where[_CONFIG_METRICS_KEY_MAX];
+        char *textfile_path; /* a node_exporter textfile-collector file ("….prom") daxmgrd keeps
+                              * up to date; NULL: none (the default) */
+} ConfigMetrics;
+
 typedef struct Config {
         char **files; /* the files read, in the order they were applied */
         char **texts; /* their text as parsed (no NUL byte in a parsed text), for
@@ -276,6 +295,7 @@ typedef struct Config {
         size_t n_cxl_regions;
         ConfigDaxDevice *dax_devices;
         size_t n_dax_devices;
+        ConfigMetrics metrics;
 } Config;
 
 Config *config_free(Config *c);
@@ -297,6 +317,17 @@ int config_summary(const Config *c, char **ret);
  * and one sentence: -EINVAL/-ERANGE for what the files say, or the errno of a file that
  * cannot be read, -EFBIG/-E2BIG for the bounds. */
 int config_load(const char *root, Config **ret, char ***ret_warnings, char **ret_error);
+
+/* The files config_load() reads below @root, in its order: the main file (/etc's, else the
+ * vendor's; *ret_has_main says whether paths[0] is one), then the *.conf drop-ins of both
+ * directories sorted by file name, /etc's masking the vendor's of the same name. Errors as
+ * config_load() for the root and the directories. *ret_paths is NULL when there is no file. */
+int config_files_list(const char *root, char ***ret_paths, bool *ret_has_main, char **ret_error);
+
+/* Reads one configuration file as config_load() does: 0 and the text (NUL-terminated, *ret_size
+ * bytes), -ENOENT when it does not exist or is a dangling symlink, else an error with a sentence
+ * (not a regular file, larger than CONFIG_FILE_MAX). A symlink to /dev/null reads as empty. */
+int config_file_read(const char *path, char **ret, size_t *ret_size, char **ret_error);
 
 /* Parses and validates one text as if it were the only file, named @filename in messages.
  * @size is its length in bytes (it may contain NUL bytes, which are refused). */

@@ -75,6 +75,12 @@ int fd_map_sync(int fd);
  * mount, with which options, and if not, why not. */
 int dax_path_check(const char *path, DaxPathInfo *ret, char **ret_error);
 
+/* Whether DAX is in effect on the fresh mount at @root_fd, with @dax, read-only or not, on a
+ * device whose queue reports DAX (@queue_dax 1, 0, -1 unknown): 1 yes, 0 no (*ret_why says why),
+ * <0 on errors while probing (also with *ret_why). A probe file is made and removed unless
+ * @read_only (dax-proof.c). */
+int dax_verify_mount(int root_fd, DaxMode dax, bool read_only, int queue_dax, char **ret_why);
+
 /* The reason DAX is not in effect, from the facts (pure). */
 typedef struct DaxFacts {
         const char *fstype;

@@ -76,6 +76,112 @@ static const char *segment_perms(uint32_t flags, char buf[static 4]) {
         return buf;
 }
 
+#define PMD_WINDOW (UINT64_C(2) << 20)
+
+/* The windows of one segment: its file part [offset, offset + filesz), when executable (not
+ * writable: that is data, copied on write) and
+ * congruent. */
+static uint64_t segment_pmd_windows(const ElfSegment *s, uint64_t *ret_first) {
+        uint64_t first, last;
+
+        if (s->type != PT_LOAD || !(s->flags & PF_X) || s->filesz == 0 || (s->flags & PF_W) ||
+            (s->offset % PMD_WINDOW) != (s->vaddr % PMD_WINDOW) || s->offset > UINT64_MAX - s->filesz ||
+            s->offset > UINT64_MAX - (PMD_WINDOW - 1))
+                return 0;
+        first = (s->offset + PMD_WINDOW - 1) & ~(PMD_WINDOW - 1);
+        last = (s->offset + s->filesz) & ~(PMD_WINDOW - 1);
+        if (last <= first)
+                return 0;
+        *ret_first = first;
+        return (last - first) / PMD_WINDOW;
+}
+
+int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret_count,
+                    uint64_t **ret_offsets) {
+        _cleanup_free_ uint64_t *offsets = NULL;
+        uint64_t count = 0, first = 0;
+
+        if ((!segments && n_segments > 0) || !ret_count)
+                return -EINVAL;
+        for (size_t i = 0; i < n_segments; i++)
+                count += segment_pmd_windows(&segments[i], &first);
+        if (ret_offsets && count > 0) {
+                size_t k = 0;
+
+                if (count > SIZE_MAX / sizeof(uint64_t))
+                        return -ERANGE;
+                offsets = malloc(count * sizeof(uint64_t));
+                if (!offsets)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n_segments; i++) {
+                        uint64_t n = segment_pmd_windows(&segments[i], &first);
+
+                        for (uint64_t w = 0; w < n; w++)
+                                offsets[k++] = first + w * PMD_WINDOW;
+                }
+        }
+        *ret_count = count;
+        if (ret_offsets)
+                *ret_offsets = TAKE_PTR(offsets);
+        return 0;
+}
+
+/* Counts PT_LOAD segment @i (@s) of @o into @a: its bytes and pages by permission, .bss, the pages
+ * PT_GNU_RELRO (@relro) covers, and a warning for a writable and executable or a misaligned one. */
+static int advise_load_segment(ElfAdvice *a, const ElfObject *o, size_t i, const ElfSegment *s,
+                               const ElfSegment *relro) {
+        char perms[4];
+        uint64_t pages;
+        int r;
+
+        pages = pages_spanned(s->vaddr, s->filesz);
+        if (s->flags & PF_W) {
+                a->data_bytes += s->filesz;
+                a->data_pages += pages;
+                if (s->memsz > s->filesz) {
+                        a->bss_bytes += s->memsz - s->filesz;
+                        a->bss_pages +=
+                                (page_align_up(s->vaddr + s->memsz) - page_align_up(s->vaddr + s->filesz)) >>
+                                12;
+                }
+                if (relro && relro->vaddr < s->vaddr + s->filesz && s->vaddr < relro->vaddr + relro->memsz) {
+                        uint64_t from = relro->vaddr > s->vaddr ? relro->vaddr : s->vaddr,
+                                 to = relro->vaddr + relro->memsz < s->vaddr + s->filesz
+                                              ? relro->vaddr + relro->memsz
+                                              : s->vaddr + s->filesz;
+                        a->relro_pages += pages_spanned(from, to - from);
+                }
+        } else if (s->flags & PF_X) {
+                a->text_bytes += s->filesz;
+                a->text_pages += pages;
+        } else {
+                a->rodata_bytes += s->filesz;
+                a->rodata_pages += pages;
+        }
+
+        if ((s->flags & (PF_W | PF_X)) == (PF_W | PF_X)) {
+                a->writable_executable = true;
+                r = add_note(a, ELF_ADVICE_WARNING,
+                             "Segment %zu of %s (%s, %" PRIu64 " page%s) is writable and executable: "
+                             "its code is copied to DRAM page by page on the first write and does not "
+                             "execute in place.",
+                             i, o->path, segment_perms(s->flags, perms), pages, pages == 1 ? "" : "s");
+                if (r < 0)
+                        return r;
+        }
+        if ((s->offset & PAGE_MASK) != (s->vaddr & PAGE_MASK)) {
+                a->misaligned = true;
+                r = add_note(a, ELF_ADVICE_WARNING,
+                             "Segment %zu of %s (%s) has file offset 0x%" PRIx64 " and address 0x%" PRIx64
+                             ", which are not congruent modulo 4096: it cannot be mapped from the file, "
+                             "so the program cannot run from it at all.",
+                             i, o->path, segment_perms(s->flags, perms), s->offset, s->vaddr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error) {
         _cleanup_elf_advice_ ElfAdvice *a = NULL;
         const ElfSegment *relro = NULL;
@@ -111,8 +217,6 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
 
         for (size_t i = 0; i < o->n_segments; i++) {
                 const ElfSegment *s = &o->segments[i];
-                char perms[4];
-                uint64_t pages;
 
                 if (s->type != PT_LOAD)
                         continue;
@@ -122,59 +226,20 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
                                          "Segment %zu of %s has an impossible size or address (file size "
                                          "0x%" PRIx64 ", memory size 0x%" PRIx64 ", address 0x%" PRIx64 ").",
                                          i, o->path, s->filesz, s->memsz, s->vaddr);
-
-                pages = pages_spanned(s->vaddr, s->filesz);
-                if (s->flags & PF_W) {
-                        a->data_bytes += s->filesz;
-                        a->data_pages += pages;
-                        if (s->memsz > s->filesz) {
-                                a->bss_bytes += s->memsz - s->filesz;
-                                a->bss_pages += (page_align_up(s->vaddr + s->memsz) -
-                                                 page_align_up(s->vaddr + s->filesz)) >>
-                                                12;
-                        }
-                        if (relro && relro->vaddr < s->vaddr + s->filesz &&
-                            s->vaddr < relro->vaddr + relro->memsz) {
-                                uint64_t from = relro->vaddr > s->vaddr ? relro->vaddr : s->vaddr,
-                                         to = relro->vaddr + relro->memsz < s->vaddr + s->filesz
-                                                      ? relro->vaddr + relro->memsz
-                                                      : s->vaddr + s->filesz;
-                                a->relro_pages += pages_spanned(from, to - from);
-                        }
-                } else if (s->flags & PF_X) {
-                        a->text_bytes += s->filesz;
-                        a->text_pages += pages;
-                } else {
-                        a->rodata_bytes += s->filesz;
-                        a->rodata_pages += pages;
-                }
-
-                if ((s->flags & (PF_W | PF_X)) == (PF_W | PF_X)) {
-                        a->writable_executable = true;
-                        r = add_note(
-                                a, ELF_ADVICE_WARNING,
-                                "Segment %zu of %s (%s, %" PRIu64 " page%s) is writable and executable: "
-                                "its code is copied to DRAM page by page on the first write and does not "
-                                "execute in place.",
-                                i, o->path, segment_perms(s->flags, perms), pages, pages == 1 ? "" : "s");
-                        if (r < 0)
-                                return r;
-                }
-                if ((s->offset & PAGE_MASK) != (s->vaddr & PAGE_MASK)) {
-                        a->misaligned = true;
-                        r = add_note(
-                                a, ELF_ADVICE_WARNING,
-                                "Segment %zu of %s (%s) has file offset 0x%" PRIx64 " and address 0x%" PRIx64
-                                ", which are not congruent modulo 4096: it cannot be mapped from the file, "
-                                "so the program cannot run from it at all.",
-                                i, o->path, segment_perms(s->flags, perms), s->offset, s->vaddr);
-                        if (r < 0)
-                                return r;
-                }
+                r = advise_load_segment(a, o, i, s, relro);
+                if (r < 0)
+                        return r;
         }
         if (n_load == 0)
                 return error_set(ret_error, -ENOEXEC, "%s has no loadable segment: nothing of it is mapped.",
                                  o->path);
+
+        r = elf_pmd_windows(o->segments, o->n_segments, &a->pmd_windows, NULL);
+        if (r < 0)
+                return r;
+        if (a->text_bytes > 0)
+                a->text_pmd_coverage =
+                        (double) a->pmd_windows * (double) PMD_WINDOW / (double) a->text_bytes;
 
         if (a->textrel) {
                 r = add_note(

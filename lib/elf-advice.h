@@ -22,7 +22,13 @@
  *    (warning);
  *  - a PT_LOAD segment whose p_offset and p_vaddr are not congruent modulo the page size: it
  *    cannot be mapped from the file at all (warning);
- *  - no PT_GNU_RELRO (info: no effect on XIP, relocated data merely stays writable). */
+ *  - no PT_GNU_RELRO (info: no effect on XIP, relocated data merely stays writable).
+ *
+ * PMD-eligible windows: the 2 MiB windows of file offset wholly inside the file part of an
+ * executable PT_LOAD segment whose p_offset and p_vaddr are congruent modulo 2 MiB. Only these
+ * can be mapped with one 2 MiB (PMD) entry from a DAX file, and only if the load address keeps
+ * the congruence (p_align of 2 MiB, or the loader's choice) and the file's blocks lie 2 MiB-
+ * aligned on the device. text_pmd_coverage is the share of text bytes they cover. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +59,8 @@ typedef struct ElfAdvice {
         uint64_t data_bytes, data_pages;     /* writable, file part: copied to DRAM on first write */
         uint64_t bss_bytes, bss_pages;       /* writable beyond p_filesz: anonymous DRAM */
         uint64_t relro_pages;                /* of the data pages, those PT_GNU_RELRO covers */
+        uint64_t pmd_windows;                /* PMD-eligible 2 MiB windows of text (above) */
+        double text_pmd_coverage;            /* pmd_windows × 2 MiB / text_bytes, 0 without text */
         bool textrel;                        /* DT_TEXTREL or DF_TEXTREL */
         bool writable_executable;            /* a PT_LOAD segment with PF_W and PF_X */
         bool misaligned;                     /* a PT_LOAD segment with p_offset ≢ p_vaddr (mod 4 KiB) */
@@ -71,6 +79,11 @@ static inline void elf_advice_freep(ElfAdvice **a) {
  * an executable or shared object or has no PT_LOAD segment, -EBADMSG for a segment whose
  * address or size overflows. */
 int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error);
+
+/* The PMD-eligible windows of @segments (pure). With @ret_offsets, their file offsets in
+ * ascending order of segment and offset (malloc'd; NULL when there are none). */
+int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret_count,
+                    uint64_t **ret_offsets);
 
 /* Reads @path (elf_object_read()) and gives its advice. */
 int elf_advice(const char *path, ElfAdvice **ret, char **ret_error);

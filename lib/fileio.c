@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
@@ -76,5 +77,21 @@ int read_one_line_at(int dir_fd, const char *path, char **ret) {
                 return r;
         s[strcspn(s, "\n")] = '\0';
         *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int write_string_fd(int fd, const char *s) {
+        size_t left = strlen(s);
+
+        while (left > 0) {
+                ssize_t n = write(fd, s, left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                s += n;
+                left -= (size_t) n;
+        }
         return 0;
 }

@@ -16,3 +16,6 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
 int read_one_line_at(int dir_fd, const char *path, char **ret);
 
 #define READ_FULL_FILE_MAX (64u * 1024u * 1024u)
+
+/* Writes all of @s to @fd, again after EINTR and short writes: 0, or a negative errno. */
+int write_string_fd(int fd, const char *s);

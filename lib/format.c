@@ -351,10 +351,12 @@ char *format_stderr_line(const char *s) {
         return out;
 }
 
-int format_device(const char *device, const FormatOptions *o, char **ret_uuid, char **ret_error) {
+/* The refusals before mkfs runs: not a block device, mounted (force does not override that),
+ * held by the kernel, or holding data without force. The argv of mkfs for the device's size. */
+static int format_claim(const char *device, const FormatOptions *o, char ***ret_argv, char **ret_error) {
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_mnt_table_ struct libmnt_table *table = NULL;
-        _cleanup_free_ char *err = NULL, *what = NULL;
+        _cleanup_free_ char *what = NULL;
         _cleanup_close_ int fd = -1;
         FormatSignature sig = {};
         struct libmnt_fs *mounted;
@@ -430,7 +432,15 @@ int format_device(const char *device, const FormatOptions *o, char **ret_uuid, c
                                 "destroys it.",
                                 device, what);
         }
-        fd = safe_close(fd); /* mkfs opens it exclusively itself */
+        /* Closed on return: mkfs opens it exclusively itself. */
+        *ret_argv = TAKE_PTR(argv);
+        return 0;
+}
+
+/* Runs mkfs; its failure as one sentence with its own words. */
+static int format_run(const char *device, const FormatOptions *o, char *const *argv, char **ret_error) {
+        _cleanup_free_ char *err = NULL, *line = NULL;
+        int r;
 
         r = spawn_capture_stderr(argv, &err);
         if (r == -ENOENT)
@@ -439,20 +449,25 @@ int format_device(const char *device, const FormatOptions *o, char **ret_uuid, c
         if (r < 0)
                 return error_set(ret_error, r, "Cannot format %s: cannot run %s: %s.", device, argv[0],
                                  strerror(-r));
-        if (r != 0) {
-                _cleanup_free_ char *line = format_stderr_line(err ?: "");
+        if (r == 0)
+                return 0;
+        line = format_stderr_line(err ?: "");
+        if (!line)
+                return -ENOMEM;
+        if (r > 255)
+                return error_set(ret_error, -EIO, "Formatting %s failed: %s was killed by signal %d%s%s",
+                                 device, argv[0], r - 256, *line ? ": " : ".", line);
+        return error_set(ret_error, -EIO, "Formatting %s failed: %s exited with status %d%s%s", device,
+                         argv[0], r, *line ? ": " : ".", line);
+}
 
-                if (!line)
-                        return -ENOMEM;
-                if (r > 255)
-                        return error_set(ret_error, -EIO,
-                                         "Formatting %s failed: %s was killed by signal %d%s%s", device,
-                                         argv[0], r - 256, *line ? ": " : ".", line);
-                return error_set(ret_error, -EIO, "Formatting %s failed: %s exited with status %d%s%s",
-                                 device, argv[0], r, *line ? ": " : ".", line);
-        }
+/* What is on the device now must be the file system @mkfs said it made; its uuid. */
+static int format_read_back(const char *device, const FormatOptions *o, const char *mkfs, char **ret_uuid,
+                            char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        FormatSignature sig = {};
+        int r;
 
-        /* Read back what is on the device now. */
         fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return error_set(ret_error, negative_errno(), "Formatted %s, but cannot reopen it: %m.",
@@ -469,10 +484,23 @@ int format_device(const char *device, const FormatOptions *o, char **ret_uuid, c
                         "%s reported success on %s, but libblkid now finds %s instead of an %s file "
                         "system: the device may not keep what is written to it (write a block with dd "
                         "oflag=direct and read it back to see; the kernel log may say why).",
-                        argv[0], device, found ?: "nothing", fs_type_to_string(o->fs));
+                        mkfs, device, found ?: "nothing", fs_type_to_string(o->fs));
         }
         if (ret_uuid)
                 *ret_uuid = TAKE_PTR(sig.uuid);
         format_signature_done(&sig);
         return 0;
+}
+
+int format_device(const char *device, const FormatOptions *o, char **ret_uuid, char **ret_error) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        r = format_claim(device, o, &argv, ret_error);
+        if (r < 0)
+                return r;
+        r = format_run(device, o, argv, ret_error);
+        if (r < 0)
+                return r;
+        return format_read_back(device, o, argv[0], ret_uuid, ret_error);
 }

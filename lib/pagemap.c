@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "macro.h"
 #include "pagemap.h"
@@ -125,5 +126,61 @@ int pagemap_classify_range(int fd, uint64_t start, uint64_t end, uint64_t page_s
                         counts->pages[pagemap_classify_entry(buf[i], ranges, page_size)]++;
                 a = b;
         }
+        return 0;
+}
+
+/* PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h), spelled out here so that daxmgr builds
+ * against older headers: the kernel answers ENOTTY on kernels without it. */
+struct daxmgr_page_region {
+        uint64_t start, end, categories;
+};
+struct daxmgr_pm_scan_arg {
+        uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+        uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define DAXMGR_PAGEMAP_SCAN    _IOWR('f', 16, struct daxmgr_pm_scan_arg)
+#define DAXMGR_PAGE_IS_HUGE    (UINT64_C(1) << 6)
+#define DAXMGR_PAGE_IS_PRESENT (UINT64_C(1) << 3)
+
+uint64_t pmd_windows_in(uint64_t start, uint64_t end) {
+        uint64_t first = (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1), last = end & ~(PMD_SIZE - 1);
+
+        if (start > UINT64_MAX - (PMD_SIZE - 1) || last <= first)
+                return 0;
+        return (last - first) / PMD_SIZE;
+}
+
+int pagemap_count_pmd_mapped(int fd, uint64_t start, uint64_t end, uint64_t *ret_windows) {
+        struct daxmgr_page_region vec[64];
+        uint64_t windows = 0;
+
+        if (!ret_windows || start > end)
+                return -EINVAL;
+        for (uint64_t a = start; a < end;) {
+                struct daxmgr_pm_scan_arg arg = {
+                        .size = sizeof(arg),
+                        .start = a,
+                        .end = end,
+                        .vec = (uint64_t) (uintptr_t) vec,
+                        .vec_len = ELEMENTSOF(vec),
+                        .category_mask = DAXMGR_PAGE_IS_HUGE | DAXMGR_PAGE_IS_PRESENT,
+                        .return_mask = DAXMGR_PAGE_IS_HUGE | DAXMGR_PAGE_IS_PRESENT,
+                };
+                int n = ioctl(fd, DAXMGR_PAGEMAP_SCAN, &arg);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == ENOTTY || errno == EINVAL)
+                                return -EOPNOTSUPP;
+                        return negative_errno();
+                }
+                for (int i = 0; i < n && (size_t) i < ELEMENTSOF(vec); i++)
+                        windows += pmd_windows_in(vec[i].start, vec[i].end);
+                if (arg.walk_end <= a || arg.walk_end >= end)
+                        break;
+                a = arg.walk_end;
+        }
+        *ret_windows = windows;
         return 0;
 }

@@ -51,3 +51,14 @@ int pagemap_read(int fd, uint64_t start, uint64_t end, uint64_t page_size, uint6
 /* Reads and classifies [start, end), adding each page to its class in @counts. */
 int pagemap_classify_range(int fd, uint64_t start, uint64_t end, uint64_t page_size,
                            const PmemRanges *ranges, PageCounts *counts);
+
+#define PMD_SIZE (UINT64_C(2) << 20)
+
+/* The 2 MiB-aligned windows wholly inside [start, end) (pure). */
+uint64_t pmd_windows_in(uint64_t start, uint64_t end);
+
+/* How many 2 MiB windows of [start, end) the kernel maps with one PMD (2 MiB) entry, asked with
+ * PAGEMAP_SCAN for pages both PAGE_IS_HUGE and PAGE_IS_PRESENT: the page table itself, not an
+ * inference (smaps' FilePmdMapped never counts DAX PMDs). -EOPNOTSUPP before Linux 6.7, which
+ * has no such ioctl: then nothing is known. Needs no CAP_SYS_ADMIN. */
+int pagemap_count_pmd_mapped(int fd, uint64_t start, uint64_t end, uint64_t *ret_windows);

@@ -183,18 +183,6 @@ int place_write_entry_point(const PlaceState *s, const char *zone, const char *p
         return 0;
 }
 
-bool place_entry_point_current(const char *zone, const char *name) {
-        _cleanup_free_ char *entry = NULL, *link = NULL;
-        struct stat st;
-
-        if (asprintf(&entry, "%s/bin/%s", zone, name) < 0 || lstat(entry, &st) < 0)
-                return false;
-        if (S_ISLNK(st.st_mode))
-                return true;
-        return asprintf(&link, "%s/bin/.exec/%s", zone, name) >= 0 && lstat(link, &st) >= 0 &&
-               S_ISLNK(st.st_mode);
-}
-
 int place_write_entry_point_fallback(const char *zone, const char *program, char **ret_error) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_close_ int zone_fd = -1, bin_fd = -1;
@@ -223,13 +211,38 @@ int place_write_entry_point_fallback(const char *zone, const char *program, char
         return 0;
 }
 
-bool place_entry_point_is_fallback(const char *zone, const char *program) {
-        _cleanup_free_ char *path = NULL, *target = NULL;
+int place_remove_entry_point(const char *zone, const char *program, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *exec_as = NULL, *conf = NULL;
+        _cleanup_close_ int zone_fd = -1;
         const char *name = strrchr(program, '/');
 
-        if (!name || asprintf(&path, "%s/bin/%s", zone, name + 1) < 0)
-                return false;
-        return readlinkat_malloc(AT_FDCWD, path, &target) >= 0 && strcmp(target, program) == 0;
+        if (!name || !name[1])
+                return error_set(ret_error, -EINVAL, "%s has no file name for an entry point", program);
+        name++;
+        if (asprintf(&path, "%s/bin/%s", zone, name) < 0 ||
+            asprintf(&exec_as, "%s/bin/.exec/%s", zone, name) < 0 ||
+            asprintf(&conf, "%s/bin/.%s.launch", zone, name) < 0)
+                return -ENOMEM;
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        /* The entry point first, then what it starts by: a start at this moment finds no entry
+         * point, never one without its loader link or configuration. */
+        for (size_t i = 0; i < 3; i++) {
+                const char *p = i == 0 ? path : i == 1 ? exec_as : conf;
+                _cleanup_close_ int dfd = -1;
+                _cleanup_free_ char *why = NULL;
+                const char *n;
+
+                dfd = zone_open_parent(zone_fd, zone, p, false, &n, &why);
+                if (dfd == -ENOENT)
+                        continue;
+                if (dfd < 0)
+                        return error_set(ret_error, dfd, "cannot remove %s: %s", p, why ?: strerror(-dfd));
+                if (unlinkat(dfd, n, 0) < 0 && errno != ENOENT)
+                        return error_set(ret_error, negative_errno(), "cannot remove %s: %m", p);
+        }
+        return 0;
 }
 
 /* Is @target a mount point whose source is the file (dev, ino) of @copy? */
@@ -433,5 +446,58 @@ int place_and_activate(PlaceState *st, const PlaceActivation *a, char **ret_entr
                 *ret_entry_point = TAKE_PTR(entry);
         if (ret_dropin)
                 *ret_dropin = TAKE_PTR(dropin);
+        return 0;
+}
+
+int place_deactivate(PlaceState *st, const PlaceActivation *a, char **ret_error) {
+        int r;
+
+        if (!st || !a)
+                return -EINVAL;
+        if (!a->zone || !a->program)
+                return error_set(ret_error, -EINVAL, "no zone or program given to deactivate");
+
+        if (a->bind_host) {
+                activate_progress(a, PLACE_ACTIVATE_BIND_HOST);
+                r = place_unbind_host(st, a->zone, a->program, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (a->service) {
+                activate_progress(a, PLACE_ACTIVATE_DROPIN);
+                /* The record cleared and saved: at the reload, daxmgr-generator no longer writes
+                 * the drop-in (one in a test's own directory is written again without it). */
+                if (!service_name_is_valid(a->service))
+                        return error_set(ret_error, -EINVAL, "'%s' is not a systemd service unit name",
+                                         a->service);
+                {
+                        _cleanup_free_ char *real = NULL;
+                        const Placement *p = place_state_find_program(st, a->zone, a->program);
+
+                        if (!p && (real = realpath(a->program, NULL)))
+                                p = place_state_find_program(st, a->zone, real);
+                        /* Only this unit's: the program may have its drop-in for another one now. */
+                        r = p && p->dropin_unit && strcmp(p->dropin_unit, a->service) == 0
+                                    ? place_set_dropin_unit(st, a->zone, p->program, NULL, ret_error)
+                                    : 0;
+                }
+                if (r >= 0)
+                        r = place_state_save(st, ret_error);
+                if (r >= 0 && a->dropin_root && strcmp(a->dropin_root, PLACE_GENERATOR_DIR) != 0)
+                        r = place_write_dropin(st, a->service, a->dropin_root, NULL, ret_error);
+                if (r < 0)
+                        return r;
+                if (!a->no_reload) {
+                        r = place_systemd_reload(ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (a->entry_point) {
+                activate_progress(a, PLACE_ACTIVATE_ENTRY_POINT);
+                r = place_remove_entry_point(a->zone, a->program, ret_error);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

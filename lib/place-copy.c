@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Copying into a zone, the hash cache, staleness and refresh, and placing a program with its
- * loader and libraries. */
+/* Copying into a zone, refresh, and placing a program with its loader and libraries (read with
+ * libelf). The hash cache and staleness are in place-check.c. */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "elf-advice.h"
 #include "elf-closure.h"
+#include "fileio.h"
+#include "parse-util.h"
 #include "error.h"
 #include "place-internal.h"
 
@@ -70,58 +78,6 @@ static int copy_xattrs(int from, int to) {
         if (caps && fsetxattr(to, "security.capability", caps, (size_t) caps_len, 0) < 0)
                 return negative_errno();
         return 0;
-}
-
-/* Copies the data of @from to @to, hashing it on the way. */
-static int copy_and_hash(int from, int to, char ret_sha[static 65]) {
-        static const char hex[] = "0123456789abcdef";
-        uint8_t digest[SHA256_DIGEST_SIZE];
-        struct sha256_ctx ctx;
-        _cleanup_free_ char *buf = NULL;
-        const size_t size = 1024 * 1024;
-
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        sha256_init(&ctx);
-        for (;;) {
-                ssize_t n = read(from, buf, size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                sha256_update(&ctx, (size_t) n, (const uint8_t *) buf);
-                for (ssize_t done = 0; done < n;) {
-                        ssize_t w = write(to, buf + done, (size_t) (n - done));
-                        if (w < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return negative_errno();
-                        }
-                        done += w;
-                }
-        }
-        sha256_digest(&ctx, sizeof(digest), digest);
-        for (size_t i = 0; i < sizeof(digest); i++) {
-                ret_sha[2 * i] = hex[digest[i] >> 4];
-                ret_sha[2 * i + 1] = hex[digest[i] & 15];
-        }
-        ret_sha[64] = '\0';
-        return 0;
-}
-
-static int hash_file(const char *path, char ret_sha[static 65]) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), null = -1;
-
-        if (fd < 0)
-                return negative_errno();
-        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0)
-                return negative_errno();
-        return copy_and_hash(fd, null, ret_sha);
 }
 
 /* Removes leftovers of a copy that was interrupted between link and rename. */
@@ -197,7 +153,7 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         if (out < 0)
                 return error_set(ret_error, negative_errno(), "cannot create a file in %s: %m", dir);
 
-        r = copy_and_hash(in, out, p->sha256);
+        r = place_copy_and_hash(in, out, p->sha256);
         if (r < 0)
                 return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
         if (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0)
@@ -286,6 +242,9 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
                 n.bind_host = p->bind_host;
                 n.service = TAKE_PTR(p->service);
                 n.dropin_unit = TAKE_PTR(p->dropin_unit);
+                n.applied_service = TAKE_PTR(p->applied_service);
+                n.applied_entry_point = p->applied_entry_point;
+                n.applied_bind_host = p->applied_bind_host;
                 free(p->zone);
                 free(p->source);
                 free(p->copy);
@@ -300,167 +259,6 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         if (!p->zone || !p->source || !p->program)
                 return -ENOMEM;
         return 0;
-}
-
-void place_hash_cache_done(PlaceHashCache *c) {
-        free(c->entries);
-        *c = (PlaceHashCache){};
-}
-
-static bool identity_is(const PlaceHashEntry *e, const struct stat *st) {
-        return e->dev == (uint64_t) st->st_dev && e->ino == (uint64_t) st->st_ino &&
-               e->size == (uint64_t) st->st_size &&
-               e->mtime_ns == (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
-               e->ctime_ns == (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-}
-
-const PlaceHashEntry *place_hash_cache_find(const PlaceHashCache *c, const struct stat *st) {
-        for (size_t i = 0; c && i < c->n; i++)
-                if (identity_is(&c->entries[i], st))
-                        return &c->entries[i];
-        return NULL;
-}
-
-int place_hash_cache_add(PlaceHashCache *c, const PlaceHashEntry *e) {
-        for (size_t i = 0; i < c->n; i++)
-                if (c->entries[i].dev == e->dev && c->entries[i].ino == e->ino &&
-                    c->entries[i].size == e->size && c->entries[i].mtime_ns == e->mtime_ns &&
-                    c->entries[i].ctime_ns == e->ctime_ns) {
-                        c->entries[i] = *e;
-                        return 0;
-                }
-        if (!c->entries) {
-                c->entries = calloc(PLACE_HASH_CACHE_MAX, sizeof(*c->entries));
-                if (!c->entries)
-                        return -ENOMEM;
-        }
-        c->entries[c->next] = *e;
-        c->next = (c->next + 1) % PLACE_HASH_CACHE_MAX;
-        if (c->n < PLACE_HASH_CACHE_MAX)
-                c->n++;
-        return 0;
-}
-
-/* The file capabilities of @path (security.capability), or none. */
-static ssize_t get_caps(const char *path, char *buf, size_t size) {
-        ssize_t n = lgetxattr(path, "security.capability", buf, size);
-
-        return n < 0 ? 0 : n;
-}
-
-int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, PlaceCheck *ret,
-                    char **ret_why) {
-        const PlaceHashEntry *e;
-        PlaceHashEntry n;
-        struct stat st, cst;
-        int64_t mtime, ctime;
-        int r;
-
-        if (ret_why)
-                *ret_why = NULL;
-        if (stat(p->source, &st) < 0) {
-                *ret = PLACE_CHECK_STALE;
-                if (ret_why)
-                        *ret_why = asprintf_safe("%s is gone (%m)", p->source);
-                return 0;
-        }
-        mtime = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-        ctime = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-        if ((uint64_t) st.st_dev == p->dev && (uint64_t) st.st_ino == p->ino &&
-            (uint64_t) st.st_size == p->size && mtime == p->mtime_ns &&
-            (p->ctime_ns == 0 || ctime == p->ctime_ns)) {
-                *ret = PLACE_CHECK_FRESH;
-                return 0;
-        }
-
-        /* The identity changed (a package upgrade renames a new file into place, an editor
-         * rewrites it, chmod changes the ctime): the content decides, hashed once per identity. */
-        e = place_hash_cache_find(cache, &st);
-        if (!e) {
-                if (!may_hash) {
-                        *ret = PLACE_CHECK_UNKNOWN;
-                        return 0;
-                }
-                n = (PlaceHashEntry){ .dev = (uint64_t) st.st_dev,
-                                      .ino = (uint64_t) st.st_ino,
-                                      .size = (uint64_t) st.st_size,
-                                      .mtime_ns = mtime,
-                                      .ctime_ns = ctime };
-                r = hash_file(p->source, n.sha256);
-                if (r < 0)
-                        return r;
-                if (cache)
-                        (void) place_hash_cache_add(cache, &n);
-                e = &n;
-        }
-        if (strcmp(e->sha256, p->sha256) != 0) {
-                *ret = PLACE_CHECK_STALE;
-                if (ret_why)
-                        *ret_why = asprintf_safe(
-                                "%s changed since it was placed (content differs: sha256 %.12s… now, "
-                                "%.12s… placed)",
-                                p->source, e->sha256, p->sha256);
-                return 0;
-        }
-        /* Same bytes: what else the copy took from the original must still be the same. */
-        if (lstat(p->copy, &cst) < 0 || S_ISLNK(cst.st_mode)) {
-                *ret = PLACE_CHECK_FRESH; /* an alias: its file is checked on its own */
-                return 0;
-        }
-        if ((st.st_mode & 07777) != (cst.st_mode & 07777) || st.st_uid != cst.st_uid ||
-            st.st_gid != cst.st_gid) {
-                *ret = PLACE_CHECK_STALE;
-                if (ret_why)
-                        *ret_why = asprintf_safe(
-                                "the owner or mode of %s changed since it was placed (%u:%u %04o now, "
-                                "%u:%u %04o placed)",
-                                p->source, (unsigned) st.st_uid, (unsigned) st.st_gid,
-                                (unsigned) (st.st_mode & 07777), (unsigned) cst.st_uid,
-                                (unsigned) cst.st_gid, (unsigned) (cst.st_mode & 07777));
-                return 0;
-        }
-        {
-                char a[256], b[256];
-                ssize_t na = get_caps(p->source, a, sizeof(a)), nb = get_caps(p->copy, b, sizeof(b));
-
-                if (na != nb || memcmp(a, b, (size_t) na) != 0) {
-                        *ret = PLACE_CHECK_STALE;
-                        if (ret_why)
-                                *ret_why = asprintf_safe(
-                                        "the file capabilities of %s changed since it was placed",
-                                        p->source);
-                        return 0;
-                }
-        }
-        *ret = PLACE_CHECK_FRESH;
-        return 0;
-}
-
-int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why) {
-        PlaceCheck c;
-        int r;
-
-        r = placement_check(p, NULL, true, &c, ret_why);
-        if (r < 0)
-                return r;
-        *ret_stale = c == PLACE_CHECK_STALE;
-        return 0;
-}
-
-Placement *place_state_find_program(const PlaceState *s, const char *zone, const char *program) {
-        for (size_t i = 0; s && i < s->n_placements; i++)
-                if (s->placements[i].role == PLACE_PROGRAM && strcmp(s->placements[i].zone, zone) == 0 &&
-                    strcmp(s->placements[i].source, program) == 0)
-                        return &s->placements[i];
-        return NULL;
-}
-
-bool place_state_with_libraries(const PlaceState *s, const char *zone, const char *program) {
-        for (size_t i = 0; s && i < s->n_placements; i++)
-                if (s->placements[i].role == PLACE_INTERPRETER && strcmp(s->placements[i].zone, zone) == 0 &&
-                    strcmp(s->placements[i].program, program) == 0)
-                        return true;
-        return false;
 }
 
 static bool placed_source(const PlaceState *s, const char *zone, const char *program, const char *source) {
@@ -641,5 +439,175 @@ int place_program(PlaceState *s, const char *zone, const char *program, bool wit
                                 return r;
                 }
         }
+        return 0;
+}
+
+#define PMD_WINDOW (UINT64_C(2) << 20)
+
+uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents, const uint64_t *windows,
+                                     size_t n_windows, uint64_t device_start) {
+        const uint32_t bad = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED |
+                             FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE |
+                             FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_UNWRITTEN;
+        uint64_t aligned = 0;
+
+        for (size_t w = 0; w < n_windows; w++) {
+                uint64_t from = windows[w], to = from + PMD_WINDOW, covered = 0, delta = 0;
+                bool ok = from <= UINT64_MAX - PMD_WINDOW, have_delta = false;
+
+                for (size_t i = 0; ok && i < n_extents; i++) {
+                        const FileExtent *e = &extents[i];
+                        uint64_t a, b, d;
+
+                        if (e->length == 0 || e->logical >= to || e->logical + e->length <= from ||
+                            e->logical > UINT64_MAX - e->length)
+                                continue;
+                        /* physical + device_start - logical, modulo 2^64: equal for one run */
+                        d = e->physical + device_start - e->logical;
+                        if ((e->flags & bad) || (have_delta && d != delta)) {
+                                ok = false;
+                                break;
+                        }
+                        delta = d;
+                        have_delta = true;
+                        a = e->logical > from ? e->logical : from;
+                        b = e->logical + e->length < to ? e->logical + e->length : to;
+                        covered += b - a;
+                }
+                if (ok && have_delta && covered == PMD_WINDOW && (from + delta) % PMD_WINDOW == 0)
+                        aligned++;
+        }
+        return aligned;
+}
+
+/* The extents of @fd, all of them (FIEMAP_FLAG_SYNC: after the data is on the device). */
+static int read_extents(int fd, FileExtent **ret, size_t *ret_n) {
+        enum { BATCH = 128 };
+        _cleanup_free_ struct fiemap *fm = NULL;
+        _cleanup_free_ FileExtent *list = NULL;
+        size_t n = 0;
+        uint64_t start = 0;
+
+        fm = calloc(1, sizeof(struct fiemap) + BATCH * sizeof(struct fiemap_extent));
+        if (!fm)
+                return -ENOMEM;
+        for (;;) {
+                bool last = false;
+
+                *fm = (struct fiemap){ .fm_start = start,
+                                       .fm_length = FIEMAP_MAX_OFFSET - start,
+                                       .fm_flags = FIEMAP_FLAG_SYNC,
+                                       .fm_extent_count = BATCH };
+                if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+                        return negative_errno();
+                if (fm->fm_mapped_extents == 0)
+                        break;
+                for (uint32_t i = 0; i < fm->fm_mapped_extents; i++) {
+                        const struct fiemap_extent *x = &fm->fm_extents[i];
+                        FileExtent *l = reallocarray(list, n + 1, sizeof(FileExtent));
+
+                        if (!l)
+                                return -ENOMEM;
+                        list = l;
+                        list[n++] = (FileExtent){ .logical = x->fe_logical,
+                                                  .physical = x->fe_physical,
+                                                  .length = x->fe_length,
+                                                  .flags = x->fe_flags };
+                        if (x->fe_flags & FIEMAP_EXTENT_LAST)
+                                last = true;
+                        start = x->fe_logical + x->fe_length;
+                }
+                if (last || n > 1000000)
+                        break;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+/* Where the filesystem's device starts within its namespace: a partition's start, 0 for a
+ * whole device (/dev/pmemN). */
+static uint64_t device_start_of(dev_t dev) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        uint64_t sectors;
+
+        if (asprintf(&path, "/sys/dev/block/%u:%u/start", major(dev), minor(dev)) < 0)
+                return 0;
+        if (read_one_line_at(AT_FDCWD, path, &line) < 0 || parse_u64(line, 10, &sectors) < 0 ||
+            sectors > UINT64_MAX / 512)
+                return 0;
+        return sectors * 512;
+}
+
+int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
+        _cleanup_elf_object_ ElfObject *o = NULL;
+        _cleanup_elf_advice_ ElfAdvice *a = NULL;
+        _cleanup_free_ uint64_t *windows = NULL;
+        _cleanup_free_ FileExtent *extents = NULL;
+        _cleanup_close_ int fd = -1;
+        PlacementLayout l = {};
+        size_t n_extents = 0;
+        struct stat st;
+        int r;
+
+        if (!copy || !ret)
+                return -EINVAL;
+        r = elf_object_read(copy, &o, ret_error);
+        if (r < 0)
+                return r;
+        r = elf_advice_from_object(o, &a, ret_error);
+        if (r < 0)
+                return r;
+        r = elf_pmd_windows(o->segments, o->n_segments, &l.windows, &windows);
+        if (r < 0)
+                return r;
+        l.text_bytes = a->text_bytes;
+        l.coverage = a->text_pmd_coverage;
+
+        fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return error_set(ret_error, negative_errno(), "cannot open %s: %m", copy);
+        if (fstat(fd, &st) < 0)
+                return error_set(ret_error, negative_errno(), "cannot stat %s: %m", copy);
+        r = read_extents(fd, &extents, &n_extents);
+        if (r == -EOPNOTSUPP || r == -ENOTTY)
+                l.extents_known = false;
+        else if (r < 0)
+                return error_set(ret_error, r, "cannot read the extents of %s (FIEMAP): %s", copy,
+                                 strerror(-r));
+        else {
+                l.extents_known = true;
+                l.aligned_windows = extents_pmd_aligned_windows(extents, n_extents, windows, l.windows,
+                                                                device_start_of(st.st_dev));
+        }
+        *ret = l;
+        return 0;
+}
+
+int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret) {
+        char *s = NULL;
+
+        if (!l || !ret)
+                return -EINVAL;
+        if (l->windows > 0 && !l->extents_known) {
+                if (asprintf(&s,
+                             "%s: where its %" PRIu64
+                             " PMD-eligible 2 MiB window(s) of text lie on the device "
+                             "is unknown (the filesystem has no FIEMAP), so whether they can be mapped with "
+                             "2 MiB entries is unknown",
+                             copy, l->windows) < 0)
+                        return -ENOMEM;
+        } else if (l->aligned_windows < l->windows) {
+                if (asprintf(
+                            &s,
+                            "%s: %" PRIu64 " of its %" PRIu64
+                            " PMD-eligible 2 MiB window(s) of text are not "
+                            "2 MiB-aligned and contiguous on the device, so the kernel maps them with 4 KiB "
+                            "entries (a fault per page); a zone on xfs with a 2 MiB stripe unit and extent "
+                            "size hint (daxmgr format) places copies aligned",
+                            copy, l->windows - l->aligned_windows, l->windows) < 0)
+                        return -ENOMEM;
+        }
+        *ret = s;
         return 0;
 }

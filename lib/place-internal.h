@@ -2,7 +2,8 @@
 #pragma once
 
 /* What the placement files share (place-state.c: the state file; place-zone.c: zones and
- * removal; place-copy.c: copying, the hash cache, staleness, refresh and placing a program;
+ * removal; place-copy.c: copying, refresh and placing a program; place-check.c: the hash cache,
+ * staleness and lookups;
  * place-activate.c: drop-ins, entry points, host binds and place_and_activate()). Not for use
  * outside them. */
 
@@ -11,6 +12,10 @@
 #include <sys/types.h>
 
 #include "place.h"
+
+/* place-check.c: copies the data of @from to @to (/dev/null to only hash it), hashing it on the
+ * way into @ret_sha (hex). */
+int place_copy_and_hash(int from, int to, char ret_sha[static 65]);
 
 /* Creates the directory that will hold @path, and its parents. */
 int mkdir_parent_of(const char *path);

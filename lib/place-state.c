@@ -45,6 +45,7 @@ void placement_done(Placement *p) {
         free(p->program);
         free(p->service);
         free(p->dropin_unit);
+        free(p->applied_service);
         *p = (Placement){};
 }
 
@@ -109,6 +110,19 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                 if (p->dropin_unit)
                         (void) json_object_object_add(j, "dropin_unit",
                                                       json_object_new_string(p->dropin_unit));
+                if (p->applied_service || p->applied_entry_point || p->applied_bind_host) {
+                        json_object *a = json_object_new_object();
+
+                        if (p->applied_service)
+                                (void) json_object_object_add(a, "service",
+                                                              json_object_new_string(p->applied_service));
+                        if (p->applied_entry_point)
+                                (void) json_object_object_add(a, "entry_point",
+                                                              json_object_new_boolean(true));
+                        if (p->applied_bind_host)
+                                (void) json_object_object_add(a, "bind_host", json_object_new_boolean(true));
+                        (void) json_object_object_add(j, "applied", a);
+                }
                 (void) json_object_array_add(ps, j);
         }
         (void) json_object_object_add(o, "version", json_object_new_int(1));
@@ -242,6 +256,28 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                         p->dropin_unit = strdup(json_object_get_string(v));
                         if (!p->dropin_unit)
                                 return -ENOMEM;
+                }
+                if (json_object_object_get_ex(o, "applied", &v)) {
+                        json_object *w;
+
+                        if (!json_object_is_type(v, json_type_object))
+                                return error_set(ret_error, -EBADMSG,
+                                                 "%s: placements[%zu].applied is not an object", file, i);
+                        if (json_object_object_get_ex(v, "entry_point", &w))
+                                p->applied_entry_point = json_object_get_boolean(w);
+                        if (json_object_object_get_ex(v, "bind_host", &w))
+                                p->applied_bind_host = json_object_get_boolean(w);
+                        if (json_object_object_get_ex(v, "service", &w)) {
+                                if (!json_object_is_type(w, json_type_string) ||
+                                    !service_name_is_valid(json_object_get_string(w)))
+                                        return error_set(ret_error, -EBADMSG,
+                                                         "%s: placements[%zu].applied.service is not a "
+                                                         "service unit name",
+                                                         file, i);
+                                p->applied_service = strdup(json_object_get_string(w));
+                                if (!p->applied_service)
+                                        return -ENOMEM;
+                        }
                 }
                 p->role = place_role_from_string(role);
                 if (p->role < 0 || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||

@@ -21,13 +21,6 @@
 
 /* ---- zones -------------------------------------------------------------------------------- */
 
-bool place_state_has_zone(const PlaceState *s, const char *dir) {
-        for (size_t i = 0; i < s->n_zones; i++)
-                if (strcmp(s->zones[i], dir) == 0)
-                        return true;
-        return false;
-}
-
 int zone_open(const char *zone, char **ret_error) {
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
@@ -269,6 +262,43 @@ int place_remove(PlaceState *s, const char *zone, const char *program, bool forc
                         dfd = zone_open_parent(zone_fd, zone, p->copy, false, &name, &why);
                         if (dfd == -ENOENT)
                                 ; /* its directory is gone: so is the copy */
+                        else if (dfd < 0)
+                                return error_set(ret_error, dfd, "cannot remove %s: %s", p->copy,
+                                                 why ?: strerror(-dfd));
+                        else if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+                                return error_set(ret_error, negative_errno(), "cannot remove %s: %m",
+                                                 p->copy);
+                }
+                placement_done(p);
+                memmove(p, p + 1, (s->n_placements - i - 1) * sizeof(*p));
+                s->n_placements--;
+        }
+        return 0;
+}
+
+int place_remove_libraries(PlaceState *s, const char *zone, const char *program, char **ret_error) {
+        _cleanup_close_ int zone_fd = -1;
+
+        zone_fd = zone_open(zone, ret_error);
+        if (zone_fd < 0)
+                return zone_fd;
+        for (size_t i = 0; i < s->n_placements;) {
+                Placement *p = &s->placements[i];
+
+                if (p->role == PLACE_PROGRAM || strcmp(p->zone, zone) != 0 ||
+                    strcmp(p->program, program) != 0) {
+                        i++;
+                        continue;
+                }
+                /* A process that maps a copy keeps its mapping; new starts no longer find it. */
+                if (!copy_shared(s, p)) {
+                        _cleanup_close_ int dfd = -1;
+                        _cleanup_free_ char *why = NULL;
+                        const char *name;
+
+                        dfd = zone_open_parent(zone_fd, zone, p->copy, false, &name, &why);
+                        if (dfd == -ENOENT)
+                                ;
                         else if (dfd < 0)
                                 return error_set(ret_error, dfd, "cannot remove %s: %s", p->copy,
                                                  why ?: strerror(-dfd));

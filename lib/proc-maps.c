@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -152,4 +153,24 @@ int maps_read(pid_t pid, Maps **ret) {
 
 bool maps_entry_is_file(const MapsEntry *e) {
         return e && e->inode != 0 && e->path && e->path[0] == '/';
+}
+
+/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL. */
+char *pid_unit(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        char *u = NULL;
+
+        if (asprintf(&path, "/proc/%d/cgroup", (int) pid) < 0 ||
+            read_full_file(path, 64 * 1024, &text, NULL) < 0)
+                return NULL;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                char *c = strrchr(line, '/');
+
+                if (strncmp(line, "0::", 3) != 0 || !c)
+                        continue;
+                c++;
+                if (strstr(c, ".service") || strstr(c, ".scope"))
+                        u = strdup(c);
+        }
+        return u;
 }

@@ -41,3 +41,7 @@ int maps_read(pid_t pid, Maps **ret);
 
 /* True for a mapping of a file (has an inode and a path that is not a [pseudo] name). */
 bool maps_entry_is_file(const MapsEntry *e);
+
+/* The unit of @pid from its cgroup ("0::/system.slice/foo.service" → "foo.service"), or NULL
+ * (no such process, or in no service or scope). */
+char *pid_unit(pid_t pid);

@@ -51,35 +51,15 @@ static uint64_t cxl_memdev_free_pmem(const Topology *t, const TopoCxlMemdev *m, 
         return m->pmem_size > used ? m->pmem_size - used : 0;
 }
 
-int plan_cxl_region(Planner *pl, size_t k) {
+/* The memory devices of [CXLRegion] @cr, each with a free endpoint decoder and room: 1 and
+ * @picked with *ret_per the least room among them, or 0 with the problem recorded. */
+static int cxl_pick_memdevs(Planner *pl, const ConfigCxlRegion *cr, const char *section,
+                            const TopoCxlMemdev **picked, uint64_t *ret_per) {
         const Topology *t = pl->in->topology;
-        const ConfigCxlRegion *cr = &pl->in->config->cxl_regions[k];
-        const TopoCxlMemdev *picked[CONFIG_CXL_WAYS_MAX] = {};
-        const TopoCxlRegion *have = topology_find_cxl_region_by_uuid(t, cr->uuid);
-        const TopoCxlDecoder *root = NULL;
-        _cleanup_free_ char *section = NULL, *list = NULL;
         size_t ways = cr->n_memdevs ?: 1;
-        uint64_t per = UINT64_MAX, total;
+        uint64_t per = UINT64_MAX;
         char buf[SIZE_FORMAT_MAX];
-        ReconcileStep *s;
-        int r;
 
-        if (asprintf(&section, "CXLRegion %s", cr->name) < 0)
-                return -ENOMEM;
-        if (have) {
-                if (have->committed && have->enabled)
-                        return 0;
-                return plan_problem(
-                        pl->plan, RECONCILE_CONFLICT, section, &cr->section,
-                        "CXL region %s of [CXLRegion %s] exists but is %s; daxmgr does not finish "
-                        "or remove a half-made region: remove it (cxl destroy-region %s) and "
-                        "daxmgr makes it again",
-                        have->region, cr->name,
-                        have->committed ? "not enabled" : "not committed (decode_state reset)",
-                        have->region);
-        }
-
-        /* The memory devices, each with a free endpoint decoder and room. */
         for (size_t i = 0; i < ways; i++) {
                 const TopoCxlMemdev *m = NULL;
                 uint64_t room = 0;
@@ -125,10 +105,18 @@ int plan_cxl_region(Planner *pl, size_t k) {
                 picked[i] = m;
                 per = room < per ? room : per;
         }
-        per = cr->size ? cr->size / ways : per / CXL_REGION_UNIT * CXL_REGION_UNIT;
-        total = per * ways;
+        *ret_per = per;
+        return 1;
+}
 
-        /* The fixed memory window it lives in. */
+/* The fixed memory window (root decoder) for @ways devices and *total bytes, which it may lower
+ * when Size= is not given: 1 and *ret_root, or 0 with the problem recorded. */
+static int cxl_pick_root(Planner *pl, const ConfigCxlRegion *cr, const char *section, size_t ways,
+                         uint64_t *total, const TopoCxlDecoder **ret_root) {
+        const Topology *t = pl->in->topology;
+        const TopoCxlDecoder *root = NULL;
+        char buf[SIZE_FORMAT_MAX];
+
         for (size_t i = 0; i < t->cxl.n_decoders && !root; i++) {
                 const TopoCxlDecoder *d = &t->cxl.decoders[i];
 
@@ -153,14 +141,54 @@ int plan_cxl_region(Planner *pl, size_t k) {
                         "root decoder %s does not take persistent memory (its window is volatile "
                         "only); name another with Decoder=, or any",
                         root->decoder);
-        if (!cr->size && root->max_available_extent < total)
-                total = root->max_available_extent / (CXL_REGION_UNIT * ways) * (CXL_REGION_UNIT * ways);
-        if (total == 0 || root->max_available_extent < total)
+        if (!cr->size && root->max_available_extent < *total)
+                *total = root->max_available_extent / (CXL_REGION_UNIT * ways) * (CXL_REGION_UNIT * ways);
+        if (*total == 0 || root->max_available_extent < *total)
                 return plan_problem(pl->plan, RECONCILE_NO_ROOM, section,
                                     cxl_where(cr, CONFIG_CXL_REGION_SIZE),
                                     "root decoder %s has %s free in its window; [CXLRegion %s] needs %s",
                                     root->decoder, size_format(root->max_available_extent, buf), cr->name,
-                                    total ? "more" : "at least 256 MiB per device");
+                                    *total ? "more" : "at least 256 MiB per device");
+        *ret_root = root;
+        return 1;
+}
+
+int plan_cxl_region(Planner *pl, size_t k) {
+        const Topology *t = pl->in->topology;
+        const ConfigCxlRegion *cr = &pl->in->config->cxl_regions[k];
+        const TopoCxlMemdev *picked[CONFIG_CXL_WAYS_MAX] = {};
+        const TopoCxlRegion *have = topology_find_cxl_region_by_uuid(t, cr->uuid);
+        const TopoCxlDecoder *root = NULL;
+        _cleanup_free_ char *section = NULL, *list = NULL;
+        size_t ways = cr->n_memdevs ?: 1;
+        uint64_t per = 0, total;
+        char buf[SIZE_FORMAT_MAX];
+        ReconcileStep *s;
+        int r;
+
+        if (asprintf(&section, "CXLRegion %s", cr->name) < 0)
+                return -ENOMEM;
+        if (have) {
+                if (have->committed && have->enabled)
+                        return 0;
+                return plan_problem(
+                        pl->plan, RECONCILE_CONFLICT, section, &cr->section,
+                        "CXL region %s of [CXLRegion %s] exists but is %s; daxmgr does not finish "
+                        "or remove a half-made region: remove it (cxl destroy-region %s) and "
+                        "daxmgr makes it again",
+                        have->region, cr->name,
+                        have->committed ? "not enabled" : "not committed (decode_state reset)",
+                        have->region);
+        }
+
+        r = cxl_pick_memdevs(pl, cr, section, picked, &per);
+        if (r <= 0)
+                return r;
+        per = cr->size ? cr->size / ways : per / CXL_REGION_UNIT * CXL_REGION_UNIT;
+        total = per * ways;
+        r = cxl_pick_root(pl, cr, section, ways, &total, &root);
+        if (r <= 0)
+                return r;
 
         for (size_t i = 0; i < ways; i++) {
                 char *more = NULL;

@@ -45,3 +45,4 @@ int plan_dax_device(Planner *pl, size_t i);
 int plan_zone(Planner *pl, size_t z);
 int plan_placement(Planner *pl, size_t k);
 int plan_hand_placements(Planner *pl);
+int plan_unconfigured_placements(Planner *pl);

@@ -58,6 +58,10 @@ static const unsigned step_fields[_RECONCILE_STEP_TYPE_MAX] = {
         [RECONCILE_WRITE_ENTRY_POINT] = F_ZONE | F_PROGRAM,
         [RECONCILE_BIND_HOST] = F_ZONE | F_PROGRAM,
         [RECONCILE_DEACTIVATE] = F_ZONE | F_PROGRAM | F_SERVICE,
+        [RECONCILE_REMOVE_DROPIN] = F_ZONE | F_PROGRAM | F_SERVICE,
+        [RECONCILE_REMOVE_ENTRY] = F_ZONE | F_PROGRAM,
+        [RECONCILE_UNBIND_HOST] = F_ZONE | F_PROGRAM,
+        [RECONCILE_DESTROY_NAMESPACE] = F_REGION | F_NAMESPACE | F_DEVICE | F_FORCE,
 };
 
 /* "1G", "512M", "4096", "12.5%", "rest": what size_spec_parse() reads back to the same spec. */

@@ -78,6 +78,9 @@ typedef struct PlacementWant {
         const ConfigSource *where; /* the Refresh= key or the section (configured only) */
         bool with_libraries, entry_point, bind_host, refresh_manual;
         const char *service;
+        /* From a [Placement] section: what the machine shows beyond it (an entry point, a host
+         * bind) is undone even when no record says the reconcile made it. */
+        bool configured;
 } PlacementWant;
 
 static int want_step(Planner *pl, ReconcileStepType type, const PlacementWant *w, ReconcileStep **ret) {
@@ -93,13 +96,68 @@ static int want_step(Planner *pl, ReconcileStepType type, const PlacementWant *w
         return 0;
 }
 
+/* The activations of a placed program that are no longer wanted, undone: the drop-in of a unit
+ * the reconcile wrote one for (its record) that Service= no longer names, an entry point or a host
+ * bind that EntryPoint= or BindHost= no longer asks for. @rebind: the host bind is lifted even
+ * when wanted, since the files it binds change. */
+static int plan_undo(Planner *pl, const PlacementWant *w, const ReconcilePlacementFact *fact, bool rebind) {
+        const Placement *rec = place_state_find_program(pl->in->state, w->zone, w->program);
+        bool bound = fact ? fact->bound : rec && rec->applied_bind_host;
+        bool entry = fact ? fact->entry_present : rec && rec->applied_entry_point;
+        ReconcileStep *s;
+        int r;
+
+        if (rec && rec->applied_service && !(w->service && strcmp(w->service, rec->applied_service) == 0)) {
+                r = want_step(pl, RECONCILE_REMOVE_DROPIN, w, &s);
+                if (r < 0)
+                        return r;
+                if (strdup_opt(rec->applied_service, &s->service) < 0)
+                        return -ENOMEM;
+                r = step_describe(s, "remove the drop-in that makes %s run %s from %s%s",
+                                  rec->applied_service, w->program, w->zone,
+                                  !w->configured ? ": its [Placement] section is gone"
+                                  : w->service   ? ": Service= names another unit now"
+                                                 : ": no Service= asks for it any more");
+                if (r < 0)
+                        return r;
+        }
+        if (bound && (rebind || !w->bind_host) && (w->configured || (rec && rec->applied_bind_host))) {
+                r = want_step(pl, RECONCILE_UNBIND_HOST, w, &s);
+                if (r < 0)
+                        return r;
+                r = step_describe(s, "lift the host bind mounts of the copies in %s over %s%s", w->zone,
+                                  w->program,
+                                  !w->configured ? ": its [Placement] section is gone"
+                                  : w->bind_host ? ", to bind the files placed now"
+                                                 : ": BindHost= is no longer yes");
+                if (r < 0)
+                        return r;
+        }
+        if (entry && !w->entry_point && (w->configured || (rec && rec->applied_entry_point))) {
+                r = want_step(pl, RECONCILE_REMOVE_ENTRY, w, &s);
+                if (r < 0)
+                        return r;
+                r = step_describe(s, "remove the entry point %s/bin/%s: %s", w->zone, base_name(w->program),
+                                  w->configured ? "EntryPoint= is no longer yes"
+                                                : "its [Placement] section is gone");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* A placed program: refreshed when stale (Refresh=auto), or reported and deactivated
- * (Refresh=manual); its activations written where they are missing. */
+ * (Refresh=manual); its activations written where they are missing, undone where no longer
+ * wanted. */
 static int plan_placed(Planner *pl, const PlacementWant *w) {
         const ReconcilePlacementFact *fact = find_fact(pl->in, w->zone, w->program);
         bool dropin, entry, bind, stale = fact && fact->stale;
         ReconcileStep *s;
         int r;
+
+        r = plan_undo(pl, w, fact, false);
+        if (r < 0)
+                return r;
 
         if (stale && w->refresh_manual) {
                 r = plan_problem(pl->plan, RECONCILE_STALE, w->section, w->where,
@@ -172,6 +230,7 @@ int plan_placement(Planner *pl, size_t k) {
         const ConfigPlacement *cp = &pl->in->config->placements[k];
         const ConfigZone *cz = &pl->in->config->zones[cp->zone_index];
         _cleanup_free_ char *section = NULL;
+        bool replace = false;
         PlacementWant w;
         ReconcileStep *s;
         int r;
@@ -196,17 +255,31 @@ int plan_placement(Planner *pl, size_t k) {
                 .bind_host = cp->bind_host,
                 .refresh_manual = cp->refresh_manual,
                 .service = cp->service,
+                .configured = true,
         };
         /* A new file system holds none of the copies the state remembers. */
-        if (!pl->zone_fresh[cp->zone_index] && program_placed(pl->in->state, cz->path, cp->program))
-                return plan_placed(pl, &w);
+        if (!pl->zone_fresh[cp->zone_index] && program_placed(pl->in->state, cz->path, cp->program)) {
+                if (place_state_with_libraries(pl->in->state, cz->path, cp->program) == cp->with_libraries)
+                        return plan_placed(pl, &w);
+                /* WithLibraries= changed: placed again with or without them, and every
+                 * activation written again for the files placed now. */
+                replace = true;
+                r = plan_undo(pl, &w, find_fact(pl->in, cz->path, cp->program), true);
+                if (r < 0)
+                        return r;
+        }
 
         r = want_step(pl, RECONCILE_PLACE, &w, &s);
         if (r < 0)
                 return r;
         s->with_libraries = cp->with_libraries;
-        r = step_describe(s, "place %s%s in the XIP zone %s", cp->program,
-                          cp->with_libraries ? " with its loader and libraries" : "", cz->path);
+        if (replace)
+                r = step_describe(s, "place %s again %s its loader and libraries in the XIP zone %s%s",
+                                  cp->program, cp->with_libraries ? "with" : "without", cz->path,
+                                  cp->with_libraries ? "" : ", removing their copies");
+        else
+                r = step_describe(s, "place %s%s in the XIP zone %s", cp->program,
+                                  cp->with_libraries ? " with its loader and libraries" : "", cz->path);
         if (r < 0)
                 return r;
         if (cp->service) {
@@ -276,6 +349,31 @@ int plan_hand_placements(Planner *pl) {
                         .service = p->service,
                 };
                 r = plan_placed(pl, &w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Programs the reconcile activated for a [Placement] section that is gone: what it made for them
+ * (their records' applied_*) is undone. The copies stay placed ('daxmgr unplace' removes them). */
+int plan_unconfigured_placements(Planner *pl) {
+        const PlaceState *st = pl->in->state;
+
+        for (size_t i = 0; st && i < st->n_placements; i++) {
+                const Placement *p = &st->placements[i];
+                _cleanup_free_ char *section = NULL;
+                PlacementWant w;
+                int r;
+
+                if (p->role != PLACE_PROGRAM || p->has_activation || !p->zone || !p->source ||
+                    !(p->applied_service || p->applied_entry_point || p->applied_bind_host) ||
+                    configured(pl->in->config, p->zone, p->source))
+                        continue;
+                if (asprintf(&section, "Placed %s", p->source) < 0)
+                        return -ENOMEM;
+                w = (PlacementWant){ .section = section, .zone = p->zone, .program = p->source };
+                r = plan_undo(pl, &w, find_fact(pl->in, p->zone, p->source), false);
                 if (r < 0)
                         return r;
         }

@@ -22,42 +22,11 @@
 #include "namespace.h"
 #include "strv.h"
 #include "cxl-region.h"
+#include "reconcile-gather.h"
 #include "reconcile-run.h"
 
 static bool streq(const char *a, const char *b) {
         return a && b && strcmp(a, b) == 0;
-}
-
-ReconcileGathered *reconcile_gathered_free(ReconcileGathered *g) {
-        if (!g)
-                return NULL;
-        if (g->input.topology == g->topology)
-                topology_free(g->topology);
-        if (g->input.state == g->state)
-                place_state_free(g->state);
-        free(g->owner_uids);
-        free(g->group_gids);
-        for (size_t i = 0; i < g->n_devnodes; i++)
-                free((char *) g->devnodes[i].chardev);
-        free(g->devnodes);
-        for (size_t i = 0; i < g->n_placement_facts; i++) {
-                free((char *) g->placement_facts[i].zone);
-                free((char *) g->placement_facts[i].program);
-                free((char *) g->placement_facts[i].stale_why);
-        }
-        free(g->placement_facts);
-        for (size_t i = 0; i < g->n_mode_refusals; i++) {
-                free((char *) g->mode_refusals[i].chardev);
-                free((char *) g->mode_refusals[i].message);
-        }
-        free(g->mode_refusals);
-        memory_platform_free(g->memory);
-        free(g->dax_owner_uids);
-        free(g->dax_group_gids);
-        free(g->auto_online);
-        strv_free(g->warnings);
-        free(g);
-        return NULL;
 }
 
 static char *basename_dup(const char *path) {
@@ -65,308 +34,9 @@ static char *basename_dup(const char *path) {
         return strdup(b ? b + 1 : path);
 }
 
-/* Is activation (a) of @p in force: recorded for @unit in the state, and the drop-in systemd has
- * (the generator's output since the last reload) binding this program's copy? */
-static bool dropin_names(const char *dropin_root, const char *unit, const Placement *p) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        const char *copy = p->copy;
-
-        if (!p->dropin_unit || strcmp(p->dropin_unit, unit) != 0)
-                return false;
-        if (asprintf(&path, "%s/%s.d/" PLACE_DROPIN_NAME, dropin_root, unit) < 0)
-                return false;
-        if (read_full_file(path, 1024 * 1024, &text, NULL) < 0)
-                return false;
-        return strstr(text, copy) != NULL;
-}
-
-int reconcile_program_stale(const PlaceState *s, const char *zone, const char *program,
-                            const ReconcileStaleness *how, bool *ret_stale, char **ret_why) {
-        static const ReconcileStaleness full = { .may_hash = true, .closures = true };
-        int r;
-
-        how = how ?: &full;
-        if (ret_why)
-                *ret_why = NULL;
-        for (size_t k = 0; k < s->n_placements; k++) {
-                const Placement *q = &s->placements[k];
-                _cleanup_free_ char *why = NULL;
-                PlaceCheck c;
-
-                if (strcmp(q->zone, zone) != 0 || !q->program || strcmp(q->program, program) != 0)
-                        continue;
-                if (how->stale && s == how->checked && k < how->n_stale) {
-                        if (!how->stale[k])
-                                continue;
-                        *ret_stale = true;
-                        if (ret_why && how->stale_why && how->stale_why[k] &&
-                            !(*ret_why = strdup(how->stale_why[k])))
-                                return -ENOMEM;
-                        return 0;
-                }
-                r = placement_check(q, how->cache, how->may_hash, &c, &why);
-                if (r < 0 || c != PLACE_CHECK_STALE)
-                        continue; /* unreadable now: the copy stays until it can be compared */
-                *ret_stale = true;
-                if (ret_why)
-                        *ret_why = TAKE_PTR(why);
-                return 0;
-        }
-        if (how->closure_why) {
-                const char *why = NULL;
-
-                how->closure_why(how->userdata, zone, program, &why);
-                if (why) {
-                        *ret_stale = true;
-                        if (ret_why && !(*ret_why = strdup(why)))
-                                return -ENOMEM;
-                        return 0;
-                }
-        }
-        if (how->closures) {
-                _cleanup_free_ char *why = NULL;
-
-                r = placement_closure_changed(s, zone, program, &why);
-                if (r < 0)
-                        return r;
-                if (why) {
-                        *ret_stale = true;
-                        if (ret_why)
-                                *ret_why = TAKE_PTR(why);
-                        return 0;
-                }
-        }
-        *ret_stale = false;
-        return 0;
-}
-
-static int gather_placements(ReconcileGathered *g, const Config *config, const char *dropin_root,
-                             const ReconcileStaleness *how) {
-        const PlaceState *s = g->input.state;
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
-
-        if (!s)
-                return 0;
-        (void) mount_table_load(NULL, &mounts);
-
-        for (size_t i = 0; i < s->n_placements; i++) {
-                const Placement *p = &s->placements[i];
-                ReconcilePlacementFact *f, *nf;
-                const ConfigPlacement *cp = NULL;
-                _cleanup_free_ char *why = NULL;
-                bool stale = false;
-                int r;
-
-                if (p->role != PLACE_PROGRAM)
-                        continue;
-
-                /* Stale when any file placed for this program changed. */
-                r = reconcile_program_stale(s, p->zone, p->source, how, &stale, &why);
-                if (r == -ENOMEM)
-                        return r;
-
-                for (size_t k = 0; config && k < config->n_placements; k++)
-                        if (streq(config->placements[k].program, p->source) &&
-                            streq(config->zones[config->placements[k].zone_index].path, p->zone))
-                                cp = &config->placements[k];
-
-                nf = realloc(g->placement_facts, (g->n_placement_facts + 1) * sizeof(*nf));
-                if (!nf)
-                        return -ENOMEM;
-                g->placement_facts = nf;
-                f = &nf[g->n_placement_facts];
-                *f = (ReconcilePlacementFact){ .stale = stale, .stale_why = TAKE_PTR(why) };
-                f->zone = strdup(p->zone);
-                f->program = strdup(p->source);
-                g->n_placement_facts++;
-                if (!f->zone || !f->program)
-                        return -ENOMEM;
-
-                if (cp && cp->service)
-                        f->dropin_present = dropin_names(dropin_root, cp->service, p);
-                else if (!cp && p->has_activation && p->service)
-                        f->dropin_present = dropin_names(dropin_root, p->service, p);
-                {
-                        _cleanup_free_ char *base = basename_dup(p->source);
-
-                        /* An entry point of an earlier version counts as missing: written again. */
-                        f->entry_present = base && place_entry_point_current(p->zone, base);
-                        f->entry_fallback =
-                                f->entry_present && place_entry_point_is_fallback(p->zone, p->source);
-                }
-                f->bound = mounts && mount_table_find_target(mounts, p->source);
-        }
-        return 0;
-}
-
-/* Is the content of a devdax device worth reading: some section wants a devdax namespace as
- * system RAM without Destroy=yes? (Reading maps 2 MiB of every devdax device; skip it when no
- * plan could need it.) */
-static bool content_needed(const Config *config) {
-        for (size_t i = 0; config && i < config->n_namespaces; i++)
-                if (config->namespaces[i].mode == NAMESPACE_MODE_DEVDAX &&
-                    config->namespaces[i].system_ram != CONFIG_SYSTEM_RAM_NO &&
-                    !config->namespaces[i].destroy)
-                        return true;
-        return false;
-}
-
-static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
-                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
-                               uid_t *ret_uid, gid_t *ret_gid);
-
-static int devnode_add(ReconcileGathered *g, const char *chardev, bool probe) {
-        _cleanup_free_ char *node = NULL;
-        ReconcileDevNode *nd;
-        struct stat st;
-
-        if (asprintf(&node, "/dev/%s", chardev) < 0)
-                return -ENOMEM;
-        if (stat(node, &st) < 0)
-                return 0; /* system-ram, or udev has not made it yet */
-        nd = realloc(g->devnodes, (g->n_devnodes + 1) * sizeof(*nd));
-        if (!nd)
-                return -ENOMEM;
-        g->devnodes = nd;
-        nd[g->n_devnodes] = (ReconcileDevNode){
-                .chardev = strdup(chardev),
-                .uid = st.st_uid,
-                .gid = st.st_gid,
-                .mode = st.st_mode & 07777,
-        };
-        if (probe && S_ISCHR(st.st_mode)) {
-                int c = devdax_probe_content(chardev, NULL);
-
-                nd[g->n_devnodes].content = c == 0  ? RECONCILE_CONTENT_BLANK
-                                            : c > 0 ? RECONCILE_CONTENT_DATA
-                                                    : RECONCILE_CONTENT_UNKNOWN;
-        }
-        return nd[g->n_devnodes++].chardev ? 0 : -ENOMEM;
-}
-
-/* [DaxDevice] sections: every dax device, and the nodes and owners of the ones not in an nd
- * namespace (those come with the topology). */
-static int gather_dax_devices(ReconcileGathered *g, const Config *config) {
-        size_t n = config ? config->n_dax_devices : 0;
-        int r;
-
-        if (n == 0)
-                return 0;
-        r = memory_platform_read("/", &g->memory, NULL);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0; /* no dax devices known: the sections wait */
-        for (size_t i = 0; i < g->memory->n_devs; i++)
-                if (g->memory->devs[i].provider != DAX_PROVIDER_ND && !g->memory->devs[i].system_ram) {
-                        r = devnode_add(g, g->memory->devs[i].name, false);
-                        if (r < 0)
-                                return r;
-                }
-        g->dax_owner_uids = calloc(n, sizeof(uid_t));
-        g->dax_group_gids = calloc(n, sizeof(gid_t));
-        if (!g->dax_owner_uids || !g->dax_group_gids)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const ConfigDaxDevice *d = &config->dax_devices[i];
-
-                r = resolve_owner_group(
-                        g, "DaxDevice", d->name, d->owner, &d->where[CONFIG_DAX_DEVICE_OWNER], d->group,
-                        &d->where[CONFIG_DAX_DEVICE_GROUP], &g->dax_owner_uids[i], &g->dax_group_gids[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int gather_devnodes(ReconcileGathered *g) {
-        const Topology *t = g->input.topology;
-        bool probe = content_needed(g->input.config);
-
-        for (size_t i = 0; i < t->n_regions; i++)
-                for (size_t j = 0; j < t->regions[i].n_namespaces; j++) {
-                        const TopoNamespace *n = &t->regions[i].namespaces[j];
-                        int r;
-
-                        if (!n->daxdev || !n->daxdev->chardev)
-                                continue;
-                        r = devnode_add(g, n->daxdev->chardev, probe);
-                        if (r < 0)
-                                return r;
-                }
-        return 0;
-}
-
-/* "FILE:LINE: Owner: Namespace vm names the user "app", who does not exist on this host…" */
-static int warn_unknown_at(ReconcileGathered *g, const ConfigSource *at, const char *key, const char *type,
-                           const char *name, const char *what, const char *value) {
-        char *w = NULL;
-
-        if (asprintf(
-                    &w,
-                    "%s:%u: %s: %s %s names the %s \"%s\", which does not exist on this host; it is left as "
-                    "it is",
-                    at->file ?: "?", at->line, key, type, name, what, value) < 0)
-                return -ENOMEM;
-        return strv_consume(&g->warnings, w);
-}
-
-/* The uid and gid a section's Owner= and Group= name ((uid_t) -1 and (gid_t) -1 when unset, or
- * unknown here: warned about at their lines). */
-static int resolve_owner_group(ReconcileGathered *g, const char *type, const char *name, const char *owner,
-                               const ConfigSource *owner_at, const char *group, const ConfigSource *group_at,
-                               uid_t *ret_uid, gid_t *ret_gid) {
-        int r;
-
-        *ret_uid = (uid_t) -1;
-        *ret_gid = (gid_t) -1;
-        if (owner && devdax_parse_user(owner, ret_uid) < 0) {
-                *ret_uid = (uid_t) -1;
-                r = warn_unknown_at(g, owner_at, "Owner", type, name, "user", owner);
-                if (r < 0)
-                        return r;
-        }
-        if (group && devdax_parse_group(group, ret_gid) < 0) {
-                *ret_gid = (gid_t) -1;
-                r = warn_unknown_at(g, group_at, "Group", type, name, "group", group);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int gather_owners(ReconcileGathered *g, const Config *config) {
-        size_t n = config ? config->n_namespaces : 0;
-        int r;
-
-        g->owner_uids = calloc(n ?: 1, sizeof(uid_t));
-        g->group_gids = calloc(n ?: 1, sizeof(gid_t));
-        if (!g->owner_uids || !g->group_gids)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const ConfigNamespace *ns = &config->namespaces[i];
-
-                r = resolve_owner_group(
-                        g, "Namespace", ns->name, ns->owner, &ns->where[CONFIG_NAMESPACE_OWNER], ns->group,
-                        &ns->where[CONFIG_NAMESPACE_GROUP], &g->owner_uids[i], &g->group_gids[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* ---------------------------------------------------------------- refused mode changes
- *
- * "refused-mode-daxX.Y" in the state directory: "BOOT-ID\nSYSTEMRAM\nMESSAGE\n". Device names
- * are not stable across boots and a reboot gives the memory back, so a record of another boot
- * is stale and removed. */
-
-#define REFUSAL_PREFIX "refused-mode-"
-
+/* The refused mode changes this step records (reconcile-gather.c reads them). */
 static int marker_set(const char *state_dir, const char *kind, const char *key, const char *content,
                       char **ret_error);
-
-static int boot_id(char **ret) {
-        return read_one_line_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", ret);
-}
 
 static int mode_refusal_record(const char *state_dir, const char *chardev, ConfigSystemRam want,
                                const char *message) {
@@ -380,177 +50,12 @@ static int mode_refusal_record(const char *state_dir, const char *chardev, Confi
         for (char *p = line; *p; p++)
                 if (*p == '\n')
                         *p = ' '; /* one line per field */
-        r = boot_id(&id);
+        r = reconcile_boot_id(&id);
         if (r < 0)
                 return r;
         if (asprintf(&content, "%s\n%s\n%s\n", id, config_system_ram_to_string(want), line) < 0)
                 return -ENOMEM;
         return marker_set(state_dir, "refused-mode", chardev, content, NULL);
-}
-
-int reconcile_clear_mode_refusals(const char *state_dir) {
-        DIR *d = opendir(state_dir);
-        struct dirent *de;
-        int n = 0;
-
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) == 0 &&
-                    unlinkat(dirfd(d), de->d_name, 0) == 0)
-                        n++;
-        closedir(d);
-        return n;
-}
-
-static int gather_mode_refusals(ReconcileGathered *g, const char *state_dir) {
-        _cleanup_free_ char *id = NULL;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        if (!state_dir || boot_id(&id) < 0)
-                return 0;
-        d = opendir(state_dir);
-        if (!d)
-                return 0;
-        while (r >= 0 && (de = readdir(d))) {
-                _cleanup_free_ char *text = NULL;
-                char *want, *msg, *end;
-                ConfigSystemRam sr;
-                ReconcileModeRefusal *a;
-
-                if (strncmp(de->d_name, REFUSAL_PREFIX, strlen(REFUSAL_PREFIX)) != 0)
-                        continue;
-                if (read_full_file_at(dirfd(d), de->d_name, 64 * 1024, &text, NULL) < 0)
-                        continue;
-                want = strchr(text, '\n');
-                msg = want ? strchr(want + 1, '\n') : NULL;
-                if (!msg) {
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-                        continue;
-                }
-                *want++ = '\0';
-                *msg++ = '\0';
-                end = strchr(msg, '\n');
-                if (end)
-                        *end = '\0';
-                sr = config_system_ram_from_string(want);
-                if (strcmp(text, id) != 0 || sr < 0) { /* another boot's */
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-                        continue;
-                }
-                a = reallocarray(g->mode_refusals, g->n_mode_refusals + 1, sizeof(*a));
-                if (!a) {
-                        r = -ENOMEM;
-                        break;
-                }
-                g->mode_refusals = a;
-                a[g->n_mode_refusals] = (ReconcileModeRefusal){
-                        .chardev = strdup(de->d_name + strlen(REFUSAL_PREFIX)),
-                        .system_ram = sr,
-                        .message = strdup(msg),
-                };
-                if (!a[g->n_mode_refusals].chardev || !a[g->n_mode_refusals].message)
-                        r = -ENOMEM;
-                g->n_mode_refusals++;
-        }
-        closedir(d);
-        return r;
-}
-
-int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                     const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
-                     ReconcileGathered **ret, char **ret_error) {
-        ReconcileGathered *g;
-        int r;
-
-        g = calloc(1, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        g->input.config = config;
-
-        if (topology)
-                g->input.topology = topology;
-        else {
-                r = topology_snapshot(c, 0, &g->topology, ret_error);
-                if (r < 0)
-                        goto fail;
-                g->input.topology = g->topology;
-        }
-        if (state)
-                g->input.state = state;
-        else {
-                r = place_state_load(state_dir, &g->state, ret_error);
-                if (r < 0)
-                        goto fail;
-                g->input.state = g->state;
-        }
-
-        r = gather_owners(g, config);
-        if (r >= 0)
-                r = gather_devnodes(g);
-        if (r >= 0)
-                r = gather_mode_refusals(g, state_dir);
-        if (r >= 0)
-                r = gather_dax_devices(g, config);
-        if (r >= 0 && read_one_line_at(AT_FDCWD, "/sys/devices/system/memory/auto_online_blocks",
-                                       &g->auto_online) == -ENOMEM)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = gather_placements(g, config, dropin_root ?: PLACE_DROPIN_ROOT, how);
-        if (r < 0) {
-                error_set(ret_error, r, "cannot gather the facts for a reconcile: %s", strerror(-r));
-                goto fail;
-        }
-        g->input.owner_uids = g->owner_uids;
-        g->input.group_gids = g->group_gids;
-        g->input.devnodes = g->devnodes;
-        g->input.n_devnodes = g->n_devnodes;
-        g->input.placement_facts = g->placement_facts;
-        g->input.n_placement_facts = g->n_placement_facts;
-        g->input.mode_refusals = g->mode_refusals;
-        g->input.n_mode_refusals = g->n_mode_refusals;
-        g->input.memory = g->memory;
-        g->input.dax_owner_uids = g->dax_owner_uids;
-        g->input.dax_group_gids = g->dax_group_gids;
-        g->input.auto_online = g->auto_online;
-        *ret = g;
-        return 0;
-fail:
-        reconcile_gathered_free(g);
-        return r;
-}
-
-int reconcile_compute(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
-                      const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
-                      ReconcilePlan **ret, char **ret_error) {
-        _cleanup_reconcile_gathered_ ReconcileGathered *g = NULL;
-        _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
-        int r;
-
-        r = reconcile_gather(c, config, topology, state, state_dir, dropin_root, how, &g, ret_error);
-        if (r < 0)
-                return r;
-        r = reconcile_plan(&g->input, &p, ret_error);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; g->warnings && g->warnings[i]; i++) {
-                ReconcileProblem *np = realloc(p->problems, (p->n_problems + 1) * sizeof(*np));
-
-                if (!np)
-                        return -ENOMEM;
-                p->problems = np;
-                np[p->n_problems] = (ReconcileProblem){
-                        .kind = RECONCILE_CONFLICT,
-                        .section = NULL,
-                        .message = strdup(g->warnings[i]),
-                };
-                if (!np[p->n_problems++].message)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(p);
-        return 0;
 }
 
 /* ---------------------------------------------------------------- interrupted steps
@@ -652,14 +157,6 @@ int reconcile_format(const TopoNamespace *n, const char *device, const FormatOpt
         return r;
 }
 
-/* A temporary of placements.json (place_state_save() writes one, syncs it and renames it over
- * the state) whose writer died before the rename. The state itself is whole: the old version or
- * the new one. */
-static bool is_state_temporary(const char *name) {
-        return strncmp(name, "placements.json.tmp-", 20) == 0 ||
-               strncmp(name, ".placements.json.tmp-", 21) == 0;
-}
-
 /* Is the region a marker names (a line "regionN" of its content) in @t, and enabled? A marker
  * that names none cannot tell: true. */
 static bool marker_region_present(const Topology *t, const char *marker) {
@@ -683,20 +180,6 @@ static bool marker_region_present(const Topology *t, const char *marker) {
         return false;
 }
 
-bool reconcile_needs_recovery(const char *state_dir) {
-        DIR *d = opendir(state_dir);
-        struct dirent *de;
-        bool found = false;
-
-        if (!d)
-                return false;
-        while (!found && (de = readdir(d)))
-                found = strncmp(de->d_name, "creating-", 9) == 0 ||
-                        strncmp(de->d_name, "formatting-", 11) == 0 || is_state_temporary(de->d_name);
-        closedir(d);
-        return found;
-}
-
 int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, char **ret_error) {
         _cleanup_topology_ Topology *t = NULL;
         DIR *d = NULL;
@@ -714,7 +197,7 @@ int reconcile_recover(DaxContext *c, const char *state_dir, char ***ret_done, ch
                 const char *key;
                 bool creating;
 
-                if (is_state_temporary(de->d_name)) {
+                if (reconcile_state_is_temporary(de->d_name)) {
                         if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
                                 r = error_set(ret_error, -errno, "cannot remove %s/%s: %m", state_dir,
                                               de->d_name);
@@ -939,6 +422,90 @@ int placement_deactivate(PlaceState *st, const char *zone, const char *program, 
         return 0;
 }
 
+/* What a configured placement's activation steps made or undid, in its program's record, so that
+ * a later reconcile can undo what the configuration no longer asks for (Placement.applied_*). */
+static void record_applied(PlaceState *st, const ReconcileStep *s) {
+        _cleanup_free_ char *real = s->program ? realpath(s->program, NULL) : NULL;
+        Placement *p = s->program ? place_state_find_program(st, s->zone, s->program) : NULL;
+
+        if (!p && real)
+                p = place_state_find_program(st, s->zone, real);
+        if (!p)
+                return;
+        switch (s->type) {
+        case RECONCILE_WRITE_DROPIN:
+                if (s->service && !streq(p->applied_service, s->service)) {
+                        char *u = strdup(s->service);
+
+                        if (u) {
+                                free(p->applied_service);
+                                p->applied_service = u;
+                        }
+                }
+                break;
+        case RECONCILE_REMOVE_DROPIN:
+                if (streq(p->applied_service, s->service)) {
+                        free(p->applied_service);
+                        p->applied_service = NULL;
+                }
+                break;
+        case RECONCILE_WRITE_ENTRY_POINT:
+        case RECONCILE_REMOVE_ENTRY:
+                p->applied_entry_point = s->type == RECONCILE_WRITE_ENTRY_POINT;
+                break;
+        case RECONCILE_BIND_HOST:
+        case RECONCILE_UNBIND_HOST:
+                p->applied_bind_host = s->type == RECONCILE_BIND_HOST;
+                break;
+        default:
+                break;
+        }
+}
+
+/* A placed program whose WithLibraries= changed: placed again with or without its loader and
+ * libraries (those no longer wanted removed), the state saved, and the activations it has (its
+ * entry point, the drop-in the reconcile wrote) written again at once for the files placed now:
+ * they named the files placed before, and the plan made after this step sees them present. The
+ * host bind was lifted before this step (the planner's unbind-host); it is made again after it. */
+static int place_again(PlaceState *st, const ReconcileStep *s, const char *real, const char *dropin_root,
+                       char **ret_error) {
+        _cleanup_free_ char *entry = NULL, *service = NULL;
+        PlaceActivation a = { .zone = s->zone, .program = real, .dropin_root = dropin_root };
+        const Placement *prog;
+        struct stat sst;
+        int r;
+
+        r = place_program(st, s->zone, real, s->with_libraries, ret_error);
+        if (r >= 0 && !s->with_libraries)
+                r = place_remove_libraries(st, s->zone, real, ret_error);
+        if (r >= 0)
+                r = place_state_save(st, ret_error);
+        if (r < 0)
+                return r;
+
+        prog = place_state_find_program(st, s->zone, real);
+        if (prog && prog->applied_service && !(service = strdup(prog->applied_service)))
+                return -ENOMEM;
+        a.service = service;
+        {
+                _cleanup_free_ char *base = basename_dup(real);
+
+                if (!base || asprintf(&entry, "%s/bin/%s", s->zone, base) < 0)
+                        return -ENOMEM;
+        }
+        if (lstat(entry, &sst) >= 0) {
+                /* A launcher and its links, or a symbolic link: what is written now may be the
+                 * other kind. */
+                r = place_remove_entry_point(s->zone, real, ret_error);
+                if (r < 0)
+                        return r;
+                a.entry_point = true;
+        }
+        if (!a.entry_point && !a.service)
+                return 0;
+        return place_and_activate(st, &a, NULL, NULL, ret_error);
+}
+
 static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
                           char **ret_error) {
         _cleanup_place_state_ PlaceState *st = NULL;
@@ -958,6 +525,13 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 r = zone_create(st, s->zone, ret_error);
                 break;
         case RECONCILE_PLACE:
+                if (s->program && s->zone) {
+                        _cleanup_free_ char *real = realpath(s->program, NULL);
+
+                        if (real && place_state_find_program(st, s->zone, real) &&
+                            place_state_with_libraries(st, s->zone, real) != s->with_libraries)
+                                return place_again(st, s, real, dropin_root, ret_error);
+                }
                 a.place = true;
                 a.with_libraries = s->with_libraries;
                 return place_and_activate(st, &a, NULL, NULL, ret_error); /* saves the state */
@@ -968,13 +542,31 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
                 return placement_deactivate(st, s->zone, s->program, s->service, dropin_root, ret_error);
         case RECONCILE_WRITE_DROPIN:
                 a.service = s->service ?: ""; /* none: refused by name, as a unit name '' */
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
         case RECONCILE_WRITE_ENTRY_POINT:
                 a.entry_point = true;
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
         case RECONCILE_BIND_HOST:
                 a.bind_host = true;
-                return place_and_activate(st, &a, NULL, NULL, ret_error);
+                r = place_and_activate(st, &a, NULL, NULL, ret_error);
+                break;
+        case RECONCILE_REMOVE_DROPIN:
+                if (!s->service)
+                        return error_set(ret_error, -EINVAL, "%s: the step names no unit",
+                                         s->section ?: "?");
+                a.service = s->service;
+                r = place_deactivate(st, &a, ret_error);
+                break;
+        case RECONCILE_REMOVE_ENTRY:
+                a.entry_point = true;
+                r = place_deactivate(st, &a, ret_error);
+                break;
+        case RECONCILE_UNBIND_HOST:
+                a.bind_host = true;
+                r = place_deactivate(st, &a, ret_error);
+                break;
         case RECONCILE_CREATE_CXL_REGION:
         case RECONCILE_CREATE_NAMESPACE:
         case RECONCILE_RECONFIGURE:
@@ -982,12 +574,14 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
         case RECONCILE_MOUNT:
         case RECONCILE_DEVDAX_ACCESS:
         case RECONCILE_DEVDAX_MODE:
+        case RECONCILE_DESTROY_NAMESPACE:
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 return -EINVAL; /* not a placement step: step_run() does not send them here */
         }
         if (r < 0)
                 return r;
+        record_applied(st, s);
         return place_state_save(st, ret_error);
 }
 
@@ -1085,7 +679,22 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         case RECONCILE_WRITE_ENTRY_POINT:
         case RECONCILE_BIND_HOST:
         case RECONCILE_DEACTIVATE:
+        case RECONCILE_REMOVE_DROPIN:
+        case RECONCILE_REMOVE_ENTRY:
+        case RECONCILE_UNBIND_HOST:
                 return step_placement(s, state_dir, dropin_root, ret_error);
+        case RECONCILE_DESTROY_NAMESPACE:
+                /* Only with Destroy=yes in its section (the planner's rule): force is that. */
+                if (!s->force)
+                        return error_set(ret_error, -EPERM,
+                                         "%s: destroying a namespace needs Destroy=yes in its section",
+                                         s->section ?: "?");
+                if (s->device)
+                        return namespace_destroy(c, s->device, true, ret_error);
+                r = step_namespace(t, s, &n, ret_error);
+                if (r < 0)
+                        return r;
+                return namespace_destroy(c, n->dev, true, ret_error);
         case _RECONCILE_STEP_TYPE_MAX:
         case _RECONCILE_STEP_TYPE_INVALID:
                 break;

@@ -44,7 +44,9 @@ typedef struct ReconcileGathered {
 typedef struct ReconcileStaleness {
         PlaceHashCache *cache;
         bool may_hash;
-        bool closures; /* placement_closure_changed() for programs placed with their libraries */
+        /* optional: placement_closure_changed() for programs placed with their libraries (a
+         * pointer, so that a planner that does not read closures does not link libelf) */
+        int (*closure_changed)(const PlaceState *s, const char *zone, const char *program, char **ret_why);
         /* optional: a known change of the closure of @program in @zone (*ret_why NULL: none) */
         void (*closure_why)(void *userdata, const char *zone, const char *program, const char **ret_why);
         void *userdata;
@@ -64,19 +66,19 @@ static inline void reconcile_gathered_freep(ReconcileGathered **g) {
 }
 #define _cleanup_reconcile_gathered_ _cleanup_(reconcile_gathered_freep)
 
-/* Takes a topology snapshot (or uses @topology, borrowed, when non-NULL), loads the placement
+/* With @topology (borrowed: a snapshot, topology_snapshot() or a worker's), loads the placement
  * state from @state_dir (or uses @state, borrowed) and gathers the facts (stat() of the devdax
- * nodes, staleness of placements, drop-ins, entry points and host binds). */
-int reconcile_gather(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
+ * nodes, staleness of placements, drop-ins, entry points and host binds). reconcile-gather.c. */
+int reconcile_gather(const Config *config, const Topology *topology, const PlaceState *state,
                      const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
                      ReconcileGathered **ret, char **ret_error);
 
 /* gather + reconcile_plan(), with the gathering's warnings added as problems. */
-int reconcile_compute(DaxContext *c, const Config *config, const Topology *topology, const PlaceState *state,
+int reconcile_compute(const Config *config, const Topology *topology, const PlaceState *state,
                       const char *state_dir, const char *dropin_root, const ReconcileStaleness *how,
                       ReconcilePlan **ret, char **ret_error);
 
-/* Is any file of @program in @zone stale (or its closure changed, with how->closures)? *ret_why
+/* Is any file of @program in @zone stale (or its closure changed, with how->closure_changed)? *ret_why
  * (optional) says the first change. */
 int reconcile_program_stale(const PlaceState *s, const char *zone, const char *program,
                             const ReconcileStaleness *how, bool *ret_stale, char **ret_why);

@@ -34,6 +34,10 @@ static const char *const reconcile_step_type_table[_RECONCILE_STEP_TYPE_MAX] = {
         [RECONCILE_WRITE_ENTRY_POINT] = "write-entry-point",
         [RECONCILE_BIND_HOST] = "bind-host",
         [RECONCILE_DEACTIVATE] = "deactivate",
+        [RECONCILE_REMOVE_DROPIN] = "remove-dropin",
+        [RECONCILE_REMOVE_ENTRY] = "remove-entry-point",
+        [RECONCILE_UNBIND_HOST] = "unbind-host",
+        [RECONCILE_DESTROY_NAMESPACE] = "destroy-namespace",
 };
 DEFINE_STRING_TABLE_LOOKUP(reconcile_step_type, ReconcileStepType)
 
@@ -866,12 +870,148 @@ static int plan_existing_devdax(Planner *pl, size_t i, const char *section, cons
         return plan_devdax_access(pl, i, section, tr->dev, chardev, ns_key(cn, tr, tn));
 }
 
+/* A namespace cannot be resized or moved to another region: only destroyed and created again.
+ * Which of Region= and Size= the namespace no longer matches (in that order), or -1; *ret_size
+ * gets the size the section asks for in its region. Only in a labelled region: a label-less one
+ * holds one namespace spanning it, found by its Region=. A Size= not set, or "rest", matches any
+ * size. */
+static ConfigNamespaceKey ns_place_differs(const Topology *t, const ConfigNamespace *cn,
+                                           const TopoRegion *tr, const TopoNamespace *tn,
+                                           uint64_t *ret_size) {
+        NamespaceRequest req = config_namespace_request(cn);
+        RegionShape shape = topo_region_shape(tr);
+        NamespacePlan np;
+
+        *ret_size = 0;
+        if (!tr->labelled)
+                return _CONFIG_NAMESPACE_KEY_INVALID;
+        if (cn->region.kind != CONFIG_REGION_ANY && !topo_region_matches(t, tr, &cn->region))
+                return CONFIG_NAMESPACE_REGION;
+        if (!cn->where[CONFIG_NAMESPACE_SIZE].file || cn->size.kind == SIZE_REST || tn->raw_size == 0)
+                return _CONFIG_NAMESPACE_KEY_INVALID;
+        /* The size it would be given in this region, as if it were empty: what was asked when it
+         * was created, rounded as then. */
+        shape.available = shape.largest_extent = shape.size;
+        if (namespace_plan_size(&shape, &req, &np, NULL) < 0) {
+                /* More than the whole region: certainly not what it is. */
+                if (cn->size.kind != SIZE_BYTES || cn->size.bytes <= shape.size)
+                        return _CONFIG_NAMESPACE_KEY_INVALID;
+                np.size = cn->size.bytes;
+        }
+        if (np.size == tn->raw_size)
+                return _CONFIG_NAMESPACE_KEY_INVALID;
+        *ret_size = np.size;
+        return CONFIG_NAMESPACE_SIZE;
+}
+
+/* Size= or Region= changed: a problem unless Destroy=yes; then the namespace is destroyed and
+ * made again as configured, but only when the new one has room (else nothing is destroyed). */
+static int plan_relocate(Planner *pl, size_t i, const char *section, const TopoRegion *tr,
+                         const TopoNamespace *tn, ConfigNamespaceKey key, uint64_t want_size) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        const Topology *t = pl->in->topology;
+        NamespaceRequest req = config_namespace_request(cn);
+        _cleanup_free_ char *busy = NULL, *msg = NULL, *spec = NULL, *what = NULL;
+        _cleanup_(region_pick_done) RegionPick pick = {};
+        const TopoRegion *to = tr;
+        const char *dev = tn->dev ?: "the namespace";
+        NamespacePlan np;
+        ReconcileStep *s;
+        int r;
+
+        if (key == CONFIG_NAMESPACE_REGION) {
+                r = config_region_format(&cn->region, &spec);
+                if (r < 0)
+                        return r;
+                r = asprintf(&what,
+                             "configured with Region=%s but %s is in %s; a namespace cannot move to another "
+                             "region without being destroyed",
+                             spec, dev, tr->dev);
+        } else
+                r = asprintf(
+                        &what,
+                        "configured with a size of %s but %s in %s is %s; a namespace cannot be resized "
+                        "without being destroyed",
+                        SIZE_FMT(want_size), dev, tr->dev, SIZE_FMT(tn->raw_size));
+        if (r < 0)
+                return -ENOMEM;
+
+        if (!cn->destroy) {
+                if (asprintf(&msg,
+                             "Namespace %s is %s; set Destroy=yes to let daxmgr destroy it and create it "
+                             "again (its data is lost), or change %s= back",
+                             cn->name, what, config_namespace_key_to_string(key)) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, key), msg);
+        }
+        r = ns_in_use(tn, &busy);
+        if (r < 0)
+                return r;
+        if (busy) {
+                if (asprintf(&msg, "Namespace %s is %s, and %s", cn->name, what, busy) < 0)
+                        return -ENOMEM;
+                return ns_problem(pl, i, RECONCILE_CONFLICT, section, ns_where(cn, key), msg);
+        }
+
+        /* Where the new one goes, and that it fits there, before anything is destroyed. */
+        if (key == CONFIG_NAMESPACE_REGION) {
+                r = topology_pick_region(t, &cn->region, &req, &pick);
+                if (r < 0)
+                        return r;
+                to = pick.region;
+                if (!to) {
+                        if (asprintf(&msg, "Namespace %s is %s, and cannot be made again: %s", cn->name,
+                                     what, pick.why ?: "no region matches") < 0)
+                                return -ENOMEM;
+                        return ns_problem(pl, i, pick.n_candidates ? RECONCILE_NO_ROOM : RECONCILE_WAITING,
+                                          section, ns_where(cn, key), msg);
+                }
+                np = pick.plan;
+        } else {
+                RegionShape shape = topo_region_shape(tr);
+                _cleanup_free_ char *why = NULL;
+
+                /* Its own space comes free; whether the extent is large enough, namespace_create()
+                 * tells. */
+                shape.available += tn->raw_size ?: tn->size;
+                shape.largest_extent = shape.available;
+                r = namespace_plan_size(&shape, &req, &np, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (asprintf(&msg, "Namespace %s is %s, and cannot be made again: %s", cn->name,
+                                     what, why ?: strerror(-r)) < 0)
+                                return -ENOMEM;
+                        return ns_problem(pl, i, RECONCILE_NO_ROOM, section, ns_where(cn, key), msg);
+                }
+        }
+
+        r = ns_step(pl, RECONCILE_DESTROY_NAMESPACE, section, ns_key(cn, tr, tn), tr->dev, tn->dev, &s);
+        if (r < 0)
+                return r;
+        s->force = true;
+        r = step_describe(s, "destroy %s of %s (%s), and what it holds, to make it again (Destroy=yes)", dev,
+                          tr->dev, SIZE_FMT(tn->raw_size ?: tn->size));
+        if (r < 0)
+                return r;
+        r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, to->dev, NULL, &s);
+        if (r < 0)
+                return r;
+        s->ns = req;
+        r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
+                          cn->name, SIZE_FMT(np.size), to->dev);
+        if (r < 0)
+                return r;
+        return plan_new_contents(pl, i, section, to->dev, cn->name, true);
+}
+
 static int plan_namespace(Planner *pl, size_t i) {
         const ConfigNamespace *cn = &pl->in->config->namespaces[i];
         const TopoNamespace *tn = NULL, *other = NULL;
         const TopoRegion *tr = NULL;
         _cleanup_free_ char *section = NULL, *msg = NULL;
         ConfigNamespaceKey key;
+        uint64_t want_size;
         int r;
 
         if (asprintf(&section, "Namespace %s", cn->name) < 0)
@@ -900,6 +1040,9 @@ static int plan_namespace(Planner *pl, size_t i) {
                 return ns_problem(pl, i, RECONCILE_CONFLICT, section, &cn->section, msg);
         }
 
+        key = ns_place_differs(pl->in->topology, cn, tr, tn, &want_size);
+        if (key >= 0)
+                return plan_relocate(pl, i, section, tr, tn, key, want_size);
         key = ns_layout_differs(cn, tn);
         if (key >= 0)
                 return plan_layout_change(pl, i, section, tr, tn, key);
@@ -982,6 +1125,9 @@ int reconcile_plan(const ReconcileInput *in, ReconcilePlan **ret, char **ret_err
                         return r;
         }
         r = plan_hand_placements(&pl);
+        if (r < 0)
+                return r;
+        r = plan_unconfigured_placements(&pl);
         if (r < 0)
                 return r;
         for (size_t k = 0; k < c->n_dax_devices; k++) {

@@ -55,13 +55,19 @@ typedef enum ReconcileStepType {
                                       * reload systemd), point the entry point at the original,
                                       * lift the host bind mount, so that no new process starts
                                       * the old copy */
+        RECONCILE_REMOVE_DROPIN,     /* place_deactivate() of the drop-in of @service: Service=
+                                      * changed or removed, or its [Placement] section gone */
+        RECONCILE_REMOVE_ENTRY,      /* place_deactivate() of the entry point: EntryPoint=no now */
+        RECONCILE_UNBIND_HOST,       /* place_deactivate() of the host bind: BindHost=no now */
+        RECONCILE_DESTROY_NAMESPACE, /* namespace_destroy(): its Size= or Region= changed and the
+                                      * section says Destroy=yes; a create-namespace follows */
         _RECONCILE_STEP_TYPE_MAX,
         _RECONCILE_STEP_TYPE_INVALID = -EINVAL,
 } ReconcileStepType;
 
 /* "create-cxl-region", "create-namespace", "reconfigure", "format", "mount", "devdax-access", "devdax-mode",
  * "create-zone", "place", "refresh", "write-dropin", "write-entry-point", "bind-host",
- * "deactivate". */
+ * "deactivate", "remove-dropin", "remove-entry-point", "unbind-host", "destroy-namespace". */
 const char *reconcile_step_type_to_string(ReconcileStepType t) _pure_;
 ReconcileStepType reconcile_step_type_from_string(const char *s) _pure_;
 
@@ -94,8 +100,8 @@ typedef struct ReconcileStep {
         ConfigSystemRam system_ram; /* DEVDAX_MODE */
         char *zone;                 /* CREATE_ZONE, PLACE, REFRESH, activation: the zone directory */
         char *program;              /* PLACE, REFRESH, activation */
-        bool with_libraries;        /* PLACE */
-        char *service;              /* WRITE_DROPIN, DEACTIVATE: the unit */
+        bool with_libraries;        /* PLACE (of a placed program: its libraries placed or removed) */
+        char *service;              /* WRITE_DROPIN, DEACTIVATE, REMOVE_DROPIN: the unit */
         char *memdevs;              /* CREATE_CXL_REGION: "mem0 mem1", in interleave position order */
         uint64_t bytes;             /* CREATE_CXL_REGION: the region's size */
         char *uuid;                 /* CREATE_CXL_REGION: the uuid it gets (from its section's name) */

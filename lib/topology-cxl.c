@@ -16,58 +16,6 @@
 #include "topology.h"
 #include "string-table.h"
 
-static const char *const topo_cxl_decoder_kind_table[_TOPO_CXL_DECODER_KIND_MAX] = {
-        [TOPO_CXL_DECODER_ROOT] = "root",
-        [TOPO_CXL_DECODER_SWITCH] = "switch",
-        [TOPO_CXL_DECODER_ENDPOINT] = "endpoint",
-};
-DEFINE_STRING_TABLE_LOOKUP(topo_cxl_decoder_kind, TopoCxlDecoderKind)
-
-static void strv_done(char **l, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(l[i]);
-        free(l);
-}
-
-void topo_cxl_done(TopoCxl *c) {
-        if (!c)
-                return;
-        strv_done(c->buses, c->n_buses);
-        for (size_t i = 0; i < c->n_ports; i++) {
-                free(c->ports[i].port);
-                free(c->ports[i].host);
-                free(c->ports[i].parent);
-        }
-        free(c->ports);
-        for (size_t i = 0; i < c->n_memdevs; i++) {
-                free(c->memdevs[i].memdev);
-                free(c->memdevs[i].serial);
-                free(c->memdevs[i].host);
-                free(c->memdevs[i].endpoint);
-        }
-        free(c->memdevs);
-        for (size_t i = 0; i < c->n_decoders; i++) {
-                free(c->decoders[i].decoder);
-                free(c->decoders[i].port);
-                free(c->decoders[i].region);
-                free(c->decoders[i].memdev);
-                free(c->decoders[i].mode);
-        }
-        free(c->decoders);
-        for (size_t i = 0; i < c->n_regions; i++) {
-                TopoCxlRegion *r = &c->regions[i];
-                free(r->region);
-                free(r->uuid);
-                free(r->type);
-                free(r->decoder);
-                strv_done(r->targets, r->n_targets);
-                strv_done(r->memdevs, r->n_memdevs);
-                free(r->nd_region);
-        }
-        free(c->regions);
-        *c = (TopoCxl){};
-}
-
 static int add_port(TopoCxl *c, struct cxl_port *port) {
         TopoCxlPort *p = grow_array(&c->ports, &c->n_ports, sizeof(*p));
         struct cxl_port *parent;
@@ -292,32 +240,4 @@ void topology_link_cxl(Topology *t) {
                                 break;
                         }
         }
-}
-
-const TopoCxlMemdev *topology_find_cxl_memdev(const Topology *t, const char *memdev) {
-        for (size_t i = 0; t && memdev && i < t->cxl.n_memdevs; i++)
-                if (t->cxl.memdevs[i].memdev && strcmp(t->cxl.memdevs[i].memdev, memdev) == 0)
-                        return &t->cxl.memdevs[i];
-        return NULL;
-}
-
-const TopoCxlDecoder *topology_find_cxl_decoder(const Topology *t, const char *decoder) {
-        for (size_t i = 0; t && decoder && i < t->cxl.n_decoders; i++)
-                if (t->cxl.decoders[i].decoder && strcmp(t->cxl.decoders[i].decoder, decoder) == 0)
-                        return &t->cxl.decoders[i];
-        return NULL;
-}
-
-const TopoCxlRegion *topology_find_cxl_region_by_uuid(const Topology *t, const char *uuid) {
-        for (size_t i = 0; t && uuid && i < t->cxl.n_regions; i++)
-                if (t->cxl.regions[i].uuid && strcasecmp(t->cxl.regions[i].uuid, uuid) == 0)
-                        return &t->cxl.regions[i];
-        return NULL;
-}
-
-const TopoCxlRegion *topology_cxl_region_of(const Topology *t, const TopoRegion *r) {
-        for (size_t i = 0; t && r && r->dev && i < t->cxl.n_regions; i++)
-                if (t->cxl.regions[i].nd_region && strcmp(t->cxl.regions[i].nd_region, r->dev) == 0)
-                        return &t->cxl.regions[i];
-        return NULL;
 }

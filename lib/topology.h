@@ -98,6 +98,9 @@ int region_kind_map_sync(RegionKind k);
  * NVDIMM's comes up synchronous). Stores through such a mapping are still not durable without
  * fsync() or msync(). */
 const char *region_kind_map_sync_contradiction(RegionKind k, int granted);
+/* How writes to a region of kind @k reach persistence, as the Flush property says it:
+ * "synchronous", "asynchronous" or "unknown" (region_kind_map_sync()). */
+const char *region_flush(RegionKind k);
 
 typedef struct TopoRegion {
         char *dev;  /* "region0" */

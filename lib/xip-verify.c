@@ -26,58 +26,10 @@ XipReport *xip_report_free(XipReport *r) {
         return NULL;
 }
 
-int smaps_parse_pmd(const char *text, void (*cb)(uint64_t start, uint64_t kb, void *userdata),
-                    void *userdata) {
-        bool in_mapping = false;
-        uint64_t start = 0;
-
-        if (!text || !cb)
-                return -EINVAL;
-        for (const char *line = text; *line;) {
-                const char *eol = strchrnul(line, '\n');
-                size_t len = (size_t) (eol - line);
-                MapsEntry e;
-
-                if (len > 0 && line[0] >= 'A' && line[0] <= 'Z' && memchr(line, ':', len)) {
-                        static const char key[] = "FilePmdMapped:";
-
-                        if (in_mapping && len > strlen(key) && strncmp(line, key, strlen(key)) == 0) {
-                                _cleanup_free_ char *v = strndup(line + strlen(key), len - strlen(key));
-                                char *p, *q;
-                                uint64_t kb;
-
-                                if (!v)
-                                        return -ENOMEM;
-                                for (p = v; *p == ' '; p++)
-                                        ;
-                                q = strstr(p, " kB");
-                                if (!q)
-                                        return -EBADMSG;
-                                *q = '\0';
-                                if (parse_u64(p, 10, &kb) < 0)
-                                        return -EBADMSG;
-                                cb(start, kb, userdata);
-                        }
-                } else if (len > 0) {
-                        if (maps_parse_line(line, len, &e) < 0)
-                                return -EBADMSG;
-                        start = e.start;
-                        in_mapping = true;
-                        maps_entry_done(&e);
-                }
-                line = *eol ? eol + 1 : eol;
-        }
-        return 0;
-}
-
-static void set_pmd(uint64_t start, uint64_t kb, void *userdata) {
-        XipReport *r = userdata;
-
-        for (size_t i = 0; i < r->n_mappings; i++)
-                if (r->mappings[i].map.start == start) {
-                        r->mappings[i].pmd_kb = kb;
-                        return;
-                }
+uint64_t xip_pmd_eligible_windows(uint64_t start, uint64_t end, uint64_t offset) {
+        if ((start - offset) % PMD_SIZE != 0)
+                return 0;
+        return pmd_windows_in(start, end);
 }
 
 double xip_summary_pmem_percent(const XipSummary *s) {
@@ -94,13 +46,16 @@ static void summary_add(XipSummary *s, const XipMapping *m) {
                 s->exec_not_resident += m->counts.pages[PAGE_NOT_RESIDENT] + m->counts.pages[PAGE_SWAPPED];
         }
         s->cow_pages += m->cow_pages;
-        s->pmd_kb += m->pmd_kb;
+        if (m->map.exec) {
+                s->pmd_eligible += m->pmd_eligible;
+                s->pmd_mapped += m->pmd_mapped;
+        }
 }
 
 int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, char **ret_error) {
         _cleanup_pmem_ranges_ PmemRanges *loaded = NULL;
         _cleanup_xip_report_ XipReport *r = NULL;
-        _cleanup_free_ char *smaps = NULL, *comm_path = NULL, *smaps_path = NULL;
+        _cleanup_free_ char *comm_path = NULL;
         _cleanup_free_ uint64_t *entries = NULL;
         _cleanup_maps_ Maps *maps = NULL;
         _cleanup_close_ int fd = -1;
@@ -146,6 +101,7 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
                 return error_set(ret_error, fd, "cannot open the pagemap of process %d: %s", (int) r->pid,
                                  strerror(-fd));
 
+        r->pmd_known = true;
         if (asprintf(&comm_path, "/proc/%d/comm", (int) r->pid) >= 0)
                 (void) read_one_line_at(AT_FDCWD, comm_path, &r->comm);
 
@@ -197,11 +153,18 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
                         }
                         a = b;
                 }
-        }
 
-        if (asprintf(&smaps_path, "/proc/%d/smaps", (int) r->pid) >= 0 &&
-            read_full_file(smaps_path, READ_FULL_FILE_MAX, &smaps, NULL) >= 0)
-                (void) smaps_parse_pmd(smaps, set_pmd, r);
+                m->pmd_eligible = xip_pmd_eligible_windows(m->map.start, m->map.end, m->map.offset);
+                if (r->pmd_known) {
+                        k = pagemap_count_pmd_mapped(fd, m->map.start, m->map.end, &m->pmd_mapped);
+                        if (k == -ESRCH)
+                                return error_set(ret_error, -ESRCH, "process %d exited while being verified",
+                                                 (int) r->pid);
+                        /* No PAGEMAP_SCAN (-EOPNOTSUPP), or refused: then it is not measured. */
+                        if (k < 0)
+                                r->pmd_known = false;
+                }
+        }
 
         for (size_t i = 0; i < r->n_mappings; i++)
                 summary_add(&r->summary, &r->mappings[i]);
@@ -226,7 +189,7 @@ bool xip_report_file_summary(const XipReport *r, unsigned dev_major, unsigned de
         return found;
 }
 
-static json_object *summary_to_json(const XipSummary *s) {
+static json_object *summary_to_json(const XipSummary *s, bool pmd_known) {
         json_object *o = json_object_new_object();
 
         (void) json_object_object_add(o, "exec_pages", json_object_new_uint64(s->exec_pages));
@@ -236,7 +199,9 @@ static json_object *summary_to_json(const XipSummary *s) {
         (void) json_object_object_add(o, "exec_pmem_percent",
                                       json_object_new_double(xip_summary_pmem_percent(s)));
         (void) json_object_object_add(o, "cow_pages", json_object_new_uint64(s->cow_pages));
-        (void) json_object_object_add(o, "pmd_mapped_kb", json_object_new_uint64(s->pmd_kb));
+        (void) json_object_object_add(o, "pmd_eligible_windows", json_object_new_uint64(s->pmd_eligible));
+        (void) json_object_object_add(o, "pmd_mapped_windows",
+                                      pmd_known ? json_object_new_uint64(s->pmd_mapped) : NULL);
         return o;
 }
 
@@ -246,8 +211,9 @@ json_object *xip_report_to_json(const XipReport *r) {
         (void) json_object_object_add(o, "pid", json_object_new_int(r->pid));
         (void) json_object_object_add(o, "comm", r->comm ? json_object_new_string(r->comm) : NULL);
         (void) json_object_object_add(o, "pfn_hidden", json_object_new_boolean(r->pfn_hidden));
+        (void) json_object_object_add(o, "pmd_known", json_object_new_boolean(r->pmd_known));
         (void) json_object_object_add(o, "pmem_ranges", json_object_new_int((int) r->n_pmem_ranges));
-        (void) json_object_object_add(o, "summary", summary_to_json(&r->summary));
+        (void) json_object_object_add(o, "summary", summary_to_json(&r->summary, r->pmd_known));
         for (size_t i = 0; i < r->n_mappings; i++) {
                 const XipMapping *m = &r->mappings[i];
                 json_object *j = json_object_new_object();
@@ -265,7 +231,10 @@ json_object *xip_report_to_json(const XipReport *r) {
                         (void) json_object_object_add(j, page_class_to_string((PageClass) c),
                                                       json_object_new_uint64(m->counts.pages[c]));
                 (void) json_object_object_add(j, "cow", json_object_new_uint64(m->cow_pages));
-                (void) json_object_object_add(j, "pmd_mapped_kb", json_object_new_uint64(m->pmd_kb));
+                (void) json_object_object_add(j, "pmd_eligible_windows",
+                                              json_object_new_uint64(m->pmd_eligible));
+                (void) json_object_object_add(j, "pmd_mapped_windows",
+                                              r->pmd_known ? json_object_new_uint64(m->pmd_mapped) : NULL);
                 (void) json_object_array_add(maps, j);
         }
         (void) json_object_object_add(o, "mappings", maps);

@@ -3,13 +3,14 @@
 
 /* Verify a process: for every file-backed mapping of PID, where does each page live?
  *
- * From /proc/PID/maps, /proc/PID/pagemap and /proc/PID/smaps, without touching the process's
+ * From /proc/PID/maps and /proc/PID/pagemap, without touching the process's
  * pages (what is not resident is reported as such): pages in pmem (PFN inside a pmem range:
  * executed in place), in DRAM (page cache, or a private copy), not resident; private file
- * pages that are now anonymous DRAM copies (copy-on-write: relocations, .data); and how much of
- * each mapping the kernel maps with PMD (2 MiB) entries. Needs ptrace-read access to PID (same
- * user, or CAP_SYS_PTRACE) and CAP_SYS_ADMIN for the frame numbers: without it every present
- * page is PAGE_PFN_HIDDEN and the report says so rather than guessing. */
+ * pages that are now anonymous DRAM copies (copy-on-write: relocations, .data); and how many
+ * 2 MiB windows of each mapping the kernel maps with one PMD entry (PAGEMAP_SCAN, Linux 6.7;
+ * unknown before) against the windows its address and file offset would allow. Needs
+ * ptrace-read access to PID (same user, or CAP_SYS_PTRACE) and CAP_SYS_ADMIN for the frame
+ * numbers: without it every present page is PAGE_PFN_HIDDEN and the report says so rather than guessing. */
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -21,10 +22,11 @@
 struct json_object;
 
 typedef struct XipMapping {
-        MapsEntry map;      /* path owned */
-        PageCounts counts;  /* every page of the mapping */
-        uint64_t cow_pages; /* private file pages now anonymous copies in DRAM */
-        uint64_t pmd_kb;    /* FilePmdMapped: mapped with 2 MiB entries (DAX huge faults) */
+        MapsEntry map;         /* path owned */
+        PageCounts counts;     /* every page of the mapping */
+        uint64_t cow_pages;    /* private file pages now anonymous copies in DRAM */
+        uint64_t pmd_eligible; /* 2 MiB windows wholly inside, address ≡ file offset (mod 2 MiB) */
+        uint64_t pmd_mapped;   /* windows mapped by one PMD entry now (if r->pmd_known) */
 } XipMapping;
 
 typedef struct XipSummary {
@@ -32,8 +34,9 @@ typedef struct XipSummary {
         uint64_t exec_pmem;  /* … resident in pmem */
         uint64_t exec_dram;  /* … resident in DRAM */
         uint64_t exec_not_resident;
-        uint64_t cow_pages; /* all file mappings */
-        uint64_t pmd_kb;
+        uint64_t cow_pages;    /* all file mappings */
+        uint64_t pmd_eligible; /* executable mappings */
+        uint64_t pmd_mapped;
 } XipSummary;
 
 typedef struct XipReport {
@@ -43,6 +46,7 @@ typedef struct XipReport {
         size_t n_mappings;
         XipSummary summary;   /* the whole process */
         bool pfn_hidden;      /* the kernel hid the frame numbers from us */
+        bool pmd_known;       /* the kernel answered PAGEMAP_SCAN: pmd_mapped is measured */
         size_t n_pmem_ranges; /* 0: this machine has no pmem, every page is DRAM */
 } XipReport;
 
@@ -59,10 +63,9 @@ int xip_verify_process(pid_t pid, const PmemRanges *ranges, XipReport **ret, cha
 bool xip_report_file_summary(const XipReport *r, unsigned dev_major, unsigned dev_minor, uint64_t inode,
                              XipSummary *ret);
 
-/* Parses /proc/PID/smaps text into the FilePmdMapped of each mapping start (pure). The
- * callback gets (start, kB) per mapping. */
-int smaps_parse_pmd(const char *text, void (*cb)(uint64_t start, uint64_t kb, void *userdata),
-                    void *userdata);
+/* The 2 MiB windows of a mapping [start, end) of a file from @offset that a PMD entry could map:
+ * wholly inside it, at an address congruent to its file offset modulo 2 MiB (pure). */
+uint64_t xip_pmd_eligible_windows(uint64_t start, uint64_t end, uint64_t offset);
 
 /* Share of the resident executable pages that are in pmem (pages never touched are neither). */
 double xip_summary_pmem_percent(const XipSummary *s);

@@ -10,7 +10,9 @@
 # a devdax namespace with an owner and permissions. ndctl and the mount table agree; the journal
 # holds each key event once with its MESSAGE_ID= and DAXMGR_* fields (a namespace, a placement
 # made and undone by hand too), the old lines' words unchanged; a second reconcile changes nothing;
-# the objects, properties, methods and signals are there for busctl and gdbus; an invalid
+# `daxmgr metrics` (promtool checks the text saved as metrics.prom and textfile.prom on the host)
+# shows the mount as DAX and the placed service's text in pmem, and [Metrics] TextfilePath= gets
+# the same text; the objects, properties, methods and signals are there for busctl and gdbus; an invalid
 # configuration is reported while the daemon keeps the last good one. After a reboot the same
 # state is found again by name, and nothing is created again.
 . "$(dirname "$0")/lib.sh"
@@ -73,8 +75,12 @@ Directory=xip
 Zone=apps
 Program=$SLEEPER
 Service=xip-sleeper.service
+
+[Metrics]
+TextfilePath=/var/lib/prometheus/node-exporter/daxmgr.prom
 CONF
     daxmgrd --check-config
+    mkdir -p /var/lib/prometheus/node-exporter # node_exporter's textfile directory (Debian's)
     cat >/etc/systemd/system/xip-sleeper.service <<UNIT
 [Service]
 ExecStart=$SLEEPER 600
@@ -178,6 +184,45 @@ UNIT
     jq -c .summary "$out/verify.json"
     check_ge "text pages in pmem" 1 "$(jq .summary.exec_pmem "$out/verify.json")"
     check_eq "text pages in DRAM" 0 "$(jq .summary.exec_dram "$out/verify.json")"
+
+    step "daxmgr metrics: the Prometheus text format, and node_exporter's textfile"
+    daxmgr metrics >"$out/metrics.prom"
+    # sample NAME{LABELS}: its value (the labels as the text has them, in order)
+    sample() { awk -v k="$1" 'substr($0, 1, length(k) + 1) == k " " { print $2 }' "$out/metrics.prom"; }
+    pl="zone=\"/mnt/data/xip\",program=\"$SLEEPER\""
+    data_ns=$(ndctl_ns dev data)
+    check_eq "HELP and TYPE once per family" "" \
+        "$(grep -E '^# (HELP|TYPE) ' "$out/metrics.prom" | awk '{print $2, $3}' | sort | uniq -d)"
+    check_eq "daxmgr_info" 1 "$(sample "daxmgr_info{version=\"$(mgr_prop Version)\"}")"
+    check_eq "fsdax namespaces of region0" 1 "$(sample 'daxmgr_namespaces{region="region0",mode="fsdax"}')"
+    check_eq "devdax namespaces of region1" 1 "$(sample 'daxmgr_namespaces{region="region1",mode="devdax"}')"
+    check_eq "/mnt/data is DAX" 1 "$(sample "daxmgr_mount_dax{namespace=\"$data_ns\",mountpoint=\"/mnt/data\"}")"
+    check_eq "/mnt/data should be" 1 \
+        "$(sample "daxmgr_mount_dax_expected{namespace=\"$data_ns\",mountpoint=\"/mnt/data\"}")"
+    check_eq "zone mounted" 1 "$(sample 'daxmgr_zone_mounted{zone="/mnt/data/xip"}')"
+    check_eq "zone placements" 1 "$(sample 'daxmgr_zone_placements{zone="/mnt/data/xip"}')"
+    check_ge "zone file system size" 1 "$(sample 'daxmgr_zone_size_bytes{zone="/mnt/data/xip"}')"
+    check_eq "placement not stale" 0 "$(sample "daxmgr_placement_stale{$pl,service=\"xip-sleeper.service\"}")"
+    check_eq "service processes" 1 \
+        "$(sample "daxmgr_service_processes{service=\"xip-sleeper.service\",$pl}")"
+    check_ge "service text in pmem (bytes)" 4096 \
+        "$(sample "daxmgr_service_text_resident_bytes{service=\"xip-sleeper.service\",$pl,memory=\"pmem\"}")"
+    check_eq "service text in DRAM (bytes)" 0 \
+        "$(sample "daxmgr_service_text_resident_bytes{service=\"xip-sleeper.service\",$pl,memory=\"dram\"}")"
+    check_eq "last reconcile succeeded" 1 "$(sample daxmgr_reconcile_success)"
+    check_ge "last success timestamp" 1700000000 "$(sample daxmgr_reconcile_last_success_timestamp_seconds | cut -d. -f1)"
+    check_eq "pending steps" 0 "$(sample daxmgr_reconcile_pending_steps)"
+    for kind in waiting conflict no-room blocked stale; do
+        check_eq "problems of kind $kind" 0 "$(sample "daxmgr_problems{kind=\"$kind\"}")"
+    done
+    check_ge "jobs done" 1 "$(sample 'daxmgr_jobs_total{result="done"}')"
+    check_eq "jobs failed" 0 "$(sample 'daxmgr_jobs_total{result="failed"}')"
+    tf=/var/lib/prometheus/node-exporter/daxmgr.prom
+    for _ in $(seq 50); do [ -s "$tf" ] && break; sleep 0.2; done
+    check_eq "textfile mode" 644 "$(stat -c %a "$tf")"
+    grep -q '^daxmgr_zone_placements{zone="/mnt/data/xip"} 1$' "$tf" || { cat "$tf"; fail "textfile: no zone"; }
+    check_eq "no temporary files left" "" "$(find /var/lib/prometheus/node-exporter -name 'daxmgr.prom.*')"
+    cp "$tf" "$out/textfile.prom"
 
     step "a second reconcile changes nothing"
     ndctl_json list -N | jq -c '[.[] | {name, uuid, mode, size}] | sort_by(.name)' >"$out/ns-before.json"

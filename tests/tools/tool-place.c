@@ -4,6 +4,7 @@
  * /var/lib/daxmgr), as the daemon will keep it. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -95,6 +96,48 @@ int verb_zone_create(int argc, char *argv[]) {
         return save(argv[0], s) < 0 ? 1 : 0;
 }
 
+/* After placing: a warning for each copy of the program whose 2 MiB windows of text are not
+ * aligned on the device (placement_layout_warning()). */
+static void print_layout_warnings(const PlaceState *s, const char *zone, const char *program) {
+        _cleanup_free_ char *real = realpath(program, NULL);
+
+        for (size_t i = 0; real && i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *w = NULL;
+                PlacementLayout l;
+
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, real) != 0 ||
+                    placement_layout(p->copy, &l, NULL) < 0 ||
+                    placement_layout_warning(p->copy, &l, &w) < 0 || !w)
+                        continue;
+                fprintf(stderr, "daxmgr-tool place: warning: %s\n", w);
+        }
+}
+
+/* The 2 MiB layout of a copy: its PMD-eligible windows and how many are aligned on the device. */
+int verb_layout(int argc, char *argv[]) {
+        _cleanup_free_ char *e = NULL, *w = NULL;
+        PlacementLayout l;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "daxmgr-tool layout: give one file\n");
+                return 2;
+        }
+        r = placement_layout(argv[1], &l, &e);
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        printf("%s: %" PRIu64 " PMD-eligible 2 MiB window(s), %.1f%% of %" PRIu64 " bytes of text; ",
+               argv[1], l.windows, 100.0 * l.coverage, l.text_bytes);
+        if (l.extents_known)
+                printf("%" PRIu64 " of them 2 MiB-aligned on the device (FIEMAP)\n", l.aligned_windows);
+        else
+                printf("extents unknown (no FIEMAP)\n");
+        if (placement_layout_warning(argv[1], &l, &w) >= 0 && w)
+                printf("warning: %s\n", w);
+        return 0;
+}
+
 int verb_place(int argc, char *argv[]) {
         _cleanup_place_state_ PlaceState *s = NULL;
         _cleanup_free_ char *e = NULL;
@@ -113,7 +156,10 @@ int verb_place(int argc, char *argv[]) {
                                                    .place = true,
                                                    .with_libraries = a.with_libs },
                                NULL, NULL, &e);
-        return r < 0 ? tool_fail(argv[0], e, r) : 0;
+        if (r < 0)
+                return tool_fail(argv[0], e, r);
+        print_layout_warnings(s, argv[a.optind], argv[a.optind + 1]);
+        return 0;
 }
 
 int verb_unplace(int argc, char *argv[]) {

@@ -18,10 +18,17 @@ static void print_human(const XipReport *r) {
         const XipSummary *s = &r->summary;
 
         printf("process %d (%s): %.1f%% of its resident executable file pages are in pmem (%" PRIu64
-               " pmem, %" PRIu64 " DRAM; %" PRIu64 " not resident); %" PRIu64
-               " pages copied on write; %" PRIu64 " KiB PMD-mapped\n",
+               " pmem, %" PRIu64 " DRAM; %" PRIu64 " not resident); %" PRIu64 " pages copied on write\n",
                (int) r->pid, r->comm ?: "?", xip_summary_pmem_percent(s), s->exec_pmem, s->exec_dram,
-               s->exec_not_resident, s->cow_pages, s->pmd_kb);
+               s->exec_not_resident, s->cow_pages);
+        if (r->pmd_known)
+                printf("2 MiB mappings: %" PRIu64 " of %" PRIu64
+                       " PMD-eligible windows of executable mappings are mapped with one PMD entry\n",
+                       s->pmd_mapped, s->pmd_eligible);
+        else
+                printf("2 MiB mappings: not measured (the kernel has no PAGEMAP_SCAN, Linux 6.7); %" PRIu64
+                       " PMD-eligible windows of executable mappings\n",
+                       s->pmd_eligible);
         printf("%-5s %8s %8s %8s %8s %6s  %s\n", "PERMS", "PAGES", "PMEM", "DRAM", "NOT-RES", "COW", "PATH");
         for (size_t i = 0; i < r->n_mappings; i++) {
                 const XipMapping *m = &r->mappings[i];
@@ -101,6 +108,9 @@ int verb_advise(int argc, char *argv[]) {
                " of them RELRO)\n",
                a->data_pages, a->relro_pages);
         printf("  bss    %8" PRIu64 " pages  anonymous DRAM\n", a->bss_pages);
+        printf("  2 MiB windows %" PRIu64 "  PMD-eligible (wholly inside text, file offset and address "
+               "congruent modulo 2 MiB): %.1f%% of the text\n",
+               a->pmd_windows, 100.0 * a->text_pmd_coverage);
         for (size_t i = 0; i < a->n_notes; i++)
                 printf("%s: %s\n", elf_advice_level_to_string(a->notes[i].level), a->notes[i].text);
         return 0;

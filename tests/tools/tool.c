@@ -19,6 +19,8 @@ static const struct {
         { "destroy-namespace", verb_destroy_namespace, "NAME|UUID|DEV [--force]" },
         { "verify", verb_verify, "PID [--json]: where the pages of each file mapping of PID live" },
         { "advise", verb_advise, "ELF: how much of it XIP can serve from pmem, and what defeats it" },
+        { "layout", verb_layout,
+          "COPY: its PMD-eligible 2 MiB windows of text, and how many are aligned on the device" },
         { "zone-create", verb_zone_create,
           "DIR: make DIR an XIP zone (refused unless DAX is in effect there)" },
         { "place", verb_place,

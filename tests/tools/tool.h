@@ -18,6 +18,7 @@ int verb_lock_hold(int argc, char *argv[]);
 int verb_provision(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
 int verb_advise(int argc, char *argv[]);
+int verb_layout(int argc, char *argv[]);
 int verb_zone_create(int argc, char *argv[]);
 int verb_place(int argc, char *argv[]);
 int verb_unplace(int argc, char *argv[]);

@@ -624,7 +624,8 @@ TEST(test_verify_path_async) {
         c->m->n_child_calls = CHILD_CALLS_MAX;
         m = manager_call(c, "VerifyPath");
         ASSERT_TRUE(sd_bus_message_append(m, "sa{sv}", file, 0) >= 0);
-        assert_error(call(c, m, NULL, &e), &e, E "Busy", "8 calls of GetPlan, VerifyProcess or VerifyPath");
+        assert_error(call(c, m, NULL, &e), &e, E "Busy",
+                     "8 calls of GetPlan, GetMetrics, VerifyProcess or VerifyPath");
         c->m->n_child_calls = 0;
 
         /* The daemon stops while a child answers: the call is answered as it goes. */

@@ -386,9 +386,9 @@ TEST(test_tables) {
 }
 
 TEST(test_syntax_errors) {
-        parse_fails("Mode=fsdax\n",
-                    F ":1: Mode: assignment outside of a section: put it below a [Namespace NAME], "
-                      "[Zone NAME], [Placement NAME], [CXLRegion NAME] or [DaxDevice NAME] header");
+        parse_fails("Mode=fsdax\n", F
+                    ":1: Mode: assignment outside of a section: put it below a [Namespace NAME], "
+                    "[Zone NAME], [Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics] header");
         parse_fails("[Namespace db]\nMode fsdax\n",
                     F ":2: expected a [Type NAME] section header or a Key=Value assignment");
         parse_fails("[Namespace db]\n=fsdax\n", F ":2: an assignment needs a key before '='");
@@ -397,10 +397,10 @@ TEST(test_syntax_errors) {
                 F ":2: 'Mount Point' is not a key: keys are letters and digits, as in MountPoint=/mnt/pmem");
         parse_fails("[Namespace db\n",
                     F ":1: a section header ends with ']': write [Namespace NAME], [Zone NAME], "
-                      "[Placement NAME], [CXLRegion NAME] or [DaxDevice NAME]");
+                      "[Placement NAME], [CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
         parse_fails("[]\n",
                     F ":1: empty section header: write [Namespace NAME], [Zone NAME], [Placement NAME], "
-                      "[CXLRegion NAME] or [DaxDevice NAME]");
+                      "[CXLRegion NAME], [DaxDevice NAME] or [Metrics]");
         parse_fails("[Namespace [db]]\n", F ":1: a section header holds one '[' and one ']'");
         parse_fails("\n\n[Namespace]\n", F ":3: [Namespace] needs a name: write [Namespace NAME]");
         parse_fails("[Zone a b]\n",
@@ -410,15 +410,54 @@ TEST(test_syntax_errors) {
                     F ":3: Size: '1G\\' has an unknown unit 'G\\'…");
 }
 
+TEST(test_metrics) {
+        _cleanup_config_ Config *c = NULL;
+        json_object *j = NULL, *m = NULL;
+
+        c = parse_ok("[Metrics]\nTextfilePath=/var/lib/prometheus/node-exporter//daxmgr.prom\n", NULL);
+        ASSERT_TRUE(c->metrics.present);
+        ASSERT_STREQ(c->metrics.textfile_path, "/var/lib/prometheus/node-exporter/daxmgr.prom");
+        ASSERT_EQ(config_to_json(c, &j), 0);
+        ASSERT_TRUE(json_object_object_get_ex(j, "metrics", &m) && m);
+        ASSERT_STREQ(json_object_get_string(json_object_object_get(m, "textfile_path")),
+                     "/var/lib/prometheus/node-exporter/daxmgr.prom");
+        ASSERT_STREQ(json_object_get_string(
+                             json_object_object_get(json_object_object_get(m, "origins"), "TextfilePath")),
+                     F ":2");
+        json_object_put(j);
+        config_free(TAKE_PTR(c));
+
+        /* Off by default; a reset turns it off again. */
+        c = parse_ok("[Namespace db]\nMode=fsdax\nSize=1G\n", NULL);
+        ASSERT_TRUE(!c->metrics.present && !c->metrics.textfile_path);
+        config_free(TAKE_PTR(c));
+        c = parse_ok("[Metrics]\nTextfilePath=/x/a.prom\nTextfilePath=\n", NULL);
+        ASSERT_TRUE(c->metrics.present && !c->metrics.textfile_path);
+
+        parse_fails("[Metrics]\nTextfilePath=relative.prom\n", F ":2: TextfilePath: 'relative.prom' …");
+        parse_fails("[Metrics]\nTextfilePath=/var/lib/daxmgr.txt\n",
+                    F ":2: TextfilePath: '/var/lib/daxmgr.txt' does not end in NAME.prom…");
+        parse_fails("[Metrics]\nTextfilePath=/var/lib/.prom\n",
+                    F ":2: TextfilePath: '/var/lib/.prom' does not end in NAME.prom…");
+        parse_fails("[Metrics node]\n", F ":1: [Metrics] takes no name: write [Metrics]");
+        parse_fails("[Metrics]\nMode=fsdax\n",
+                    F ":2: Mode: not a key of [Metrics] sections: it belongs in a [Namespace NAME] section");
+        parse_fails("[Metrics]\nTextfilPath=/a.prom\n",
+                    F ":2: TextfilPath: unknown key in [Metrics]; did you mean TextfilePath?");
+        parse_fails(
+                "[Namespace db]\nTextfilePath=/a.prom\n",
+                F ":2: TextfilePath: not a key of [Namespace] sections: it belongs in a [Metrics] section");
+}
+
 TEST(test_section_errors) {
         parse_fails(
                 "[Namepsace db]\n",
                 F ":1: unknown section type 'Namepsace'; did you mean Namespace?; the types are Namespace, "
-                  "Zone, Placement, CXLRegion and DaxDevice");
+                  "Zone, Placement, CXLRegion, DaxDevice and Metrics");
         parse_fails("[namespace db]\n", F ":1: unknown section type 'namespace'; did you mean Namespace?…");
         parse_fails("[Pool db]\n",
                     F ":1: unknown section type 'Pool'; the types are Namespace, Zone, Placement, "
-                      "CXLRegion and DaxDevice");
+                      "CXLRegion, DaxDevice and Metrics");
         parse_fails(
                 "[Namespace a/b]\n", F
                 ":1: 'a/b' is not a valid namespace name: 1 to 63 printable ASCII characters, no spaces or "

@@ -77,6 +77,43 @@ TEST(test_figures) {
         ASSERT_EQ(a->n_notes, 0);
 }
 
+TEST(test_pmd_windows) {
+        const uint64_t M = UINT64_C(1) << 20;
+        ElfSegment s[] = {
+                { PT_LOAD, PF_R, 0x0, 0x0, 0x1000, 0x1000, 2 * M },
+                /* text from 0x1000 to 0x900000 at a congruent address: windows at 2, 4 and 6 MiB */
+                { PT_LOAD, PF_R | PF_X, 0x1000, 0x201000, 0x8ff000, 0x8ff000, 2 * M },
+                /* congruent modulo 4 KiB but not 2 MiB: none */
+                { PT_LOAD, PF_R | PF_X, 0xa00000, 0xc01000, 4 * M, 4 * M, 0x1000 },
+                /* writable and executable: data, none */
+                { PT_LOAD, PF_R | PF_W | PF_X, 0x1000000, 0x1000000, 4 * M, 4 * M, 2 * M },
+                /* read-only data: none */
+                { PT_LOAD, PF_R, 0x1400000, 0x1400000, 4 * M, 4 * M, 2 * M },
+        };
+        ElfObject o = object(ET_DYN, s, ELEMENTSOF(s));
+        _cleanup_elf_advice_ ElfAdvice *a = NULL;
+        _cleanup_free_ uint64_t *offsets = NULL;
+        uint64_t n = 99;
+
+        ASSERT_EQ(elf_pmd_windows(s, ELEMENTSOF(s), &n, &offsets), 0);
+        ASSERT_EQ(n, 3);
+        ASSERT_EQ(offsets[0], 2 * M);
+        ASSERT_EQ(offsets[1], 4 * M);
+        ASSERT_EQ(offsets[2], 6 * M);
+        ASSERT_EQ(elf_advice_from_object(&o, &a, NULL), 0);
+        ASSERT_EQ(a->pmd_windows, 3);
+        ASSERT_EQ(a->text_bytes, 0x8ff000 + 4 * M);
+        ASSERT_TRUE(a->text_pmd_coverage > 0.4616 && a->text_pmd_coverage < 0.4618); /* 6 / 12.996 */
+
+        /* a text segment shorter than a window has none; nothing is allocated */
+        free(offsets);
+        offsets = NULL;
+        ASSERT_EQ(elf_pmd_windows(s, 1, &n, &offsets), 0);
+        ASSERT_EQ(n, 0);
+        ASSERT_TRUE(offsets == NULL);
+        ASSERT_EQ(elf_pmd_windows(NULL, 1, &n, NULL), -EINVAL);
+}
+
 TEST(test_warnings) {
         ElfSegment s[] = {
                 { PT_LOAD, PF_R | PF_X, 0x0, 0x0, 0x2000, 0x2000, 0x1000 },

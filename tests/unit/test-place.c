@@ -2,8 +2,8 @@
 
 /* Placement state (JSON round trip, hostile state files), copy paths, placement refused where
  * DAX is not in effect (the build machine has none: nothing may be left behind),
- * place_and_activate()'s checks and its handling of the state, and the smaps parser of the
- * process verifier. */
+ * place_and_activate()'s checks and its handling of the state, and the 2 MiB window arithmetic
+ * of the process verifier. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include <linux/fiemap.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -56,6 +57,48 @@ TEST(test_state_round_trip) {
         ASSERT_TRUE(json_object_equal(orig, again));
         json_object_put(orig);
         json_object_put(again);
+}
+
+TEST(test_state_applied) {
+        static const char text[] =
+                "{\"version\": 1, \"zones\": [\"/z\"], \"placements\": [{\"zone\": \"/z\", \"source\": "
+                "\"/bin/true\","
+                " \"copy\": \"/z/root/bin/true\", \"role\": \"program\", \"program\": \"/bin/true\", "
+                "\"dev\": 1,"
+                " \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, \"sha256\": "
+                "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"applied\": "
+                "{\"service\": \"web.service\", \"entry_point\": true, \"bind_host\": true}}]}";
+        _cleanup_place_state_ PlaceState *s = parse(text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(text);
+        char *e = NULL;
+
+        /* What the reconcile made is kept, and written back as it was read. */
+        ASSERT_STREQ(s->placements[0].applied_service, "web.service");
+        ASSERT_TRUE(s->placements[0].applied_entry_point);
+        ASSERT_TRUE(s->placements[0].applied_bind_host);
+        ASSERT_TRUE(!s->placements[0].has_activation);
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(orig);
+        json_object_put(again);
+
+        /* Not a unit name: refused like the activation's. */
+        orig = json_tokener_parse(
+                "{\"zones\": [], \"placements\": [{\"zone\": \"/z\", \"source\": \"/bin/true\","
+                " \"copy\": \"/z/root/bin/true\", \"role\": \"program\", \"program\": "
+                "\"/bin/true\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
+                "\"sha256\": \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+                " \"applied\": {\"service\": \"../x\"}}]}");
+        ASSERT_TRUE(orig);
+        {
+                PlaceState *bad = NULL;
+
+                ASSERT_EQ(place_state_from_json(orig, "/s.json", &bad, &e), -EBADMSG);
+                ASSERT_TRUE(!bad);
+        }
+        ASSERT_TRUE(strstr(e, "applied.service is not a service unit name"));
+        free(e);
+        json_object_put(orig);
 }
 
 TEST(test_state_hostile) {
@@ -139,31 +182,68 @@ TEST(test_refused_without_dax) {
         }
 }
 
-static void pmd_cb(uint64_t start, uint64_t kb, void *userdata) {
-        uint64_t *sum = userdata;
+TEST(test_pmd_windows) {
+        const uint64_t M = UINT64_C(1) << 20;
 
-        if (start == 0x7f0000000000)
-                sum[0] += kb;
-        sum[1]++;
+        ASSERT_EQ_U64(pmd_windows_in(0, 2 * M), 1);
+        ASSERT_EQ_U64(pmd_windows_in(4096, 4 * M), 1); /* [2M, 4M) only */
+        ASSERT_EQ_U64(pmd_windows_in(2 * M, 2 * M), 0);
+        ASSERT_EQ_U64(pmd_windows_in(3 * M, 4 * M), 0);
+        ASSERT_EQ_U64(pmd_windows_in(UINT64_MAX - 4096, UINT64_MAX), 0);
+        /* 8 MiB of a file mapped from offset 0 at a 2 MiB-aligned address: 4 windows */
+        ASSERT_EQ_U64(xip_pmd_eligible_windows(0x7f0000000000, 0x7f0000800000, 0), 4);
+        /* the same, 4 KiB off: address and offset are no longer congruent */
+        ASSERT_EQ_U64(xip_pmd_eligible_windows(0x7f0000001000, 0x7f0000801000, 0), 0);
+        /* from file offset 0x1000 at an address 0x1000 past a boundary: congruent, 3 windows */
+        ASSERT_EQ_U64(xip_pmd_eligible_windows(0x7f0000001000, 0x7f0000801000, 0x1000), 3);
 }
 
-TEST(test_smaps) {
-        static const char text[] = "7f0000000000-7f0000400000 r-xs 00000000 103:02 12 /mnt/pmem/big\n"
-                                   "Size:               4096 kB\n"
-                                   "FilePmdMapped:      2048 kB\n"
-                                   "VmFlags: rd ex sh mr mw me ms\n"
-                                   "7f0000400000-7f0000401000 rw-p 00000000 00:00 0 \n"
-                                   "Size:                  4 kB\n"
-                                   "FilePmdMapped:         0 kB\n";
-        uint64_t sum[2] = {};
+TEST(test_extents_pmd_aligned) {
+        const uint64_t M = UINT64_C(1) << 20;
+        const uint64_t w[] = { 2 * M, 4 * M, 6 * M };
+        /* xfs with a 2 MiB stripe unit: one extent, physically aligned */
+        const FileExtent xfs[] = { { 0, 64 * M, 10 * M, FIEMAP_EXTENT_LAST } };
+        /* ext4 after fallocate: aligned for the first 5 MiB, then 4 KiB off */
+        const FileExtent ext4[] = { { 0, 130 * M, 5 * M, 0 },
+                                    { 5 * M, 140 * M + 4096, 5 * M, FIEMAP_EXTENT_LAST } };
+        /* two extents adjacent on the device: one run, aligned */
+        const FileExtent split[] = { { 0, 32 * M, 3 * M, 0 }, { 3 * M, 35 * M, 7 * M, FIEMAP_EXTENT_LAST } };
+        /* a hole in the second window, an unwritten extent in the third */
+        const FileExtent holes[] = { { 0, 32 * M, 4 * M + 4096, 0 },
+                                     { 4 * M + 8192, 36 * M + 8192, 2 * M - 8192, 0 },
+                                     { 6 * M, 38 * M, 2 * M,
+                                       FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_LAST } };
+        /* all 1 MiB off on the partition, which starts 1 MiB into the namespace: aligned */
+        const FileExtent part[] = { { 0, 9 * M, 10 * M, FIEMAP_EXTENT_LAST } };
 
-        ASSERT_EQ(smaps_parse_pmd(text, pmd_cb, sum), 0);
-        ASSERT_EQ_U64(sum[0], 2048);
-        ASSERT_EQ_U64(sum[1], 2);
-        ASSERT_EQ(smaps_parse_pmd("FilePmdMapped: 12 kB\n", pmd_cb, sum),
-                  0); /* before any mapping: ignored */
-        ASSERT_EQ(smaps_parse_pmd("7f00-7f01 r-xp 0 0:0 0 \nFilePmdMapped: x kB\n", pmd_cb, sum), -EBADMSG);
-        ASSERT_EQ(smaps_parse_pmd("not a mapping\n", pmd_cb, sum), -EBADMSG);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(xfs, ELEMENTSOF(xfs), w, ELEMENTSOF(w), 0), 3);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(ext4, ELEMENTSOF(ext4), w, ELEMENTSOF(w), 0), 1);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(split, ELEMENTSOF(split), w, ELEMENTSOF(w), 0), 3);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(holes, ELEMENTSOF(holes), w, ELEMENTSOF(w), 0), 1);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(part, ELEMENTSOF(part), w, ELEMENTSOF(w), 0), 0);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(part, ELEMENTSOF(part), w, ELEMENTSOF(w), M), 3);
+        ASSERT_EQ_U64(extents_pmd_aligned_windows(NULL, 0, w, ELEMENTSOF(w), 0), 0);
+}
+
+TEST(test_layout_warning) {
+        _cleanup_free_ char *s = NULL;
+        PlacementLayout l = {
+                .text_bytes = 10 << 20, .windows = 3, .aligned_windows = 1, .extents_known = true
+        };
+
+        ASSERT_EQ(placement_layout_warning("/z/a", &l, &s), 0);
+        ASSERT_TRUE(
+                s &&
+                strstr(s, "/z/a: 2 of its 3 PMD-eligible 2 MiB window(s) of text are not 2 MiB-aligned"));
+        free(s);
+        l.aligned_windows = 3;
+        ASSERT_EQ(placement_layout_warning("/z/a", &l, &s), 0);
+        ASSERT_TRUE(s == NULL);
+        l.extents_known = false;
+        l.aligned_windows = 0;
+        ASSERT_EQ(placement_layout_warning("/z/a", &l, &s), 0);
+        ASSERT_TRUE(s && strstr(s, "no FIEMAP"));
+        ASSERT_EQ(placement_layout("/proc/self/status", &l, NULL), -ENOEXEC);
 }
 
 static int count_entries(const char *dir) {
@@ -547,6 +627,38 @@ TEST(test_place_and_activate) {
         free(want);
         ASSERT_TRUE(asprintf(&want, "%s/xip-false.service.d", dropins) > 0);
         ASSERT_TRUE(access(want, F_OK) < 0);
+
+        /* The counterpart: the drop-in and the entry point undone (systemd left alone), the copy
+         * kept, the activation no longer recorded for the generator; undoing what is not there
+         * is no error. */
+        heard.n = 0;
+        for (int k = 0; k < 2; k++)
+                ASSERT_EQ(place_deactivate(s,
+                                           &(PlaceActivation){ .zone = zone,
+                                                               .program = "/bin/true",
+                                                               .entry_point = true,
+                                                               .service = "xip-true.service",
+                                                               .dropin_root = dropins,
+                                                               .no_reload = true,
+                                                               .progress = hear,
+                                                               .userdata = &heard },
+                                           &e),
+                          0);
+        ASSERT_EQ(heard.n, 4U);
+        ASSERT_EQ(heard.steps[0], PLACE_ACTIVATE_DROPIN);
+        ASSERT_EQ(heard.steps[1], PLACE_ACTIVATE_ENTRY_POINT);
+        ASSERT_TRUE(access(dropin, F_OK) < 0 && errno == ENOENT);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/xip-true.service.d", dropins) > 0);
+        ASSERT_TRUE(access(want, F_OK) < 0 && errno == ENOENT);
+        free(want);
+        ASSERT_TRUE(asprintf(&want, "%s/bin/true", zone) > 0);
+        ASSERT_TRUE(faccessat(AT_FDCWD, want, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+        ASSERT_TRUE(access(p, F_OK) == 0);
+        ASSERT_EQ(s->n_placements, 1U);
+        ASSERT_TRUE(!s->placements[0].dropin_unit);
+        ASSERT_EQ(place_deactivate(s, &(PlaceActivation){ .program = "/bin/true" }, &e), -EINVAL);
+        expect_error(&e, "no zone or program given");
 
         ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
         ASSERT_EQ(system(cmd), 0);

@@ -452,15 +452,15 @@ TEST(test_map_align_mismatch) {
         _cleanup_topology_ Topology *t = fixture();
         /* ref-fsdax has map=mem, align 2 MiB. No Map=/Align=: whatever it has is fine. */
         _cleanup_config_ Config *unset =
-                conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=1G\nFilesystem=ext4\n");
-        _cleanup_config_ Config *map = conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=1G\nFilesystem=ext4\n"
+                conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=256M\nFilesystem=ext4\n");
+        _cleanup_config_ Config *map = conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=256M\nFilesystem=ext4\n"
                                             "Map=dev\n");
-        _cleanup_config_ Config *align = conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=1G\nFilesystem=ext4\n"
-                                              "Align=1G\n");
+        _cleanup_config_ Config *align =
+                conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=256M\nFilesystem=ext4\n"
+                     "Align=1G\n");
         _cleanup_reconcile_plan_ ReconcilePlan *p = plan(unset, t, NULL), *m = plan(map, t, NULL),
                                                *a = plan(align, t, NULL);
 
-        /* A differing size is never a problem: existing namespaces keep theirs. */
         expect_steps(p, "");
         expect_no_problems(p);
         expect_steps(m, "");
@@ -601,7 +601,7 @@ TEST(test_remount_rechecks_zone) {
         _cleanup_config_ Config *c = conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=256M\nFilesystem=ext4\n"
                                           "MountPoint=/mnt/ref\n[Zone tools]\nNamespace=ref-fsdax\n"
                                           "[Placement py]\nZone=tools\nProgram=/usr/bin/python3\n"
-                                          "EntryPoint=no\n");
+                                          "WithLibraries=yes\nEntryPoint=no\n");
         _cleanup_place_state_ PlaceState *s = state(STATE_MATCHING);
         _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
 
@@ -963,7 +963,9 @@ TEST(test_placements) {
         _cleanup_config_ Config *c = conf(CONF_MATCHING);
         _cleanup_place_state_ PlaceState *s = state(STATE_MATCHING);
         _cleanup_place_state_ PlaceState *no_zone = state("{\"zones\": [], \"placements\": [" PLACED(
-                "/mnt/ref/tools", "/usr/bin/python3", "program", "/usr/bin/python3") "]}");
+                "/mnt/ref/tools", "/usr/bin/python3", "program",
+                "/usr/bin/python3") ", " PLACED("/mnt/ref/tools", "/lib64/ld-linux-x86-64.so.2",
+                                                "interpreter", "/usr/bin/python3") "]}");
         /* Only the interpreter recorded for the program, in another zone the program itself. */
         _cleanup_place_state_ PlaceState *other =
                 state("{\"zones\": [\"/mnt/ref/tools\"], \"placements\": [" PLACED(
@@ -1526,7 +1528,7 @@ TEST(test_json) {
                      "Filesystem=ext4\nMountPoint=/mnt/a\nMountOptions=noatime,lazytime\n"
                      "[Namespace b]\nRegion=region1\nMode=devdax\nSize=rest\nPermissions=0640\n"
                      "[Namespace c]\nRegion=region1\nMode=devdax\nSize=96M\nSystemRAM=online\n"
-                     "[Namespace ref-devdax]\nMode=raw\nSize=1G\nDestroy=yes\n"
+                     "[Namespace ref-devdax]\nMode=raw\nSize=256M\nDestroy=yes\n"
                      "[Namespace gone]\nRegion=region9\nMode=raw\nSize=1G\n"
                      "[Zone z]\nNamespace=a\n"
                      "[Placement p]\nZone=z\nProgram=/bin/ls\nWithLibraries=yes\n"
@@ -1744,6 +1746,266 @@ TEST(test_program_stale_precomputed) {
         ASSERT_EQ(reconcile_program_stale(&other, "/z", pl.source, &how, &stale, &why), 0);
         ASSERT_TRUE(stale);
         ASSERT_TRUE(why && strcmp(why, "changed elsewhere") != 0);
+}
+
+/* ---- drift: what the configuration no longer asks for --------------------------------------- */
+
+#define CONF_DRIFT_ZONE                                                                                     \
+        "[Namespace ref-fsdax]\nMode=fsdax\nSize=256M\nFilesystem=ext4\nMountPoint=/mnt/ref\n"              \
+        "[Zone tools]\nNamespace=ref-fsdax\n"
+#define CONF_DRIFT_PY CONF_DRIFT_ZONE "[Placement py]\nZone=tools\nProgram=/usr/bin/python3\n"
+/* python3 placed with its loader; @applied: what the reconcile made for it ("applied": …). */
+#define STATE_DRIFT(applied)                                                                                \
+        "{\"version\": 1, \"zones\": [\"/mnt/ref/tools\"], \"placements\": [{\"zone\": \"/mnt/ref/tools\"," \
+        " \"source\": \"/usr/bin/python3\", \"copy\": \"/mnt/ref/tools/root/usr/bin/python3\","             \
+        " \"role\": \"program\", \"program\": \"/usr/bin/python3\", \"dev\": 1, \"ino\": 2, \"size\": 3,"   \
+        " \"mtime_ns\": 4, \"sha256\": \"" SHA "\"" applied "}, " PLACED(                                   \
+                "/mnt/ref/tools", "/lib64/ld-linux-x86-64.so.2", "interpreter", "/usr/bin/python3") "]}"
+#define APPLIED_ALL                                                                                         \
+        ", \"applied\": {\"service\": \"web.service\", \"entry_point\": true, \"bind_host\": true}"
+
+static ReconcilePlan *plan_drift(const char *config, const char *st, const ReconcilePlacementFact *fact) {
+        _cleanup_topology_ Topology *t = fixture();
+        _cleanup_config_ Config *c = conf(config);
+        _cleanup_place_state_ PlaceState *s = state(st);
+
+        return plan_in(&(ReconcileInput){ .config = c,
+                                          .topology = t,
+                                          .state = s,
+                                          .placement_facts = fact,
+                                          .n_placement_facts = fact ? 1 : 0 });
+}
+
+TEST(test_drift_activation_removed) {
+        ReconcilePlacementFact fact = matching_fact();
+        _cleanup_place_state_ PlaceState *s = state(STATE_DRIFT(APPLIED_ALL));
+        ReconcilePlan *p;
+
+        /* The record survives the state file. */
+        ASSERT_STREQ(s->placements[0].applied_service, "web.service");
+        ASSERT_TRUE(s->placements[0].applied_entry_point);
+        ASSERT_TRUE(s->placements[0].applied_bind_host);
+
+        /* As configured: nothing. */
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nService=web.service\nBindHost=yes\n",
+                       STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+
+        /* Service=, EntryPoint= and BindHost= dropped: each undone, the bind first. */
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nEntryPoint=no\n", STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "remove-dropin unbind-host remove-entry-point");
+        expect_no_problems(p);
+        ASSERT_STREQ(p->steps[0].service, "web.service");
+        ASSERT_STREQ(p->steps[0].section, "Placement py");
+        ASSERT_STREQ(p->steps[0].description,
+                     "remove the drop-in that makes web.service run /usr/bin/python3 "
+                     "from /mnt/ref/tools: no Service= asks for it any more");
+        ASSERT_STREQ(p->steps[1].description,
+                     "lift the host bind mounts of the copies in /mnt/ref/tools over "
+                     "/usr/bin/python3: BindHost= is no longer yes");
+        ASSERT_STREQ(p->steps[2].description,
+                     "remove the entry point /mnt/ref/tools/bin/python3: EntryPoint= is no longer yes");
+        ASSERT_STREQ(p->steps[2].zone, "/mnt/ref/tools");
+        ASSERT_STREQ(p->steps[2].program, "/usr/bin/python3");
+        p = reconcile_plan_free(p);
+
+        /* BindHost yes → no alone. */
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nService=web.service\n", STATE_DRIFT(APPLIED_ALL),
+                       &fact);
+        expect_steps(p, "unbind-host");
+        p = reconcile_plan_free(p);
+
+        /* Another unit: the old drop-in goes, the new one is written. */
+        fact.dropin_present = false; /* of api.service */
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nService=api.service\nBindHost=yes\n",
+                       STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "remove-dropin write-dropin");
+        ASSERT_STREQ(p->steps[0].service, "web.service");
+        ASSERT_STREQ(p->steps[1].service, "api.service");
+        ASSERT_TRUE(strstr(p->steps[0].description, "Service= names another unit now"));
+        p = reconcile_plan_free(p);
+        fact = matching_fact();
+
+        /* A state of before the record: what the machine shows is undone; a drop-in of a unit no
+         * longer named anywhere cannot be found. */
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nEntryPoint=no\n", STATE_DRIFT(""), &fact);
+        expect_steps(p, "unbind-host remove-entry-point");
+        p = reconcile_plan_free(p);
+
+        /* Undone: the record cleared, the machine without them: nothing more (idempotent). */
+        fact.entry_present = fact.bound = fact.dropin_present = false;
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nEntryPoint=no\n", STATE_DRIFT(""), &fact);
+        expect_steps(p, "");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+        fact = matching_fact();
+
+        /* The [Placement] section removed: what the reconcile made is undone, the copies stay. */
+        p = plan_drift(CONF_DRIFT_ZONE, STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "remove-dropin unbind-host remove-entry-point");
+        ASSERT_STREQ(p->steps[0].section, "Placed /usr/bin/python3");
+        ASSERT_STREQ(p->steps[0].service, "web.service");
+        ASSERT_STREQ(p->steps[2].description,
+                     "remove the entry point /mnt/ref/tools/bin/python3: its [Placement] section is gone");
+        p = reconcile_plan_free(p);
+
+        /* …but only what it made: without a record nothing is known to be the reconcile's. */
+        p = plan_drift(CONF_DRIFT_ZONE, STATE_DRIFT(""), &fact);
+        expect_steps(p, "");
+        p = reconcile_plan_free(p);
+        p = plan_drift(CONF_DRIFT_ZONE, STATE_DRIFT(", \"applied\": {\"entry_point\": true}"), &fact);
+        expect_steps(p, "remove-entry-point");
+        p = reconcile_plan_free(p);
+
+        /* A placement made by hand (its activation remembered) is the user's: left as asked. */
+        p = plan_drift(
+                CONF_DRIFT_ZONE,
+                STATE_DRIFT(", \"activation\": {\"entry_point\": true, \"bind_host\": true, \"service\": "
+                            "\"web.service\"}"),
+                &fact);
+        expect_steps(p, "");
+        p = reconcile_plan_free(p);
+}
+
+TEST(test_drift_with_libraries) {
+        ReconcilePlacementFact fact = matching_fact();
+        ReconcilePlan *p;
+
+        /* yes → no: the host bind lifted (it holds the library copies), placed alone again, every
+         * activation written again for the files placed now. */
+        p = plan_drift(CONF_DRIFT_PY "Service=web.service\nBindHost=yes\n", STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "unbind-host place write-dropin write-entry-point bind-host");
+        expect_no_problems(p);
+        ASSERT_TRUE(!p->steps[1].with_libraries);
+        ASSERT_STREQ(p->steps[1].description,
+                     "place /usr/bin/python3 again without its loader and libraries in "
+                     "the XIP zone /mnt/ref/tools, removing their copies");
+        ASSERT_STREQ(p->steps[0].description,
+                     "lift the host bind mounts of the copies in /mnt/ref/tools over "
+                     "/usr/bin/python3, to bind the files placed now");
+        p = reconcile_plan_free(p);
+
+        /* no → yes (placed alone before). */
+        {
+                _cleanup_topology_ Topology *t = fixture();
+                _cleanup_config_ Config *c = conf(CONF_DRIFT_PY "WithLibraries=yes\nService=web.service\n");
+                _cleanup_place_state_ PlaceState *s =
+                        state("{\"zones\": [\"/mnt/ref/tools\"], \"placements\": [" PLACED(
+                                "/mnt/ref/tools", "/usr/bin/python3", "program", "/usr/bin/python3") "]}");
+
+                fact.bound = false;
+                p = plan_in(&(ReconcileInput){ .config = c,
+                                               .topology = t,
+                                               .state = s,
+                                               .placement_facts = &fact,
+                                               .n_placement_facts = 1 });
+                expect_steps(p, "place write-dropin write-entry-point");
+                ASSERT_TRUE(p->steps[0].with_libraries);
+                ASSERT_STREQ(p->steps[0].description, "place /usr/bin/python3 again with its loader and "
+                                                      "libraries in the XIP zone /mnt/ref/tools");
+                p = reconcile_plan_free(p);
+        }
+
+        /* Unchanged: nothing. */
+        fact = matching_fact();
+        p = plan_drift(CONF_DRIFT_PY "WithLibraries=yes\nService=web.service\nBindHost=yes\n",
+                       STATE_DRIFT(APPLIED_ALL), &fact);
+        expect_steps(p, "");
+        p = reconcile_plan_free(p);
+}
+
+TEST(test_drift_namespace_size_region) {
+        _cleanup_topology_ Topology *t = fixture();
+        /* ref-devdax is namespace0.1, 256 MiB in region0, not mounted. */
+        _cleanup_config_ Config *same = conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\n");
+        _cleanup_config_ Config *size = conf("[Namespace ref-devdax]\nMode=devdax\nSize=512M\n");
+        _cleanup_config_ Config *size_d =
+                conf("[Namespace ref-devdax]\nMode=devdax\nSize=512M\nDestroy=yes\n");
+        _cleanup_config_ Config *huge_d =
+                conf("[Namespace ref-devdax]\nMode=devdax\nSize=8G\nDestroy=yes\n");
+        _cleanup_config_ Config *region =
+                conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\nRegion=region1\n");
+        _cleanup_config_ Config *region_d =
+                conf("[Namespace ref-devdax]\nMode=devdax\nSize=250M\nRegion=region1\nDestroy=yes\n");
+        _cleanup_config_ Config *rest = conf("[Namespace ref-devdax]\nMode=devdax\nSize=rest\n");
+        _cleanup_config_ Config *mounted_d =
+                conf("[Namespace ref-fsdax]\nMode=fsdax\nSize=512M\nFilesystem=ext4\nMountPoint=/mnt/ref\n"
+                     "Destroy=yes\n[Zone tools]\nNamespace=ref-fsdax\n");
+        ReconcilePlan *p;
+
+        /* The size it was made with (rounded as then), or Size=rest: nothing. */
+        p = plan(same, t, NULL);
+        expect_steps(p, "");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+        p = plan(rest, t, NULL);
+        expect_steps(p, "");
+        expect_no_problems(p);
+        p = reconcile_plan_free(p);
+
+        /* Another size: a problem at the Size= line; nothing destroyed. */
+        p = plan(size, t, NULL);
+        expect_steps(p, "");
+        ASSERT_EQ(p->n_problems, 1);
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                       F ":3: Namespace ref-devdax is configured with a size of 512 MiB but namespace0.1 in "
+                         "region0 is 256 MiB; a namespace cannot be resized without being destroyed; set "
+                         "Destroy=yes to let daxmgr destroy it and create it again (its data is lost), or "
+                         "change Size= back");
+        p = reconcile_plan_free(p);
+
+        /* With Destroy=yes: destroyed and made again, in its region. */
+        p = plan(size_d, t, NULL);
+        expect_steps(p, "destroy-namespace create-namespace");
+        expect_no_problems(p);
+        ASSERT_STREQ(p->steps[0].device, "namespace0.1");
+        ASSERT_STREQ(p->steps[0].namespace, "ref-devdax");
+        ASSERT_TRUE(p->steps[0].force);
+        ASSERT_STREQ(p->steps[0].description,
+                     "destroy namespace0.1 of region0 (256 MiB), and what it holds, to make it again "
+                     "(Destroy=yes)");
+        ASSERT_STREQ(p->steps[1].region, "region0");
+        ASSERT_STREQ(p->steps[1].namespace, "ref-devdax");
+        ASSERT_STREQ(p->steps[1].description,
+                     "create devdax namespace \"ref-devdax\" of 512 MiB in region0");
+        p = reconcile_plan_free(p);
+
+        /* No room for the new one: nothing is destroyed. */
+        p = plan(huge_d, t, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_NO_ROOM, "Namespace ref-devdax",
+                       F ":3: Namespace ref-devdax is configured with a size of 8 GiB but namespace0.1 in "
+                         "region0 is 256 MiB; a namespace cannot be resized without being destroyed, and "
+                         "cannot be made again: …");
+        p = reconcile_plan_free(p);
+
+        /* Another region: a problem at the Region= line; with Destroy=yes, moved. */
+        p = plan(region, t, NULL);
+        expect_steps(p, "");
+        expect_problem(p, 0, RECONCILE_CONFLICT, "Namespace ref-devdax",
+                       F ":4: Namespace ref-devdax is configured with Region=region1 but namespace0.1 is in "
+                         "region0; a namespace cannot move to another region without being destroyed; set "
+                         "Destroy=yes to let daxmgr destroy it and create it again (its data is lost), or "
+                         "change Region= back");
+        p = reconcile_plan_free(p);
+        p = plan(region_d, t, NULL);
+        expect_steps(p, "destroy-namespace create-namespace");
+        ASSERT_STREQ(p->steps[0].region, "region0");
+        ASSERT_STREQ(p->steps[1].region, "region1");
+        p = reconcile_plan_free(p);
+
+        /* Destroy=yes never unmounts; what lives on it waits. */
+        p = plan(mounted_d, t, NULL);
+        expect_steps(p, "");
+        expect_problem(
+                p, 0, RECONCILE_CONFLICT, "Namespace ref-fsdax",
+                F ":3: Namespace ref-fsdax is configured with a size of 512 MiB but namespace0.0 in "
+                  "region0 is 256 MiB; a namespace cannot be resized without being destroyed, and it is "
+                  "mounted at /mnt/ref; daxmgr never unmounts: unmount it first");
+        expect_problem(p, 1, RECONCILE_BLOCKED, "Zone tools", "Zone tools lives on Namespace ref-fsdax…");
+        p = reconcile_plan_free(p);
 }
 
 DEFINE_TEST_MAIN();
