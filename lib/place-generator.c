@@ -303,7 +303,9 @@ static bool is_ours(int dfd, const char *name, char **ret_text) {
 }
 
 /* The program records whose copy the old drop-in @text of @unit bound, without an activation
- * recorded yet, get @unit: the generator writes the same drop-in from now on. */
+ * recorded yet, get @unit: the generator writes the same drop-in from now on. A record of a
+ * placement not made by hand also gets it as what the reconcile made (@applied_service), so that
+ * a Service= no longer configured undoes it (remove-dropin) as it undoes a newer one. */
 static int adopt(PlaceState *s, const char *unit, const char *text) {
         for (size_t i = 0; s && i < s->n_placements; i++) {
                 Placement *p = &s->placements[i];
@@ -318,6 +320,11 @@ static int adopt(PlaceState *s, const char *unit, const char *text) {
                 p->dropin_unit = strdup(unit);
                 if (!p->dropin_unit)
                         return -ENOMEM;
+                if (!p->has_activation && !p->applied_service) {
+                        p->applied_service = strdup(unit);
+                        if (!p->applied_service)
+                                return -ENOMEM;
+                }
         }
         return 0;
 }

@@ -220,6 +220,9 @@ TEST(test_migrate_legacy_dropins) {
         ASSERT_TRUE(s->placements[0].dropin_unit);
         ASSERT_TRUE(!strcmp(s->placements[0].dropin_unit, "old.service") ||
                     !strcmp(s->placements[0].dropin_unit, "shared.service"));
+        /* Undone like a newer one once no Service= names it. */
+        ASSERT_TRUE(s->placements[0].applied_service &&
+                    !strcmp(s->placements[0].applied_service, s->placements[0].dropin_unit));
 
         /* Nothing left of ours: nothing removed. */
         removed = strv_free(removed);
