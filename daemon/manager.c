@@ -402,6 +402,7 @@ static void on_topology(Manager *m, struct json_object *result, int error, const
         if (m->running || m->topology_gen != m->topology_call_gen) {
                 /* A job is changing things, or one brought a newer snapshot: its end refreshes. */
                 topology_free(t);
+                manager_check_ready(m); /* a job that ended meanwhile found this call running */
                 return;
         }
         manager_refresh_internal(m, t, true);
