@@ -183,6 +183,7 @@ static void job_finish(Job *j, const char *error_name, const char *message, cons
         }
         bus_job_completed(m, j);
         manager_dispatch_queue(m);
+        manager_check_ready(m);
 }
 
 /* A key event the worker reports (worker.c, event()), logged from here with the job's id. */

@@ -72,6 +72,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->refresh_source);
         sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->ready_source);
         sd_event_source_disable_unref(m->dispatch_source);
         sd_event_source_disable_unref(m->sync_source);
         sd_event_source_disable_unref(m->metrics_timer);
@@ -324,9 +325,18 @@ state:
         watch_sync(m);
         if ((m->stale_unknown && !m->check_done_refresh) || m->check_wanted)
                 watch_request_check(m);
+        manager_check_ready(m);
 }
 
 #define TOPOLOGY_CALL_TIMEOUT_USEC (120 * 1000000ULL) /* libndctl may wait for udev; not this long */
+
+static int on_systemd_reloaded(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e)
+                log_warning("systemd did not reload its units: %s", e->message ?: e->name);
+        return 0;
+}
 
 /* The first snapshot is in (or could not be taken): the bus, the plan, and READY=1. */
 static void manager_started(Manager *m, Topology *t) {
@@ -339,8 +349,17 @@ static void manager_started(Manager *m, Topology *t) {
                 (void) sd_event_exit(m->event, r);
                 return;
         }
+        if (m->reload_systemd) {
+                /* The migrated drop-ins: daxmgr-generator writes them at this reload. */
+                m->reload_systemd = false;
+                r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1",
+                                             "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                             "Reload", on_systemd_reloaded, m, "");
+                if (r < 0)
+                        log_warning("systemd did not reload its units: %s", strerror(-r));
+        }
+        /* READY=1 once the reconcile this plan asks for is done (manager_check_ready()). */
         manager_refresh_internal(m, t, true);
-        (void) sd_notify(false, "READY=1");
 }
 
 static void on_topology(Manager *m, struct json_object *result, int error, const char *detail,
@@ -383,6 +402,7 @@ static void on_topology(Manager *m, struct json_object *result, int error, const
         if (m->running || m->topology_gen != m->topology_call_gen) {
                 /* A job is changing things, or one brought a newer snapshot: its end refreshes. */
                 topology_free(t);
+                manager_check_ready(m); /* a job that ended meanwhile found this call running */
                 return;
         }
         manager_refresh_internal(m, t, true);
@@ -510,8 +530,93 @@ static int udev_setup(Manager *m) {
                                on_udev, m);
 }
 
+/* Longest wait before READY=1, at the start or after a reload: below systemd's default start
+ * timeout (90 s), which also bounds a reload. */
+#define READY_WAIT_USEC (60ULL * 1000000ULL)
+/* At the start, how long READY=1 also waits for a region the configuration waits for (a
+ * Problem of kind "waiting") while some service has a drop-in: at boot the nd drivers may
+ * probe a region after the daemon took its first snapshot. A region that stays away then
+ * delays the placed services by this much; they start on their originals. */
+#define READY_DEVICE_WAIT_USEC (20ULL * 1000000ULL)
+
+static void manager_notify_ready(Manager *m) {
+        m->ready_pending = false;
+        m->ready_wait_devices = false;
+        m->ready_source = sd_event_source_disable_unref(m->ready_source);
+        (void) sd_notify(false, "READY=1");
+}
+
+/* Does the plan wait for a region, with a service whose drop-in a zone there could serve? */
+static bool manager_waits_for_devices(Manager *m) {
+        bool activated = false;
+
+        for (size_t i = 0; m->state && i < m->state->n_placements && !activated; i++)
+                activated = m->state->placements[i].dropin_unit != NULL;
+        if (!activated || !m->plan)
+                return false;
+        for (size_t i = 0; i < m->plan->n_problems; i++)
+                if (m->plan->problems[i].kind == RECONCILE_WAITING)
+                        return true;
+        return false;
+}
+
+void manager_check_ready(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+
+        if (!m->ready_pending || !m->started)
+                return;
+        /* A snapshot being taken or due (udev events coalesce for REFRESH_DELAY_USEC), a
+         * reconcile queued or running: what they bring is part of the start or reload. */
+        if (m->topology_call || m->topology_again || m->refresh_pending)
+                return;
+        if (m->refresh_source)
+                (void) sd_event_source_get_enabled(m->refresh_source, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (manager_has_queued_reconcile(m) || (m->running && m->running->type == JOB_RECONCILE))
+                return;
+        if (m->ready_wait_devices && manager_waits_for_devices(m))
+                return;
+        manager_notify_ready(m);
+}
+
+static int on_ready_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (usec < m->ready_deadline_usec) {
+                /* The grace for regions is over: ready once the reconcile is done. */
+                m->ready_wait_devices = false;
+                manager_check_ready(m);
+                if (m->ready_pending)
+                        (void) sd_event_source_set_time(s, m->ready_deadline_usec);
+                return 0;
+        }
+        log_warning("The reconcile is still running after %u s: telling systemd the daemon is ready now.",
+                    (unsigned) (READY_WAIT_USEC / 1000000ULL));
+        manager_notify_ready(m);
+        return 0;
+}
+
+/* READY=1 once the reconcile of what is loaded now is done (manager_check_ready(), called at the
+ * end of every refresh and job): at the start (@start: and the regions the configuration waits
+ * for have appeared, or READY_DEVICE_WAIT_USEC passed), and after a reload, so that with
+ * Type=notify-reload "systemctl reload" returns once the configuration is in force. */
+static void manager_ready_after_reconcile(Manager *m, bool start) {
+        uint64_t now;
+
+        m->ready_pending = true;
+        m->ready_wait_devices = start;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        m->ready_deadline_usec = now + READY_WAIT_USEC;
+        m->ready_source = sd_event_source_disable_unref(m->ready_source);
+        (void) sd_event_add_time(m->event, &m->ready_source, CLOCK_MONOTONIC,
+                                 start ? now + READY_DEVICE_WAIT_USEC : m->ready_deadline_usec, 0,
+                                 on_ready_timer, m);
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
+        struct timespec ts;
 
         log_info("SIGHUP: reloading the configuration.");
         if (!m->started) {
@@ -519,15 +624,56 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 (void) manager_reload(m, NULL);
                 return 0;
         }
-        (void) sd_notify(false, "RELOADING=1");
+        if (!m->ready_pending) {
+                /* MONOTONIC_USEC: what Type=notify-reload (systemd >= 253) wants with
+                 * RELOADING=1. (Before the first READY=1 there is nothing to reload.) */
+                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+                (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                                  (unsigned long long) ts.tv_sec * 1000000ULL +
+                                          (unsigned long long) ts.tv_nsec / 1000);
+        }
         (void) manager_reload(m, NULL);
         m->reconcile_wanted = true;
         /* The plan on the topology as the daemon knows it (udev keeps it current); a new
          * snapshot follows. */
+        manager_ready_after_reconcile(m, false);
         manager_replan(m);
         manager_refresh(m);
-        (void) sd_notify(false, "READY=1");
         return 0;
+}
+
+/* Drop-ins that versions before daxmgr-generator wrote to /etc/systemd/system: removed, with
+ * the activation they made recorded in the state, and systemd reloaded so that the generator
+ * writes them into its own directory. */
+static void manager_migrate_dropins(Manager *m) {
+        _cleanup_strv_free_ char **removed = NULL;
+        _cleanup_free_ char *error = NULL;
+        const char *root = getenv("DAXMGR_LEGACY_DROPIN_ROOT") ?: PLACE_LEGACY_DROPIN_ROOT;
+        PlaceState *s = NULL;
+        int r;
+
+        if (place_state_load(m->state_dir, &s, &error) < 0)
+                s = NULL; /* the refresh says why */
+        error = mfree(error);
+        r = place_migrate_legacy_dropins(root, s, &removed, &error);
+        if (r < 0)
+                log_warning("Cannot remove the drop-ins an earlier version wrote to %s: %s", root,
+                            error_message(error, r));
+        error = mfree(error);
+        for (size_t i = 0; removed && removed[i]; i++)
+                log_info("Removed %s, written by an earlier version: daxmgr-generator writes this drop-in "
+                         "into %s now.",
+                         removed[i], PLACE_GENERATOR_DIR);
+        if (removed && s) {
+                r = place_state_save(s, &error);
+                if (r < 0)
+                        log_error("Cannot record the migrated drop-ins: %s", error_message(error, r));
+                error = mfree(error);
+        }
+        place_state_free(s);
+        /* systemd reloads once the daemon is on the bus (manager_started()): not a call that
+         * blocks the event loop before it runs. */
+        m->reload_systemd = removed != NULL;
 }
 
 int manager_start(Manager *m) {
@@ -552,13 +698,17 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Cannot listen to udev events: %s", strerror(-r));
 
         (void) manager_reload(m, NULL);
+        manager_migrate_dropins(m);
 
         /* The initial enumeration: everything there is now, then reconcile it; and a check of
          * every placed original (it may have changed while the daemon was not running). The bus
-         * name is taken, and READY=1 sent, once the worker's first snapshot is in
-         * (manager_started()): a client never sees the daemon without its topology. */
+         * name is taken once the worker's first snapshot is in (manager_started()): a client never
+         * sees the daemon without its topology. READY=1 waits for the reconcile that snapshot
+         * asks for (manager_check_ready()): units ordered after daxmgrd.service, the placed
+         * services (their drop-ins), then find their zones mounted. */
         m->reconcile_wanted = true;
         m->check_wanted = true;
+        manager_ready_after_reconcile(m, true);
         manager_refresh(m);
         return 0;
 }

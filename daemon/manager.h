@@ -119,6 +119,16 @@ struct Manager {
         struct udev *udev;
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *refresh_source, *sighup_source, *dispatch_source;
+        /* READY=1 waits for the reconcile a start or a reload asks for (so that, with
+         * Type=notify-reload, "systemctl reload" returns once the configuration is in force,
+         * and services ordered after daxmgrd.service find their zones mounted): until
+         * manager_check_ready() finds nothing left to do, at the start also no region waited for
+         * (@ready_wait_devices, for READY_DEVICE_WAIT_USEC), at most until
+         * @ready_deadline_usec (ready_source). */
+        bool ready_pending, ready_wait_devices;
+        bool reload_systemd; /* drop-ins migrated from /etc: systemd reloads once on the bus */
+        uint64_t ready_deadline_usec;
+        sd_event_source *ready_source;
 
         char *config_root; /* "" for the system */
         char *state_dir;
@@ -210,7 +220,8 @@ int manager_reload(Manager *m, char **ret_error);
 /* Asks a worker for a topology snapshot (child_call_exec(): the daemon does not load libndctl);
  * when it is in, reloads the placement state, recomputes the plan and updates the bus objects,
  * and queues a reconcile when it is wanted or when a udev event brought something new to do. The
- * first one, at the start, sets up the bus and tells systemd READY=1. */
+ * first one, at the start, sets up the bus; READY=1 follows the reconcile it queues
+ * (manager_check_ready()). */
 void manager_refresh(Manager *m);
 /* The same now, without a new topology snapshot: the placement state, staleness and plan only (a
  * placed file changed, the configuration was reloaded). */
@@ -232,6 +243,10 @@ bool manager_has_queued_reconcile(Manager *m);
  * (manager_refresh_internal(), @fresh: a new snapshot, not the one held), and compares the plan
  * it left by its key; the manager frees what jobs remain. */
 void manager_refresh_internal(Manager *m, Topology *t, bool fresh);
+/* READY=1 when the start or reload waits for it and nothing is left to wait for: no snapshot
+ * taken or due, no reconcile queued or running (at the start, no region the plan waits for,
+ * for a while). Called after every refresh and at the end of every job. */
+void manager_check_ready(Manager *m);
 char *plan_key(const ReconcilePlan *p);
 Job *job_free(Job *j);
 

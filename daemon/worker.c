@@ -594,6 +594,7 @@ static int job_zone_or_placement(WorkerJob *w, int fd, struct json_object *res, 
         _cleanup_place_state_ PlaceState *s = NULL;
         struct json_object *a = w->args;
         const char *zone = arg_str(a, "zone"), *program = arg_str(a, "program");
+        bool activated = false;
         int r;
 
         r = place_state_load(w->state_dir, &s, error);
@@ -643,10 +644,19 @@ static int job_zone_or_placement(WorkerJob *w, int fd, struct json_object *res, 
                         if (r < 0)
                                 return r;
                 }
+                {
+                        _cleanup_free_ char *real = realpath(program, NULL);
+                        const Placement *p = place_state_find_program(s, zone, real ?: program);
+
+                        /* Its drop-in goes when systemd reloads and the generator reads the state. */
+                        activated = p && p->dropin_unit;
+                }
                 r = place_remove(s, zone, program, arg_bool(a, "force", false), error);
         }
         if (r >= 0)
                 r = place_state_save(s, error);
+        if (r >= 0 && activated)
+                r = place_systemd_reload(error);
         if (r >= 0 && w->type == JOB_CREATE_ZONE)
                 event_zone_ready(fd, zone, NULL);
         else if (r >= 0 && w->type == JOB_UNPLACE) {

@@ -244,6 +244,7 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
                 n.entry_point = p->entry_point;
                 n.bind_host = p->bind_host;
                 n.service = TAKE_PTR(p->service);
+                n.dropin_unit = TAKE_PTR(p->dropin_unit);
                 n.applied_service = TAKE_PTR(p->applied_service);
                 n.applied_entry_point = p->applied_entry_point;
                 n.applied_bind_host = p->applied_bind_host;

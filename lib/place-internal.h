@@ -21,6 +21,9 @@ int place_copy_and_hash(int from, int to, char ret_sha[static 65]);
 int mkdir_parent_of(const char *path);
 /* Frees what @p holds and zeroes it. */
 void placement_done(Placement *p);
+/* Paths in unit files (and launcher scripts): spaces, quotes and specifiers would need escaping;
+ * placed files never need it. */
+bool path_is_unit_safe(const char *p);
 /* Absolute and canonical: no "//", no "." or ".." component, no trailing slash. */
 bool is_abs_clean_path(const char *p);
 /* Writes @data to @name in the directory @dfd atomically; @path names the file in messages. */

@@ -45,6 +45,7 @@ void placement_done(Placement *p) {
         free(p->copy);
         free(p->program);
         free(p->service);
+        free(p->dropin_unit);
         free(p->applied_service);
         *p = (Placement){};
 }
@@ -107,6 +108,9 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                                                               json_object_new_string(p->service));
                         (void) json_object_object_add(j, "activation", a);
                 }
+                if (p->dropin_unit)
+                        (void) json_object_object_add(j, "dropin_unit",
+                                                      json_object_new_string(p->dropin_unit));
                 if (p->applied_service || p->applied_entry_point || p->applied_bind_host) {
                         json_object *a = json_object_new_object();
 
@@ -309,6 +313,17 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
 
                         if (k2 < 0)
                                 return k2;
+                }
+                if (json_object_object_get_ex(o, "dropin_unit", &v)) {
+                        if (!json_object_is_type(v, json_type_string) ||
+                            !service_name_is_valid(json_object_get_string(v)))
+                                return error_set(
+                                        ret_error, -EBADMSG,
+                                        "%s: placements[%zu].dropin_unit is not a service unit name", file,
+                                        i);
+                        p->dropin_unit = strdup(json_object_get_string(v));
+                        if (!p->dropin_unit)
+                                return -ENOMEM;
                 }
                 if (json_object_object_get_ex(o, "applied", &v)) {
                         int k2 = applied_from_json(v, file, i, p, ret_error);

@@ -64,11 +64,15 @@ static char *basename_dup(const char *path) {
         return strdup(b ? b + 1 : path);
 }
 
-/* Does the drop-in of @unit bind this program's copy? */
-static bool dropin_names(const char *dropin_root, const char *unit, const char *copy) {
+/* Is activation (a) of @p in force: recorded for @unit in the state, and the drop-in systemd has
+ * (the generator's output since the last reload) binding this program's copy? */
+static bool dropin_names(const char *dropin_root, const char *unit, const Placement *p) {
         _cleanup_free_ char *path = NULL, *text = NULL;
+        const char *copy = p->copy;
 
-        if (asprintf(&path, "%s/%s.d/50-daxmgr-xip.conf", dropin_root, unit) < 0)
+        if (!p->dropin_unit || strcmp(p->dropin_unit, unit) != 0)
+                return false;
+        if (asprintf(&path, "%s/%s.d/" PLACE_DROPIN_NAME, dropin_root, unit) < 0)
                 return false;
         if (read_full_file(path, 1024 * 1024, &text, NULL) < 0)
                 return false;
@@ -178,9 +182,9 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                         return -ENOMEM;
 
                 if (cp && cp->service)
-                        f->dropin_present = dropin_names(dropin_root, cp->service, p->copy);
+                        f->dropin_present = dropin_names(dropin_root, cp->service, p);
                 else if (!cp && p->has_activation && p->service)
-                        f->dropin_present = dropin_names(dropin_root, p->service, p->copy);
+                        f->dropin_present = dropin_names(dropin_root, p->service, p);
                 {
                         _cleanup_free_ char *base = basename_dup(p->source);
 

@@ -392,7 +392,7 @@ int placement_refresh_program(PlaceState *st, const char *zone, const char *prog
         return r;
 }
 
-int placement_deactivate(const PlaceState *st, const char *zone, const char *program, const char *service,
+int placement_deactivate(PlaceState *st, const char *zone, const char *program, const char *service,
                          const char *dropin_root, char **ret_error) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = NULL;
         _cleanup_free_ char *base = basename_dup(program), *entry = NULL;
@@ -401,7 +401,11 @@ int placement_deactivate(const PlaceState *st, const char *zone, const char *pro
 
         /* Each part on its own: a drop-in removed even when the bind mount cannot be lifted. */
         if (service) {
-                r = place_remove_dropin(service, dropin_root ?: PLACE_DROPIN_ROOT, ret_error);
+                r = place_set_dropin_unit(st, zone, program, NULL, ret_error);
+                if (r >= 0)
+                        r = place_state_save(st, ret_error);
+                if (r >= 0 && dropin_root && strcmp(dropin_root, PLACE_GENERATOR_DIR) != 0)
+                        r = place_write_dropin(st, service, dropin_root, NULL, ret_error);
                 if (r >= 0)
                         r = place_systemd_reload(ret_error);
                 if (r < 0)

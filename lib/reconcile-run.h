@@ -89,10 +89,12 @@ int reconcile_program_stale(const PlaceState *s, const char *zone, const char *p
 int placement_refresh_program(PlaceState *st, const char *zone, const char *program, unsigned *ret_n,
                               char **ret_error);
 
-/* While a placement is stale under Refresh=manual: no new process may start the copy. Removes
- * @service's drop-in (and reloads systemd), points the entry point at the original, lifts the host
- * bind mount (refused while a process runs the bound copy: the error names it). */
-int placement_deactivate(const PlaceState *st, const char *zone, const char *program, const char *service,
+/* While a placement is stale under Refresh=manual: no new process may start the copy. Clears
+ * activation (a) in the state (saved; with @service, the drop-in the generator wrote goes at the
+ * reload of systemd this asks for, and one in a test's @dropin_root is removed), points the entry
+ * point at the original, lifts the host bind mount (refused while a process runs the bound copy:
+ * the error names it). */
+int placement_deactivate(PlaceState *st, const char *zone, const char *program, const char *service,
                          const char *dropin_root, char **ret_error);
 
 /* Carries out one step. Namespace steps whose device is NULL find the namespace by name in

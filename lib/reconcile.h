@@ -48,7 +48,7 @@ typedef enum ReconcileStepType {
         RECONCILE_CREATE_ZONE,       /* zone_create() + place_state_save() */
         RECONCILE_PLACE,             /* place_program() */
         RECONCILE_REFRESH,           /* placement_refresh() of every stale file of the program */
-        RECONCILE_WRITE_DROPIN,      /* place_write_dropin() in /etc/systemd/system */
+        RECONCILE_WRITE_DROPIN,      /* recorded for daxmgr-generator, systemd reloaded */
         RECONCILE_WRITE_ENTRY_POINT, /* place_write_entry_point() */
         RECONCILE_BIND_HOST,         /* place_bind_host() */
         RECONCILE_DEACTIVATE,        /* a stale copy under Refresh=manual: remove the drop-in (and

@@ -55,8 +55,10 @@ cat >/etc/systemd/system/xip-py.service <<UNIT
 ExecStart=/usr/bin/python3 -c "import time; time.sleep(600)"
 UNIT
 cp /etc/systemd/system/xip-py.service /etc/systemd/system/plain-py.service
-"$TOOL" activate --unit xip-py.service "$zone" "$py"
-cat /etc/systemd/system/xip-py.service.d/50-daxmgr-xip.conf
+# The tool's own state is not the daemon's, which daxmgr-generator reads: the drop-in is written
+# into /run/systemd/system here (the daemon's way is in 70-daemon-reconcile.sh and 63-generator-boot.sh).
+"$TOOL" activate --unit xip-py.service --dropin-root /run/systemd/system "$zone" "$py"
+cat /run/systemd/system/xip-py.service.d/50-daxmgr-xip.conf
 systemctl daemon-reload
 systemctl start xip-py.service plain-py.service
 pid=$(systemctl show -P MainPID xip-py.service)
@@ -189,6 +191,6 @@ step "unplace"
 "$TOOL" unplace "$zone" "$py"
 [ ! -e "$zone/root$py" ] || fail "unplace left python"
 rm -f /etc/systemd/system/xip-py.service /etc/systemd/system/plain-py.service /usr/local/big.bin
-rm -rf /etc/systemd/system/xip-py.service.d
+rm -rf /run/systemd/system/xip-py.service.d
 systemctl daemon-reload
 umount /mnt/z

@@ -217,7 +217,7 @@ pid3=$(service_pid)
 dpkg -i /var/tmp/xiphello_4.0.deb >/dev/null
 echo "installed: $(dpkg-query -W -f '${Package} ${Version}' xiphello)"
 for ((i = 0; i < 100; i++)); do
-    [ "$(daxmgr list placements --json | jq -r '.[0].Stale')" = true ] && [ ! -e /etc/systemd/system/xiphello.service.d/50-daxmgr-xip.conf ] && break
+    [ "$(daxmgr list placements --json | jq -r '.[0].Stale')" = true ] && [ ! -e /run/systemd/generator/xiphello.service.d/50-daxmgr-xip.conf ] && break
     sleep 0.2
 done
 wait_settled 60
@@ -225,7 +225,7 @@ daxmgr status | sed -n '1,/^$/p' | tee "$out/manual-status.txt"
 grep -q "^  stale: .*$PROG: the copy in $ZONE is stale and Refresh=manual" "$out/manual-status.txt" ||
     fail "no stale Problem in daxmgr status"
 check_eq "Stale" true "$(daxmgr list placements --json | jq -r '.[0].Stale')"
-check_eq "drop-in while stale" absent "$([ -e /etc/systemd/system/xiphello.service.d/50-daxmgr-xip.conf ] && echo present || echo absent)"
+check_eq "drop-in while stale" absent "$([ -e /run/systemd/generator/xiphello.service.d/50-daxmgr-xip.conf ] && echo present || echo absent)"
 check_eq "entry point while stale" "$PROG" "$(readlink $ZONE/bin/xiphello)"
 grep -q "PID $pid3 (.*), unit xiphello.service: $PROG" "$out/manual-status.txt" || {
     wait_restart_needed "$pid3" 60
@@ -244,7 +244,7 @@ step "daxmgr refresh: copied again, activation back"
 daxmgr refresh $PROG
 check_eq "Stale after refresh" false "$(daxmgr list placements --json | jq -r '.[0].Stale')"
 check_eq "copy sha256 = xiphello 4.0" "$(sha $PROG)" "$(sha "$COPY")"
-[ -e /etc/systemd/system/xiphello.service.d/50-daxmgr-xip.conf ] || fail "the drop-in did not come back"
+[ -e /run/systemd/generator/xiphello.service.d/50-daxmgr-xip.conf ] || fail "the drop-in did not come back"
 systemctl restart xiphello.service
 verify_pmem "$(service_pid)"
 systemctl stop xiphello.service

@@ -108,7 +108,7 @@ UNIT
     check_eq "zone directory" 1 "$(test -d /mnt/data/xip && echo 1)"
     copy=/mnt/data/xip/root$SLEEPER
     check_eq "placed copy" 1 "$(test -f "$copy" && echo 1)"
-    grep -q "BindReadOnlyPaths=$copy:$SLEEPER" /etc/systemd/system/xip-sleeper.service.d/50-daxmgr-xip.conf ||
+    grep -q "BindReadOnlyPaths=-$copy:$SLEEPER" /run/systemd/generator/xip-sleeper.service.d/50-daxmgr-xip.conf ||
         fail "no drop-in for xip-sleeper.service"
     check_eq "entry point" 1 "$(test -e /mnt/data/xip/bin/daxmgr-static-sleeper && echo 1)"
 

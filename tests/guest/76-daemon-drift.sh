@@ -63,6 +63,7 @@ show_activation() {
     # shellcheck disable=SC2012 # our own file names, shown sorted to the reader
     echo "  ls $ZONE/bin: '$(ls -A "$ZONE/bin" 2>/dev/null | tr '\n' ' ')'"
     echo "  applied (state): $(jq -c --arg p "$SLEEPER" '[.placements[] | select(.source == $p) | .applied // {}]' "$STATE")"
+    echo "  dropin_unit (state, what daxmgr-generator reads): $(jq -c --arg p "$SLEEPER" '[.placements[] | select(.source == $p) | .dropin_unit]' "$STATE")"
 }
 
 show_libraries() {
@@ -126,7 +127,9 @@ reload
 echo "after:"
 show_activation
 check_eq "daxmgr's drop-in listed by systemd" 0 "$(dropin_listed)"
-check_eq "drop-in file" 0 "$(test -e /etc/systemd/system/$XIP_UNIT.d/50-daxmgr-xip.conf && echo 1 || echo 0)"
+check_eq "drop-in the generator wrote" 0 "$(test -e /run/systemd/generator/$XIP_UNIT.d/50-daxmgr-xip.conf && echo 1 || echo 0)"
+check_eq "drop-in recorded for the generator" null \
+    "$(jq -r --arg p "$SLEEPER" '.placements[] | select(.source == $p) | .dropin_unit' "$STATE")"
 check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
 
 step "drift: BindHost=yes → no"

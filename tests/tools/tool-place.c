@@ -32,8 +32,8 @@ static int parse_place_args(int argc, char *argv[], PlaceArgs *a) {
         };
         int c;
 
-        *a = (PlaceArgs){ .state_dir = getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr",
-                          .dropin_root = "/etc/systemd/system" };
+        /* No --dropin-root: the drop-in is recorded in the state for daxmgr-generator. */
+        *a = (PlaceArgs){ .state_dir = getenv("DAXMGR_STATE_DIR") ?: "/var/lib/daxmgr" };
         optind = 1;
         while ((c = getopt_long(argc, argv, "s:lfu:d:b", options, NULL)) >= 0)
                 switch (c) {
@@ -253,8 +253,9 @@ int verb_activate(int argc, char *argv[]) {
         }
         if (load(argv[0], &a, &s) < 0)
                 return 1;
-        /* One activation of what is placed (the state is not saved): --bind-host, else --unit, else
-         * the entry point. The drop-in is only written: the caller reloads systemd. */
+        /* One activation of what is placed: --bind-host, else --unit, else the entry point. A
+         * drop-in is recorded in the state (saved) for daxmgr-generator, and written into
+         * --dropin-root too when given: the caller reloads systemd. */
         r = place_and_activate(s,
                                &(PlaceActivation){ .zone = argv[a.optind],
                                                    .program = argv[a.optind + 1],
@@ -284,7 +285,12 @@ int verb_deactivate(int argc, char *argv[]) {
                 return 1;
         if (a.bind_host)
                 r = place_unbind_host(s, argv[a.optind], argv[a.optind + 1], &e);
-        else
-                r = place_remove_dropin(a.unit, a.dropin_root, &e);
+        else {
+                r = place_set_dropin_unit(s, argv[a.optind], argv[a.optind + 1], NULL, &e);
+                if (r >= 0)
+                        r = place_state_save(s, &e);
+                if (r >= 0 && a.dropin_root)
+                        r = place_remove_dropin(a.unit, a.dropin_root, &e);
+        }
         return r < 0 ? tool_fail(argv[0], e, r) : 0;
 }

@@ -535,8 +535,8 @@ static void expect_error(char **e, const char *words) {
 }
 
 /* The arguments are checked before anything is done; activating what is placed writes the
- * activations in order and saves nothing; a placement that fails (no DAX here) activates nothing
- * and saves nothing. */
+ * activations in order, saving only the drop-in's record (for the generator); a placement that
+ * fails (no DAX here) activates nothing and saves nothing. */
 TEST(test_place_and_activate) {
         _cleanup_place_state_ PlaceState *s = NULL;
         char dir[] = "/tmp/daxmgr-test-activate.XXXXXX";
@@ -546,8 +546,11 @@ TEST(test_place_and_activate) {
         ssize_t n;
         Heard heard = {};
         json_object *j;
+        struct stat st;
         FILE *f;
 
+        /* The original as the generator compares it (inode and size). */
+        ASSERT_EQ(stat("/bin/true", &st), 0);
         ASSERT_TRUE(mkdtemp(dir));
         ASSERT_TRUE(asprintf(&zone, "%s/zone", dir) > 0);
         ASSERT_TRUE(asprintf(&file, "%s/placements.json", dir) > 0);
@@ -561,13 +564,13 @@ TEST(test_place_and_activate) {
         free(p);
         ASSERT_TRUE(asprintf(&p, "%s/root/bin/true", zone) > 0);
         write_text(p, "#!/bin/sh\n", 0755);
-        ASSERT_TRUE(
-                asprintf(&state,
-                         "{\"zones\": [\"%1$s\"], \"placements\": [{\"zone\": \"%1$s\", \"source\": "
-                         "\"/bin/true\", \"copy\": \"%2$s\", \"role\": \"program\", "
-                         "\"program\": \"/bin/true\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, "
-                         "\"sha256\": \"%3$064d\"}]}",
-                         zone, p, 0) > 0);
+        ASSERT_TRUE(asprintf(&state,
+                             "{\"zones\": [\"%1$s\"], \"placements\": [{\"zone\": \"%1$s\", \"source\": "
+                             "\"/bin/true\", \"copy\": \"%2$s\", \"role\": \"program\", "
+                             "\"program\": \"/bin/true\", \"dev\": 1, \"ino\": %4$llu, \"size\": %5$llu, "
+                             "\"mtime_ns\": 4, \"sha256\": \"%3$064d\"}]}",
+                             zone, p, 0, (unsigned long long) st.st_ino,
+                             (unsigned long long) st.st_size) > 0);
         j = json_tokener_parse(state);
         ASSERT_TRUE(j);
         ASSERT_EQ(place_state_from_json(j, file, &s, NULL), 0);
@@ -642,11 +645,13 @@ TEST(test_place_and_activate) {
         ASSERT_TRUE(text && fread(text, 1, 4095, f) > 0);
         (void) fclose(f);
         free(want);
-        ASSERT_TRUE(asprintf(&want, "\nBindReadOnlyPaths=%s:", p) > 0);
+        ASSERT_TRUE(asprintf(&want, "\nBindReadOnlyPaths=-%s:", p) > 0);
         ASSERT_TRUE(strstr(text, want));
-        ASSERT_TRUE(access(file, F_OK) < 0 && errno == ENOENT);
+        /* The activation is recorded in the state, for daxmgr-generator: saved. */
+        ASSERT_EQ(access(file, F_OK), 0);
         ASSERT_EQ(s->n_placements, 1U);
         ASSERT_TRUE(!s->placements[0].has_activation);
+        ASSERT_STREQ(s->placements[0].dropin_unit, "xip-true.service");
 
         /* Placing fails without DAX: nothing activated, nothing saved, the state as it was. */
         heard.n = 0;
@@ -669,7 +674,6 @@ TEST(test_place_and_activate) {
         ASSERT_EQ(heard.n, 1U);
         ASSERT_EQ(heard.steps[0], PLACE_ACTIVATE_PLACE);
         ASSERT_TRUE(!entry);
-        ASSERT_TRUE(access(file, F_OK) < 0 && errno == ENOENT);
         ASSERT_EQ(s->n_placements, 1U);
         free(want);
         ASSERT_TRUE(asprintf(&want, "%s/bin/false", zone) > 0);
@@ -679,7 +683,8 @@ TEST(test_place_and_activate) {
         ASSERT_TRUE(access(want, F_OK) < 0);
 
         /* The counterpart: the drop-in and the entry point undone (systemd left alone), the copy
-         * and the state untouched; undoing what is not there is no error. */
+         * kept, the activation no longer recorded for the generator; undoing what is not there
+         * is no error. */
         heard.n = 0;
         for (int k = 0; k < 2; k++)
                 ASSERT_EQ(place_deactivate(s,
@@ -705,6 +710,7 @@ TEST(test_place_and_activate) {
         ASSERT_TRUE(faccessat(AT_FDCWD, want, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
         ASSERT_TRUE(access(p, F_OK) == 0);
         ASSERT_EQ(s->n_placements, 1U);
+        ASSERT_TRUE(!s->placements[0].dropin_unit);
         ASSERT_EQ(place_deactivate(s, &(PlaceActivation){ .program = "/bin/true" }, &e), -EINVAL);
         expect_error(&e, "no zone or program given");
 
