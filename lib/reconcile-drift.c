@@ -417,15 +417,7 @@ static int plan_relocate(Planner *pl, size_t i, const char *section, const TopoR
                           tr->dev, SIZE_FMT(tn->raw_size ?: tn->size));
         if (r < 0)
                 return r;
-        r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, to->dev, NULL, &s);
-        if (r < 0)
-                return r;
-        s->ns = req;
-        r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
-                          cn->name, SIZE_FMT(np.size), to->dev);
-        if (r < 0)
-                return r;
-        return plan_new_contents(pl, i, section, to->dev, cn->name, true);
+        return plan_create_step(pl, i, section, to->dev, &req, np.size, true);
 }
 
 /* A namespace that exists and is daxmgr's to change: made again when its place differs,

@@ -230,6 +230,23 @@ bool access_configured(const ReconcileInput *in, size_t i) {
                in->config->namespaces[i].permissions != (mode_t) -1;
 }
 
+int plan_create_step(Planner *pl, size_t i, const char *section, const char *region,
+                     const NamespaceRequest *req, uint64_t size, bool force) {
+        const ConfigNamespace *cn = &pl->in->config->namespaces[i];
+        ReconcileStep *s;
+        int r;
+
+        r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, region, NULL, &s);
+        if (r < 0)
+                return r;
+        s->ns = *req;
+        r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
+                          cn->name, SIZE_FMT(size), region);
+        if (r < 0)
+                return r;
+        return plan_new_contents(pl, i, section, region, cn->name, force);
+}
+
 /* The steps that give a namespace made (or reconfigured) by this plan its contents: its device
  * is not known yet (NULL), the executor finds it by name, or as its region's only namespace. */
 int plan_new_contents(Planner *pl, size_t i, const char *section, const char *region, const char *key,
@@ -273,7 +290,6 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
         RegionPick pick = {};
         NamespacePlan np;
         size_t n_candidates, n_unknown;
-        ReconcileStep *s;
         int r;
 
         r = topology_pick_region(t, &cn->region, &req, &pick);
@@ -351,15 +367,7 @@ static int plan_create(Planner *pl, size_t i, const char *section) {
                                   msg);
         }
 
-        r = ns_step(pl, RECONCILE_CREATE_NAMESPACE, section, cn->name, picked->dev, NULL, &s);
-        if (r < 0)
-                return r;
-        s->ns = req;
-        r = step_describe(s, "create %s namespace \"%s\" of %s in %s", namespace_mode_to_string(cn->mode),
-                          cn->name, SIZE_FMT(np.size), picked->dev);
-        if (r < 0)
-                return r;
-        return plan_new_contents(pl, i, section, picked->dev, cn->name, false);
+        return plan_create_step(pl, i, section, picked->dev, &req, np.size, false);
 }
 
 int plan_namespace(Planner *pl, size_t i) {

@@ -42,6 +42,10 @@ int plan_devdax_access(Planner *pl, size_t i, const char *section, const char *r
 bool access_configured(const ReconcileInput *in, size_t i);
 int plan_new_contents(Planner *pl, size_t i, const char *section, const char *region, const char *key,
                       bool force);
+/* The step that creates section @i's namespace in @region (@req, of @size bytes), then the
+ * steps for its contents (plan_new_contents(), @force when it replaces a destroyed one). */
+int plan_create_step(Planner *pl, size_t i, const char *section, const char *region,
+                     const NamespaceRequest *req, uint64_t size, bool force);
 
 /* reconcile-drift.c */
 
