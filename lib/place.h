@@ -12,7 +12,9 @@
  * source's owner, mode, times and extended attributes (file capabilities last: chown clears
  * them), fsynced, linked under a temporary name and renamed over the final name, and the
  * directory is fsynced. A crash leaves either the old copy or the new one, never a partial
- * file. The copy must come out DAX (statx), or it is removed and the reason given.
+ * file. The copy must come out DAX (statx), or it is removed and the reason given. Before it is
+ * linked, a program's copy gets p_align 2 MiB on its text PT_LOADs where that makes every load
+ * of it congruent modulo 2 MiB, and the copy's windows are primed (place-pmd.c, docs/XIP.md).
  *
  * Every placement is recorded with the source's identity (device, inode, size, mtime,
  * SHA-256) in a state file written the same atomic way, so a changed source is detected
