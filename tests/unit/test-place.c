@@ -274,6 +274,23 @@ TEST(test_copy_align_pmd) {
         ASSERT_EQ(unlink(path), 0);
 }
 
+/* A copy whose windows could not be primed gets a warning that says so and why; one primed (or
+ * with nothing to prime) none. */
+TEST(test_prime_warning) {
+        Placement p = { .copy = (char *) "/z/root/bin/big", .prime_error = -EPERM };
+        _cleanup_free_ char *w = NULL;
+
+        ASSERT_EQ(placement_prime_warning(&p, &w), 0);
+        ASSERT_TRUE(w && strstr(w, "/z/root/bin/big: cannot prime its 2 MiB windows"));
+        ASSERT_TRUE(strstr(w, strerror(EPERM)));
+        free(w);
+        w = NULL;
+        p.prime_error = 0;
+        ASSERT_EQ(placement_prime_warning(&p, &w), 0);
+        ASSERT_TRUE(w == NULL);
+        ASSERT_EQ(placement_prime_warning(NULL, &w), -EINVAL);
+}
+
 TEST(test_state_hostile) {
         parse("[]", -EBADMSG, "not a daxmgr placement state");
         parse("{\"zones\": [], \"placements\": 3}", -EBADMSG, "not a daxmgr placement state");
