@@ -139,17 +139,21 @@ static void event_placed(int fd, const char *zone, const char *program, bool wit
 }
 
 /* A warning for each copy of @program in @zone whose 2 MiB windows of text do not all lie
- * aligned on the device (the layout recorded when it was copied). */
+ * aligned on the device (the layout recorded when it was copied), or could not be primed. */
 static void event_layout_warnings(int fd, const PlaceState *s, const char *zone, const char *program) {
         for (size_t i = 0; i < s->n_placements; i++) {
                 const Placement *p = &s->placements[i];
                 _cleanup_free_ char *w = NULL;
 
-                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0 || !p->layout_known ||
-                    placement_layout_warning(p->copy, &p->layout, &w) < 0 || !w)
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, program) != 0)
                         continue;
-                event(fd, LOG_WARNING, LOG_FIELDS({ "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", program }),
-                      "%s.", w);
+                if (p->layout_known && placement_layout_warning(p->copy, &p->layout, &w) >= 0 && w)
+                        event(fd, LOG_WARNING,
+                              LOG_FIELDS({ "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", program }), "%s.", w);
+                w = mfree(w);
+                if (placement_prime_warning(p, &w) >= 0 && w)
+                        event(fd, LOG_WARNING,
+                              LOG_FIELDS({ "DAXMGR_ZONE", zone }, { "DAXMGR_PROGRAM", program }), "%s.", w);
         }
 }
 

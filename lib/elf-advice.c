@@ -126,6 +126,41 @@ int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret
         return 0;
 }
 
+int elf_pmd_align_segments(uint16_t type, const ElfSegment *segments, size_t n_segments, bool *ret_raise) {
+        const ElfSegment *first = NULL;
+        uint64_t max_align = 0, w;
+        int count = 0;
+
+        if ((!segments && n_segments > 0) || (!ret_raise && n_segments > 0))
+                return -EINVAL;
+        for (size_t i = 0; i < n_segments; i++)
+                ret_raise[i] = false;
+        /* ET_EXEC sits where it was linked: its text is congruent or not, nothing changes that. */
+        if (type != ET_DYN)
+                return 0;
+        for (size_t i = 0; i < n_segments; i++) {
+                const ElfSegment *s = &segments[i];
+
+                if (s->type != PT_LOAD)
+                        continue;
+                if (!first)
+                        first = s;
+                if (s->align != 0 && (s->align & (s->align - 1)) == 0 && s->align > max_align)
+                        max_align = s->align;
+        }
+        /* The kernel and ld.so align the address of the first PT_LOAD (minus its page offset):
+         * only when that segment starts at a multiple of 2 MiB is the base itself aligned. A
+         * p_align of 2 MiB or more already gets the alignment. */
+        if (!first || first->vaddr % PMD_WINDOW != 0 || max_align >= PMD_WINDOW)
+                return 0;
+        for (size_t i = 0; i < n_segments; i++)
+                if (segment_pmd_windows(&segments[i], &w) > 0) {
+                        ret_raise[i] = true;
+                        count++;
+                }
+        return count;
+}
+
 /* Counts PT_LOAD segment @i (@s) of @o into @a: its bytes and pages by permission, .bss, the pages
  * PT_GNU_RELRO (@relro) covers, and a warning for a writable and executable or a misaligned one. */
 static int advise_load_segment(ElfAdvice *a, const ElfObject *o, size_t i, const ElfSegment *s,

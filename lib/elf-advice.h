@@ -85,6 +85,18 @@ int elf_advice_from_object(const ElfObject *o, ElfAdvice **ret, char **ret_error
 int elf_pmd_windows(const ElfSegment *segments, size_t n_segments, uint64_t *ret_count,
                     uint64_t **ret_offsets);
 
+/* Which PT_LOAD segments of an object to give p_align 2 MiB so that wherever the kernel or ld.so
+ * loads it, its PMD-eligible windows land at addresses congruent with their file offsets modulo
+ * 2 MiB (pure). The kernel aligns an ET_DYN program's load bias to the largest p_align of its
+ * PT_LOADs (binfmt_elf.c maximum_alignment()), and glibc >= 2.35's ld.so aligns the first
+ * segment's address to it: one segment with 2 MiB is enough. Only segments that hold a
+ * PMD-eligible window are raised: they are congruent modulo 2 MiB, so the gABI rule (p_vaddr ≡
+ * p_offset modulo p_align) still holds for each, and older ld.so's check of it passes. Nothing for
+ * an ET_EXEC (fixed addresses), an object whose first PT_LOAD does not start at a multiple of 2
+ * MiB, one whose largest p_align is already 2 MiB or more, or one with no window. Sets
+ * @ret_raise[i] for each of the @n_segments; returns how many are set. */
+int elf_pmd_align_segments(uint16_t type, const ElfSegment *segments, size_t n_segments, bool *ret_raise);
+
 /* The share (0 to 1) of @text_bytes that @windows 2 MiB windows cover; 0 without text. */
 static inline double elf_pmd_coverage(uint64_t windows, uint64_t text_bytes) {
         return text_bytes > 0 ? (double) windows * (double) (UINT64_C(2) << 20) / (double) text_bytes : 0.0;

@@ -288,3 +288,19 @@ int placement_layout_warning(const char *copy, const PlacementLayout *l, char **
         *ret = s;
         return 0;
 }
+
+int placement_prime_warning(const Placement *p, char **ret) {
+        char *s = NULL;
+
+        if (!p || !ret)
+                return -EINVAL;
+        if (p->prime_error < 0 &&
+            asprintf(&s,
+                     "%s: cannot prime its 2 MiB windows of text (map them aligned once, so that the "
+                     "file's DAX index holds 2 MiB entries): %s; the first process to map it decides, "
+                     "and one that maps it misaligned leaves 4 KiB entries for every later one",
+                     p->copy, strerror(-p->prime_error)) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

@@ -112,9 +112,10 @@ static Placement *find_placement(PlaceState *s, const char *zone, const char *so
         return NULL;
 }
 
-/* The copy itself: everything but the bookkeeping. Fills identity fields of @p. */
-static int copy_into_zone(int zone_fd, const char *zone, const char *source, const char *copy, Placement *p,
-                          char **ret_error) {
+/* The copy itself: everything but the bookkeeping. Fills identity fields of @p, and for a
+ * program (@role) the program headers whose p_align it raised; primes its 2 MiB windows. */
+static int copy_into_zone(int zone_fd, const char *zone, const char *source, const char *copy,
+                          PlaceRole role, Placement *p, char **ret_error) {
         _cleanup_free_ char *dir = NULL, *tmpname = NULL, *procfd = NULL;
         _cleanup_close_ int in = -1, out = -1, dfd = -1;
         const char *name;
@@ -149,13 +150,24 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         remove_stale_temporaries(dfd, name);
 
         /* An anonymous inode: if we die before the link, nothing is left anywhere. */
-        out = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        /* Readable too: the program headers are read back, and the windows primed, from it. */
+        out = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (out < 0)
                 return error_set(ret_error, negative_errno(), "cannot create a file in %s: %m", dir);
 
         r = place_copy_and_hash(in, out, p->sha256);
         if (r < 0)
                 return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
+        /* A program the kernel loads (the drop-in, the host bind, an entry point without
+         * libraries) lands 2 MiB-aligned only with a p_align of 2 MiB; ld.so's mmap() of a DAX
+         * file is aligned already (thp_get_unmapped_area()), so libraries are left as they are. */
+        if (role == PLACE_PROGRAM) {
+                r = place_copy_align_pmd(out, p);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "cannot write the program headers of the copy of %s: %s", source,
+                                         strerror(-r));
+        }
         if (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0)
                 return error_set(ret_error, negative_errno(),
                                  "cannot give the copy of %s its owner and mode: %m", source);
@@ -167,6 +179,8 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         (void) futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
         if (fsync(out) < 0)
                 return error_set(ret_error, negative_errno(), "cannot sync the copy of %s: %m", source);
+        /* Before the copy has a name, nobody else can map it misaligned first. */
+        p->prime_error = place_copy_prime(out, &p->primed_windows);
 
         if (asprintf(&tmpname, ".%s.daxmgr-%d", name, (int) getpid()) < 0 ||
             asprintf(&procfd, "/proc/self/fd/%d", out) < 0)
@@ -222,7 +236,7 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         if (zone_fd < 0)
                 return zone_fd;
 
-        r = copy_into_zone(zone_fd, zone, source, copy, &n, ret_error);
+        r = copy_into_zone(zone_fd, zone, source, copy, role, &n, ret_error);
         if (r < 0)
                 return r;
         /* Read back once, now: a file that is not ELF, or whose layout cannot be read, is placed
@@ -484,7 +498,7 @@ uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents
 }
 
 /* The extents of @fd, all of them (FIEMAP_FLAG_SYNC: after the data is on the device). */
-static int read_extents(int fd, FileExtent **ret, size_t *ret_n) {
+int place_read_extents(int fd, FileExtent **ret, size_t *ret_n) {
         enum { BATCH = 128 };
         _cleanup_free_ struct fiemap *fm = NULL;
         _cleanup_free_ FileExtent *list = NULL;
@@ -530,7 +544,7 @@ static int read_extents(int fd, FileExtent **ret, size_t *ret_n) {
 
 /* Where the filesystem's device starts within its namespace: a partition's start, 0 for a
  * whole device (/dev/pmemN). */
-static uint64_t device_start_of(dev_t dev) {
+uint64_t place_device_start(dev_t dev) {
         _cleanup_free_ char *path = NULL, *line = NULL;
         uint64_t sectors;
 
@@ -572,7 +586,7 @@ int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
                 return error_set(ret_error, negative_errno(), "cannot open %s: %m", copy);
         if (fstat(fd, &st) < 0)
                 return error_set(ret_error, negative_errno(), "cannot stat %s: %m", copy);
-        r = read_extents(fd, &extents, &n_extents);
+        r = place_read_extents(fd, &extents, &n_extents);
         if (r == -EOPNOTSUPP || r == -ENOTTY)
                 l.extents_known = false;
         else if (r < 0)
@@ -581,7 +595,7 @@ int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
         else {
                 l.extents_known = true;
                 l.aligned_windows = extents_pmd_aligned_windows(extents, n_extents, windows, l.windows,
-                                                                device_start_of(st.st_dev));
+                                                                place_device_start(st.st_dev));
         }
         *ret = l;
         return 0;

@@ -17,6 +17,22 @@
  * way into @ret_sha (hex). */
 int place_copy_and_hash(int from, int to, char ret_sha[static 65]);
 
+/* place-copy.c: the extents of @fd (FIEMAP, after syncing its data), and where the file
+ * system's device @dev starts within its namespace (a partition's start; 0 for a whole device). */
+int place_read_extents(int fd, FileExtent **ret, size_t *ret_n);
+uint64_t place_device_start(dev_t dev);
+
+/* place-pmd.c, on a copy being written (@fd open for reading and writing, not yet linked):
+ * raises the p_align of the PT_LOAD segments elf_pmd_align_segments() picks to 2 MiB with
+ * pwrite(), recording them in @p->aligned; nothing for a file that is not an ELF object of this
+ * machine. A negative errno only when the copy could not be read or written. */
+int place_copy_align_pmd(int fd, Placement *p);
+/* Maps @fd, when it is DAX, at an address congruent with its file offsets modulo 2 MiB and
+ * faults in once each of its PMD-eligible windows that lies 2 MiB-aligned on the device, so that
+ * its DAX index holds 2 MiB entries before any other mapping can leave 4 KiB ones;
+ * *ret_primed gets how many. */
+int place_copy_prime(int fd, uint64_t *ret_primed);
+
 /* Creates the directory that will hold @path, and its parents. */
 int mkdir_parent_of(const char *path);
 /* Frees what @p holds and zeroes it. */

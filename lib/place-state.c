@@ -137,6 +137,20 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                                                       json_object_new_boolean(p->layout.extents_known));
                         (void) json_object_object_add(j, "layout", a);
                 }
+                if (p->n_aligned > 0) {
+                        json_object *a = json_object_new_array();
+
+                        for (size_t k = 0; a && k < p->n_aligned; k++) {
+                                json_object *e = json_object_new_object();
+
+                                (void) json_object_object_add(e, "phdr",
+                                                              json_object_new_uint64(p->aligned[k].phdr));
+                                (void) json_object_object_add(e, "was",
+                                                              json_object_new_uint64(p->aligned[k].was));
+                                (void) json_object_array_add(a, e);
+                        }
+                        (void) json_object_object_add(j, "p_align_raised", a);
+                }
                 (void) json_object_array_add(ps, j);
         }
         (void) json_object_object_add(o, "version", json_object_new_int(1));
@@ -252,6 +266,29 @@ static int layout_from_json(json_object *v, const char *file, size_t i, Placemen
         return 0;
 }
 
+/* The program headers whose p_align the copy has at 2 MiB and its source has not. */
+static int aligned_from_json(json_object *v, const char *file, size_t i, Placement *p, char **ret_error) {
+        size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : SIZE_MAX;
+
+        if (n > PLACEMENT_ALIGN_MAX)
+                return error_set(ret_error, -EBADMSG,
+                                 "%s: placements[%zu].p_align_raised is not a short list", file, i);
+        for (size_t k = 0; k < n; k++) {
+                json_object *e = json_object_array_get_idx(v, k);
+                uint64_t phdr, was;
+
+                if (json_u64(e, "phdr", &phdr) < 0 || json_u64(e, "was", &was) < 0 || phdr > UINT32_MAX)
+                        return error_set(
+                                ret_error, -EBADMSG,
+                                "%s: placements[%zu].p_align_raised[%zu] lacks a field or has a wrong "
+                                "value",
+                                file, i, k);
+                p->aligned[k] = (PlacementAlign){ .phdr = (uint32_t) phdr, .was = was };
+        }
+        p->n_aligned = n;
+        return 0;
+}
+
 int place_state_from_json(json_object *j, const char *file, PlaceState **ret, char **ret_error) {
         _cleanup_place_state_ PlaceState *s = NULL;
         json_object *zones, *ps;
@@ -333,6 +370,12 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                 }
                 if (json_object_object_get_ex(o, "layout", &v)) {
                         int k2 = layout_from_json(v, file, i, p, ret_error);
+
+                        if (k2 < 0)
+                                return k2;
+                }
+                if (json_object_object_get_ex(o, "p_align_raised", &v)) {
+                        int k2 = aligned_from_json(v, file, i, p, ret_error);
 
                         if (k2 < 0)
                                 return k2;

@@ -12,7 +12,9 @@
  * source's owner, mode, times and extended attributes (file capabilities last: chown clears
  * them), fsynced, linked under a temporary name and renamed over the final name, and the
  * directory is fsynced. A crash leaves either the old copy or the new one, never a partial
- * file. The copy must come out DAX (statx), or it is removed and the reason given.
+ * file. The copy must come out DAX (statx), or it is removed and the reason given. Before it is
+ * linked, a program's copy gets p_align 2 MiB on its text PT_LOADs where that makes every load
+ * of it congruent modulo 2 MiB, and the copy's windows are primed (place-pmd.c, docs/XIP.md).
  *
  * Every placement is recorded with the source's identity (device, inode, size, mtime,
  * SHA-256) in a state file written the same atomic way, so a changed source is detected
@@ -44,6 +46,15 @@ typedef struct PlacementLayout {
         double coverage;          /* windows × 2 MiB / text_bytes */
         bool extents_known;       /* false: the filesystem has no FIEMAP; aligned_windows is 0 */
 } PlacementLayout;
+
+/* A program header of a copy whose p_align daxmgr raised to 2 MiB (elf_pmd_align_segments()),
+ * and the source's value, so that the source's bytes can be told from the copy's. */
+typedef struct PlacementAlign {
+        uint32_t phdr; /* index in the program header table */
+        uint64_t was;  /* the source's p_align */
+} PlacementAlign;
+
+#define PLACEMENT_ALIGN_MAX 4
 
 typedef struct Placement {
         char *zone;   /* the zone directory */
@@ -86,6 +97,18 @@ typedef struct Placement {
          * in states written before it was recorded, until the file is copied again. */
         bool layout_known;
         PlacementLayout layout;
+
+        /* The program headers whose p_align the copy has at 2 MiB and the source has not (an ET_DYN
+         * program with PMD-eligible windows: see place_file()). The copy differs from the source in
+         * those 8 bytes each; the recorded identity and SHA-256 stay the source's. */
+        PlacementAlign aligned[PLACEMENT_ALIGN_MAX];
+        size_t n_aligned;
+
+        /* Not saved: how the copy's windows were primed when it was written (place_file()):
+         * prime_error is 0, or the negative errno of the mapping that failed (a warning, never a
+         * failed placement); primed_windows counts the windows faulted in. */
+        int prime_error;
+        uint64_t primed_windows;
 } Placement;
 
 typedef struct PlaceState {
@@ -147,6 +170,10 @@ int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error);
 /* A sentence about a layout whose windows are not all aligned (NULL when they are, or there
  * are none): what it costs and what to do. */
 int placement_layout_warning(const char *copy, const PlacementLayout *l, char **ret);
+
+/* A sentence about a copy whose windows could not be primed when it was written (NULL when they
+ * were, or there were none to prime). */
+int placement_prime_warning(const Placement *p, char **ret);
 
 /* Has the source changed since it was placed? *ret_why (optional) says how. Hashes the source
  * when its identity changed. */

@@ -32,6 +32,44 @@ open(sys.argv[1], "wb").write(data)
 PY
     chmod 755 "$1"
 }
+# make_bigpie PATH: a 10 MiB ELF PIE as a linker with 4 KiB p_align lays one out, that runs: a
+# PT_INTERP (ld.so) and an empty dynamic section, text [4 KiB, 10 MiB + 4 KiB) with p_align 4 KiB
+# (PMD-eligible windows at 2, 4, 6 and 8 MiB), and a rw- PT_LOAD whose address is 4 KiB past its
+# offset (congruent modulo 4 KiB, not 2 MiB). Its code reads one byte of each window, then sleeps
+# in nanosleep() (wait_asleep) until killed.
+make_bigpie() {
+    python3 - "$1" <<'PY'
+import struct, sys
+text_end = 0xA01000
+size = text_end + 0x1000
+interp = b"/lib64/ld-linux-x86-64.so.2\0"
+phnum = 6
+iof = 64 + 56 * phnum
+dv = text_end + 0x1000                            # the dynamic section's address
+eh = struct.pack("<4s5B7sHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, bytes(7), 3, 62, 1, 0x1000, 64, 0, 0,
+                 64, 56, phnum, 64, 0, 0)
+ph = b"".join(struct.pack("<IIQQQQQQ", *p) for p in [
+    (6, 4, 64, 64, 64, 56 * phnum, 56 * phnum, 8),                                   # PT_PHDR
+    (3, 4, iof, iof, iof, len(interp), len(interp), 1),                              # PT_INTERP
+    (1, 4, 0, 0, 0, 0x1000, 0x1000, 0x1000),                                         # r--
+    (1, 5, 0x1000, 0x1000, 0x1000, text_end - 0x1000, text_end - 0x1000, 0x1000),    # r-x
+    (1, 6, text_end, dv, dv, 0x1000, 0x2000, 0x1000),                                # rw-
+    (2, 6, text_end, dv, dv, 80, 80, 8),                                             # PT_DYNAMIC
+])
+# lea rax, [base + 2 MiB]; 4 times: mov dl, [rax]; add rax, 2 MiB; then nanosleep({600, 0}) forever
+code = bytes.fromhex("488d05f9ef1f00b9040000008a10480500002000ffc975f4"
+                     "6a0068580200004889e731f6b8230000000f05ebf2")
+data = bytearray(size)
+data[0:64 + len(ph)] = eh + ph
+data[iof:iof + len(interp)] = interp
+data[0x1000:text_end] = b"\xc3" * (text_end - 0x1000)
+data[0x1000:0x1000 + len(code)] = code
+# DT_STRTAB, DT_SYMTAB (empty, in the rw- page), DT_STRSZ, DT_SYMENT, DT_NULL: what ld.so reads
+data[text_end:text_end + 80] = struct.pack("<10Q", 5, dv + 0x100, 6, dv + 0x200, 10, 1, 11, 24, 0, 0)
+open(sys.argv[1], "wb").write(data)
+PY
+    chmod 755 "$1"
+}
 check_eq() {
     if [ "$2" != "$3" ]; then
         fail "$1: expected '$2', got '$3'"

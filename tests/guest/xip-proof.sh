@@ -119,4 +119,132 @@ time.sleep(300)
     fi
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" unplace "$mnt/zone" "$elf" >/dev/null 2>&1 || true
     rm -f "$elf"
+    congruence_proof "$fstype" "$mnt" "$mnt/zone"
+}
+
+# pmd_windows_of PID FILE: the PMD-mapped windows of FILE in PID (verify, PAGEMAP_SCAN), "null"
+# where the kernel cannot tell (before Linux 6.7).
+pmd_windows_of() {
+    "$TOOL" verify --json "$1" | jq --arg c "$2" '[.mappings[] | select(.path == $c) | .pmd_mapped_windows] | add'
+}
+
+# map_misaligned FILE: maps FILE at an address 4 KiB past a 2 MiB boundary (incongruent with every
+# file offset modulo 2 MiB) and reads one byte at each 2 MiB of file offset, as a program mapped
+# misaligned would: where FILE's DAX index has no entry yet, that leaves 4 KiB ones.
+map_misaligned() {
+    python3 - "$1" <<'PY'
+import ctypes, mmap, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+M2, MAP_FIXED = 2 << 20, 0x10
+size = os.path.getsize(sys.argv[1])
+fd = os.open(sys.argv[1], os.O_RDONLY)
+area = libc.mmap(None, size + 2 * M2, 0, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+base = ((area + M2 - 1) & ~(M2 - 1)) + 4096
+assert libc.mmap(base, size, mmap.PROT_READ, mmap.MAP_PRIVATE | MAP_FIXED, fd, 0) == base
+print("mapped at %#x, read %d bytes" % (base, sum(1 for off in range(0, size, M2) if ctypes.string_at(base + off, 1) is not None)))
+PY
+}
+
+# congruence_proof FSTYPE MNT ZONE: the two halves of "every process maps a placed copy with 2 MiB
+# entries" (docs/XIP.md, 2 MiB mappings). A PIE with 4 KiB p_align (make_bigpie: 4 PMD-eligible
+# windows, data not congruent modulo 2 MiB) is placed; its copy gets p_align 2 MiB on the text
+# PT_LOAD only (recorded in the state), and is primed before it has a name. Then it is mapped
+# misaligned first (as a program loaded at a random base would), and started three times through
+# its entry point (the kernel loads it: a random, now 2 MiB-aligned base): every run must have as
+# many windows PMD-mapped as lie aligned on the device. Controls: the same bytes copied by cp (not
+# primed), mapped misaligned first, then run: no window PMD-mapped; the source's bytes (p_align
+# 4 KiB) run from the zone: a base that is not 2 MiB-aligned, no window PMD-mapped.
+congruence_proof() {
+    local fstype=$1 mnt=$2 zone=$3 out=$DAXMGR_TEST_OUT src=/tmp/daxmgr-bigpie copy ctl aligned caligned
+    local pid run base mapped state=$out/pmd-state
+
+    step "every activation maps the copy congruently, and priming keeps 2 MiB entries ($fstype)"
+    make_bigpie "$src"
+    if [ "$fstype" = xfs ]; then
+        # What daxmgr format gives a zone (extszinherit): files in 2 MiB-aligned extents, which
+        # this mkfs alone does not give.
+        mkdir -p "$zone/root${src%/*}"
+        xfs_io -c "extsize 2m" "$zone/root${src%/*}"
+    fi
+    DAXMGR_STATE_DIR=$state "$TOOL" place "$zone" "$src" 2>&1 | tee "$out/pie-place-$fstype.txt"
+    copy=$zone/root$src
+    check_eq "p_align raised in the copy (state)" '[{"phdr":3,"was":4096}]' \
+        "$(jq -c --arg s "$src" '.placements[] | select(.source == $s) | .p_align_raised' "$state/placements.json")"
+    # The copy differs from its source in the p_align of that one header: put back what the state
+    # records, and the bytes are the source's (whose SHA-256 the state keeps).
+    check_eq "p_align of the three PT_LOADs: source; copy" "4096 4096 4096; 4096 2097152 4096" \
+        "$(python3 - "$src" "$copy" <<'PY'
+import struct, sys
+print("; ".join(" ".join(str(struct.unpack_from("<Q", open(f, "rb").read(400), 64 + 56 * i + 48)[0])
+                          for i in (2, 3, 4)) for f in sys.argv[1:]))
+PY
+)"
+    check_eq "the copy with the recorded p_align put back = the source (sha256)" "$(sha256sum <"$src")" \
+        "$(python3 - "$copy" <<'PY' | sha256sum
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<Q", d, 64 + 56 * 3 + 48, 4096)
+sys.stdout.buffer.write(d)
+PY
+)"
+    "$TOOL" layout "$copy" | tee "$out/pie-layout-$fstype.txt"
+    aligned=$(sed -n 's/.*; \([0-9]*\) of them 2 MiB-aligned.*/\1/p' "$out/pie-layout-$fstype.txt")
+    grep -q ": 4 PMD-eligible" "$out/pie-layout-$fstype.txt" || fail "the copy does not have 4 PMD-eligible windows"
+    [ "$fstype" != xfs ] || check_eq "windows aligned on the device, with the extent size hint" 4 "$aligned"
+
+    map_misaligned "$copy"
+    DAXMGR_STATE_DIR=$state "$TOOL" activate "$zone" "$src" >/dev/null
+    for run in 1 2 3; do
+        "$zone/bin/${src##*/}" &
+        pid=$!
+        wait_asleep "$pid"
+        base=$(awk -v c="$copy" '$6 == c && $3 == "00000000" {print $1; exit}' "/proc/$pid/maps")
+        mapped=$(pmd_windows_of "$pid" "$copy")
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        printf 'figures %s: run %d through the entry point, base %s: PMD-mapped %s of 4 eligible, %s aligned on the device\n' \
+            "$fstype" "$run" "${base%%-*}" "$mapped" "$aligned"
+        [ "$((0x${base%%-*} % (2 << 20)))" = 0 ] || fail "run $run: base ${base%%-*} is not 2 MiB-aligned"
+        [ "$mapped" = null ] || check_eq "run $run: PMD-mapped windows = aligned on the device ($fstype)" "$aligned" "$mapped"
+    done
+
+    ctl=$zone/root${src%/*}/unprimed
+    cp "$copy" "$ctl"
+    "$TOOL" layout "$ctl" | tee "$out/pie-layout-ctl-$fstype.txt"
+    caligned=$(sed -n 's/.*; \([0-9]*\) of them 2 MiB-aligned.*/\1/p' "$out/pie-layout-ctl-$fstype.txt")
+    [ "$fstype" != xfs ] || check_ge "windows of the control aligned on the device" 1 "$caligned"
+    map_misaligned "$ctl"
+    "$ctl" &
+    pid=$!
+    wait_asleep "$pid"
+    mapped=$(pmd_windows_of "$pid" "$ctl")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    printf 'figures %s: control (cp, not primed, mapped misaligned first): PMD-mapped %s of 4 eligible, %s aligned on the device\n' \
+        "$fstype" "$mapped" "$caligned"
+    [ "$mapped" = null ] || check_eq "control: PMD-mapped windows after a misaligned first mapping ($fstype)" 0 "$mapped"
+    rm -f "$ctl"
+
+    # The other control: the source's bytes (p_align 4 KiB) in the same directory, never mapped
+    # before: the kernel picks a base with only 4 KiB alignment, and the windows fall back to
+    # 4 KiB entries unless the base happens to be congruent (1 run in 512).
+    cp "$src" "$ctl"
+    "$ctl" &
+    pid=$!
+    wait_asleep "$pid"
+    base=$(awk -v c="$ctl" '$6 == c && $3 == "00000000" {print $1; exit}' "/proc/$pid/maps")
+    mapped=$(pmd_windows_of "$pid" "$ctl")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    printf 'figures %s: control (the source, p_align 4 KiB), base %s: PMD-mapped %s of 4 eligible\n' \
+        "$fstype" "${base%%-*}" "$mapped"
+    if [ "$mapped" != null ] && [ "$((0x${base%%-*} % (2 << 20)))" != 0 ]; then
+        check_eq "control: PMD-mapped windows at a base that is not 2 MiB-aligned ($fstype)" 0 "$mapped"
+    fi
+    rm -f "$ctl"
+    DAXMGR_STATE_DIR=$state "$TOOL" unplace "$zone" "$src" >/dev/null
+    rm -f "$zone/bin/${src##*/}"
+    rm -f "$src"
 }

@@ -105,10 +105,14 @@ static void print_layout_warnings(const PlaceState *s, const char *zone, const c
                 const Placement *p = &s->placements[i];
                 _cleanup_free_ char *w = NULL;
 
-                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, real) != 0 || !p->layout_known ||
-                    placement_layout_warning(p->copy, &p->layout, &w) < 0 || !w)
+                if (strcmp(p->zone, zone) != 0 || strcmp(p->program, real) != 0)
                         continue;
-                fprintf(stderr, "daxmgr-tool place: warning: %s\n", w);
+                if (p->layout_known && placement_layout_warning(p->copy, &p->layout, &w) >= 0 && w)
+                        fprintf(stderr, "daxmgr-tool place: warning: %s\n", w);
+                free(w);
+                w = NULL;
+                if (placement_prime_warning(p, &w) >= 0 && w)
+                        fprintf(stderr, "daxmgr-tool place: warning: %s\n", w);
         }
 }
 

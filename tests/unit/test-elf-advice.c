@@ -114,6 +114,76 @@ TEST(test_pmd_windows) {
         ASSERT_EQ(elf_pmd_windows(NULL, 1, &n, NULL), -EINVAL);
 }
 
+/* Which PT_LOADs of a copy get p_align 2 MiB: the text segments with a PMD-eligible window of an
+ * ET_DYN object whose alignment is below 2 MiB, and nothing else. */
+TEST(test_pmd_align_segments) {
+        const uint64_t M = UINT64_C(1) << 20, K4 = 0x1000;
+        /* A PIE as linkers lay it out with -z separate-code and 4 KiB p_align: headers, 8 MiB of
+         * text (windows at 2, 4 and 6 MiB), read-only data, and data whose address is not
+         * congruent with its offset modulo 2 MiB (only modulo 4 KiB). */
+        ElfSegment pie[] = {
+                { PT_PHDR, PF_R, 0x40, 0x40, 0x230, 0x230, 8 },
+                { PT_LOAD, PF_R, 0x0, 0x0, 0x800, 0x800, K4 },
+                { PT_LOAD, PF_R | PF_X, 0x1000, 0x1000, 8 * M, 8 * M, K4 },
+                { PT_LOAD, PF_R, 0x802000, 0x802000, 0x3000, 0x3000, K4 },
+                { PT_LOAD, PF_R | PF_W, 0x805d10, 0x806d10, 0x400, 0x900, K4 },
+                { PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 16 },
+        };
+        bool raise[ELEMENTSOF(pie)];
+        size_t n = ELEMENTSOF(pie);
+
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 1);
+        ASSERT_TRUE(!raise[0] && !raise[1] && raise[2] && !raise[3] && !raise[4] && !raise[5]);
+
+        /* The same at fixed addresses (ET_EXEC): nothing to change; every flag cleared. */
+        raise[2] = raise[4] = true;
+        ASSERT_EQ(elf_pmd_align_segments(ET_EXEC, pie, n, raise), 0);
+        for (size_t i = 0; i < n; i++)
+                ASSERT_TRUE(!raise[i]);
+
+        /* Already aligned to 2 MiB (or more) by its linker: nothing to do. */
+        pie[3].align = 2 * M;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 0);
+        pie[3].align = 4 * M;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 0);
+        /* A p_align that is not a power of two does not count (the kernel skips it too). */
+        pie[3].align = 3 * M;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 1);
+        pie[3].align = K4;
+
+        /* Text not congruent modulo 2 MiB: no window, nothing raised (raising it would break
+         * p_vaddr ≡ p_offset modulo p_align). */
+        pie[2].vaddr = 0x201000 + 0x1000;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 0);
+        pie[2].vaddr = 0x1000;
+
+        /* A small program (python3's case: no whole window in its text): untouched. */
+        pie[2].filesz = pie[2].memsz = M + 0x1000;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 0);
+        pie[2].filesz = pie[2].memsz = 8 * M;
+
+        /* The first PT_LOAD not at a multiple of 2 MiB: the base the loader aligns is not the
+         * file's, so raising would not make the text congruent. */
+        pie[1].vaddr = pie[1].offset = 0x1000;
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, pie, n, raise), 0);
+        pie[1].vaddr = pie[1].offset = 0;
+
+        /* Two text segments with windows: both; writable and executable: not. */
+        {
+                ElfSegment two[] = {
+                        { PT_LOAD, PF_R | PF_X, 0x0, 0x0, 4 * M, 4 * M, K4 },
+                        { PT_LOAD, PF_R | PF_X, 6 * M, 6 * M, 4 * M, 4 * M, K4 },
+                        { PT_LOAD, PF_R | PF_W | PF_X, 12 * M, 12 * M, 4 * M, 4 * M, K4 },
+                };
+                bool r2[ELEMENTSOF(two)];
+
+                ASSERT_EQ(elf_pmd_align_segments(ET_DYN, two, ELEMENTSOF(two), r2), 2);
+                ASSERT_TRUE(r2[0] && r2[1] && !r2[2]);
+        }
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, NULL, 0, NULL), 0);
+        ASSERT_EQ(elf_pmd_align_segments(ET_DYN, NULL, 1, raise), -EINVAL);
+}
+
 TEST(test_warnings) {
         ElfSegment s[] = {
                 { PT_LOAD, PF_R | PF_X, 0x0, 0x0, 0x2000, 0x2000, 0x1000 },

@@ -6,6 +6,7 @@
  * of the process verifier. */
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "place-internal.h"
 #include "place.h"
 #include "test-macro.h"
 #include "xip-verify.h"
@@ -153,6 +155,140 @@ TEST(test_state_layout) {
                 ASSERT_TRUE(parse(t, -EBADMSG, "placements[0].layout") == NULL);
         }
         json_object_put(orig);
+}
+
+/* The program headers whose p_align the copy has raised come back as they were; an older state
+ * has none; a malformed list is refused. */
+TEST(test_state_p_align_raised) {
+        static const char text[] =
+                "{\"version\": 1, \"zones\": [\"/z\"], \"placements\": [{\"zone\": \"/z\", \"source\": "
+                "\"/bin/big\", \"copy\": \"/z/root/bin/big\", \"role\": \"program\", \"program\": "
+                "\"/bin/big\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4, \"sha256\": "
+                "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"p_align_raised\": "
+                "[{\"phdr\": 2, \"was\": 4096}]}]}";
+        _cleanup_place_state_ PlaceState *s = parse(text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(text);
+
+        ASSERT_EQ(s->placements[0].n_aligned, 1);
+        ASSERT_EQ(s->placements[0].aligned[0].phdr, 2);
+        ASSERT_EQ_U64(s->placements[0].aligned[0].was, 4096);
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(again);
+        json_object_put(orig);
+        {
+                _cleanup_place_state_ PlaceState *old = parse(state_text, 0, NULL);
+
+                ASSERT_EQ(old->placements[0].n_aligned, 0);
+        }
+        /* More than PLACEMENT_ALIGN_MAX. */
+        static const char five[] = "[{\"phdr\": 1, \"was\": 1}, {\"phdr\": 2, \"was\": 1}, {\"phdr\": 3, "
+                                   "\"was\": 1}, {\"phdr\": 4, \"was\": 1}, {\"phdr\": 5, \"was\": 1}]";
+        static const char *const bad[] = {
+                "[{\"phdr\": 2}]",
+                "[{\"phdr\": -1, \"was\": 4096}]",
+                "[{\"phdr\": 4294967296, \"was\": 4096}]",
+                "{\"phdr\": 2, \"was\": 4096}",
+                five,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *t = NULL;
+                const char *at = strstr(text, "[{\"phdr\": 2, \"was\": 4096}]");
+
+                ASSERT_TRUE(at);
+                ASSERT_TRUE(asprintf(&t, "%.*s%s%s", (int) (at - text), text, bad[i],
+                                     at + strlen("[{\"phdr\": 2, \"was\": 4096}]")) > 0);
+                ASSERT_TRUE(parse(t, -EBADMSG, "placements[0].p_align_raised") == NULL);
+        }
+}
+
+/* place_copy_align_pmd() on a file: the text's p_align becomes 2 MiB in place, with pwrite(),
+ * the rest of the file unchanged; an ET_EXEC, a file that is not ELF: untouched. Priming a file
+ * that is not DAX does nothing. */
+static void write_pie(const char *path, uint16_t type) {
+        const uint64_t M = UINT64_C(1) << 20;
+        Elf64_Ehdr eh = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
+                                       EV_CURRENT },
+                          .e_type = type,
+                          .e_machine = EM_X86_64,
+                          .e_version = EV_CURRENT,
+                          .e_phoff = sizeof(Elf64_Ehdr),
+                          .e_ehsize = sizeof(Elf64_Ehdr),
+                          .e_phentsize = sizeof(Elf64_Phdr),
+                          .e_phnum = 3 };
+        Elf64_Phdr ph[3] = {
+                { PT_LOAD, PF_R, 0, 0, 0, 0x1000, 0x1000, 0x1000 },
+                { PT_LOAD, PF_R | PF_X, 0x1000, 0x1000, 0x1000, 6 * M, 6 * M, 0x1000 },
+                { PT_LOAD, PF_R | PF_W, 0x601000, 0x602000, 0x602000, 0x1000, 0x1000, 0x1000 },
+        };
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(pwrite(fd, &eh, sizeof(eh), 0), (ssize_t) sizeof(eh));
+        ASSERT_EQ(pwrite(fd, ph, sizeof(ph), sizeof(eh)), (ssize_t) sizeof(ph));
+        ASSERT_EQ(ftruncate(fd, 0x602000), 0);
+}
+
+static uint64_t read_align(int fd, size_t i) {
+        Elf64_Phdr ph;
+
+        ASSERT_EQ(pread(fd, &ph, sizeof(ph), (off_t) (sizeof(Elf64_Ehdr) + i * sizeof(ph))),
+                  (ssize_t) sizeof(ph));
+        return ph.p_align;
+}
+
+TEST(test_copy_align_pmd) {
+        char path[] = "/tmp/daxmgr-test-align.XXXXXX";
+        _cleanup_close_ int tmp = mkstemp(path), fd = -1;
+        Placement p = { .n_aligned = 7 };
+        uint64_t primed = 9;
+
+        ASSERT_TRUE(tmp >= 0);
+        write_pie(path, ET_DYN);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(p.n_aligned, 1);
+        ASSERT_EQ(p.aligned[0].phdr, 1);
+        ASSERT_EQ_U64(p.aligned[0].was, 0x1000);
+        ASSERT_EQ_U64(read_align(fd, 0), 0x1000);
+        ASSERT_EQ_U64(read_align(fd, 1), UINT64_C(2) << 20);
+        ASSERT_EQ_U64(read_align(fd, 2), 0x1000);
+        /* Done twice: already aligned, nothing more. */
+        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(p.n_aligned, 0);
+        /* tmpfs or ext4 on the build machine: not DAX, nothing primed. */
+        ASSERT_EQ(place_copy_prime(fd, &primed), 0);
+        ASSERT_EQ_U64(primed, 0);
+        fd = safe_close(fd);
+
+        write_pie(path, ET_EXEC);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(p.n_aligned, 0);
+        ASSERT_EQ_U64(read_align(fd, 1), 0x1000);
+        ASSERT_EQ(ftruncate(fd, 0), 0);
+        ASSERT_EQ(pwrite(fd, "#!/bin/sh\n", 10, 0), 10);
+        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(p.n_aligned, 0);
+        ASSERT_EQ(unlink(path), 0);
+}
+
+/* A copy whose windows could not be primed gets a warning that says so and why; one primed (or
+ * with nothing to prime) none. */
+TEST(test_prime_warning) {
+        Placement p = { .copy = (char *) "/z/root/bin/big", .prime_error = -EPERM };
+        _cleanup_free_ char *w = NULL;
+
+        ASSERT_EQ(placement_prime_warning(&p, &w), 0);
+        ASSERT_TRUE(w && strstr(w, "/z/root/bin/big: cannot prime its 2 MiB windows"));
+        ASSERT_TRUE(strstr(w, strerror(EPERM)));
+        free(w);
+        w = NULL;
+        p.prime_error = 0;
+        ASSERT_EQ(placement_prime_warning(&p, &w), 0);
+        ASSERT_TRUE(w == NULL);
+        ASSERT_EQ(placement_prime_warning(NULL, &w), -EINVAL);
 }
 
 TEST(test_state_hostile) {
