@@ -125,11 +125,13 @@ mapfile -t host_elf < <(jq -r --arg p "$py" '.[] | select(.program == $p) | .sou
     xargs -n1 readlink -f | sort -u)
 mapfile -t zone_elf < <(jq -r --arg p "$py" '.[] | select(.program == $p) | .copy' "$out/placements.json" |
     xargs -n1 readlink -f | sort -u)
-mapfile -t stdlib < <(find /usr/lib/python3.11 -type f)
+# the standard library of the python3 placed (python3.11 on Debian 12, python3.13 on Debian 13)
+mapfile -t stdlib < <(find "/usr/lib/${py##*/}" -type f)
+[ ${#stdlib[@]} -gt 0 ] || { echo "xip.sh: no standard library in /usr/lib/${py##*/}" >&2; exit 1; }
 host_sh=$(readlink -f /bin/sh)
 host_ld=$(readlink -f /lib64/ld-linux-x86-64.so.2)
 host_libdirs=$(printf '%s\n' "${host_elf[@]}" | grep '\.so' | xargs -n1 dirname | awk '!seen[$0]++' | paste -sd:)
-echo "entry point $entry: $(tail -n 1 "$entry")"
+echo "entry point $entry: $(file -b "$entry" 2>/dev/null || echo '?')"
 echo "python3 ELF files: ${#host_elf[@]}, $(du -cLk "${host_elf[@]}" | tail -n 1 | cut -f1) KiB"
 
 # ---- 1. DRAM for text ------------------------------------------------------------------------
@@ -190,8 +192,8 @@ done
     done <"$out/dram.tsv"
     echo "   (MiB, but exDRAM: pages. Cached+ = growth of Cached in /proc/meminfo (system-wide, about"
     echo "    +-0.1 MiB of other activity), of which page cache of python3's ELF files on the host"
-    echo "    (python3.11, ld.so, libc, libm, libz, libexpat), of /bin/sh (used only by the shell-script"
-    echo "    fallback entry point) and of /usr/lib/python3.11 (fincore);"
+    echo "    (${py##*/}, ld.so, libc, libm, libz, libexpat), of /bin/sh (used only by the shell-script"
+    echo "    fallback entry point) and of /usr/lib/${py##*/} (fincore);"
     echo "    cow = copy-on-write pages of one process and exDRAM = its executable pages in DRAM"
     echo "    (daxmgr-tool verify; goal 0 when placed). Private pages of a single unplaced process"
     echo "    include the text it alone maps (Private_Clean); with 10 or more it is shared.)"
