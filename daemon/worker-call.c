@@ -171,6 +171,19 @@ static void scan_processes(CheckInput *m, FILE *out, char **stale_programs) {
         (void) closedir(d);
 }
 
+/* One entry of the hash cache, for the daemon's. */
+static void emit_hash(FILE *out, const PlaceHashEntry *e) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
+        json_object_object_add(o, "ino", json_object_new_uint64(e->ino));
+        json_object_object_add(o, "size", json_object_new_uint64(e->size));
+        json_object_object_add(o, "mtime_ns", json_object_new_int64(e->mtime_ns));
+        json_object_object_add(o, "ctime_ns", json_object_new_int64(e->ctime_ns));
+        json_object_object_add(o, "sha256", json_object_new_string(e->sha256));
+        emit(out, o);
+}
+
 _Noreturn static void check_child(CheckInput *m, int fd) {
         FILE *out = fdopen(fd, "w");
         const PlaceState *s = m->state;
@@ -178,15 +191,16 @@ _Noreturn static void check_child(CheckInput *m, int fd) {
 
         if (!out || !s)
                 _exit(out ? 0 : 1);
-        /* Hash what changed identity (each identity once: the parent's cache came with the fork). */
+        /* Hash what changed identity (each identity once: the parent's cache came with the fork),
+         * and the copy of a placement whose hash is pending, which the comparison then needs. */
         for (size_t i = 0; i < s->n_placements; i++) {
                 const Placement *p = &s->placements[i];
-                PlaceHashEntry e;
-                struct stat st;
-                struct json_object *o;
+                const PlaceHashEntry *e;
+                char sha[65];
+                struct stat st, cst;
                 PlaceCheck c;
 
-                if (stat(p->source, &st) < 0 || place_hash_cache_find(&m->hash_cache, &st))
+                if (stat(p->source, &st) < 0)
                         continue;
                 if ((uint64_t) st.st_ino == p->ino && (uint64_t) st.st_dev == p->dev &&
                     (uint64_t) st.st_size == p->size &&
@@ -194,19 +208,16 @@ _Noreturn static void check_child(CheckInput *m, int fd) {
                     (p->ctime_ns == 0 ||
                      (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec == p->ctime_ns))
                         continue;
+                if (place_hash_cache_find(&m->hash_cache, &st) &&
+                    (!p->hash_pending || placement_copy_hash(p, &m->hash_cache, false, sha, NULL) != 0))
+                        continue;
                 if (placement_check(p, &m->hash_cache, true, &c, NULL) < 0)
                         continue;
-                if (!(place_hash_cache_find(&m->hash_cache, &st)))
-                        continue;
-                e = *place_hash_cache_find(&m->hash_cache, &st);
-                o = json_object_new_object();
-                json_object_object_add(o, "dev", json_object_new_uint64(e.dev));
-                json_object_object_add(o, "ino", json_object_new_uint64(e.ino));
-                json_object_object_add(o, "size", json_object_new_uint64(e.size));
-                json_object_object_add(o, "mtime_ns", json_object_new_int64(e.mtime_ns));
-                json_object_object_add(o, "ctime_ns", json_object_new_int64(e.ctime_ns));
-                json_object_object_add(o, "sha256", json_object_new_string(e.sha256));
-                emit(out, o);
+                if ((e = place_hash_cache_find(&m->hash_cache, &st)))
+                        emit_hash(out, e);
+                if (p->hash_pending && placement_copy_hash(p, &m->hash_cache, false, sha, &cst) > 0 &&
+                    (e = place_hash_cache_find(&m->hash_cache, &cst)))
+                        emit_hash(out, e);
         }
         /* Library closures, and which programs are stale now. */
         for (size_t i = 0; i < s->n_placements; i++) {

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
 #include <limits.h>
@@ -120,7 +119,7 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         _cleanup_close_ int in = -1, out = -1, dfd = -1;
         const char *name;
         struct statx sx;
-        struct stat st;
+        struct stat st, cst;
         int r;
 
         /* Opened once, and everything below read from this fd: a name swapped afterwards changes
@@ -155,7 +154,7 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         if (out < 0)
                 return error_set(ret_error, negative_errno(), "cannot create a file in %s: %m", dir);
 
-        r = place_copy_and_hash(in, out, p->sha256);
+        r = place_copy_data(in, out);
         if (r < 0)
                 return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
         /* A program the kernel loads (the drop-in, the host bind, an entry point without
@@ -209,6 +208,11 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
                         copy);
         }
 
+        /* Not hashed on the way (SHA-256 alone is slower than the copy): the copy is hashed when
+         * a change of the original needs it, if it still is the file written here. */
+        if (fstat(out, &cst) < 0)
+                return error_set(ret_error, negative_errno(), "cannot stat %s: %m", copy);
+        placement_hash_pending(p, &cst);
         p->dev = st.st_dev;
         p->ino = st.st_ino;
         p->size = (uint64_t) st.st_size;
@@ -396,6 +400,8 @@ static int place_alias(PlaceState *s, const char *zone, const char *alias, const
                           .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
                           .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
         memcpy(p->sha256, s->placements[real].sha256, sizeof(p->sha256));
+        p->hash_pending = s->placements[real].hash_pending;
+        p->copy_identity = s->placements[real].copy_identity;
         p->zone = strdup(zone);
         p->source = strdup(alias);
         p->copy = TAKE_PTR(copy);

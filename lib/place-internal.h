@@ -13,9 +13,21 @@
 
 #include "place.h"
 
-/* place-check.c: copies the data of @from to @to (/dev/null to only hash it), hashing it on the
- * way into @ret_sha (hex). */
-int place_copy_and_hash(int from, int to, char ret_sha[static 65]);
+/* place-check.c: copies the data of @from (from its offset to its end) to @to: copy_file_range()
+ * where the kernel can do it between the two files, else sendfile() (no user-space copy of the
+ * data), else read() and write(). The source is read with POSIX_FADV_SEQUENTIAL, and its page
+ * cache is dropped afterwards (POSIX_FADV_DONTNEED: what runs is the copy). No hash: see
+ * placement_hash_pending(). */
+int place_copy_data(int from, int to);
+/* The SHA-256 (hex) of the whole file @fd (read with pread(), from offset 0). */
+int place_hash_fd(int fd, char ret_sha[static 65]);
+/* The SHA-256 (hex) of the copy @fd of @p as its source had it: with the p_align values the copy
+ * has raised (@p->aligned) put back. -ESTALE when @fd is not the ELF object those belong to. */
+int place_hash_copy_fd(int fd, const Placement *p, char ret_sha[static 65]);
+/* Marks @p's hash pending: sha256 becomes 64 zeros (a hash no content has, for older versions
+ * that read the state) and the copy's identity @copy_st (fstat of the copy once written) is
+ * recorded. */
+void placement_hash_pending(Placement *p, const struct stat *copy_st);
 
 /* place-copy.c: the extents of @fd (FIEMAP, after syncing its data), and where the file
  * system's device @dev starts within its namespace (a partition's start; 0 for a whole device). */

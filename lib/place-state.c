@@ -95,6 +95,21 @@ int place_state_to_json(const PlaceState *s, json_object **ret) {
                 if (p->ctime_ns != 0)
                         (void) json_object_object_add(j, "ctime_ns", json_object_new_int64(p->ctime_ns));
                 (void) json_object_object_add(j, "sha256", json_object_new_string(p->sha256));
+                if (p->hash_pending) {
+                        /* Older versions ignore it and read "sha256" (64 zeros: a hash no content
+                         * has): a changed original is then stale for them, and placed again. */
+                        json_object *a = json_object_new_object();
+
+                        (void) json_object_object_add(a, "ino",
+                                                      json_object_new_uint64(p->copy_identity.ino));
+                        (void) json_object_object_add(a, "size",
+                                                      json_object_new_uint64(p->copy_identity.size));
+                        (void) json_object_object_add(a, "mtime_ns",
+                                                      json_object_new_int64(p->copy_identity.mtime_ns));
+                        (void) json_object_object_add(a, "ctime_ns",
+                                                      json_object_new_int64(p->copy_identity.ctime_ns));
+                        (void) json_object_object_add(j, "sha256_pending", a);
+                }
                 if (p->has_activation) {
                         json_object *a = json_object_new_object();
 
@@ -289,6 +304,24 @@ static int aligned_from_json(json_object *v, const char *file, size_t i, Placeme
         return 0;
 }
 
+/* The hash of what was placed is not taken yet: the copy's identity when it was written. */
+static int pending_from_json(json_object *v, const char *file, size_t i, Placement *p, char **ret_error) {
+        json_object *m, *c;
+
+        if (!json_object_is_type(v, json_type_object) || json_u64(v, "ino", &p->copy_identity.ino) < 0 ||
+            json_u64(v, "size", &p->copy_identity.size) < 0 ||
+            !json_object_object_get_ex(v, "mtime_ns", &m) || !json_object_is_type(m, json_type_int) ||
+            !json_object_object_get_ex(v, "ctime_ns", &c) || !json_object_is_type(c, json_type_int))
+                return error_set(ret_error, -EBADMSG,
+                                 "%s: placements[%zu].sha256_pending lacks a field or has a wrong "
+                                 "value",
+                                 file, i);
+        p->copy_identity.mtime_ns = json_object_get_int64(m);
+        p->copy_identity.ctime_ns = json_object_get_int64(c);
+        p->hash_pending = true;
+        return 0;
+}
+
 int place_state_from_json(json_object *j, const char *file, PlaceState **ret, char **ret_error) {
         _cleanup_place_state_ PlaceState *s = NULL;
         json_object *zones, *ps;
@@ -376,6 +409,12 @@ int place_state_from_json(json_object *j, const char *file, PlaceState **ret, ch
                 }
                 if (json_object_object_get_ex(o, "p_align_raised", &v)) {
                         int k2 = aligned_from_json(v, file, i, p, ret_error);
+
+                        if (k2 < 0)
+                                return k2;
+                }
+                if (json_object_object_get_ex(o, "sha256_pending", &v)) {
+                        int k2 = pending_from_json(v, file, i, p, ret_error);
 
                         if (k2 < 0)
                                 return k2;

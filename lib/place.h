@@ -16,9 +16,12 @@
  * linked, a program's copy gets p_align 2 MiB on its text PT_LOADs where that makes every load
  * of it congruent modulo 2 MiB, and the copy's windows are primed (place-pmd.c, docs/XIP.md).
  *
- * Every placement is recorded with the source's identity (device, inode, size, mtime,
- * SHA-256) in a state file written the same atomic way, so a changed source is detected
- * (stale) after any number of reboots. */
+ * Every placement is recorded with the source's identity (device, inode, size, mtime, ctime) in
+ * a state file written the same atomic way, so a changed source is detected (stale) after any
+ * number of reboots. The content's SHA-256 is not taken while copying (it would halve the
+ * copy's speed): the record says the hash is pending and holds the copy's own identity; the
+ * copy is hashed when a changed source identity first needs the comparison, and only while its
+ * identity is still the one it had when written (docs/XIP.md, "The copy and its hash"). */
 
 #include <errno.h>
 #include <stdbool.h>
@@ -65,7 +68,16 @@ typedef struct Placement {
         uint64_t dev, ino, size; /* the source's identity when placed */
         int64_t mtime_ns;
         int64_t ctime_ns; /* 0 in a state written before it was recorded: not compared */
+        /* The SHA-256 of the content placed (hex). While @hash_pending, not known yet: 64 zeros
+         * here (what older versions read: a hash no content has), and @copy_identity is the
+         * copy's inode, size, mtime and ctime right after it was written, which the copy must
+         * still have when it is hashed. */
         char sha256[65];
+        bool hash_pending;
+        struct {
+                uint64_t ino, size;
+                int64_t mtime_ns, ctime_ns;
+        } copy_identity;
 
         /* The program's own record (role PLACE_PROGRAM) of a placement made by hand (daxmgr place)
          * also remembers what it was asked for, so that the daemon can follow a change of the
@@ -176,7 +188,7 @@ int placement_layout_warning(const char *copy, const PlacementLayout *l, char **
 int placement_prime_warning(const Placement *p, char **ret);
 
 /* Has the source changed since it was placed? *ret_why (optional) says how. Hashes the source
- * when its identity changed. */
+ * when its identity changed (and the copy, when its hash is pending). */
 int placement_is_stale(const Placement *p, bool *ret_stale, char **ret_why);
 
 /* The SHA-256 of files by identity (device, inode, size, mtime, ctime), so that a file whose
@@ -207,12 +219,21 @@ typedef enum PlaceCheck {
 } PlaceCheck;
 
 /* placement_is_stale() in steps: stat() first; only when the identity changed, the content's
- * SHA-256, from @cache (optional) or, when @may_hash, read now (and added to @cache). Without
+ * SHA-256, from @cache (optional) or, when @may_hash, read now (and added to @cache); with the
+ * placement's hash pending, the copy's too, the same way, keyed by the copy's identity (a copy
+ * whose identity is no longer the one recorded when it was written is stale). Without
  * @may_hash an unknown hash gives PLACE_CHECK_UNKNOWN: the event loop of the daemon never reads a
  * whole file. When the content is the same, the owner, mode and file capabilities are compared
  * with the copy's. *ret_why (optional) says what changed. */
 int placement_check(const Placement *p, PlaceHashCache *cache, bool may_hash, PlaceCheck *ret,
                     char **ret_why);
+
+/* The placed content's SHA-256 of a placement whose hash is pending: the copy's, from @cache or,
+ * when @may_hash, read now (and added to @cache, keyed by the copy's identity; *ret_st, optional,
+ * gets that identity). Returns 1 with @ret_sha set, 0 when not known (!may_hash), -ESTALE when the
+ * copy is gone or its identity is no longer the one recorded when it was written. */
+int placement_copy_hash(const Placement *p, PlaceHashCache *cache, bool may_hash, char ret_sha[static 65],
+                        struct stat *ret_st);
 
 /* For a program placed with its loader and libraries: would ld.so now load other files than the
  * placed ones (a new soname version, a changed ld.so.cache, a library that moved)? Reads the

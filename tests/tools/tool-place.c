@@ -231,6 +231,8 @@ int verb_placements(int argc, char *argv[]) {
                 (void) json_object_object_add(o, "source", json_object_new_string(p->source));
                 (void) json_object_object_add(o, "copy", json_object_new_string(p->copy));
                 (void) json_object_object_add(o, "sha256", json_object_new_string(p->sha256));
+                if (p->hash_pending)
+                        (void) json_object_object_add(o, "sha256_pending", json_object_new_boolean(true));
                 (void) json_object_object_add(o, "stale", json_object_new_boolean(stale));
                 (void) json_object_object_add(o, "why", why ? json_object_new_string(why) : NULL);
                 (void) json_object_array_add(arr, o);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Placement state (JSON round trip, hostile state files), copy paths, placement refused where
- * DAX is not in effect (the build machine has none: nothing may be left behind),
- * place_and_activate()'s checks and its handling of the state, and the 2 MiB window arithmetic
- * of the process verifier. */
+/* Placement state (JSON round trip, hostile state files, a pending hash), copy paths, placement
+ * refused where DAX is not in effect (the build machine has none: nothing may be left behind),
+ * the copy loop's three ways, place_and_activate()'s checks and its handling of the state,
+ * staleness (with a recorded and with a pending hash) and the 2 MiB window arithmetic of the
+ * process verifier. */
 
 #include <dirent.h>
 #include <elf.h>
@@ -59,6 +60,60 @@ TEST(test_state_round_trip) {
         ASSERT_TRUE(json_object_equal(orig, again));
         json_object_put(orig);
         json_object_put(again);
+}
+
+/* A hash not taken yet: written with the copy's identity, read back, and a state without it
+ * (an older version's) has none; a pending object lacking a field is refused. */
+TEST(test_state_pending) {
+        static const char pending[] =
+                "{ \"version\": 1, \"zones\": [ \"/z\" ], \"placements\": [ { \"zone\": \"/z\","
+                " \"source\": \"/bin/big\", \"copy\": \"/z/root/bin/big\", \"role\": \"program\","
+                " \"program\": \"/bin/big\", \"dev\": 1, \"ino\": 2, \"size\": 3, \"mtime_ns\": 4,"
+                " \"sha256\": \"0000000000000000000000000000000000000000000000000000000000000000\","
+                " \"sha256_pending\": { \"ino\": 77, \"size\": 3, \"mtime_ns\": 4, \"ctime_ns\": "
+                "1700000000000000005 } } ] }";
+        _cleanup_place_state_ PlaceState *s = parse(pending, 0, NULL), *old = parse(state_text, 0, NULL);
+        json_object *again, *orig = json_tokener_parse(pending);
+        char *bad;
+
+        ASSERT_TRUE(s->placements[0].hash_pending);
+        ASSERT_EQ_U64(s->placements[0].copy_identity.ino, 77);
+        ASSERT_EQ_U64(s->placements[0].copy_identity.size, 3);
+        ASSERT_EQ(s->placements[0].copy_identity.mtime_ns, 4);
+        ASSERT_EQ(s->placements[0].copy_identity.ctime_ns, INT64_C(1700000000000000005));
+        ASSERT_EQ(place_state_to_json(s, &again), 0);
+        ASSERT_TRUE(json_object_equal(orig, again));
+        json_object_put(orig);
+        json_object_put(again);
+        ASSERT_TRUE(!old->placements[0].hash_pending);
+
+        /* placement_hash_pending(): zeros for older readers, and the identity given. */
+        {
+                Placement p = {};
+                struct stat st = { .st_ino = 9, .st_size = 10 };
+
+                st.st_mtim.tv_sec = 1;
+                st.st_ctim.tv_nsec = 2;
+                placement_hash_pending(&p, &st);
+                ASSERT_TRUE(p.hash_pending);
+                ASSERT_EQ(strspn(p.sha256, "0"), 64U);
+                ASSERT_EQ(strlen(p.sha256), 64U);
+                ASSERT_EQ_U64(p.copy_identity.ino, 9);
+                ASSERT_EQ_U64(p.copy_identity.size, 10);
+                ASSERT_EQ(p.copy_identity.mtime_ns, 1000000000);
+                ASSERT_EQ(p.copy_identity.ctime_ns, 2);
+        }
+
+        bad = strdup(pending);
+        ASSERT_TRUE(bad);
+        memcpy(strstr(bad, "\"ctime_ns\""), "\"ctime_XX\"", 10);
+        ASSERT_TRUE(!parse(bad, -EBADMSG, "sha256_pending lacks a field"));
+        free(bad);
+        bad = strdup(pending);
+        ASSERT_TRUE(bad);
+        memcpy(strstr(bad, "\"ino\": 77"), "\"ino\": -7", 9);
+        ASSERT_TRUE(!parse(bad, -EBADMSG, "sha256_pending lacks a field"));
+        free(bad);
 }
 
 TEST(test_state_applied) {
@@ -921,4 +976,239 @@ TEST(test_check_steps) {
         place_hash_cache_done(&cache);
 }
 
+static char *read_text(const char *path) {
+        FILE *f = fopen(path, "re");
+        char *buf = calloc(1, 1 << 20);
+        size_t n;
+
+        ASSERT_TRUE(f && buf);
+        n = fread(buf, 1, (1 << 20) - 1, f);
+        buf[n] = '\0';
+        ASSERT_EQ(fclose(f), 0);
+        return buf;
+}
+
+/* The copy loop: copy_file_range() between two files, sendfile() into a pipe, read() and write()
+ * from a pipe; each carries on from the offset it is given, and the hash of what was copied is
+ * the original's. */
+TEST(test_copy_data) {
+        char dir[] = "/tmp/test-place-copy-XXXXXX", src[64], dst[64], dst2[64], a[65], b[65];
+        char *text, *got;
+        int in, out, pfd[2];
+        size_t len = 300000;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        (void) snprintf(src, sizeof(src), "%s/src", dir);
+        (void) snprintf(dst, sizeof(dst), "%s/dst", dir);
+        (void) snprintf(dst2, sizeof(dst2), "%s/dst2", dir);
+        text = malloc(len + 1);
+        ASSERT_TRUE(text);
+        for (size_t i = 0; i < len; i++)
+                text[i] = (char) ('a' + (i * 7 + i / 4096) % 26);
+        text[len] = '\0';
+        write_text(src, text, 0644);
+
+        /* file to file */
+        in = open(src, O_RDONLY | O_CLOEXEC);
+        out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(in >= 0 && out >= 0);
+        ASSERT_EQ(place_copy_data(in, out), 0);
+        ASSERT_EQ(close(out), 0);
+        got = read_text(dst);
+        ASSERT_STREQ(got, text);
+        free(got);
+
+        /* from an offset: the rest only */
+        ASSERT_EQ(lseek(in, 1000, SEEK_SET), 1000);
+        out = open(dst2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(out >= 0);
+        ASSERT_EQ(place_copy_data(in, out), 0);
+        ASSERT_EQ(close(out), 0);
+        got = read_text(dst2);
+        ASSERT_STREQ(got, text + 1000);
+        free(got);
+
+        /* into a pipe (no copy_file_range(); sendfile()), read back by the hash from the pipe
+         * (read() and write() for the next step) */
+        ASSERT_EQ(lseek(in, 0, SEEK_SET), 0);
+        ASSERT_EQ(pipe2(pfd, O_CLOEXEC), 0);
+        (void) fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
+        if (fcntl(pfd[1], F_GETPIPE_SZ) >= (int) len) {
+                ASSERT_EQ(place_copy_data(in, pfd[1]), 0);
+                ASSERT_EQ(close(pfd[1]), 0);
+                out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                ASSERT_TRUE(out >= 0);
+                ASSERT_EQ(place_copy_data(pfd[0], out), 0);
+                ASSERT_EQ(close(out), 0);
+                got = read_text(dst);
+                ASSERT_STREQ(got, text);
+                free(got);
+        } else
+                ASSERT_EQ(close(pfd[1]), 0);
+        ASSERT_EQ(close(pfd[0]), 0);
+
+        /* the hash of the copy is the original's */
+        ASSERT_EQ(lseek(in, 0, SEEK_SET), 0);
+        ASSERT_EQ(place_hash_fd(in, a), 0);
+        out = open(dst, O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(out >= 0);
+        ASSERT_EQ(place_hash_fd(out, b), 0);
+        ASSERT_STREQ(a, b);
+        ASSERT_EQ(strlen(a), 64U);
+        ASSERT_EQ(close(out), 0);
+        ASSERT_EQ(close(in), 0);
+
+        free(text);
+        (void) unlink(src);
+        (void) unlink(dst);
+        (void) unlink(dst2);
+        (void) rmdir(dir);
+}
+
+/* Another inode with @text at @path (a new identity, whatever the clock's granularity). */
+static void replace_text(const char *path, const char *text) {
+        char tmp[128];
+
+        (void) snprintf(tmp, sizeof(tmp), "%s.new", path);
+        write_text(tmp, text, 0755);
+        ASSERT_EQ(rename(tmp, path), 0);
+}
+
+/* A pending hash: the same identity is fresh without reading anything; a changed identity hashes
+ * the original and the copy (each once, into the cache); a copy written to since it was placed is
+ * stale; another size is stale without reading. */
+TEST(test_check_pending) {
+        char dir[] = "/tmp/test-place-pending-XXXXXX", src[64], copy[64], sha[65];
+        PlaceHashCache cache = {};
+        Placement p = {};
+        struct stat st, cst;
+        char *why = NULL;
+        PlaceCheck c;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        (void) snprintf(src, sizeof(src), "%s/src", dir);
+        (void) snprintf(copy, sizeof(copy), "%s/copy", dir);
+        write_text(src, "version 1\n", 0755);
+        write_text(copy, "version 1\n", 0755);
+        ASSERT_EQ(stat(src, &st), 0);
+        ASSERT_EQ(stat(copy, &cst), 0);
+        p = (Placement){ .source = src,
+                         .copy = copy,
+                         .dev = (uint64_t) st.st_dev,
+                         .ino = (uint64_t) st.st_ino,
+                         .size = (uint64_t) st.st_size,
+                         .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                         .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
+        placement_hash_pending(&p, &cst);
+
+        /* Same identity: fresh, nothing read. */
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_FRESH);
+        ASSERT_EQ(cache.n, 0U);
+
+        /* Identity changed, same bytes: unknown without hashing; then the original and the copy
+         * are hashed, once, and it is fresh; from the cache after that. */
+        p.ino++;
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_UNKNOWN);
+        ASSERT_EQ(cache.n, 0U);
+        ASSERT_EQ(placement_copy_hash(&p, &cache, false, sha, NULL), 0);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_FRESH);
+        ASSERT_EQ(cache.n, 2U);
+        ASSERT_EQ(check(&p, &cache, false), PLACE_CHECK_FRESH);
+        ASSERT_EQ(cache.n, 2U);
+        ASSERT_EQ(placement_copy_hash(&p, &cache, false, sha, NULL), 1);
+        ASSERT_STREQ(sha, place_hash_cache_find(&cache, &st)->sha256);
+
+        /* The original rewritten with the same size: the hashes differ. */
+        replace_text(src, "version 2\n");
+        ASSERT_EQ(placement_check(&p, &cache, true, &c, &why), 0);
+        ASSERT_EQ(c, PLACE_CHECK_STALE);
+        ASSERT_TRUE(why && strstr(why, "content differs"));
+        free(why);
+
+        /* Another size: stale without reading it. */
+        replace_text(src, "version 10\n");
+        ASSERT_EQ(cache.n, 3U);
+        ASSERT_EQ(placement_check(&p, &cache, false, &c, &why), 0);
+        ASSERT_EQ(c, PLACE_CHECK_STALE);
+        ASSERT_TRUE(why && strstr(why, "11 bytes now, 10 placed"));
+        free(why);
+        ASSERT_EQ(cache.n, 3U);
+
+        /* Back to the placed bytes, but the copy was written to in the zone: its content is not
+         * known to be what was placed, so it is stale, even from the cache. */
+        replace_text(src, "version 1\n");
+        replace_text(copy, "version 1\n");
+        ASSERT_EQ(placement_check(&p, &cache, true, &c, &why), 0);
+        ASSERT_EQ(c, PLACE_CHECK_STALE);
+        ASSERT_TRUE(why && strstr(why, "is no longer the file written then"));
+        free(why);
+        ASSERT_EQ(placement_copy_hash(&p, &cache, true, sha, NULL), -ESTALE);
+
+        /* The copy gone: stale too. */
+        ASSERT_EQ(stat(copy, &cst), 0);
+        placement_hash_pending(&p, &cst);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_FRESH);
+        ASSERT_EQ(unlink(copy), 0);
+        ASSERT_EQ(placement_copy_hash(&p, &cache, true, sha, NULL), -ESTALE);
+        ASSERT_EQ(check(&p, &cache, true), PLACE_CHECK_STALE);
+
+        (void) unlink(src);
+        (void) rmdir(dir);
+        place_hash_cache_done(&cache);
+}
+
 DEFINE_TEST_MAIN();
+
+/* A copy whose p_align place-pmd.c raised hashes as its source: the recorded values are put
+ * back while hashing; other bytes that differ still show. */
+TEST(test_copy_hash_restores_p_align) {
+        char dir[] = "/tmp/test-place-palign-XXXXXX", src[64], dst[64], a[65], b[65], c[65];
+        uint8_t file[64 + 2 * sizeof(Elf64_Phdr) + 512] = {};
+        Elf64_Ehdr *eh = (Elf64_Ehdr *) file;
+        Elf64_Phdr *ph = (Elf64_Phdr *) (file + 64);
+        Placement p = { .n_aligned = 1, .aligned = { { .phdr = 1, .was = 0x1000 } } };
+        int fd;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        memcpy(eh->e_ident, ELFMAG, SELFMAG);
+        eh->e_ident[EI_CLASS] = ELFCLASS64;
+        eh->e_ident[EI_DATA] = ELFDATA2LSB;
+        eh->e_type = ET_DYN;
+        eh->e_phoff = 64;
+        eh->e_phentsize = sizeof(Elf64_Phdr);
+        eh->e_phnum = 2;
+        ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_align = 0x1000 };
+        ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_align = 0x1000 };
+        for (size_t i = 64 + 2 * sizeof(Elf64_Phdr); i < sizeof(file); i++)
+                file[i] = (uint8_t) (i * 7);
+        (void) snprintf(src, sizeof(src), "%s/src", dir);
+        (void) snprintf(dst, sizeof(dst), "%s/dst", dir);
+
+        fd = open(src, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, file, sizeof(file)), (ssize_t) sizeof(file));
+        ASSERT_EQ(place_hash_fd(fd, a), 0);
+        ASSERT_EQ(close(fd), 0);
+
+        ph[1].p_align = 0x200000;
+        fd = open(dst, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, file, sizeof(file)), (ssize_t) sizeof(file));
+        ASSERT_EQ(place_hash_fd(fd, b), 0);
+        ASSERT_TRUE(strcmp(a, b) != 0);
+        ASSERT_EQ(place_hash_copy_fd(fd, &p, c), 0);
+        ASSERT_STREQ(a, c);
+
+        /* another byte changed in the copy: not the source's hash */
+        ASSERT_EQ(pwrite(fd, "x", 1, sizeof(file) - 1), 1);
+        ASSERT_EQ(place_hash_copy_fd(fd, &p, c), 0);
+        ASSERT_TRUE(strcmp(a, c) != 0);
+
+        /* a header index beyond the table: not the object that was placed */
+        p.aligned[0].phdr = 9;
+        ASSERT_EQ(place_hash_copy_fd(fd, &p, c), -ESTALE);
+        ASSERT_EQ(close(fd), 0);
+        ASSERT_EQ(unlink(src), 0);
+        ASSERT_EQ(unlink(dst), 0);
+        ASSERT_EQ(rmdir(dir), 0);
+}
