@@ -394,9 +394,20 @@ static void on_topology(Manager *m, struct json_object *result, int error, const
                 return;
         }
         if (m->topology_again) {
+                /* Events came while this snapshot was taken: another one is wanted. This one is
+                 * still newer than the plan in effect, so plan on it now rather than drop it: a
+                 * hot-added region's reconcile then starts one snapshot sooner (a snapshot is a
+                 * worker's exec, and takes seconds under TCG; the uevents of one NVDIMM come over
+                 * 2 s). Nothing acts on it unchecked: a reconcile job plans each step again on
+                 * its own snapshot, and a job's end refreshes with the topology it left, which
+                 * then covers those events too. */
                 m->topology_again = false;
-                topology_free(t);
-                manager_refresh(m);
+                if (m->running || m->topology_gen != m->topology_call_gen)
+                        topology_free(t);
+                else
+                        manager_refresh_internal(m, t, true);
+                if (!m->running)
+                        manager_refresh(m);
                 return;
         }
         if (m->running || m->topology_gen != m->topology_call_gen) {

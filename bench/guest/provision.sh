@@ -7,6 +7,7 @@
 # (daxmgr-tool) and by hand (ndctl + mkfs.ext4 + mount), alternating, 5 rounds each; the median
 # of each and their ratio (goal: lib/ <= 1.1 x by hand). Then the time of a full topology
 # snapshot with 2 regions and 8 namespaces (median of 10), next to `ndctl list -RND`.
+# Lines "TABLE<TAB>figure<TAB>value<TAB>goal<TAB>verdict" in figures.txt are bench/run's summary.
 set -euo pipefail
 TOOL=/usr/libexec/daxmgr/daxmgr-tool
 out=${DAXMGR_TEST_OUT:-/tmp}
@@ -91,6 +92,11 @@ hand=$(median <"$out/hand.ms")
             "$(cut -d' ' -f1 "$out/$who-steps.ms" | median)" "$(cut -d' ' -f2 "$out/$who-steps.ms" | median)" \
             "$(cut -d' ' -f3 "$out/$who-steps.ms" | median)"
     done
+    # bench/run's summary
+    awk -v a="$one" -v b="$hand" 'BEGIN {printf "TABLE\tprovision 1 GiB fsdax+ext4+mount: lib/ / by hand\t%.2f (%d / %d ms)\t<= 1.10\t%s\n", a / b, a, b, a / b <= 1.10 ? "met" : "missed"}'
+    printf 'TABLE\tprovision, lib/ steps: create / mkfs.ext4 / DAX mount\t%s / %s / %s ms\t-\t-\n' \
+        "$(cut -d' ' -f1 "$out/lib-steps.ms" | median)" "$(cut -d' ' -f2 "$out/lib-steps.ms" | median)" \
+        "$(cut -d' ' -f3 "$out/lib-steps.ms" | median)"
 } | tee "$fig"
 
 for r in region0 region1; do

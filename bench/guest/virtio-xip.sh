@@ -13,6 +13,7 @@
 # file backing the device, in the host's page cache): the guest keeps no copy of the text, which
 # is what a VM gains.
 # The guest is TCG with one vCPU on a shared 2-core host: figures are noisy.
+# Lines "TABLE<TAB>figure<TAB>value<TAB>goal<TAB>verdict" in figures.txt are bench/run's summary.
 set -euo pipefail
 TOOL=/usr/libexec/daxmgr/daxmgr-tool
 out=${DAXMGR_TEST_OUT:-/tmp}
@@ -153,5 +154,9 @@ done
     echo "   (fincore is never run on the zone's copies: its cachestat() on a DAX file oopses Linux 6.12,"
     echo "    in workingset_test_recent, which takes DAX entries for shadow entries)"
     echo "   goal: placed text adds 0 bytes of DRAM; only copy-on-write pages grow with N"
+    # bench/run's summary: the executable pages in DRAM of one placed process, at 1, 10 and 50
+    awk -F'\t' '$2 == "placed" {v = v (v == "" ? "" : " / ") $7; if ($7 != 0) bad = 1}
+        END {printf "TABLE\tvirtio-pmem: text pages in DRAM, placed python3 x 1 / 10 / 50\t%s\t0\t%s\n", v, bad ? "missed" : "met"}' \
+        "$out/dram.tsv"
 } | tee "$fig"
 
