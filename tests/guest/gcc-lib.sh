@@ -16,18 +16,21 @@ GCC_DEBS=('gcc_*' 'gcc-[0-9]*' 'gcc-x86-64*' 'cpp_*' 'cpp-[0-9]*' 'cpp-x86-64*' 
 
 # gcc_unpack: skips the test (77) when the share has no gcc; sets CC1 (cc1's path) and GCC_SECS.
 gcc_unpack() {
-    local t0=${EPOCHREALTIME/./} g d stage=/tmp/gcc-root
+    local t0=${EPOCHREALTIME/./} g d stage=/run/gcc-root
     compgen -G "$EXTRA/gcc_*.deb" >/dev/null ||
         skip "no gcc .deb on the 'extra' share ($EXTRA): tests/vm/build-guest could not fetch it (see its extra.log)"
     rm -rf "$stage"
     mkdir -p "$stage"
+    # Staged in tmpfs, without what -S never runs (lto1 and lto-dump: 35 MiB each) nor the
+    # documentation.
     for g in "${GCC_DEBS[@]}"; do
         for d in "$EXTRA"/$g.deb; do
             [ -f "$d" ] || continue
-            dpkg-deb -x "$d" "$stage" || fail "dpkg-deb -x $d failed"
+            dpkg-deb --fsys-tarfile "$d" | tar -x -C "$stage" --wildcards --exclude='./usr/share/*' \
+                --exclude='*/lto1' --exclude='*lto-dump*' --exclude='*/lto-wrapper' --exclude='*/plugin/*' ||
+                fail "unpacking $d failed"
         done
     done
-    rm -rf "${stage:?}/usr/share"
     # Only what the root file system lacks, recorded for gcc_remove.
     (cd "$stage" && find . ! -type d) | while read -r f; do
         [ -e "/$f" ] || [ -L "/$f" ] || printf '%s\n' "${f#./}"
@@ -125,12 +128,19 @@ trace_pmd_off() {
     echo 0 >"$TRACE/events/fs_dax/dax_pmd_load_hole/enable"
 }
 # pmd_count FILE WHAT [PID|COMM] [INODE] [VM_START]: the PMD faults in a trace_pmd_off FILE that
-# were mapped (WHAT=mapped: results without FALLBACK), fell back to 4 KiB entries
-# (WHAT=fallback), or the holes loaded (WHAT=hole), of the task PID (a number) or COMM, of that
-# inode and in the mapping that starts at VM_START (both hex, as the tracepoint prints them:
-# 0x1a2b); an empty argument matches all.
+# were mapped (WHAT=mapped: results without FALLBACK), that fell back to 4 KiB entries in a
+# PMD-eligible window (WHAT=fallback: the 2 MiB window wholly inside the mapping, congruent with
+# its file offset; the kernel also tries, and falls back, where a mapping ends inside a window),
+# or the holes loaded (WHAT=hole), of the task PID (a number) or COMM, of that inode and in the
+# mapping that starts at VM_START (both hex, as the tracepoint prints them: 0x1a2b); an empty
+# argument matches all. mawk has no strtonum: hex() by hand.
 pmd_count() {
     awk -v what="$2" -v who="${3:-}" -v ino="${4:-}" -v vms="${5:-}" '
+        function hex(s,    i, v) {
+            s = tolower(s); sub(/^0x/, "", s); v = 0
+            for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+            return v
+        }
         {
             task = $1; sub(/-[0-9]+$/, "", task); pid = $1; sub(/.*-/, "", pid)
             if (who != "" && who != task && who != pid) next
@@ -138,16 +148,19 @@ pmd_count() {
             if (vms != "" && !index($0, " vm_start " vms " ")) next
             hole = index($0, "dax_pmd_load_hole") > 0
             fb = index($0, "FALLBACK") > 0
+            for (i = 1; i < NF; i++) f[$i] = $(i + 1)
+            M = 2097152; addr = hex(f["address"]); w = addr - addr % M
+            eligible = w >= hex(f["vm_start"]) && w + M <= hex(f["vm_end"]) && (addr - hex(f["pgoff"]) * 4096) % M == 0
             if (what == "hole" && hole) n++
             else if (what == "mapped" && !hole && !fb) n++
-            else if (what == "fallback" && !hole && fb) n++
+            else if (what == "fallback" && !hole && fb && eligible) n++
         }
         END { print n + 0 }' "$1"
 }
 
 # cc1_hold_start FIFO CMD...: runs the gcc command CMD in the background (GCC_PID), whose -o
 # must be FIFO, and returns once its cc1 (CC1_PID) is blocked writing the assembly into the full
-# pipe that nobody reads yet: parsed, optimised, part of its output written, and still running,
+# pipe that nobody reads yet: parsed, optimised, its first function written, and still running,
 # for verify. cc1_hold_release lets it finish and waits for gcc (its exit status).
 # For a gcc started otherwise (a service): cc1_hold_open FIFO, start it, cc1_hold_wait PID (the
 # process whose child cc1 is); cc1_hold_release WAIT-CMD... runs WAIT-CMD instead of waiting.
@@ -155,6 +168,8 @@ cc1_hold_open() {
     rm -f "$1"
     mkfifo -m 0666 "$1"
     exec 3<>"$1" # a reader that reads nothing (read-write: the open does not block)
+    # A pipe of one page (F_SETPIPE_SZ), not 64 KiB: a small file's assembly fills it too.
+    python3 -c 'import fcntl, os, sys; fcntl.fcntl(os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK), 1031, 4096)' "$1"
 }
 cc1_hold_wait() {
     local parent=$1 i nr rest
