@@ -139,6 +139,14 @@ int reconcile_program_stale(const PlaceState *s, const char *zone, const char *p
         return 0;
 }
 
+/* Does the path of @p's original lead to its copy (the same file: a host bind mount of it)? */
+static bool shows_copy(const Placement *p) {
+        struct stat a, b;
+
+        return stat(p->copy, &a) == 0 && stat(p->source, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 static int gather_placements(ReconcileGathered *g, const Config *config, const char *dropin_root,
                              const ReconcileStaleness *how) {
         const PlaceState *s = g->input.state;
@@ -193,7 +201,11 @@ static int gather_placements(ReconcileGathered *g, const Config *config, const c
                         f->entry_fallback =
                                 f->entry_present && place_entry_point_is_fallback(p->zone, p->source);
                 }
-                f->bound = mounts && mount_table_find_target(mounts, p->source);
+                /* Bound from this zone: the original shows this copy (what place_unbind_host()
+                 * lifts). A bind from another zone's copy of the same program is that zone's:
+                 * counted here, this zone's unbind step would lift nothing, and be planned again
+                 * on every reconcile. */
+                f->bound = mounts && mount_table_find_target(mounts, p->source) && shows_copy(p);
         }
         return 0;
 }

@@ -184,7 +184,7 @@ typedef struct ReconcilePlacementFact {
         bool dropin_present;   /* the service's drop-in exists and names this program's copies */
         bool entry_present;    /* <zone>/bin/<basename> exists */
         bool entry_fallback;   /* …and is the fallback: a symbolic link to the original */
-        bool bound;            /* bind-mounted over the original (mountinfo) */
+        bool bound;            /* bind-mounted over the original from this copy (mountinfo, stat) */
 } ReconcilePlacementFact;
 
 typedef struct ReconcileInput {

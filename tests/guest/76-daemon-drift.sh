@@ -11,6 +11,7 @@
 #   - EntryPoint=yes → no: the entry point is removed;
 #   - WithLibraries=yes → no → yes: the loader and libraries are removed, then placed again;
 #   - the [Placement] section removed: what the daemon made for it is undone, the copy stays;
+#   - the same program placed in a second zone while the first binds it over the host: settles;
 #   - Size= of an existing namespace changed: a problem naming FILE:LINE, nothing destroyed;
 #     with Destroy=yes it is destroyed and made again in the new size;
 #   - Region= changed: the same, and it is made again in the new region.
@@ -249,6 +250,27 @@ reload
 echo "after: region $(ns_region): $(show_ns "$(ns_region)")"
 check_eq "drift-dd now in" region0 "$(ns_region)"
 check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
+
+step "the same program placed in a second zone, bound to the host from the first"
+# The bind over the original is the first zone's: the second zone's placement (no BindHost=)
+# must not plan to lift it on every reconcile (it never settled before 2026-12-05).
+config "$PLACE_LEFT
+BindHost=yes
+
+[Zone apps2]
+Namespace=drift
+Directory=xip2
+
+[Placement sleeper-too]
+Zone=apps2
+Program=$SLEEPER
+EntryPoint=no" "$(sed 's/^Size=256M$/Size=512M\nDestroy=yes/; s/^Region=region1$/Region=region0/' <<<"$NS_DD")"
+reload
+check_eq "problems" "[]" "$(mgr_prop Problems | jq -c .)"
+check_eq "pending steps" 0 "$(mgr_prop PendingSteps)"
+check_eq "copies of $SLEEPER placed (state)" 2 \
+    "$(jq --arg p "$SLEEPER" '[.placements[] | select(.source == $p)] | length' "$STATE")"
+check_eq "the host bind shows the first zone's copy" "$(stat -c %d:%i "$ZONE/root$SLEEPER")" "$(stat -c %d:%i "$SLEEPER")"
 
 step "converged: a second reconcile has nothing to do"
 check_eq "pending steps" 0 "$(mgr_prop PendingSteps)"
