@@ -10,9 +10,12 @@
 # Boot 1: a drop-in an earlier version wrote to /etc/systemd/system is removed when the daemon
 #   starts, with a log line, and the generator's takes its place; "systemctl reload daxmgrd"
 #   (Type=notify-reload where systemd >= 253) returns once the new configuration is in force.
-# Boot 2: the placed service, enabled, starts at boot after daxmgrd mounted its zone: the
-#   generator's drop-in (systemctl cat), its text pages in pmem (daxmgr verify). Then its zone's
-#   namespace is destroyed, and daxmgrd masked so that nothing makes it again during the boot.
+# Boot 2: the region comes late, as when the nd drivers probe after the daemon started: nfit is
+#   blacklisted, and a unit loads it once daxmgrd reports that it waits for region0. READY=1
+#   waits for it (docs/XIP.md, "At boot"), so the placed service, enabled, still starts after
+#   daxmgrd mounted its zone: the generator's drop-in (systemctl cat), its text pages in pmem
+#   (daxmgr verify). Then its zone's namespace is destroyed, and daxmgrd masked so that nothing
+#   makes it again during the boot.
 # Boot 3: the zone is missing: the service still starts, from its original ("-" in
 #   BindReadOnlyPaths=), and verify says its text is in DRAM, from the original file.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +27,10 @@ ZONE=/mnt/gen/xip
 COPY=$ZONE/root$SLEEPER
 GEN=/run/systemd/generator/$UNIT.d/50-daxmgr-xip.conf
 OLD=/etc/systemd/system/$UNIT.d/50-daxmgr-xip.conf
-DAEMON_CLEANUP_UNITS=$UNIT
+LATE_UNIT=test-late-nfit.service
+LATE_SCRIPT=/usr/local/sbin/test-late-nfit
+LATE_MODPROBE=/etc/modprobe.d/test-late-nfit.conf
+DAEMON_CLEANUP_UNITS="$UNIT $LATE_UNIT"
 
 service_pid() { systemctl show -P MainPID "$UNIT"; }
 
@@ -107,12 +113,72 @@ CONF
         echo "systemd < 253: Type=notify with ExecReload= (the reload returns at once)"
         systemctl show -P ExecReload daxmgrd | grep -q kill || fail "no ExecReload= on Type=notify"
     fi
+    step "the next boot's region comes late: nfit blacklisted, loaded once daxmgrd waits for it"
+    echo "blacklist nfit" >"$LATE_MODPROBE"
+    cat >"$LATE_SCRIPT" <<'SCRIPT'
+#!/bin/sh
+# Test 63-generator-boot: loads nfit (the NVDIMMs' regions) once daxmgrd says it waits for region0.
+p=
+for _ in $(seq 1 300); do
+    p=$(busctl --system --timeout=2 get-property --json=short org.daxmgr1 /org/daxmgr1 \
+        org.daxmgr1.Manager Problems 2>/dev/null | jq -r '.data[]' 2>/dev/null | grep '^waiting: .*region0')
+    [ -n "$p" ] && break
+    sleep 0.2
+done
+echo "daxmgrd's problem before the region: ${p:-none seen in 60 s}"
+modprobe nfit && echo "nfit loaded"
+SCRIPT
+    chmod 755 "$LATE_SCRIPT"
+    cat >"/etc/systemd/system/$LATE_UNIT" <<UNITFILE
+[Unit]
+Description=Test 63: the NVDIMMs' regions, late
+
+[Service]
+Type=oneshot
+ExecStart=$LATE_SCRIPT
+
+[Install]
+WantedBy=multi-user.target
+UNITFILE
+    systemctl daemon-reload
+    systemctl enable "$LATE_UNIT" 2>&1
     # The cleanup must not run at the shutdown (it disables daxmgrd): all of it goes to the next boot.
     trap - EXIT
     testbed-reboot
 fi
 
 if [ "${DAXMGR_TEST_BOOT:-1}" = 2 ]; then
+    step "boot 2: region0 came after daxmgrd's first snapshot, and daxmgrd was ready only once it was in"
+    for ((i = 0; i < 240; i++)); do
+        [ "$(systemctl is-active "$LATE_UNIT")" != activating ] && break
+        sleep 0.5
+    done
+    # Nothing of it stays for boot 3, whatever the checks below find.
+    rm -f "$LATE_MODPROBE" "$LATE_SCRIPT"
+    systemctl disable "$LATE_UNIT" 2>&1
+    rm -f "/etc/systemd/system/$LATE_UNIT"
+    journalctl --sync
+    journalctl -b -u "$LATE_UNIT" --no-pager -o cat | grep "problem before the region" | tee "$out/late.txt"
+    grep -q "problem before the region: waiting: .*region0" "$out/late.txt" ||
+        fail "daxmgrd did not report that it waits for region0 before nfit was loaded"
+    check_eq "$LATE_UNIT" 0 "$(systemctl show -P ExecMainStatus "$LATE_UNIT")"
+    # When (CLOCK_MONOTONIC, us): the daemon's first snapshot was in (it serves the bus right
+    # after it, and READY=1's 20 s grace for regions starts there), nfit was loaded, READY=1.
+    at() { # unit message-prefix
+        journalctl -b -u "$1" -o json --no-pager |
+            jq -r --arg m "$2" 'select((.MESSAGE | type) == "string" and (.MESSAGE | startswith($m))) | .__MONOTONIC_TIMESTAMP' |
+            head -n 1
+    }
+    serving=$(at daxmgrd "Serving org.daxmgr1 on the system bus")
+    loaded=$(at "$LATE_UNIT" "nfit loaded")
+    ready=$(systemctl show -P ActiveEnterTimestampMonotonic daxmgrd)
+    [ -n "$serving" ] && [ -n "$loaded" ] || fail "no journal line of the daemon serving the bus, or of nfit loaded"
+    awk -v s="$serving" -v l="$loaded" -v r="$ready" 'BEGIN {
+        printf "daxmgrd served the bus at %.1f s, nfit loaded at %.1f s, daxmgrd ready at %.1f s (monotonic)\n", s / 1e6, l / 1e6, r / 1e6 }'
+    [ "$serving" -lt "$loaded" ] || fail "region0 was there before daxmgrd's first snapshot: not late"
+    [ "$loaded" -lt "$ready" ] || fail "daxmgrd was ready before region0 appeared"
+    [ $((loaded - serving)) -lt 20000000 ] || fail "nfit loaded 20 s or more after daxmgrd's first snapshot: past its grace"
+
     step "boot 2: the placed service started at boot, after daxmgrd mounted its zone"
     for ((i = 0; i < 240; i++)); do
         [ "$(systemctl is-active "$UNIT")" = active ] && [ "$(service_pid)" != 0 ] && break
