@@ -12,7 +12,9 @@
 
 #include "cli.h"
 #include "macro.h"
+#include "model.h"
 #include "size.h"
+#include "strv.h"
 #include "table.h"
 
 /* ---------------------------------------------------------------- tables */
@@ -99,6 +101,28 @@ int print_zones(json_object *list) {
         return 0;
 }
 
+/* Under the table: which programs' copies had their p_align raised, and what that costs. */
+static int print_placement_notes(json_object *list) {
+        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                json_object *o = json_object_array_get_idx(list, i), *a;
+                _cleanup_strv_free_ char **raised = NULL;
+                _cleanup_free_ char *note = NULL;
+
+                if (!json_object_object_get_ex(o, "PAlignRaised", &a) ||
+                    !json_object_is_type(a, json_type_array))
+                        continue;
+                for (size_t k = 0; k < json_object_array_length(a); k++)
+                        if (strv_extend(&raised, json_object_get_string(json_object_array_get_idx(a, k))) <
+                            0)
+                                return -ENOMEM;
+                if (placement_align_note(str(o, "Program"), raised, &note) < 0)
+                        return -ENOMEM;
+                if (note)
+                        printf("%s\n", note);
+        }
+        return 0;
+}
+
 int print_placements(json_object *list) {
         static const char *const h[] = {
                 "PROGRAM", "ZONE", "FILES", "SIZE", "2M WINDOWS", "REFRESH", "STALE"
@@ -130,6 +154,8 @@ int print_placements(json_object *list) {
                         return -ENOMEM;
         }
         print_table(t, "No placements.");
+        if (!(arg.given & OPT_NO_LEGEND))
+                return print_placement_notes(list);
         return 0;
 }
 

@@ -6,6 +6,7 @@
  * gives, and the property getters, object finder and node enumerator that read it. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,7 @@
         X("Placements", "ao", pl)
 
 /* placement_json(): p and the locals zone, files, size, stale, why, sec, manual, restart, pmd,
- * pmd_aligned, text and misaligned */
+ * pmd_aligned, text, misaligned and raised */
 #define PLACEMENT_PROPERTIES(X)                                                                             \
         X("Zone", "s", jstr(p->zone))                                                                       \
         X("ZoneObject", "o", jstr(zone ?: "/"))                                                             \
@@ -115,7 +116,8 @@
         X("PmdWindows", "t", ju64(pmd))                                                                     \
         X("PmdWindowsAligned", "t", ju64(pmd_aligned))                                                      \
         X("TextPmdCoverage", "d", json_object_new_double(elf_pmd_coverage(pmd, text)))                      \
-        X("LayoutWarnings", "as", misaligned)
+        X("LayoutWarnings", "as", misaligned)                                                               \
+        X("PAlignRaised", "as", raised)
 
 /* job_json(): j */
 #define JOB_PROPERTIES(X)                                                                                   \
@@ -267,7 +269,8 @@ static struct json_object *zone_json(Manager *m, const char *dir) {
 
 static struct json_object *placement_json(Manager *m, const Placement *p) {
         struct json_object *o = json_object_new_object(), *files = json_object_new_array(),
-                           *restart = json_object_new_array(), *misaligned = json_object_new_array();
+                           *restart = json_object_new_array(), *misaligned = json_object_new_array(),
+                           *raised = json_object_new_array();
         _cleanup_free_ char *zone = object_path(ROOT_PATH "/zone", p->zone), *sec = NULL;
         const char *why = NULL;
         uint64_t size = 0, pmd = 0, pmd_aligned = 0, text = 0;
@@ -311,6 +314,7 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
                                 json_object_put(files);
                                 json_object_put(restart);
                                 json_object_put(misaligned);
+                                json_object_put(raised);
                                 json_object_put(o);
                                 return NULL;
                         }
@@ -320,6 +324,15 @@ static struct json_object *placement_json(Manager *m, const Placement *p) {
         }
         if (!configured && p->has_activation)
                 manual = p->refresh_manual;
+        /* The program headers of the program's copy whose p_align was raised to 2 MiB, as
+         * recorded ("PHDR WAS"): only a program's copy has them (place_copy_align_pmd()). */
+        for (size_t k = 0; k < p->n_aligned; k++) {
+                _cleanup_free_ char *s =
+                        asprintf_safe("%" PRIu32 " %" PRIu64, p->aligned[k].phdr, p->aligned[k].was);
+
+                if (s)
+                        json_object_array_add(raised, jstr(s));
+        }
         for (size_t i = 0; i < m->n_restart; i++) {
                 _cleanup_free_ char *s = NULL;
 

@@ -291,6 +291,7 @@ _Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
                 _cleanup_reconcile_plan_ ReconcilePlan *p = NULL;
                 _cleanup_topology_ Topology *t = NULL;
                 _cleanup_free_ char *error = NULL;
+                _cleanup_strv_free_ char **warnings = NULL;
                 const ReconcileStep *s = NULL;
                 unsigned remaining = 0;
                 int r;
@@ -334,7 +335,7 @@ _Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
 
                 progress(fd, (double) done / (done + remaining), "%s (%u/%u)", s->description, done + 1,
                          done + remaining);
-                r = reconcile_step_execute(c, t, s, w->state_dir, w->dropin_root, &error);
+                r = reconcile_step_execute(c, t, s, w->state_dir, w->dropin_root, &warnings, &error);
                 if (r < 0) {
                         const char *msg = error_message(error, r);
                         char *nf = NULL;
@@ -366,6 +367,18 @@ _Noreturn static void run_reconcile(WorkerJob *w, DaxContext *c, int fd) {
                         continue;
                 }
                 event_step(fd, c, t, s);
+                /* Copies this step wrote that could not be primed: the Place job's warning
+                 * (event_layout_warnings()), with its fields, the program by the file it
+                 * resolves to. */
+                if (warnings) {
+                        _cleanup_free_ char *real = s->program ? realpath(s->program, NULL) : NULL;
+
+                        for (size_t i = 0; warnings[i]; i++)
+                                event(fd, LOG_WARNING,
+                                      LOG_FIELDS({ "DAXMGR_ZONE", s->zone },
+                                                 { "DAXMGR_PROGRAM", real ?: s->program }),
+                                      "%s.", warnings[i]);
+                }
                 done++;
         }
 
@@ -583,6 +596,16 @@ static int job_refresh(WorkerJob *w, DaxContext *c, struct json_object *a, int f
                 if (r >= 0 && n > 0)
                         log_info("Refreshed %s in %s (%u file(s) copied again).", pp, pz, n);
                 total += n;
+        }
+        /* The copies written here that could not be primed, as a Place job or a reconcile says. */
+        for (size_t i = 0; r >= 0 && i < s->n_placements; i++) {
+                const Placement *p = &s->placements[i];
+                _cleanup_free_ char *pw = NULL;
+
+                if (placement_prime_warning(p, &pw) >= 0 && pw)
+                        event(fd, LOG_WARNING,
+                              LOG_FIELDS({ "DAXMGR_ZONE", p->zone }, { "DAXMGR_PROGRAM", p->program }),
+                              "%s.", pw);
         }
         if (r >= 0)
                 r = place_state_save(s, error);

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "model.h"
+#include "parse-util.h"
 #include "string-table.h"
 
 static const char *const namespace_mode_table[_NAMESPACE_MODE_MAX] = {
@@ -66,3 +72,47 @@ static const char *const dax_provider_table[_DAX_PROVIDER_MAX] = {
         [DAX_PROVIDER_OTHER] = "other",
 };
 DEFINE_STRING_TABLE_LOOKUP(dax_provider, DaxProvider)
+
+int placement_align_note(const char *program, char *const *raised, char **ret) {
+        _cleanup_free_ char *list = NULL;
+        char *s;
+        size_t n = 0;
+
+        if (!program || !ret)
+                return -EINVAL;
+        for (size_t i = 0; raised && raised[i]; i++) {
+                _cleanup_free_ char *phdr = NULL, *item = NULL;
+                const char *space = strchr(raised[i], ' ');
+                uint32_t index;
+                uint64_t was;
+                char *l;
+
+                if (space)
+                        phdr = strndup(raised[i], (size_t) (space - raised[i]));
+                if (space && !phdr)
+                        return -ENOMEM;
+                if (phdr && parse_u32(phdr, 10, &index) >= 0 && parse_u64(space + 1, 10, &was) >= 0)
+                        item = asprintf_safe("%" PRIu32 ", was %" PRIu64, index, was);
+                else
+                        item = strdup(raised[i]);
+                if (!item)
+                        return -ENOMEM;
+                l = asprintf_safe("%s%s%s", list ?: "", list ? "; " : "", item);
+                if (!l)
+                        return -ENOMEM;
+                free(list);
+                list = l;
+                n++;
+        }
+        if (n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        s = asprintf_safe("%s: p_align raised to 2 MiB in its copy (program header%s %s): the base address "
+                          "of this program is 2 MiB-aligned, 9 fewer random bits (docs/XIP.md)",
+                          program, n > 1 ? "s" : "", list);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

@@ -97,3 +97,11 @@ typedef enum DaxProvider {
 /* "nd", "hmem", "cxl", "other" */
 const char *dax_provider_to_string(DaxProvider p) _pure_;
 DaxProvider dax_provider_from_string(const char *s) _pure_;
+
+/* The note `daxmgr list placements` prints under its table for a placement whose program's copy
+ * had its p_align raised to 2 MiB (Placement.PAlignRaised: "PHDR WAS" each, the index of the
+ * program header and the source's p_align), in *ret:
+ * "/usr/bin/x: p_align raised to 2 MiB in its copy (program header 3, was 4096): the base address
+ * of this program is 2 MiB-aligned, 9 fewer random bits (docs/XIP.md)". *ret is NULL when
+ * @raised is empty. An entry that is not "PHDR WAS" is shown as it is. */
+int placement_align_note(const char *program, char *const *raised, char **ret);

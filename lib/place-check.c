@@ -23,6 +23,7 @@
 #include "error.h"
 #include "fs-util.h"
 #include "place-internal.h"
+#include "strv.h"
 
 bool place_state_has_zone(const PlaceState *s, const char *dir) {
         for (size_t i = 0; i < s->n_zones; i++)
@@ -529,5 +530,27 @@ int placement_prime_warning(const Placement *p, char **ret) {
                      p->copy, strerror(-p->prime_error)) < 0)
                 return -ENOMEM;
         *ret = s;
+        return 0;
+}
+
+int place_state_prime_warnings(const PlaceState *st, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (!st || !ret)
+                return -EINVAL;
+        for (size_t i = 0; i < st->n_placements; i++) {
+                char *w = NULL;
+
+                r = placement_prime_warning(&st->placements[i], &w);
+                if (r < 0)
+                        return r;
+                if (w) {
+                        r = strv_consume(&l, w);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(l);
         return 0;
 }

@@ -186,6 +186,10 @@ int placement_layout_warning(const char *copy, const PlacementLayout *l, char **
 /* A sentence about a copy whose windows could not be primed when it was written (NULL when they
  * were, or there were none to prime). */
 int placement_prime_warning(const Placement *p, char **ret);
+/* placement_prime_warning() of every file of @st written since it was loaded (only those know
+ * whether they were primed: it is not saved), in the state's order; *ret is NULL when there is
+ * none. */
+int place_state_prime_warnings(const PlaceState *st, char ***ret);
 
 /* Has the source changed since it was placed? *ret_why (optional) says how. Hashes the source
  * when its identity changed (and the copy, when its hash is pending). */

@@ -506,19 +506,12 @@ static int place_again(PlaceState *st, const ReconcileStep *s, const char *real,
         return place_and_activate(st, &a, NULL, NULL, ret_error);
 }
 
-static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
-                          char **ret_error) {
-        _cleanup_place_state_ PlaceState *st = NULL;
+static int step_placement_run(PlaceState *st, const ReconcileStep *s, const char *dropin_root,
+                              char **ret_error) {
         /* Placing and the three activations are each a step of the plan: one part of
          * place_and_activate() each. */
         PlaceActivation a = { .zone = s->zone, .program = s->program, .dropin_root = dropin_root };
-        int r;
-
-        if (!s->zone)
-                return error_set(ret_error, -EINVAL, "%s: the step names no zone", s->section ?: "?");
-        r = place_state_load(state_dir, &st, ret_error);
-        if (r < 0)
-                return r;
+        int r = 0;
 
         switch (s->type) {
         case RECONCILE_CREATE_ZONE:
@@ -585,8 +578,28 @@ static int step_placement(const ReconcileStep *s, const char *state_dir, const c
         return place_state_save(st, ret_error);
 }
 
+static int step_placement(const ReconcileStep *s, const char *state_dir, const char *dropin_root,
+                          char ***ret_warnings, char **ret_error) {
+        _cleanup_place_state_ PlaceState *st = NULL;
+        int r;
+
+        if (!s->zone)
+                return error_set(ret_error, -EINVAL, "%s: the step names no zone", s->section ?: "?");
+        r = place_state_load(state_dir, &st, ret_error);
+        if (r < 0)
+                return r;
+        r = step_placement_run(st, s, dropin_root, ret_error);
+        if (r < 0)
+                return r;
+        /* The copies this step wrote, which alone know whether they were primed (not saved):
+         * a step that placed or refreshed has done its work, so at worst a warning is lost. */
+        if (ret_warnings)
+                (void) place_state_prime_warnings(st, ret_warnings);
+        return r;
+}
+
 int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep *s, const char *state_dir,
-                           const char *dropin_root, char **ret_error) {
+                           const char *dropin_root, char ***ret_warnings, char **ret_error) {
         _cleanup_free_ char *dev = NULL;
         const TopoNamespace *n;
         int r;
@@ -682,7 +695,7 @@ int reconcile_step_execute(DaxContext *c, const Topology *t, const ReconcileStep
         case RECONCILE_REMOVE_DROPIN:
         case RECONCILE_REMOVE_ENTRY:
         case RECONCILE_UNBIND_HOST:
-                return step_placement(s, state_dir, dropin_root, ret_error);
+                return step_placement(s, state_dir, dropin_root, ret_warnings, ret_error);
         case RECONCILE_DESTROY_NAMESPACE:
                 /* Only with Destroy=yes in its section (the planner's rule): force is that. */
                 if (!s->force)

@@ -99,9 +99,14 @@ int placement_deactivate(PlaceState *st, const char *zone, const char *program, 
 
 /* Carries out one step. Namespace steps whose device is NULL find the namespace by name in
  * @topology. Placement steps load, change and save the state in @state_dir. Drop-ins are
- * written below @dropin_root and systemd is asked to reload over the bus. */
+ * written below @dropin_root and systemd is asked to reload over the bus. *ret_warnings
+ * (optional, NULL on entry; set only by a placement step that succeeded; strv_free()) gets a
+ * sentence for each copy the step wrote whose windows could not be primed
+ * (placement_prime_warning()): not a failure, and not saved anywhere, so only the caller can
+ * log it. */
 int reconcile_step_execute(DaxContext *c, const Topology *topology, const ReconcileStep *s,
-                           const char *state_dir, const char *dropin_root, char **ret_error);
+                           const char *state_dir, const char *dropin_root, char ***ret_warnings,
+                           char **ret_error);
 
 /* mkfs through format_device() with a marker in @state_dir for the time it runs, so that an
  * interrupted mkfs is found by reconcile_recover(). */

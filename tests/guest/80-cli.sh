@@ -271,7 +271,34 @@ daxmgr list placements --zone /mnt/cli-test/z | tee "$out/bigtext-table.txt"
 grep -q "2M WINDOWS" "$out/bigtext-table.txt" || fail "list placements has no 2M WINDOWS column"
 grep -q "$aligned/4 aligned" "$out/bigtext-table.txt" || fail "list placements does not show $aligned/4 aligned"
 daxmgr unplace /mnt/cli-test/z /tmp/daxmgr-bigtext
-rm -f /tmp/daxmgr-bigtext
+step "a PIE's copy gets p_align 2 MiB (PAlignRaised, the note under the table); an ET_EXEC's does not"
+# make_bigpie: program header 3 is its r-x PT_LOAD (p_align 4 KiB, 4 windows); the same bytes as
+# an ET_EXEC (e_type 2) keep theirs, as do bigtext (p_align 2 MiB already) and the sleeper.
+make_bigpie /tmp/daxmgr-bigpie
+cp /tmp/daxmgr-bigpie /tmp/daxmgr-bigexec
+printf '\x02' | dd of=/tmp/daxmgr-bigexec bs=1 seek=16 conv=notrunc status=none
+daxmgr place /mnt/cli-test/z /tmp/daxmgr-bigpie --no-entry-point
+daxmgr place /mnt/cli-test/z /tmp/daxmgr-bigexec --no-entry-point
+daxmgr list placements --json >"$out/palign.json"
+pl_raised() { jq -c --arg p "$1" '.[] | select(.Program == $p) | .PAlignRaised' "$out/palign.json"; }
+check_eq "PAlignRaised of the PIE" '["3 4096"]' "$(pl_raised /tmp/daxmgr-bigpie)"
+check_eq "PAlignRaised of the PIE (busctl)" '["3 4096"]' \
+    "$(prop "$(jq -r '.[] | select(.Program == "/tmp/daxmgr-bigpie") | .Path' "$out/palign.json")" Placement PAlignRaised | jq -c .)"
+check_eq "PAlignRaised of the ET_EXEC" '[]' "$(pl_raised /tmp/daxmgr-bigexec)"
+check_eq "PAlignRaised of bigtext (p_align 2 MiB already)" '[]' "$(jq -c .PAlignRaised <<<"$big")"
+check_eq "PAlignRaised of the sleeper (no window)" '[]' "$(pl_raised "$SLEEPER")"
+# p_align of program header 3: the table at 64, 56 bytes a header, p_align at 48 in each.
+check_eq "the PIE's copy: p_align of header 3" 2097152 \
+    "$(od -An -t u8 -j $((64 + 3 * 56 + 48)) -N 8 /mnt/cli-test/z/root/tmp/daxmgr-bigpie | tr -d ' ')"
+daxmgr list placements --zone /mnt/cli-test/z | tee "$out/palign-table.txt"
+grep -qxF "/tmp/daxmgr-bigpie: p_align raised to 2 MiB in its copy (program header 3, was 4096): the base address of this program is 2 MiB-aligned, 9 fewer random bits (docs/XIP.md)" \
+    "$out/palign-table.txt" || fail "list placements has no p_align note for the PIE"
+check_eq "p_align notes (the PIE's only)" 1 "$(grep -c 'p_align raised' "$out/palign-table.txt")"
+check_eq "no note with --no-legend" 0 \
+    "$(daxmgr list placements --zone /mnt/cli-test/z --no-legend | grep -c 'p_align raised' || true)"
+daxmgr unplace /mnt/cli-test/z /tmp/daxmgr-bigpie
+daxmgr unplace /mnt/cli-test/z /tmp/daxmgr-bigexec
+rm -f /tmp/daxmgr-bigpie /tmp/daxmgr-bigexec /tmp/daxmgr-bigtext
 daxmgr zone remove /mnt/cli-test/z
 check_eq "zones left" '["/mnt/cli-data/xip"]' "$(daxmgr list zones --json | jq -c '[.[].Directory]')"
 expect_rc 1 "refusing without --force" daxmgr destroy-namespace clitest

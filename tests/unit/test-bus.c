@@ -789,7 +789,7 @@ static const char placement_state[] =
         "1700000000123456789, \"sha256\": "
         "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"layout\": "
         "{\"text_bytes\": 8388608, \"pmd_windows\": 2, \"pmd_windows_aligned\": 1, \"extents_known\": "
-        "true}}]}";
+        "true}, \"p_align_raised\": [{\"phdr\": 3, \"was\": 4096}, {\"phdr\": 5, \"was\": 65536}]}]}";
 
 /* Every kind of object, from a recorded topology and a placement state in memory. */
 TEST(test_object_interfaces) {
@@ -858,6 +858,19 @@ TEST(test_object_interfaces) {
                 ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "s") > 0);
                 ASSERT_TRUE(sd_bus_message_read(reply, "s", &w) > 0);
                 ASSERT_TRUE(strstr(w, "1 of its 2 PMD-eligible"));
+                ASSERT_EQ(sd_bus_message_at_end(reply, false), 1);
+                reply = sd_bus_message_unref(reply);
+
+                /* The program headers whose p_align was raised, "PHDR WAS" each. */
+                m = new_call(c, path, "org.freedesktop.DBus.Properties", "Get");
+                ASSERT_TRUE(sd_bus_message_append(m, "ss", "org.daxmgr1.Placement", "PAlignRaised") >= 0);
+                ASSERT_EQ(call(c, m, &reply, &e), 0);
+                ASSERT_TRUE(sd_bus_message_enter_container(reply, 'v', "as") > 0);
+                ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "s") > 0);
+                ASSERT_TRUE(sd_bus_message_read(reply, "s", &w) > 0);
+                ASSERT_STREQ(w, "3 4096");
+                ASSERT_TRUE(sd_bus_message_read(reply, "s", &w) > 0);
+                ASSERT_STREQ(w, "5 65536");
                 ASSERT_EQ(sd_bus_message_at_end(reply, false), 1);
                 reply = sd_bus_message_unref(reply);
         }

@@ -100,4 +100,31 @@ TEST(test_strv) {
         ASSERT_TRUE(!l);
 }
 
+TEST(test_placement_align_note) {
+        char *one[] = { (char *) "3 4096", NULL };
+        char *two[] = { (char *) "3 4096", (char *) "5 65536", NULL };
+        char *odd[] = { (char *) "three", (char *) "3 4096 1", NULL };
+        char *none[] = { NULL };
+        char *s = NULL;
+
+        ASSERT_EQ(placement_align_note("/usr/bin/x", one, &s), 0);
+        ASSERT_STREQ(
+                s, "/usr/bin/x: p_align raised to 2 MiB in its copy (program header 3, was 4096): the base "
+                   "address of this program is 2 MiB-aligned, 9 fewer random bits (docs/XIP.md)");
+        free(s);
+        ASSERT_EQ(placement_align_note("/usr/bin/x", two, &s), 0);
+        ASSERT_TRUE(strstr(s, "(program headers 3, was 4096; 5, was 65536): "));
+        free(s);
+        /* Not "PHDR WAS": shown as it is. */
+        ASSERT_EQ(placement_align_note("/usr/bin/x", odd, &s), 0);
+        ASSERT_TRUE(strstr(s, "(program headers three; 3 4096 1): "));
+        free(s);
+        s = (char *) "untouched";
+        ASSERT_EQ(placement_align_note("/usr/bin/x", none, &s), 0);
+        ASSERT_TRUE(!s);
+        ASSERT_EQ(placement_align_note("/usr/bin/x", NULL, &s), 0);
+        ASSERT_TRUE(!s);
+        ASSERT_EQ(placement_align_note(NULL, one, &s), -EINVAL);
+}
+
 DEFINE_TEST_MAIN();

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "place-internal.h"
 #include "place.h"
+#include "strv.h"
 #include "test-macro.h"
 #include "xip-verify.h"
 
@@ -344,6 +345,29 @@ TEST(test_prime_warning) {
         ASSERT_EQ(placement_prime_warning(&p, &w), 0);
         ASSERT_TRUE(w == NULL);
         ASSERT_EQ(placement_prime_warning(NULL, &w), -EINVAL);
+}
+
+/* What a reconcile step logs: the warnings of the copies it wrote, which alone carry prime_error. */
+TEST(test_state_prime_warnings) {
+        Placement pl[] = {
+                { .copy = (char *) "/z/root/bin/a", .prime_error = -ENOMEM },
+                { .copy = (char *) "/z/root/bin/b" },
+                { .copy = (char *) "/z/root/lib/c.so", .prime_error = -EFAULT },
+        };
+        PlaceState st = { .placements = pl, .n_placements = ELEMENTSOF(pl) };
+        char **l = (char **) 1;
+
+        ASSERT_EQ(place_state_prime_warnings(&st, &l), 0);
+        ASSERT_EQ(strv_length(l), 2);
+        ASSERT_TRUE(strstr(l[0], "/z/root/bin/a: cannot prime its 2 MiB windows"));
+        ASSERT_TRUE(strstr(l[0], strerror(ENOMEM)));
+        ASSERT_TRUE(strstr(l[1], "/z/root/lib/c.so: cannot prime"));
+        l = strv_free(l);
+        pl[0].prime_error = pl[2].prime_error = 0;
+        l = (char **) 1;
+        ASSERT_EQ(place_state_prime_warnings(&st, &l), 0);
+        ASSERT_TRUE(!l);
+        ASSERT_EQ(place_state_prime_warnings(NULL, &l), -EINVAL);
 }
 
 TEST(test_state_hostile) {
