@@ -66,13 +66,16 @@ typedef struct ElfSegment {
  * section (read through the section headers: SHT_DYNAMIC and its sh_link string table; through
  * PT_DYNAMIC and DT_STRTAB/DT_STRSZ when the section headers were stripped). */
 typedef struct ElfObject {
-        char *path;        /* as opened */
+        char *path;        /* as opened, or the name given with its file descriptor */
         uint8_t elf_class; /* ELFCLASS32, ELFCLASS64 */
         uint8_t data;      /* ELFDATA2LSB, ELFDATA2MSB */
         uint8_t osabi;
         uint16_t type;    /* ET_EXEC, ET_DYN, … */
         uint16_t machine; /* EM_* */
         uint32_t e_flags;
+        uint64_t phoff;       /* e_phoff: where the program header table starts in the file */
+        uint16_t phentsize;   /* e_phentsize, as the header says (libelf reads the table with its
+                               * own entry size, whatever this is) */
         ElfSegment *segments; /* all program headers, in file order */
         size_t n_segments;
         char *interpreter; /* PT_INTERP, NULL if none */
@@ -97,6 +100,9 @@ static inline void elf_object_freep(ElfObject **o) {
  * is read cannot fault). -ENOEXEC "… is not an ELF file" for anything else, -EBADMSG for an ELF
  * file that is damaged or truncated, saying where. */
 int elf_object_read(const char *path, ElfObject **ret, char **ret_error);
+/* The same for the file open at @fd (for reading; left open, its offset unchanged: libelf reads
+ * with pread() and never maps it), named @name in messages and in ->path. */
+int elf_object_read_fd(int fd, const char *name, ElfObject **ret, char **ret_error);
 
 /* ---- /etc/ld.so.cache ---- */
 

@@ -306,49 +306,44 @@ static int read_interpreter(Elf *elf, ElfObject *o, const ElfSegment *s, char **
         return o->interpreter ? 0 : -ENOMEM;
 }
 
-int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
+int elf_object_read_fd(int fd, const char *name, ElfObject **ret, char **ret_error) {
         _cleanup_elf_object_ ElfObject *o = NULL;
         _cleanup_(elf_endp) Elf *elf = NULL;
-        _cleanup_close_ int fd = -1;
         const ElfSegment *interp = NULL, *dyn = NULL;
         struct stat st;
         GElf_Ehdr eh;
         size_t n;
         int r;
 
-        if (!path || !ret)
+        if (fd < 0 || !name || !ret)
                 return -EINVAL;
         (void) pthread_once(&libelf_once, libelf_init);
         if (!libelf_ok)
                 return error_set(ret_error, -ENOPKG, "libelf refused ELF version %d.", EV_CURRENT);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = negative_errno();
-                return error_set(ret_error, r, "Cannot open %s: %s.", path, strerror(-r));
-        }
         if (fstat(fd, &st) < 0) {
                 r = negative_errno();
-                return error_set(ret_error, r, "Cannot stat %s: %s.", path, strerror(-r));
+                return error_set(ret_error, r, "Cannot stat %s: %s.", name, strerror(-r));
         }
         if (S_ISDIR(st.st_mode))
-                return error_set(ret_error, -EISDIR, "%s is a directory, not an ELF file.", path);
+                return error_set(ret_error, -EISDIR, "%s is a directory, not an ELF file.", name);
         if (!S_ISREG(st.st_mode))
-                return error_set(ret_error, -ENOEXEC, "%s is not a regular file, so not an ELF file.", path);
+                return error_set(ret_error, -ENOEXEC, "%s is not a regular file, so not an ELF file.", name);
 
+        /* ELF_C_READ: libelf reads with pread() what is asked for; it never maps the file. */
         elf = elf_begin(fd, ELF_C_READ, NULL);
         if (!elf)
-                return error_set(ret_error, -ENOEXEC, "%s is not an ELF file (%s).", path, elf_error());
+                return error_set(ret_error, -ENOEXEC, "%s is not an ELF file (%s).", name, elf_error());
         if (elf_kind(elf) != ELF_K_ELF)
-                return error_set(ret_error, -ENOEXEC, "%s is not an ELF file.", path);
+                return error_set(ret_error, -ENOEXEC, "%s is not an ELF file.", name);
         if (!gelf_getehdr(elf, &eh))
-                return error_set(ret_error, -EBADMSG, "%s is not a valid ELF file (truncated?): %s.", path,
+                return error_set(ret_error, -EBADMSG, "%s is not a valid ELF file (truncated?): %s.", name,
                                  elf_error());
 
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        o->path = strdup(path);
+        o->path = strdup(name);
         if (!o->path)
                 return -ENOMEM;
         o->elf_class = eh.e_ident[EI_CLASS];
@@ -357,12 +352,14 @@ int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
         o->type = eh.e_type;
         o->machine = eh.e_machine;
         o->e_flags = eh.e_flags;
+        o->phoff = eh.e_phoff;
+        o->phentsize = eh.e_phentsize;
 
         if (elf_getphdrnum(elf, &n) < 0)
-                return error_set(ret_error, -EBADMSG, "The program headers of %s are damaged: %s.", path,
+                return error_set(ret_error, -EBADMSG, "The program headers of %s are damaged: %s.", name,
                                  elf_error());
         if (n > ELF_OBJECT_MAX_SEGMENTS)
-                return error_set(ret_error, -EBADMSG, "%s claims %zu program headers; refusing it.", path,
+                return error_set(ret_error, -EBADMSG, "%s claims %zu program headers; refusing it.", name,
                                  n);
         if (n > 0) {
                 o->segments = calloc(n, sizeof(ElfSegment));
@@ -375,7 +372,7 @@ int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
                 if (!gelf_getphdr(elf, (int) i, &ph))
                         return error_set(ret_error, -EBADMSG,
                                          "Program header %zu of %s cannot be read (truncated file?): %s.", i,
-                                         path, elf_error());
+                                         name, elf_error());
                 o->segments[i] = (ElfSegment){
                         .type = ph.p_type,
                         .flags = ph.p_flags,
@@ -392,7 +389,7 @@ int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
                         return error_set(ret_error, -EBADMSG,
                                          "Segment %zu of %s extends past the end of the file: the file is "
                                          "truncated or damaged.",
-                                         i, path);
+                                         i, name);
                 if (ph.p_type == PT_INTERP && !interp)
                         interp = &o->segments[i];
                 else if (ph.p_type == PT_DYNAMIC && !dyn)
@@ -413,4 +410,18 @@ int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
 
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+int elf_object_read(const char *path, ElfObject **ret, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = negative_errno();
+                return error_set(ret_error, r, "Cannot open %s: %s.", path, strerror(-r));
+        }
+        return elf_object_read_fd(fd, path, ret, ret_error);
 }

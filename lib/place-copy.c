@@ -111,12 +111,13 @@ static Placement *find_placement(PlaceState *s, const char *zone, const char *so
         return NULL;
 }
 
-/* The copy itself: everything but the bookkeeping. Fills identity fields of @p, and for a
- * program (@role) the program headers whose p_align it raised; primes its 2 MiB windows. */
+/* The copy itself: everything but the bookkeeping. Fills identity fields of @p, its layout, and
+ * for a program (@role) the program headers whose p_align it raised; primes its 2 MiB windows. */
 static int copy_into_zone(int zone_fd, const char *zone, const char *source, const char *copy,
                           PlaceRole role, Placement *p, char **ret_error) {
         _cleanup_free_ char *dir = NULL, *tmpname = NULL, *procfd = NULL;
         _cleanup_close_ int in = -1, out = -1, dfd = -1;
+        _cleanup_elf_object_ ElfObject *o = NULL;
         const char *name;
         struct statx sx;
         struct stat st, cst;
@@ -157,11 +158,17 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         r = place_copy_data(in, out);
         if (r < 0)
                 return error_set(ret_error, r, "cannot copy %s into %s: %s", source, dir, strerror(-r));
+        /* Its ELF headers, read once (libelf, pread(): never mapped): the p_align raised, the
+         * layout recorded and the windows primed below all come from this. A file that is not
+         * ELF, or whose layout cannot be read, is placed all the same, with its layout unknown. */
+        r = elf_object_read_fd(out, copy, &o, NULL);
+        if (r == -ENOMEM)
+                return r;
         /* A program the kernel loads (the drop-in, the host bind, an entry point without
          * libraries) lands 2 MiB-aligned only with a p_align of 2 MiB; ld.so's mmap() of a DAX
          * file is aligned already (thp_get_unmapped_area()), so libraries are left as they are. */
         if (role == PLACE_PROGRAM) {
-                r = place_copy_align_pmd(out, p);
+                r = place_copy_align_pmd(out, o, p);
                 if (r < 0)
                         return error_set(ret_error, r,
                                          "cannot write the program headers of the copy of %s: %s", source,
@@ -178,8 +185,9 @@ static int copy_into_zone(int zone_fd, const char *zone, const char *source, con
         (void) futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
         if (fsync(out) < 0)
                 return error_set(ret_error, negative_errno(), "cannot sync the copy of %s: %m", source);
-        /* Before the copy has a name, nobody else can map it misaligned first. */
-        p->prime_error = place_copy_prime(out, &p->primed_windows);
+        /* Its layout, and its windows primed: before the copy has a name, nobody else can map
+         * it misaligned first. */
+        place_copy_layout(out, copy, o, p);
 
         if (asprintf(&tmpname, ".%s.daxmgr-%d", name, (int) getpid()) < 0 ||
             asprintf(&procfd, "/proc/self/fd/%d", out) < 0)
@@ -243,9 +251,6 @@ int place_file(PlaceState *s, const char *zone, const char *source, PlaceRole ro
         r = copy_into_zone(zone_fd, zone, source, copy, role, &n, ret_error);
         if (r < 0)
                 return r;
-        /* Read back once, now: a file that is not ELF, or whose layout cannot be read, is placed
-         * all the same, with its layout unknown. */
-        n.layout_known = placement_layout(copy, &n.layout, NULL) >= 0;
 
         p = find_placement(s, zone, source, program ?: source);
         if (!p) {
@@ -562,47 +567,102 @@ uint64_t place_device_start(dev_t dev) {
         return sectors * 512;
 }
 
-int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
-        _cleanup_elf_object_ ElfObject *o = NULL;
+/* What @o says of its layout: its text, its PMD-eligible windows (their offsets in *ret_windows,
+ * NULL when there are none) and their coverage. */
+static int layout_of_object(const ElfObject *o, PlacementLayout *ret, uint64_t **ret_windows,
+                            char **ret_error) {
         _cleanup_elf_advice_ ElfAdvice *a = NULL;
-        _cleanup_free_ uint64_t *windows = NULL;
-        _cleanup_free_ FileExtent *extents = NULL;
-        _cleanup_close_ int fd = -1;
         PlacementLayout l = {};
-        size_t n_extents = 0;
-        struct stat st;
         int r;
 
-        if (!copy || !ret)
-                return -EINVAL;
-        r = elf_object_read(copy, &o, ret_error);
-        if (r < 0)
-                return r;
         r = elf_advice_from_object(o, &a, ret_error);
         if (r < 0)
                 return r;
-        r = elf_pmd_windows(o->segments, o->n_segments, &l.windows, &windows);
+        r = elf_pmd_windows(o->segments, o->n_segments, &l.windows, ret_windows);
         if (r < 0)
                 return r;
         l.text_bytes = a->text_bytes;
         l.coverage = a->text_pmd_coverage;
+        *ret = l;
+        return 0;
+}
 
-        fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        if (fd < 0)
-                return error_set(ret_error, negative_errno(), "cannot open %s: %m", copy);
+/* Which of the @l->windows windows at @windows lie 2 MiB-aligned on the device, by the extents of
+ * @fd (FIEMAP): counted in @l (extents_known false on a file system without FIEMAP), and moved to
+ * the front of @windows. */
+static int layout_extents(int fd, const char *copy, PlacementLayout *l, uint64_t *windows,
+                          char **ret_error) {
+        _cleanup_free_ FileExtent *extents = NULL;
+        uint64_t device_start, k = 0;
+        size_t n_extents = 0;
+        struct stat st;
+        int r;
+
         if (fstat(fd, &st) < 0)
                 return error_set(ret_error, negative_errno(), "cannot stat %s: %m", copy);
         r = place_read_extents(fd, &extents, &n_extents);
-        if (r == -EOPNOTSUPP || r == -ENOTTY)
-                l.extents_known = false;
-        else if (r < 0)
+        if (r == -EOPNOTSUPP || r == -ENOTTY) {
+                l->extents_known = false;
+                return 0;
+        }
+        if (r < 0)
                 return error_set(ret_error, r, "cannot read the extents of %s (FIEMAP): %s", copy,
                                  strerror(-r));
-        else {
-                l.extents_known = true;
-                l.aligned_windows = extents_pmd_aligned_windows(extents, n_extents, windows, l.windows,
-                                                                place_device_start(st.st_dev));
+        device_start = place_device_start(st.st_dev);
+        for (uint64_t i = 0; i < l->windows; i++)
+                if (extents_pmd_aligned_windows(extents, n_extents, &windows[i], 1, device_start) == 1)
+                        windows[k++] = windows[i];
+        l->extents_known = true;
+        l->aligned_windows = k;
+        return 0;
+}
+
+void place_copy_layout(int fd, const char *copy, const ElfObject *o, Placement *p) {
+        _cleanup_free_ uint64_t *windows = NULL;
+        PlacementLayout l = {};
+        int r;
+
+        p->layout_known = false;
+        p->layout = (PlacementLayout){};
+        p->prime_error = 0;
+        p->primed_windows = 0;
+        if (!o || layout_of_object(o, &l, &windows, NULL) < 0)
+                return;
+        r = layout_extents(fd, copy, &l, windows, NULL);
+        if (r < 0) {
+                /* Where its windows lie is unknown: none is primed, and that is said. */
+                if (l.windows > 0)
+                        p->prime_error = r;
+                return;
         }
+        p->layout_known = true;
+        p->layout = l;
+        p->prime_error = place_copy_prime(fd, windows, l.aligned_windows, &p->primed_windows);
+}
+
+int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error) {
+        _cleanup_elf_object_ ElfObject *o = NULL;
+        _cleanup_free_ uint64_t *windows = NULL;
+        _cleanup_close_ int fd = -1;
+        PlacementLayout l = {};
+        int r;
+
+        if (!copy || !ret)
+                return -EINVAL;
+        fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0) {
+                r = negative_errno();
+                return error_set(ret_error, r, "Cannot open %s: %s.", copy, strerror(-r));
+        }
+        r = elf_object_read_fd(fd, copy, &o, ret_error);
+        if (r < 0)
+                return r;
+        r = layout_of_object(o, &l, &windows, ret_error);
+        if (r < 0)
+                return r;
+        r = layout_extents(fd, copy, &l, windows, ret_error);
+        if (r < 0)
+                return r;
         *ret = l;
         return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "elf-closure.h"
 #include "place.h"
 
 /* place-check.c: copies the data of @from (from its offset to its end) to @to: copy_file_range()
@@ -33,17 +34,24 @@ void placement_hash_pending(Placement *p, const struct stat *copy_st);
  * system's device @dev starts within its namespace (a partition's start; 0 for a whole device). */
 int place_read_extents(int fd, FileExtent **ret, size_t *ret_n);
 uint64_t place_device_start(dev_t dev);
+/* place-copy.c, on a copy written and synced but not yet linked (@fd), whose ELF object @o was
+ * read from it with elf_object_read_fd() (NULL: not ELF, or damaged): its layout, from @o and
+ * one FIEMAP, recorded in @p (layout_known false when it cannot be read), and the windows it
+ * finds aligned on the device primed (place_copy_prime(): @p->prime_error, primed_windows; a
+ * copy with windows whose extents cannot be read gets that error). @copy names it in messages. */
+void place_copy_layout(int fd, const char *copy, const ElfObject *o, Placement *p);
 
-/* place-pmd.c, on a copy being written (@fd open for reading and writing, not yet linked):
- * raises the p_align of the PT_LOAD segments elf_pmd_align_segments() picks to 2 MiB with
- * pwrite(), recording them in @p->aligned; nothing for a file that is not an ELF object of this
- * machine. A negative errno only when the copy could not be read or written. */
-int place_copy_align_pmd(int fd, Placement *p);
+/* place-pmd.c, on a copy being written (@fd open for reading and writing, not yet linked) and its
+ * ELF object @o read from it (NULL: not ELF): raises the p_align of the PT_LOAD segments
+ * elf_pmd_align_segments() picks to 2 MiB with pwrite(), in @o too, recording them in
+ * @p->aligned; nothing for a file that is not an ELF object of this machine. A negative errno
+ * only when the copy could not be written. */
+int place_copy_align_pmd(int fd, ElfObject *o, Placement *p);
 /* Maps @fd, when it is DAX, at an address congruent with its file offsets modulo 2 MiB and
- * faults in once each of its PMD-eligible windows that lies 2 MiB-aligned on the device, so that
- * its DAX index holds 2 MiB entries before any other mapping can leave 4 KiB ones;
- * *ret_primed gets how many. */
-int place_copy_prime(int fd, uint64_t *ret_primed);
+ * faults in once each of the @n_windows 2 MiB windows at @windows (file offsets: the
+ * PMD-eligible windows that lie 2 MiB-aligned on the device), so that its DAX index holds 2 MiB
+ * entries before any other mapping can leave 4 KiB ones; *ret_primed gets how many. */
+int place_copy_prime(int fd, const uint64_t *windows, size_t n_windows, uint64_t *ret_primed);
 
 /* Creates the directory that will hold @path, and its parents. */
 int mkdir_parent_of(const char *path);

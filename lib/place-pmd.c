@@ -3,8 +3,9 @@
 /* 2 MiB (PMD) mappings of a copy, made and kept (docs/XIP.md, "2 MiB mappings"): the p_align of
  * an ET_DYN program's text raised in the copy, so that every activation maps it congruently,
  * and the copy primed before anyone else can map it, so that its DAX index holds 2 MiB entries.
- * Both work on the copy's file descriptor while it is still an anonymous inode (place-copy.c):
- * program headers with pread()/pwrite(), never through a mapping of the daemon's own. */
+ * Both work on the copy's file descriptor while it is still an anonymous inode (place-copy.c),
+ * from the one read of its ELF headers that also gives its layout (libelf, pread(), never
+ * mapped): program headers written with pwrite(), never through a mapping of the daemon's own. */
 
 #include <elf.h>
 #include <endian.h>
@@ -13,10 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "elf-advice.h"
@@ -30,79 +29,32 @@
 #define MADV_POPULATE_READ 22
 #endif
 
-#define PMD_SIZE  (UINT64_C(2) << 20)
-#define MAX_PHDRS 4096
+#define PMD_SIZE (UINT64_C(2) << 20)
 
-/* The program headers of @fd, an ELF file of this machine's class and byte order (the only
- * ones it can execute); -ENOEXEC for anything else. *ret_phoff gets where the table starts. */
-static int read_segments(int fd, uint16_t *ret_type, uint64_t *ret_phoff, ElfSegment **ret, size_t *ret_n) {
-        _cleanup_free_ Elf64_Phdr *ph = NULL;
-        _cleanup_free_ ElfSegment *seg = NULL;
-        Elf64_Ehdr eh;
-        size_t size;
-        ssize_t n;
-
-        n = pread(fd, &eh, sizeof(eh), 0);
-        if (n < 0)
-                return negative_errno();
-        if ((size_t) n < sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-            eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-#if __BYTE_ORDER == __LITTLE_ENDIAN
-            eh.e_ident[EI_DATA] != ELFDATA2LSB ||
-#else
-            eh.e_ident[EI_DATA] != ELFDATA2MSB ||
-#endif
-            eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > MAX_PHDRS ||
-            eh.e_phoff > UINT64_MAX - (uint64_t) eh.e_phnum * sizeof(Elf64_Phdr))
-                return -ENOEXEC;
-        size = (size_t) eh.e_phnum * sizeof(Elf64_Phdr);
-        ph = malloc(size);
-        seg = calloc(eh.e_phnum, sizeof(ElfSegment));
-        if (!ph || !seg)
-                return -ENOMEM;
-        n = pread(fd, ph, size, (off_t) eh.e_phoff);
-        if (n < 0)
-                return negative_errno();
-        if ((size_t) n < size)
-                return -ENOEXEC;
-        for (size_t i = 0; i < eh.e_phnum; i++)
-                seg[i] = (ElfSegment){ .type = ph[i].p_type,
-                                       .flags = ph[i].p_flags,
-                                       .offset = ph[i].p_offset,
-                                       .vaddr = ph[i].p_vaddr,
-                                       .filesz = ph[i].p_filesz,
-                                       .memsz = ph[i].p_memsz,
-                                       .align = ph[i].p_align };
-        *ret_type = eh.e_type;
-        *ret_phoff = eh.e_phoff;
-        *ret = TAKE_PTR(seg);
-        *ret_n = eh.e_phnum;
-        return 0;
-}
-
-int place_copy_align_pmd(int fd, Placement *p) {
-        _cleanup_free_ ElfSegment *seg = NULL;
+int place_copy_align_pmd(int fd, ElfObject *o, Placement *p) {
         _cleanup_free_ bool *raise = NULL;
-        uint64_t phoff;
-        uint16_t type;
-        size_t n;
         int r;
 
         p->n_aligned = 0;
-        r = read_segments(fd, &type, &phoff, &seg, &n);
-        if (r == -ENOEXEC)
-                return 0; /* not a program this machine runs: copied as it is */
-        if (r < 0)
-                return r;
-        raise = calloc(n, sizeof(bool));
+        /* Only an ELF object of this machine's class and byte order (the only ones it runs),
+         * with program headers of the size the kernel reads: the entries written are Elf64_Phdr. */
+        if (!o || o->elf_class != ELFCLASS64 ||
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+            o->data != ELFDATA2LSB ||
+#else
+            o->data != ELFDATA2MSB ||
+#endif
+            o->phentsize != sizeof(Elf64_Phdr) || o->n_segments == 0)
+                return 0; /* copied as it is */
+        raise = calloc(o->n_segments, sizeof(bool));
         if (!raise)
                 return -ENOMEM;
-        r = elf_pmd_align_segments(type, seg, n, raise);
+        r = elf_pmd_align_segments(o->type, o->segments, o->n_segments, raise);
         if (r <= 0)
                 return r;
-        for (size_t i = 0; i < n && p->n_aligned < PLACEMENT_ALIGN_MAX; i++) {
+        for (size_t i = 0; i < o->n_segments && p->n_aligned < PLACEMENT_ALIGN_MAX; i++) {
                 uint64_t v = htole64(PMD_SIZE);
-                off_t at = (off_t) (phoff + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_align));
+                off_t at = (off_t) (o->phoff + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_align));
                 ssize_t w;
 
                 if (!raise[i])
@@ -115,7 +67,9 @@ int place_copy_align_pmd(int fd, Placement *p) {
                         return negative_errno();
                 if (w != sizeof(v))
                         return -EIO;
-                p->aligned[p->n_aligned++] = (PlacementAlign){ .phdr = (uint32_t) i, .was = seg[i].align };
+                p->aligned[p->n_aligned++] =
+                        (PlacementAlign){ .phdr = (uint32_t) i, .was = o->segments[i].align };
+                o->segments[i].align = PMD_SIZE; /* what the file now says */
         }
         return 0;
 }
@@ -162,40 +116,15 @@ static int prime_windows(int fd, const uint64_t *windows, size_t n, uint64_t *re
         return r;
 }
 
-int place_copy_prime(int fd, uint64_t *ret_primed) {
-        _cleanup_free_ ElfSegment *seg = NULL;
-        _cleanup_free_ uint64_t *windows = NULL;
-        _cleanup_free_ FileExtent *extents = NULL;
-        uint64_t n_windows = 0, phoff, device_start;
-        size_t n, n_extents = 0, k = 0;
+int place_copy_prime(int fd, const uint64_t *windows, size_t n_windows, uint64_t *ret_primed) {
         struct statx sx;
-        uint16_t type;
-        int r;
 
         *ret_primed = 0;
         if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
                 return negative_errno();
         if (!(sx.stx_attributes & STATX_ATTR_DAX))
                 return 0; /* the page cache: no DAX index to fill */
-        r = read_segments(fd, &type, &phoff, &seg, &n);
-        if (r == -ENOEXEC)
+        if (n_windows == 0)
                 return 0;
-        if (r < 0)
-                return r;
-        r = elf_pmd_windows(seg, n, &n_windows, &windows);
-        if (r < 0 || n_windows == 0)
-                return r;
-        /* Only the windows that lie 2 MiB-aligned on the device: the others get 4 KiB entries
-         * whoever maps them first. */
-        r = place_read_extents(fd, &extents, &n_extents);
-        if (r < 0)
-                return r == -EOPNOTSUPP || r == -ENOTTY ? 0 : r;
-        device_start = place_device_start(makedev(sx.stx_dev_major, sx.stx_dev_minor));
-        for (uint64_t i = 0; i < n_windows; i++)
-                if (extents_pmd_aligned_windows(extents, n_extents, &windows[i], 1, device_start) == 1 &&
-                    windows[i] <= sx.stx_size && sx.stx_size - windows[i] >= PMD_SIZE)
-                        windows[k++] = windows[i];
-        if (k == 0)
-                return 0;
-        return prime_windows(fd, windows, k, ret_primed);
+        return prime_windows(fd, windows, n_windows, ret_primed);
 }

@@ -103,10 +103,11 @@ typedef struct Placement {
         bool applied_entry_point;
         bool applied_bind_host;
 
-        /* The copy's layout for 2 MiB mappings, found when it was written (placement_layout(): its
-         * program headers read and its extents asked with FIEMAP), so that nobody has to read the
-         * copy again to tell. Unset (layout_known false) for an alias, a file that is not ELF, and
-         * in states written before it was recorded, until the file is copied again. */
+        /* The copy's layout for 2 MiB mappings, found when it was written (from the one read of its
+         * ELF headers that also raised its p_align, and one FIEMAP: what placement_layout() finds
+         * in the copy), so that nobody has to read the copy again to tell. Unset (layout_known false) for an
+         * alias, a file that is not ELF, and in states written before it was recorded, until the file is
+         * copied again. */
         bool layout_known;
         PlacementLayout layout;
 
@@ -176,8 +177,9 @@ typedef struct FileExtent {
 uint64_t extents_pmd_aligned_windows(const FileExtent *extents, size_t n_extents, const uint64_t *windows,
                                      size_t n_windows, uint64_t device_start);
 
-/* Reads the copy's program headers and its extents. -ENOEXEC for a file that is not an ELF
- * executable or shared object. */
+/* Reads the copy's program headers and its extents (by path: the layout a placement records of
+ * the copy it writes, read again). -ENOEXEC for a file that is not an ELF executable or shared
+ * object. */
 int placement_layout(const char *copy, PlacementLayout *ret, char **ret_error);
 /* A sentence about a layout whose windows are not all aligned (NULL when they are, or there
  * are none): what it costs and what to do. */

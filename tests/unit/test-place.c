@@ -259,8 +259,8 @@ TEST(test_state_p_align_raised) {
 }
 
 /* place_copy_align_pmd() on a file: the text's p_align becomes 2 MiB in place, with pwrite(),
- * the rest of the file unchanged; an ET_EXEC, a file that is not ELF: untouched. Priming a file
- * that is not DAX does nothing. */
+ * and in the object read from it, the rest of the file unchanged; an ET_EXEC, a file that is not
+ * ELF: untouched. Priming a file that is not DAX does nothing. */
 static void write_pie(const char *path, uint16_t type) {
         const uint64_t M = UINT64_C(1) << 20;
         Elf64_Ehdr eh = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
@@ -293,40 +293,98 @@ static uint64_t read_align(int fd, size_t i) {
         return ph.p_align;
 }
 
+static ElfObject *read_object(int fd, const char *path) {
+        ElfObject *o = NULL;
+
+        ASSERT_EQ(elf_object_read_fd(fd, path, &o, NULL), 0);
+        return o;
+}
+
 TEST(test_copy_align_pmd) {
         char path[] = "/tmp/daxmgr-test-align.XXXXXX";
         _cleanup_close_ int tmp = mkstemp(path), fd = -1;
+        _cleanup_elf_object_ ElfObject *o = NULL, *again = NULL;
         Placement p = { .n_aligned = 7 };
+        const uint64_t window = UINT64_C(2) << 20;
         uint64_t primed = 9;
 
         ASSERT_TRUE(tmp >= 0);
         write_pie(path, ET_DYN);
         fd = open(path, O_RDWR | O_CLOEXEC);
         ASSERT_TRUE(fd >= 0);
-        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        o = read_object(fd, path);
+        ASSERT_EQ_U64(o->phoff, sizeof(Elf64_Ehdr));
+        ASSERT_EQ(o->phentsize, sizeof(Elf64_Phdr));
+        ASSERT_EQ(place_copy_align_pmd(fd, o, &p), 0);
         ASSERT_EQ(p.n_aligned, 1);
         ASSERT_EQ(p.aligned[0].phdr, 1);
         ASSERT_EQ_U64(p.aligned[0].was, 0x1000);
         ASSERT_EQ_U64(read_align(fd, 0), 0x1000);
         ASSERT_EQ_U64(read_align(fd, 1), UINT64_C(2) << 20);
         ASSERT_EQ_U64(read_align(fd, 2), 0x1000);
+        /* The object says what the file now says. */
+        again = read_object(fd, path);
+        ASSERT_EQ(again->n_segments, o->n_segments);
+        ASSERT_EQ(memcmp(again->segments, o->segments, o->n_segments * sizeof(ElfSegment)), 0);
         /* Done twice: already aligned, nothing more. */
-        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(place_copy_align_pmd(fd, again, &p), 0);
         ASSERT_EQ(p.n_aligned, 0);
         /* tmpfs or ext4 on the build machine: not DAX, nothing primed. */
-        ASSERT_EQ(place_copy_prime(fd, &primed), 0);
+        ASSERT_EQ(place_copy_prime(fd, &window, 1, &primed), 0);
         ASSERT_EQ_U64(primed, 0);
         fd = safe_close(fd);
+        o = elf_object_free(o);
 
         write_pie(path, ET_EXEC);
         fd = open(path, O_RDWR | O_CLOEXEC);
-        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        o = read_object(fd, path);
+        ASSERT_EQ(place_copy_align_pmd(fd, o, &p), 0);
         ASSERT_EQ(p.n_aligned, 0);
         ASSERT_EQ_U64(read_align(fd, 1), 0x1000);
+        o = elf_object_free(o);
         ASSERT_EQ(ftruncate(fd, 0), 0);
         ASSERT_EQ(pwrite(fd, "#!/bin/sh\n", 10, 0), 10);
-        ASSERT_EQ(place_copy_align_pmd(fd, &p), 0);
+        ASSERT_EQ(elf_object_read_fd(fd, path, &o, NULL), -ENOEXEC);
+        ASSERT_EQ(place_copy_align_pmd(fd, NULL, &p), 0);
         ASSERT_EQ(p.n_aligned, 0);
+        ASSERT_EQ(unlink(path), 0);
+}
+
+/* The one read a placement makes of its copy (the object read from the fd, p_align raised from
+ * it, then its layout) records the layout that reading the file again by path finds. */
+TEST(test_copy_layout_one_read) {
+        char path[] = "/tmp/daxmgr-test-layout.XXXXXX";
+        _cleanup_close_ int tmp = mkstemp(path), fd = -1;
+        _cleanup_elf_object_ ElfObject *o = NULL;
+        Placement p = { .prime_error = -EIO, .primed_windows = 5 };
+        PlacementLayout l;
+
+        ASSERT_TRUE(tmp >= 0);
+        write_pie(path, ET_DYN);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        o = read_object(fd, path);
+        ASSERT_EQ(place_copy_align_pmd(fd, o, &p), 0);
+        ASSERT_EQ(p.n_aligned, 1);
+        ASSERT_EQ(fsync(fd), 0);
+        place_copy_layout(fd, path, o, &p);
+        ASSERT_EQ(placement_layout(path, &l, NULL), 0);
+        ASSERT_TRUE(p.layout_known);
+        ASSERT_EQ_U64(p.layout.text_bytes, UINT64_C(6) << 20);
+        ASSERT_EQ_U64(p.layout.windows, 2); /* [2M, 4M) and [4M, 6M) */
+        ASSERT_EQ_U64(p.layout.text_bytes, l.text_bytes);
+        ASSERT_EQ_U64(p.layout.windows, l.windows);
+        ASSERT_EQ_U64(p.layout.aligned_windows, l.aligned_windows);
+        ASSERT_TRUE(p.layout.coverage == l.coverage);
+        ASSERT_EQ(p.layout.extents_known, l.extents_known);
+        ASSERT_EQ(p.prime_error, 0); /* not DAX: nothing to prime, and no error */
+        ASSERT_EQ_U64(p.primed_windows, 0);
+
+        /* No object (not ELF): the layout unknown, nothing primed. */
+        place_copy_layout(fd, path, NULL, &p);
+        ASSERT_TRUE(!p.layout_known);
+        ASSERT_EQ_U64(p.layout.windows, 0);
+        ASSERT_EQ(p.prime_error, 0);
         ASSERT_EQ(unlink(path), 0);
 }
 
