@@ -43,12 +43,23 @@ xip_proof() {
     umount "$mnt" # lib.sh's exit trap erases and destroys the namespace
 }
 
+# extent_hint FSTYPE DIR: on xfs, what daxmgr format gives a zone (extszinherit) for the files
+# placed in DIR (created): 2 MiB-aligned extents, which this mkfs alone does not give. Nothing on
+# other file systems.
+extent_hint() {
+    [ "$1" = xfs ] || return 0
+    mkdir -p "$2"
+    xfs_io -c "extsize 2m" "$2"
+}
+
 # pmd_proof FSTYPE MNT: 2 MiB (PMD) mappings of a placed copy, three ways. A synthetic ELF with
 # 8 MiB of text (one r-x PT_LOAD from offset 0, p_align 2 MiB: 4 PMD-eligible windows) is placed
-# in a zone on MNT; FIEMAP says how many of its windows are aligned on the device; python3 maps
-# the copy r-x (the kernel's thp_get_unmapped_area gives a 2 MiB-aligned address) and reads one
-# byte of each window; then daxmgr-tool verify's PMD-mapped windows (PAGEMAP_SCAN) must equal
-# the PMD faults the fs_dax tracepoint saw succeed (NOPAGE), and the aligned windows.
+# in a zone on MNT (on xfs with the extent size hint: all 4 windows must lie aligned); FIEMAP
+# says how many of its windows are aligned on the device, and the placement state must have
+# recorded the same when the copy was written; python3 maps the copy r-x (the kernel's
+# thp_get_unmapped_area gives a 2 MiB-aligned address) and reads one byte of each window; then
+# daxmgr-tool verify's PMD-mapped windows (PAGEMAP_SCAN) must equal the PMD faults the fs_dax
+# tracepoint saw succeed (NOPAGE), and the aligned windows.
 pmd_proof() {
     local fstype=$1 mnt=$2 out=$DAXMGR_TEST_OUT elf=/tmp/daxmgr-bigtext copy pid trace=/sys/kernel/tracing
     local eligible aligned mapped faults=unknown
@@ -59,6 +70,7 @@ pmd_proof() {
     grep -q "2 MiB windows 4  PMD-eligible" "$out/pmd-advise-$fstype.txt" || fail "advise does not count 4 PMD-eligible windows"
     mkdir -p "$mnt/zone" "$out/pmd-state"
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" zone-create "$mnt/zone"
+    extent_hint "$fstype" "$mnt/zone/root${elf%/*}"
     DAXMGR_STATE_DIR=$out/pmd-state "$TOOL" place "$mnt/zone" "$elf" 2>&1 | tee "$out/pmd-place-$fstype.txt"
     copy=$mnt/zone/root$elf
     "$TOOL" layout "$copy" | tee "$out/pmd-layout-$fstype.txt"
@@ -66,6 +78,11 @@ pmd_proof() {
     eligible=$(sed -n 's/.*: \([0-9]*\) PMD-eligible.*/\1/p' "$out/pmd-layout-$fstype.txt")
     aligned=$(sed -n 's/.*; \([0-9]*\) of them 2 MiB-aligned.*/\1/p' "$out/pmd-layout-$fstype.txt")
     check_eq "PMD-eligible windows of the copy ($fstype)" 4 "$eligible"
+    if [ "$fstype" = xfs ]; then
+        check_eq "windows of the copy aligned on the device, with the extent size hint" 4 "$aligned"
+        ! grep -q "are not 2 MiB-aligned" "$out/pmd-place-$fstype.txt" ||
+            fail "place warns of misaligned windows in a copy whose windows are all aligned"
+    fi
     # Recorded in the placement state when the copy was written (what the bus shows), the same.
     check_eq "PMD-eligible windows in the placement state ($fstype)" "$eligible" \
         "$(jq -r '.placements[0].layout.pmd_windows' "$out/pmd-state/placements.json")"
@@ -162,12 +179,7 @@ congruence_proof() {
 
     step "every activation maps the copy congruently, and priming keeps 2 MiB entries ($fstype)"
     make_bigpie "$src"
-    if [ "$fstype" = xfs ]; then
-        # What daxmgr format gives a zone (extszinherit): files in 2 MiB-aligned extents, which
-        # this mkfs alone does not give.
-        mkdir -p "$zone/root${src%/*}"
-        xfs_io -c "extsize 2m" "$zone/root${src%/*}"
-    fi
+    extent_hint "$fstype" "$zone/root${src%/*}"
     DAXMGR_STATE_DIR=$state "$TOOL" place "$zone" "$src" 2>&1 | tee "$out/pie-place-$fstype.txt"
     copy=$zone/root$src
     check_eq "p_align raised in the copy (state)" '[{"phdr":3,"was":4096}]' \
